@@ -1,0 +1,23 @@
+//! `keyward init`: create the store with this login as its first admin.
+
+use super::{Context, Outcome};
+use crate::safe_text::escape;
+use crate::service::Service;
+use std::io::Write;
+
+pub fn run(ctx: &Context, name: &str, email: &str, out: &mut dyn Write) -> Outcome {
+    let origin = ctx.origin()?;
+    let login = origin.login.clone();
+    Service::init(&ctx.db, origin, ctx.clock.clone(), name, email)?;
+    writeln!(
+        out,
+        "Created the store at {}; {} is its admin.",
+        ctx.db.display(),
+        escape(&login)
+    )?;
+    writeln!(
+        out,
+        "Next: add an instance with `keyward instance add NAME --cloud CLOUD`, then keys with `keyward key create`."
+    )?;
+    Ok(0)
+}

@@ -1,0 +1,243 @@
+//! `keyward key …`: the key lifecycle from a shell.
+
+use super::output::{
+    Table, fields, json_time, key_json, local_date, local_time, opt_time, write_json,
+};
+use super::{Context, CreateArgs, KeyCommand, Outcome};
+use crate::domain::model::Key;
+use crate::domain::query::KeyQuery;
+use crate::error::Error;
+use crate::safe_text::escape;
+use crate::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
+use serde_json::json;
+use std::io::Write;
+
+pub fn run(ctx: &Context, cmd: KeyCommand, out: &mut dyn Write) -> Outcome {
+    // Confirmation and filter syntax are checked before the store is opened.
+    let query = match &cmd {
+        KeyCommand::List {
+            filter: Some(f), ..
+        } => KeyQuery::parse(f).map_err(Error::from)?,
+        _ => KeyQuery::default(),
+    };
+    match &cmd {
+        KeyCommand::Deactivate { ids, yes: false } => {
+            return Err(Error::usage(format!(
+                "deactivating {} cannot be undone: integrations using it stop working until given a new key, and apps relying on it will fail; add --yes to confirm",
+                id_list(ids)
+            ))
+            .into());
+        }
+        KeyCommand::Delete { ids, yes: false } => {
+            return Err(Error::usage(format!(
+                "deleting {} removes it from the list and deactivates it if active, which cannot be undone; add --yes to confirm",
+                id_list(ids)
+            ))
+            .into());
+        }
+        _ => {}
+    }
+    let mut service = ctx.service()?;
+    match cmd {
+        KeyCommand::Create(CreateArgs {
+            name,
+            instance,
+            developer,
+            channel,
+            teams,
+            expires,
+            json,
+        }) => {
+            let issued = service.create_key(&NewKeyRequest {
+                name,
+                instance,
+                developer,
+                channel,
+                teams,
+                expires,
+            })?;
+            print_issued(out, &issued, "created", json)?;
+        }
+        KeyCommand::List { all, json, .. } => {
+            let keys = service.list_keys(&query, all, None)?;
+            if json {
+                write_json(out, &json!(keys.iter().map(key_json).collect::<Vec<_>>()))?;
+            } else {
+                print_list(out, &keys)?;
+            }
+        }
+        KeyCommand::Show { id, json } => {
+            let key = service.show_key(&id)?;
+            if json {
+                write_json(out, &key_json(&key))?;
+            } else {
+                print_key(out, &key)?;
+            }
+        }
+        KeyCommand::Edit {
+            id,
+            name,
+            developer,
+            channel,
+            expires,
+        } => {
+            let key = service.edit_key(
+                &id,
+                &EditKey {
+                    name,
+                    developer,
+                    channel,
+                    expires,
+                },
+            )?;
+            writeln!(out, "Updated {}.", key.masked())?;
+            print_key(out, &key)?;
+        }
+        KeyCommand::Teams { ids, add, remove } => {
+            let changed = service.change_teams(&ids, &TeamChanges { add, remove })?;
+            for key in &changed {
+                writeln!(
+                    out,
+                    "{}  {}  teams: {}",
+                    key.masked(),
+                    escape(&key.name),
+                    escape(&key.teams.join(", "))
+                )?;
+            }
+            writeln!(out, "{} of {} keys changed.", changed.len(), ids.len())?;
+        }
+        KeyCommand::Renew {
+            id,
+            grace,
+            expires,
+            json,
+        } => {
+            let issued = service.renew_key(&id, grace.as_deref(), expires.as_deref())?;
+            print_issued(out, &issued, "renewed", json)?;
+        }
+        KeyCommand::Deactivate { ids, .. } => {
+            for key in service.deactivate_keys(&ids)? {
+                writeln!(out, "Deactivated {}  {}", key.masked(), escape(&key.name))?;
+            }
+        }
+        KeyCommand::Delete { ids, .. } => {
+            for key in service.delete_keys(&ids)? {
+                writeln!(out, "Deleted {}  {}", key.masked(), escape(&key.name))?;
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn id_list(ids: &[String]) -> String {
+    let shown: Vec<String> = ids.iter().map(|i| escape(i).into_owned()).collect();
+    match shown.as_slice() {
+        [one] => format!("key {one}"),
+        _ => format!("keys {}", shown.join(", ")),
+    }
+}
+
+/// The one showing of a new secret.
+fn print_issued(
+    out: &mut dyn Write,
+    issued: &IssuedKey,
+    verb: &str,
+    json: bool,
+) -> std::io::Result<()> {
+    let key = &issued.key;
+    if json {
+        let mut value = key_json(key);
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("key".to_owned(), json!(issued.token.expose()));
+        }
+        return write_json(out, &value);
+    }
+    writeln!(
+        out,
+        "Key {verb}. Copy it now: it will not be shown again.\n"
+    )?;
+    writeln!(out, "  {}\n", issued.token.expose())?;
+    print_key(out, key)?;
+    if let Some(until) = key.grace_until {
+        writeln!(
+            out,
+            "\nThe previous secret keeps working until {}.",
+            local_time(until)
+        )?;
+    }
+    Ok(())
+}
+
+fn print_key(out: &mut dyn Write, key: &Key) -> std::io::Result<()> {
+    fields(
+        out,
+        &[
+            ("id", format!("kw_{}", key.public_id)),
+            ("masked", key.masked()),
+            ("name", key.name.clone()),
+            ("instance", format!("{} ({})", key.instance, key.cloud)),
+            ("developer", key.developer.clone()),
+            ("channel", key.channel.clone()),
+            ("teams", key.teams.join(", ")),
+            ("status", key.status.to_string()),
+            ("expires", opt_time(key.expires_at, "never")),
+            (
+                "created",
+                format!("{} by {}", local_time(key.created_at), key.created_by),
+            ),
+            ("last used", opt_time(key.last_used_at, "never")),
+            ("use count", key.use_count.to_string()),
+        ],
+    )
+}
+
+fn print_list(out: &mut dyn Write, keys: &[Key]) -> std::io::Result<()> {
+    let mut t = Table::new(&[
+        "KEY",
+        "NAME",
+        "INSTANCE",
+        "DEVELOPER",
+        "CHANNEL",
+        "TEAMS",
+        "EXPIRES",
+        "STATUS",
+        "LAST USED",
+    ]);
+    for k in keys {
+        t.row([
+            k.masked(),
+            k.name.clone(),
+            k.instance.clone(),
+            k.developer.clone(),
+            k.channel.clone(),
+            k.teams.join(","),
+            k.expires_at.map_or_else(|| "never".to_owned(), local_date),
+            k.status.to_string(),
+            opt_time(k.last_used_at, "never"),
+        ]);
+    }
+    if t.is_empty() {
+        writeln!(out, "No keys match.")
+    } else {
+        t.write(out)
+    }
+}
+
+/// The verify answer's JSON fields, shared with `verify`.
+pub fn verified_json(key: &Key) -> serde_json::Value {
+    json!({
+        "valid": true,
+        "id": key.public_id,
+        "masked": key.masked(),
+        "name": key.name,
+        "instance": key.instance,
+        "cloud": key.cloud.as_str(),
+        "developer": key.developer,
+        "channel": key.channel,
+        "teams": key.teams,
+        "status": key.status.as_str(),
+        "expires_at": json_time(key.expires_at),
+        "last_used_at": json_time(key.last_used_at),
+        "use_count": key.use_count,
+    })
+}

@@ -1,0 +1,359 @@
+//! The command line of SPEC §6: argument parsing (clap), and one file per
+//! subcommand that calls the service and formats its answer for a person or,
+//! with `--json`, for a script.
+
+mod audit;
+mod demo;
+mod developer;
+mod history;
+mod init;
+mod instance;
+mod key;
+mod notifications;
+mod operator;
+pub mod output;
+mod overview;
+mod team;
+mod verify;
+
+use crate::domain::model::{Cloud, Role};
+use crate::error::Error;
+use crate::service::{Clock, Service, SystemClock};
+use crate::store::Store;
+use clap::{Args, Parser, Subcommand};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyward",
+    version,
+    about = "Manage the API keys of your organisation's integrations",
+    long_about = "Manage the API keys of your organisation's integrations: create, copy once, \
+edit, bulk-assign teams, renew, deactivate, delete and verify keys, with a tamper-evident \
+credential history, over a SQLite store that several admins on one host can share.",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// The store (default: $XDG_DATA_HOME/keyward/keyward.db)
+    #[arg(long, global = true, env = "KEYWARD_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Act as another operator's login (root only)
+    #[arg(long = "as", global = true, value_name = "LOGIN")]
+    pub act_as: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store; this login becomes its first admin
+    Init {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Operators: the logins allowed to use keyward, and their roles
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+    /// Platform instances keys connect to
+    #[command(subcommand)]
+    Instance(InstanceCommand),
+    /// Developers known on each instance
+    #[command(subcommand)]
+    Developer(DeveloperCommand),
+    /// Teams of keys
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// API keys: create, list, show, edit, teams, renew, deactivate, delete
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Verify the key given on standard input; prints JSON, exits 0 if valid, 1 if not
+    Verify,
+    /// The credential history, newest first
+    History {
+        /// Fields: action: key: operator: at:<7d at:>=2026-11-01, and free text
+        #[arg(long, value_name = "QUERY")]
+        filter: Option<String>,
+        /// At most this many rows; 0 for all
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Prove the credential history untouched
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The notification outbox
+    Notifications {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fill the store with realistic sample data, creating it if needed
+    #[command(
+        long_about = "Fill the store with realistic sample data for a try-out: instances across \
+clouds, developers, channels, teams, keys in every status with varied expiry and use, and their \
+history. Creates the store if needed, with this login as its admin.\n\n\
+Demo secrets are never shown, so hashing one per key would only burn CPU: all demo keys share one \
+Argon2id hash of a random secret that is discarded at once, so no demo key can ever verify. Keys \
+made with `key create` or `key renew` each get their own hash."
+    )]
+    Demo {
+        /// How many keys to add
+        #[arg(long, default_value_t = 200)]
+        keys: u64,
+        /// At least this many history rows in all (the keys' own events count)
+        #[arg(long)]
+        history: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Allow a login to use keyward
+    Add {
+        login: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    Remove {
+        login: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstanceCommand {
+    /// Add an instance; keys can be made for it from then on
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_cloud)]
+        cloud: Cloud,
+        #[arg(long)]
+        url: Option<String>,
+        /// Keys of one integration that may be active at once
+        #[arg(long, value_name = "N")]
+        max_active: Option<u32>,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeveloperCommand {
+    List {
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a developer from an instance; refused while they have active keys
+    Remove {
+        name: String,
+        #[arg(long, value_name = "NAME")]
+        instance: String,
+        /// Deactivate the developer's active keys first (cannot be undone)
+        #[arg(long)]
+        deactivate_keys: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    Add {
+        name: String,
+    },
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make a key; its secret is printed this once
+    Create(CreateArgs),
+    List {
+        /// status: team: instance: developer: channel: cloud: expires:<30d used:never id:, free text
+        #[arg(long, value_name = "QUERY")]
+        filter: Option<String>,
+        /// Include deleted keys
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A key's details (recorded as viewed)
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    Edit {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        developer: Option<String>,
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long, value_name = "30d|2027-01-31|never")]
+        expires: Option<String>,
+    },
+    /// Add or remove teams on several keys at once, in one transaction
+    Teams {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[arg(long = "add", value_name = "TEAM")]
+        add: Vec<String>,
+        #[arg(long = "remove", value_name = "TEAM")]
+        remove: Vec<String>,
+    },
+    /// A new secret for the key; the old one stops working now or after --grace
+    Renew {
+        id: String,
+        #[arg(long, value_name = "24h")]
+        grace: Option<String>,
+        #[arg(long, value_name = "30d|2027-01-31|never")]
+        expires: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deactivate (revoke) keys: cannot be undone
+    Deactivate {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Confirm: integrations using these keys stop working
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Delete keys from the list, deactivating active ones first; history stays
+    Delete {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub instance: String,
+    #[arg(long)]
+    pub developer: String,
+    #[arg(long)]
+    pub channel: String,
+    #[arg(long = "team", value_name = "NAME")]
+    pub teams: Vec<String>,
+    /// Default 90d
+    #[arg(long, value_name = "30d|2027-01-31|never")]
+    pub expires: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the history's hash chain; exit 1 naming the first bad row
+    Verify {
+        /// Also check that the newest row's hash is this one (catches truncation)
+        #[arg(long, value_name = "HASH")]
+        expect_head: Option<String>,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "use admin, manager or viewer".to_owned())
+}
+
+fn parse_cloud(s: &str) -> Result<Cloud, String> {
+    Cloud::parse(s).ok_or_else(|| "use salesforce, servicenow, m365, qualtrics or other".to_owned())
+}
+
+/// Why a command stopped: a keyward error, or standard output went away.
+#[derive(Debug)]
+pub enum Failure {
+    Keyward(Error),
+    Output(io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Keyward(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        Failure::Output(e)
+    }
+}
+
+/// A command's result: the exit code to leave with.
+pub type Outcome = Result<i32, Failure>;
+
+/// What every command needs: where the store is and who is asking.
+pub struct Context {
+    pub db: PathBuf,
+    pub act_as: Option<String>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Context {
+    pub fn origin(&self) -> crate::Result<crate::domain::history::Origin> {
+        crate::identity::current(self.act_as.as_deref())
+    }
+
+    /// The service over the existing store; never creates one.
+    pub fn service(&self) -> crate::Result<Service> {
+        let origin = self.origin()?;
+        let store = Store::open(&self.db)?;
+        Ok(Service::new(store, origin, self.clock.clone()))
+    }
+}
+
+/// Runs a parsed command line, writing to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
+    let ctx = Context {
+        db: cli.db.clone().unwrap_or_else(crate::paths::default_store),
+        act_as: cli.act_as.clone(),
+        clock: Arc::new(SystemClock),
+    };
+    match cli.command {
+        None => overview::run(&ctx, out),
+        Some(Command::Init { name, email }) => init::run(&ctx, &name, &email, out),
+        Some(Command::Operator(cmd)) => operator::run(&ctx, cmd, out),
+        Some(Command::Instance(cmd)) => instance::run(&ctx, cmd, out),
+        Some(Command::Developer(cmd)) => developer::run(&ctx, cmd, out),
+        Some(Command::Team(cmd)) => team::run(&ctx, cmd, out),
+        Some(Command::Key(cmd)) => key::run(&ctx, cmd, out),
+        Some(Command::Verify) => verify::run(&ctx, &mut io::stdin().lock(), out),
+        Some(Command::History {
+            filter,
+            limit,
+            json,
+            csv,
+        }) => history::run(&ctx, filter.as_deref(), limit, json, csv, out),
+        Some(Command::Audit(AuditCommand::Verify { expect_head })) => {
+            audit::run(&ctx, expect_head.as_deref(), out)
+        }
+        Some(Command::Notifications { json }) => notifications::run(&ctx, json, out),
+        Some(Command::Demo { keys, history }) => demo::run(&ctx, keys, history, out),
+    }
+}

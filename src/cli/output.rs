@@ -1,0 +1,160 @@
+//! Formatting for people and for scripts: plain tables whose every untrusted
+//! cell passes through the one escape function, stable JSON, CSV, and times
+//! (UTC stored, local shown; RFC 3339 UTC in JSON).
+
+use crate::domain::model::Key;
+use crate::safe_text::escape;
+use crate::service::rfc3339;
+use chrono::{DateTime, Local};
+use serde_json::{Value, json};
+use std::io::{self, Write};
+use unicode_width::UnicodeWidthStr;
+
+/// A table of escaped cells, columns padded to their widest cell.
+pub struct Table {
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(header: &[&'static str]) -> Table {
+        Table {
+            header: header.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row; every cell is escaped here, so no caller can forget.
+    pub fn row<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) {
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|c| escape(c.as_ref()).into_owned())
+                .collect(),
+        );
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.width()).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.width());
+            }
+        }
+        let header: Vec<String> = self.header.iter().map(|h| (*h).to_owned()).collect();
+        for row in std::iter::once(&header).chain(&self.rows) {
+            let mut line = String::new();
+            for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
+                line.push_str(cell);
+                if i + 1 < row.len() {
+                    line.push_str(&" ".repeat(w - cell.width() + 2));
+                }
+            }
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        Ok(())
+    }
+}
+
+/// Label–value lines for one record, values escaped.
+pub fn fields(out: &mut dyn Write, pairs: &[(&str, String)]) -> io::Result<()> {
+    let width = pairs.iter().map(|(l, _)| l.width()).max().unwrap_or(0);
+    for (label, value) in pairs {
+        writeln!(out, "  {label:<width$}  {}", escape(value))?;
+    }
+    Ok(())
+}
+
+/// Local date and time to the minute, for people.
+pub fn local_time(ts: i64) -> String {
+    DateTime::from_timestamp(ts, 0)
+        .map(|t| t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+pub fn local_date(ts: i64) -> String {
+    DateTime::from_timestamp(ts, 0)
+        .map(|t| t.with_timezone(&Local).format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+pub fn opt_time(ts: Option<i64>, none: &str) -> String {
+    ts.map_or_else(|| none.to_owned(), local_time)
+}
+
+pub fn json_time(ts: Option<i64>) -> Value {
+    ts.map_or(Value::Null, |t| Value::String(rfc3339(t)))
+}
+
+/// The JSON object of a key, as `key list --json` and `key show --json` print it.
+pub fn key_json(key: &Key) -> Value {
+    json!({
+        "id": key.public_id,
+        "masked": key.masked(),
+        "name": key.name,
+        "instance": key.instance,
+        "cloud": key.cloud.as_str(),
+        "developer": key.developer,
+        "channel": key.channel,
+        "teams": key.teams,
+        "status": key.status.as_str(),
+        "expires_at": json_time(key.expires_at),
+        "created_at": json_time(Some(key.created_at)),
+        "created_by": key.created_by,
+        "last_used_at": json_time(key.last_used_at),
+        "use_count": key.use_count,
+        "changed_at": json_time(Some(key.changed_at)),
+        "deactivated_at": json_time(key.deactivated_at),
+        "deleted_at": json_time(key.deleted_at),
+        "grace_until": json_time(key.grace_until),
+    })
+}
+
+pub fn write_json(out: &mut dyn Write, value: &Value) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// A CSV field, quoted where needed. A cell that a spreadsheet would run as a
+/// formula gets a leading apostrophe, so an exported history cannot attack its reader.
+pub fn csv_field(s: &str) -> String {
+    let guarded = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_cells_are_escaped_and_aligned() {
+        let mut t = Table::new(&["NAME", "TEAM"]);
+        t.row(["a\u{1b}[2J", "x"]);
+        t.row(["longer name", "y"]);
+        let mut out = Vec::new();
+        t.write(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains('\u{1b}'));
+        assert_eq!(text, "NAME         TEAM\na\\e[2J       x\nlonger name  y\n");
+    }
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+    }
+}

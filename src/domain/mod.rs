@@ -1,0 +1,15 @@
+//! The domain: keyward's types and rules with no I/O — keys and their format,
+//! instances, operators and roles, expiry and the smart-filter query language.
+
+pub mod expiry;
+pub mod history;
+pub mod key_format;
+pub mod model;
+pub mod name;
+pub mod query;
+
+pub use expiry::Expiry;
+pub use history::Action;
+pub use key_format::{KeyToken, PublicId};
+pub use model::{Cloud, Integration, KeyStatus, Role};
+pub use name::Name;

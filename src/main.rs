@@ -1,0 +1,68 @@
+//! The keyward binary: parse the command line, run it, and leave with the exit
+//! code of SPEC §6 — an error is one line on stderr, never a panic or backtrace.
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use keyward::cli::{self, Cli, Failure};
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        eprintln!("keyward: internal error{location}: {message}");
+    }));
+
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = e.print();
+                return ExitCode::from(2);
+            }
+            _ => {
+                // clap's message is several lines; the contract is one.
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or("invalid arguments");
+                let first = first.strip_prefix("error: ").unwrap_or(first);
+                eprintln!("keyward: {first} (see --help)");
+                return ExitCode::from(2);
+            }
+        },
+    };
+
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = cli::run(cli, &mut out).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        // A reader that went away (`keyward key list | head`) is not an error.
+        Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Failure::Output(e)) => {
+            eprintln!("keyward: cannot write output: {e}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Keyward(e)) => {
+            let _ = out.flush();
+            let message = e.to_string().replace(['\n', '\r'], " ");
+            eprintln!("keyward: {message}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

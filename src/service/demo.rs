@@ -1,0 +1,587 @@
+//! `keyward demo`: realistic sample data for a try-out — instances across
+//! clouds, developers, channels, teams, keys in every status with varied expiry
+//! and use, and the history that led there.
+//!
+//! Demo secrets are never shown, so hashing one per key would only burn CPU:
+//! every demo key shares one Argon2id hash of a random secret that is discarded
+//! at once, so no demo key can ever verify. Keys made by `key create` or
+//! `key renew` each get their own hash.
+
+use super::{Actor, Service, rfc3339, secret, with_details};
+use crate::domain::history::{Action, HistoryRecord};
+use crate::domain::model::{Cloud, Integration, Operator, Role};
+use crate::error::Result;
+use crate::store::Db;
+use crate::store::instances::NewInstance;
+use crate::store::keys::NewKey;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// How much sample data to add.
+#[derive(Clone, Copy, Debug)]
+pub struct DemoSpec {
+    pub keys: u64,
+    /// At least this many history rows in all; the keys' own events count.
+    pub history: Option<u64>,
+}
+
+impl Default for DemoSpec {
+    fn default() -> DemoSpec {
+        DemoSpec {
+            keys: 200,
+            history: None,
+        }
+    }
+}
+
+/// What the demo added.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DemoReport {
+    pub instances: u64,
+    pub developers: u64,
+    pub teams: u64,
+    pub keys: u64,
+    pub active: u64,
+    pub expired: u64,
+    pub deactivated: u64,
+    pub deleted: u64,
+    pub history: u64,
+}
+
+const INSTANCES: &[(&str, Cloud, Option<&str>, u32)] = &[
+    (
+        "acme-prod",
+        Cloud::Salesforce,
+        Some("https://acme.my.salesforce.com"),
+        2,
+    ),
+    (
+        "acme-uat",
+        Cloud::Salesforce,
+        Some("https://acme--uat.sandbox.my.salesforce.com"),
+        2,
+    ),
+    (
+        "itsm-prod",
+        Cloud::Servicenow,
+        Some("https://acme.service-now.com"),
+        2,
+    ),
+    (
+        "itsm-dev",
+        Cloud::Servicenow,
+        Some("https://acmedev.service-now.com"),
+        3,
+    ),
+    (
+        "m365-tenant",
+        Cloud::M365,
+        Some("https://acme.sharepoint.com"),
+        2,
+    ),
+    (
+        "cx-surveys",
+        Cloud::Qualtrics,
+        Some("https://acme.qualtrics.com"),
+        2,
+    ),
+    ("data-lake", Cloud::Other, None, 2),
+];
+
+const CHANNELS: &[&str] = &[
+    "api",
+    "ci",
+    "ide",
+    "live-check",
+    "cli",
+    "etl",
+    "webhook",
+    "scheduler",
+];
+
+const FIRST: &[&str] = &[
+    "Ana", "Ben", "Chloé", "Dmitri", "Emeka", "Fatima", "Gustavo", "Hana", "Ines", "Jonas", "Kai",
+    "Leila", "Mateo", "Nadia", "Olu", "Priya", "Quentin", "Rosa", "Sven", "Tomás", "Uma", "Viktor",
+    "Wen", "Ximena", "Yusuf", "Zoë", "Aiko", "Bruno", "Carmen", "Deepak", "Elif", "Farid",
+];
+const LAST: &[&str] = &[
+    "Lopez",
+    "Okafor",
+    "Martin",
+    "Ivanov",
+    "Nwosu",
+    "Haddad",
+    "Pereira",
+    "Sato",
+    "García",
+    "Berg",
+    "Müller",
+    "Rahimi",
+    "Rossi",
+    "Novak",
+    "Adeyemi",
+    "Sharma",
+    "Dubois",
+    "Silva",
+    "Larsen",
+    "Costa",
+    "Patel",
+    "Kowalski",
+    "Zhang",
+    "Hernández",
+    "Yilmaz",
+    "Nakamura",
+    "Fischer",
+    "Reyes",
+    "Singh",
+];
+
+const TEAMS: &[&str] = &[
+    "payments",
+    "platform",
+    "data",
+    "identity",
+    "support",
+    "growth",
+    "mobile",
+    "security",
+    "finance",
+    "hr-systems",
+    "marketing-ops",
+    "sales-ops",
+    "integrations",
+    "analytics",
+    "devops",
+    "qa",
+    "service-desk",
+    "procurement",
+    "legal-tech",
+    "customer-success",
+];
+
+const PURPOSES: &[&str] = &[
+    "billing sync",
+    "nightly export",
+    "deploy pipeline",
+    "lead import",
+    "case escalation",
+    "survey import",
+    "incident bridge",
+    "CMDB refresh",
+    "metadata backup",
+    "report pull",
+    "user provisioning",
+    "quality scan",
+    "release check",
+    "contract sync",
+    "NPS dashboard",
+    "ticket triage bot",
+    "org health check",
+    "audit export",
+    "sandbox refresh",
+    "data quality job",
+];
+
+/// Demo operators besides the admin running the demo: (login, name, role).
+const OPERATORS: &[(&str, &str, Role)] = &[
+    ("ana.lopez", "Ana López", Role::Manager),
+    ("ben.okafor", "Ben Okafor", Role::Manager),
+    ("chloe.martin", "Chloé Martin", Role::Viewer),
+];
+
+const DAY: i64 = 86_400;
+
+/// One key as generated, before and after it is written.
+struct DemoKey {
+    public_id: String,
+    tail: String,
+    name: String,
+    instance: usize,
+    developer: String,
+    channel: usize,
+    teams: Vec<usize>,
+    created_at: i64,
+    expires_at: Option<i64>,
+    closed_at: Option<i64>,
+    status: &'static str,
+}
+
+/// A history event to write, in time order once sorted.
+struct DemoEvent {
+    at: i64,
+    action: Action,
+    /// Index into the keys, or the subject index for non-key events.
+    target: usize,
+    actor: usize,
+}
+
+impl Service {
+    /// Adds sample data to the store in one transaction; needs the admin role.
+    pub fn demo(&mut self, spec: DemoSpec) -> Result<DemoReport> {
+        let shared_hash = {
+            let mut discarded = zeroize::Zeroizing::new([0u8; 32]);
+            rand::rng().fill(&mut discarded[..]);
+            secret::hash_bytes(&discarded[..])?
+        };
+        let mut rng = StdRng::from_os_rng();
+        self.write(Role::Admin, |db, actor, now| {
+            fill(db, actor, now, spec, &shared_hash, &mut rng)
+        })
+    }
+}
+
+fn fill(
+    db: &Db,
+    admin: &Actor,
+    now: i64,
+    spec: DemoSpec,
+    shared_hash: &str,
+    rng: &mut StdRng,
+) -> Result<DemoReport> {
+    let mut report = DemoReport::default();
+    let start = now - 730 * DAY;
+
+    // People: the admin running the demo plus a few managers and a viewer.
+    let mut actors: Vec<Actor> = vec![Actor {
+        operator: admin.operator.clone(),
+        origin: admin.origin.clone(),
+    }];
+    let mut events: Vec<DemoEvent> = Vec::new();
+    for (i, (login, name, role)) in OPERATORS.iter().enumerate() {
+        let op = match db.operator(login)? {
+            Some(op) => op,
+            None => {
+                let op = Operator {
+                    login: (*login).to_owned(),
+                    name: (*name).to_owned(),
+                    email: format!("{login}@example.org"),
+                    role: *role,
+                    created_at: start,
+                };
+                db.insert_operator(&op)?;
+                events.push(DemoEvent {
+                    at: start + i as i64 * 60,
+                    action: Action::OperatorAdded,
+                    target: i,
+                    actor: 0,
+                });
+                op
+            }
+        };
+        let mut origin = admin.origin.clone();
+        origin.login = op.login.clone();
+        origin.ssh_client = Some(format!("192.0.2.{}", 10 + i));
+        origin.tty = Some(format!("/dev/pts/{}", i + 1));
+        actors.push(Actor {
+            operator: Some(op),
+            origin,
+        });
+    }
+    // Who changes keys: everyone but the viewer.
+    let writers: Vec<usize> = actors
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.operator.as_ref().is_some_and(|o| o.role >= Role::Manager))
+        .map(|(i, _)| i)
+        .collect();
+
+    // Instances, developers, channels and teams, scaled to the number of keys.
+    let mut instance_ids = Vec::with_capacity(INSTANCES.len());
+    let mut limits = Vec::with_capacity(INSTANCES.len());
+    for (i, (name, cloud, url, max_active)) in INSTANCES.iter().enumerate() {
+        let existing = db.instance_by_name(name, now)?;
+        let (id, limit) = match existing {
+            Some(inst) => (inst.id, inst.max_active),
+            None => {
+                let id = db.insert_instance(&NewInstance {
+                    name,
+                    cloud: *cloud,
+                    url: *url,
+                    max_active: *max_active,
+                    created_at: start,
+                })?;
+                report.instances += 1;
+                events.push(DemoEvent {
+                    at: start + 3600 + i as i64 * 60,
+                    action: Action::InstanceAdded,
+                    target: i,
+                    actor: 0,
+                });
+                (id, *max_active)
+            }
+        };
+        instance_ids.push(id);
+        limits.push(limit);
+    }
+    let developers_per_instance = (spec.keys as usize / INSTANCES.len() / 20).max(6);
+    let developer_names = person_names(developers_per_instance);
+    let mut developer_ids: Vec<Vec<i64>> = Vec::with_capacity(INSTANCES.len());
+    for &instance_id in &instance_ids {
+        let mut ids = Vec::with_capacity(developer_names.len());
+        for name in &developer_names {
+            ids.push(db.ensure_developer(instance_id, name)?);
+        }
+        report.developers += ids.len() as u64;
+        developer_ids.push(ids);
+    }
+    let mut channel_ids = Vec::with_capacity(CHANNELS.len());
+    for name in CHANNELS {
+        channel_ids.push(db.ensure_channel(name)?);
+    }
+    let team_count = (spec.keys as usize / 500).clamp(8, 200);
+    let team_names: Vec<String> = (0..team_count)
+        .map(|i| match i / TEAMS.len() {
+            0 => TEAMS[i].to_owned(),
+            n => format!("{}-{}", TEAMS[i % TEAMS.len()], n + 1),
+        })
+        .collect();
+    let mut team_ids = Vec::with_capacity(team_count);
+    for (i, name) in team_names.iter().enumerate() {
+        let (id, made) = db.ensure_team(name, start)?;
+        if made {
+            report.teams += 1;
+            events.push(DemoEvent {
+                at: start + 7200 + i as i64,
+                action: Action::TeamAdded,
+                target: i,
+                actor: 0,
+            });
+        }
+        team_ids.push(id);
+    }
+
+    // Keys, keeping every integration within its instance's limit.
+    let mut active: HashMap<(usize, usize, usize), u32> = HashMap::new();
+    let mut keys: Vec<DemoKey> = Vec::with_capacity(spec.keys as usize);
+    while (keys.len() as u64) < spec.keys {
+        let instance = rng.random_range(0..INSTANCES.len());
+        let developer = rng.random_range(0..developer_names.len());
+        let channel = rng.random_range(0..CHANNELS.len());
+        let created_at = rng.random_range(start + DAY..now - DAY);
+        let roll = rng.random_range(0..100);
+        let mut key = DemoKey {
+            public_id: base62(rng, 8),
+            tail: base62(rng, 4),
+            name: PURPOSES[rng.random_range(0..PURPOSES.len())].to_owned(),
+            instance,
+            developer: developer_names[developer].clone(),
+            channel,
+            teams: Vec::new(),
+            created_at,
+            expires_at: None,
+            closed_at: None,
+            status: "active",
+        };
+        let slot = (instance, developer, channel);
+        let full = active.get(&slot).copied().unwrap_or(0) >= limits[instance];
+        match roll {
+            // Active, most for months, some soon to expire, a few never.
+            0..=54 if !full => {
+                key.expires_at = match roll {
+                    0..=4 => None,
+                    5..=14 => Some(now + rng.random_range(3600..14 * DAY)),
+                    _ => Some(now + rng.random_range(15 * DAY..365 * DAY)),
+                };
+                *active.entry(slot).or_default() += 1;
+            }
+            55..=66 => key.expires_at = Some(rng.random_range(created_at + 1..now)),
+            67..=89 | 0..=54 => {
+                key.status = "deactivated";
+                key.closed_at = Some(rng.random_range(created_at..now));
+            }
+            _ => {
+                key.status = "deleted";
+                key.closed_at = Some(rng.random_range(created_at..now));
+            }
+        }
+        if key.expires_at.is_none() && key.status != "active" {
+            key.expires_at = Some(created_at + 90 * DAY);
+        }
+        if rng.random_bool(0.8) {
+            let n = rng.random_range(1..=3);
+            key.teams = (0..n).map(|_| rng.random_range(0..team_count)).collect();
+            key.teams.sort_unstable();
+            key.teams.dedup();
+        }
+        let integration = Integration {
+            instance_id: instance_ids[instance],
+            developer_id: developer_ids[instance][developer],
+            channel_id: channel_ids[channel],
+        };
+        let used_until = key
+            .closed_at
+            .unwrap_or(now)
+            .min(key.expires_at.unwrap_or(now));
+        let used = rng.random_bool(0.75) && used_until > created_at;
+        let inserted = db.insert_key(&NewKey {
+            public_id: &key.public_id,
+            name: &key.name,
+            integration,
+            secret_hash: shared_hash,
+            tail: &key.tail,
+            expires_at: key.expires_at,
+            created_by: &actors[writers[rng.random_range(0..writers.len())]]
+                .origin
+                .login,
+            created_at,
+            now,
+            status: key.status,
+            closed_at: key.closed_at,
+            last_used_at: used.then(|| rng.random_range(created_at..used_until)),
+            use_count: if used { rng.random_range(1..50_000) } else { 0 },
+        })?;
+        let Some(key_id) = inserted else { continue };
+        for &team in &key.teams {
+            db.add_key_to_team(key_id, team_ids[team])?;
+        }
+        match (key.status, key.expires_at) {
+            ("active", Some(e)) if e <= now => report.expired += 1,
+            ("active", _) => report.active += 1,
+            ("deactivated", _) => report.deactivated += 1,
+            _ => report.deleted += 1,
+        }
+        let index = keys.len();
+        let by = writers[rng.random_range(0..writers.len())];
+        events.push(DemoEvent {
+            at: created_at,
+            action: Action::Created,
+            target: index,
+            actor: by,
+        });
+        if let Some(closed) = key.closed_at {
+            events.push(DemoEvent {
+                at: closed,
+                action: Action::Deactivated,
+                target: index,
+                actor: by,
+            });
+            if key.status == "deleted" {
+                events.push(DemoEvent {
+                    at: (closed + 3600).min(now),
+                    action: Action::Deleted,
+                    target: index,
+                    actor: by,
+                });
+            }
+        }
+        keys.push(key);
+    }
+    report.keys = keys.len() as u64;
+
+    // More history where asked: the everyday traffic of views, copies, edits and failed verifications.
+    let wanted = spec.history.unwrap_or(0) as usize;
+    while events.len() < wanted && !keys.is_empty() {
+        let target = rng.random_range(0..keys.len());
+        let key = &keys[target];
+        let until = key.closed_at.unwrap_or(now).max(key.created_at + 1);
+        let action = match rng.random_range(0..100) {
+            0..=44 => Action::Viewed,
+            45..=64 => Action::VerifyFailed,
+            65..=74 => Action::Copied,
+            75..=89 => Action::Updated,
+            _ => Action::TeamsChanged,
+        };
+        let actor = rng.random_range(0..actors.len());
+        events.push(DemoEvent {
+            at: rng.random_range(key.created_at..until),
+            action,
+            target,
+            actor,
+        });
+    }
+
+    events.sort_by_key(|e| e.at);
+    let mut head = db.history_head()?;
+    for e in &events {
+        let actor = &actors[e.actor];
+        let record = match e.action {
+            Action::OperatorAdded => {
+                let (login, name, role) = OPERATORS[e.target];
+                with_details(
+                    actor.record(e.at, e.action, Some(login)),
+                    json!({ "name": name, "email": format!("{login}@example.org"), "role": role.as_str() }),
+                )
+            }
+            Action::InstanceAdded => {
+                let (name, cloud, url, max_active) = INSTANCES[e.target];
+                with_details(
+                    actor.record(e.at, e.action, Some(name)),
+                    json!({ "cloud": cloud.as_str(), "url": url, "max_active": max_active }),
+                )
+            }
+            Action::TeamAdded => actor.record(e.at, e.action, Some(&team_names[e.target])),
+            action => key_event(actor, action, &keys[e.target], &team_names, e.at),
+        };
+        head = db.append_history_after(&head, record)?;
+    }
+    report.history = events.len() as u64;
+    Ok(report)
+}
+
+fn key_event(
+    actor: &Actor,
+    action: Action,
+    key: &DemoKey,
+    teams: &[String],
+    at: i64,
+) -> HistoryRecord {
+    let record = HistoryRecord {
+        key: Some(key.public_id.clone()),
+        masked: Some(crate::domain::key_format::mask(&key.public_id, &key.tail)),
+        ..actor.record(at, action, Some(&key.name))
+    };
+    let team_names: Vec<&str> = key.teams.iter().map(|&t| teams[t].as_str()).collect();
+    let details = match action {
+        Action::Created => json!({
+            "instance": INSTANCES[key.instance].0,
+            "developer": key.developer,
+            "channel": CHANNELS[key.channel],
+            "teams": team_names,
+            "expires_at": key.expires_at.map(rfc3339),
+        }),
+        Action::Deactivated => json!({ "was": "active" }),
+        Action::VerifyFailed => json!({ "reason": "mismatch" }),
+        Action::Copied => json!({ "via": "osc52" }),
+        Action::Updated => {
+            json!({ "name": { "from": format!("{} (old)", key.name), "to": key.name } })
+        }
+        Action::TeamsChanged => json!({ "added": team_names, "removed": [], "teams": team_names }),
+        _ => json!({}),
+    };
+    with_details(record, details)
+}
+
+/// `n` distinct "First Last" names, numbered once the combinations run out.
+fn person_names(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let first = FIRST[i % FIRST.len()];
+            let last = LAST[(i / FIRST.len()) % LAST.len()];
+            match i / (FIRST.len() * LAST.len()) {
+                0 => format!("{first} {last}"),
+                round => format!("{first} {last} {}", round + 1),
+            }
+        })
+        .collect()
+}
+
+fn base62(rng: &mut StdRng, n: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    (0..n)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn person_names_are_distinct() {
+        let names = person_names(2000);
+        let unique: std::collections::HashSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), 2000);
+    }
+}

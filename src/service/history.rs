@@ -1,0 +1,81 @@
+//! Reading the credential history, and `audit verify`, which walks it in order
+//! and recomputes the hash chain, naming the first row that does not match.
+
+use super::Service;
+use crate::domain::history::{Action, GENESIS};
+use crate::domain::query::{HistoryQuery, HistoryTermKind};
+use crate::error::{Error, Result};
+use crate::store::history::HistoryRow;
+use crate::store::outbox::OutboxMessage;
+use std::ops::ControlFlow;
+
+/// What the audit found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditReport {
+    /// Rows checked (up to and including the first bad one).
+    pub rows: u64,
+    /// The hash of the newest good row: anchor it elsewhere to catch truncation.
+    pub head: String,
+    /// The first row that breaks the chain, and why.
+    pub first_bad: Option<(i64, String)>,
+}
+
+impl Service {
+    /// History rows matching the filter, newest first.
+    pub fn history(&mut self, query: &HistoryQuery, limit: Option<u64>) -> Result<Vec<HistoryRow>> {
+        for term in &query.terms {
+            if let HistoryTermKind::Action(actions) = &term.kind {
+                if let Some(unknown) = actions.iter().find(|a| Action::parse(a).is_none()) {
+                    return Err(Error::usage(format!(
+                        "filter: unknown action {unknown:?}; actions are {}",
+                        Action::names()
+                    )));
+                }
+            }
+        }
+        self.read(|db, _, now| db.history(query, now, limit))
+    }
+
+    /// The notification outbox, oldest first.
+    pub fn notifications(&mut self, pending_only: bool) -> Result<Vec<OutboxMessage>> {
+        self.read(|db, _, _| db.outbox(pending_only))
+    }
+
+    pub fn audit_verify(&mut self) -> Result<AuditReport> {
+        self.read(|db, _, _| {
+            let mut report = AuditReport {
+                rows: 0,
+                head: GENESIS.to_owned(),
+                first_bad: None,
+            };
+            let mut expected_seq = 1;
+            db.walk_history(|row| {
+                report.rows += 1;
+                let seq = row.record.seq;
+                let problem = if seq != expected_seq {
+                    Some(if seq > expected_seq {
+                        format!("rows {expected_seq} to {} are missing", seq - 1)
+                    } else {
+                        format!("row {seq} appears out of order")
+                    })
+                } else if row.record.chain_hash(&report.head) != row.hash {
+                    Some("its hash does not match its contents and the row before it".to_owned())
+                } else {
+                    None
+                };
+                match problem {
+                    Some(why) => {
+                        report.first_bad = Some((seq, why));
+                        ControlFlow::Break(())
+                    }
+                    None => {
+                        report.head = row.hash;
+                        expected_seq += 1;
+                        ControlFlow::Continue(())
+                    }
+                }
+            })?;
+            Ok(report)
+        })
+    }
+}

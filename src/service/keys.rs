@@ -1,0 +1,540 @@
+//! Key operations: create, show, list, edit, bulk teams, renew, deactivate,
+//! delete, and recording that a new secret was copied.
+
+use super::notice::{self, Event};
+use super::{Actor, Service, rfc3339, secret, with_details};
+use crate::domain::history::Action;
+use crate::domain::model::{Integration, Key, KeyStatus, Role};
+use crate::domain::query::KeyQuery;
+use crate::domain::{Expiry, KeyToken, Name, PublicId, expiry};
+use crate::error::{Error, Result};
+use crate::safe_text::escape;
+use crate::store::Db;
+use crate::store::keys::{KeyFields, KeyListing, NewKey, NewSecret};
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// What an admin fills in to make a key.
+#[derive(Clone, Debug, Default)]
+pub struct NewKeyRequest {
+    pub name: String,
+    pub instance: String,
+    pub developer: String,
+    pub channel: String,
+    pub teams: Vec<String>,
+    /// `30d`, `2027-01-31`, `never`; the default expiry when absent.
+    pub expires: Option<String>,
+}
+
+/// The fields an edit changes; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct EditKey {
+    pub name: Option<String>,
+    pub developer: Option<String>,
+    pub channel: Option<String>,
+    pub expires: Option<String>,
+}
+
+/// Teams to add to and remove from a selection of keys.
+#[derive(Clone, Debug, Default)]
+pub struct TeamChanges {
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+/// A key with its secret, as made by create or renew: the one time it is shown.
+#[derive(Debug)]
+pub struct IssuedKey {
+    pub key: Key,
+    pub token: KeyToken,
+}
+
+/// How many times to draw a new public id if the drawn one is taken (1 in 10¹⁴ odds).
+const PUBLIC_ID_ATTEMPTS: usize = 4;
+
+impl Service {
+    pub fn create_key(&mut self, req: &NewKeyRequest) -> Result<IssuedKey> {
+        let name = Name::parse("key name", &req.name)?;
+        let instance = Name::parse("instance", &req.instance)?;
+        let developer = Name::parse("developer", &req.developer)?;
+        let channel = Name::parse("channel", &req.channel)?;
+        let teams = team_names(&req.teams)?;
+        let expires = self.expiry(req.expires.as_deref())?;
+        self.precheck(Role::Manager)?;
+
+        for _ in 0..PUBLIC_ID_ATTEMPTS {
+            let public_id = PublicId::generate();
+            let token = KeyToken::generate(&public_id);
+            let hash = secret::hash(&token)?;
+            let issued = self.write(Role::Manager, |db, actor, now| {
+                let inst = db
+                    .instance_by_name(instance.as_str(), now)?
+                    .ok_or_else(|| no_instance(instance.as_str()))?;
+                let integration = Integration {
+                    instance_id: inst.id,
+                    developer_id: db.ensure_developer(inst.id, developer.as_str())?,
+                    channel_id: db.ensure_channel(channel.as_str())?,
+                };
+                check_limit(db, integration, now, None, inst.max_active, &inst.name)?;
+                let Some(key_id) = db.insert_key(&NewKey {
+                    public_id: public_id.as_str(),
+                    name: name.as_str(),
+                    integration,
+                    secret_hash: &hash,
+                    tail: token.tail(),
+                    expires_at: expires.timestamp(),
+                    created_by: &actor.origin.login,
+                    created_at: now,
+                    now,
+                    status: "active",
+                    closed_at: None,
+                    last_used_at: None,
+                    use_count: 0,
+                })?
+                else {
+                    return Ok(None);
+                };
+                for team in &teams {
+                    let team_id = ensure_team(db, actor, team.as_str(), now)?;
+                    db.add_key_to_team(key_id, team_id)?;
+                }
+                let key = load(db, public_id.as_str(), now)?;
+                db.append_history(with_details(
+                    actor.key_record(now, Action::Created, &key),
+                    json!({
+                        "instance": key.instance,
+                        "developer": key.developer,
+                        "channel": key.channel,
+                        "teams": key.teams,
+                        "expires_at": key.expires_at.map(rfc3339),
+                    }),
+                ))?;
+                notice::enqueue(db, actor, Event::Created, std::slice::from_ref(&key), now)?;
+                Ok(Some(key))
+            })?;
+            if let Some(key) = issued {
+                return Ok(IssuedKey { key, token });
+            }
+        }
+        Err(Error::conflict(
+            "could not draw an unused public id; try again",
+        ))
+    }
+
+    /// A key's details; opening them is recorded as `viewed`.
+    pub fn show_key(&mut self, id: &str) -> Result<Key> {
+        let public_id = parse_id(id)?;
+        self.write(Role::Viewer, |db, actor, now| {
+            let key = load(db, public_id.as_str(), now)?;
+            db.append_history(actor.key_record(now, Action::Viewed, &key))?;
+            Ok(key)
+        })
+    }
+
+    /// A key's details without recording a view (for refreshing a list).
+    pub fn key(&mut self, id: &str) -> Result<Key> {
+        let public_id = parse_id(id)?;
+        self.read(|db, _, now| load(db, public_id.as_str(), now))
+    }
+
+    /// Keys matching the smart filter; deleted ones only with `include_deleted`
+    /// or when the filter asks for them.
+    pub fn list_keys(
+        &mut self,
+        query: &KeyQuery,
+        include_deleted: bool,
+        limit: Option<u64>,
+    ) -> Result<Vec<Key>> {
+        self.read(|db, _, now| {
+            db.keys(&KeyListing {
+                query,
+                include_deleted,
+                now,
+                limit,
+            })
+        })
+    }
+
+    /// Records that the new secret of a key was copied to the clipboard.
+    pub fn record_copied(&mut self, id: &str, via: &str) -> Result<()> {
+        let public_id = parse_id(id)?;
+        self.write(Role::Viewer, |db, actor, now| {
+            let key = load(db, public_id.as_str(), now)?;
+            db.append_history(with_details(
+                actor.key_record(now, Action::Copied, &key),
+                json!({ "via": via }),
+            ))?;
+            Ok(())
+        })
+    }
+
+    pub fn edit_key(&mut self, id: &str, edit: &EditKey) -> Result<Key> {
+        let public_id = parse_id(id)?;
+        let name = edit
+            .name
+            .as_deref()
+            .map(|n| Name::parse("key name", n))
+            .transpose()?;
+        let developer = edit
+            .developer
+            .as_deref()
+            .map(|n| Name::parse("developer", n))
+            .transpose()?;
+        let channel = edit
+            .channel
+            .as_deref()
+            .map(|n| Name::parse("channel", n))
+            .transpose()?;
+        let expires = edit
+            .expires
+            .as_deref()
+            .map(|e| Expiry::parse(e, self.now()))
+            .transpose()?;
+        if name.is_none() && developer.is_none() && channel.is_none() && expires.is_none() {
+            return Err(Error::usage(
+                "nothing to change; give --name, --developer, --channel or --expires",
+            ));
+        }
+        self.write(Role::Manager, |db, actor, now| {
+            let before = load(db, public_id.as_str(), now)?;
+            if before.status == KeyStatus::Deleted {
+                return Err(final_status(&before));
+            }
+            let developer_id = match &developer {
+                Some(d) => db.ensure_developer(before.instance_id, d.as_str())?,
+                None => before.developer_id,
+            };
+            let channel_id = match &channel {
+                Some(c) => db.ensure_channel(c.as_str())?,
+                None => before.channel_id,
+            };
+            let fields = KeyFields {
+                name: name.as_ref().map_or(&before.name, |n| n.as_str()),
+                developer_id,
+                channel_id,
+                expires_at: expires.map_or(before.expires_at, Expiry::timestamp),
+            };
+            let moves = developer_id != before.developer_id || channel_id != before.channel_id;
+            let revives =
+                before.status == KeyStatus::Expired && fields.expires_at.is_none_or(|e| e > now);
+            if before.status != KeyStatus::Deactivated && (moves || revives) {
+                let integration = Integration {
+                    instance_id: before.instance_id,
+                    developer_id,
+                    channel_id,
+                };
+                let inst = db
+                    .instance_by_name(&before.instance, now)?
+                    .ok_or_else(|| no_instance(&before.instance))?;
+                let becomes_active = before.status == KeyStatus::Active || revives;
+                if becomes_active {
+                    check_limit(
+                        db,
+                        integration,
+                        now,
+                        Some(before.id),
+                        inst.max_active,
+                        &inst.name,
+                    )?;
+                }
+            }
+            db.update_key_fields(before.id, &fields, now)?;
+            let after = load(db, public_id.as_str(), now)?;
+            let changes = changed_fields(&before, &after);
+            if !changes.is_empty() {
+                db.append_history(with_details(
+                    actor.key_record(now, Action::Updated, &after),
+                    serde_json::Value::Object(changes),
+                ))?;
+            }
+            Ok(after)
+        })
+    }
+
+    /// Adds and removes teams on every key of the selection, in one transaction.
+    /// Returns the keys that changed.
+    pub fn change_teams(&mut self, ids: &[String], changes: &TeamChanges) -> Result<Vec<Key>> {
+        let ids = parse_ids(ids)?;
+        let add = team_names(&changes.add)?;
+        let remove = team_names(&changes.remove)?;
+        if add.is_empty() && remove.is_empty() {
+            return Err(Error::usage(
+                "nothing to change; give --add TEAM or --remove TEAM",
+            ));
+        }
+        if let Some(both) = add.iter().find(|t| remove.contains(t)) {
+            return Err(Error::usage(format!(
+                "team {} is both added and removed",
+                escape(both.as_str())
+            )));
+        }
+        self.write(Role::Manager, |db, actor, now| {
+            let mut adds = Vec::with_capacity(add.len());
+            for team in &add {
+                adds.push((ensure_team(db, actor, team.as_str(), now)?, team));
+            }
+            let mut removes = Vec::with_capacity(remove.len());
+            for team in &remove {
+                let id = db.team_id(team.as_str())?.ok_or_else(|| {
+                    Error::not_found(format!("no team named {}", escape(team.as_str())))
+                })?;
+                removes.push((id, team));
+            }
+            let mut changed = Vec::new();
+            for public_id in &ids {
+                let key = load(db, public_id.as_str(), now)?;
+                if key.status == KeyStatus::Deleted {
+                    return Err(final_status(&key));
+                }
+                let mut added = Vec::new();
+                for (team_id, team) in &adds {
+                    if db.add_key_to_team(key.id, *team_id)? {
+                        added.push(team.as_str());
+                    }
+                }
+                let mut removed = Vec::new();
+                for (team_id, team) in &removes {
+                    if db.remove_key_from_team(key.id, *team_id)? {
+                        removed.push(team.as_str());
+                    }
+                }
+                if added.is_empty() && removed.is_empty() {
+                    continue;
+                }
+                let after = load(db, public_id.as_str(), now)?;
+                db.append_history(with_details(
+                    actor.key_record(now, Action::TeamsChanged, &after),
+                    json!({ "added": added, "removed": removed, "teams": after.teams }),
+                ))?;
+                changed.push(after);
+            }
+            Ok(changed)
+        })
+    }
+
+    /// A new secret for the same key record, with a new expiry. The old secret
+    /// stops working at once, or when `grace` ends.
+    pub fn renew_key(
+        &mut self,
+        id: &str,
+        grace: Option<&str>,
+        expires: Option<&str>,
+    ) -> Result<IssuedKey> {
+        let public_id = parse_id(id)?;
+        let grace = grace.map(expiry::parse_duration).transpose()?;
+        let expires = self.expiry(expires)?;
+        self.precheck(Role::Manager)?;
+        let token = KeyToken::generate(&public_id);
+        let hash = secret::hash(&token)?;
+        let key = self.write(Role::Manager, |db, actor, now| {
+            let before = load(db, public_id.as_str(), now)?;
+            if before.status.is_final() {
+                return Err(Error::conflict(format!(
+                    "key {} ({}) is {}; a {} key cannot be renewed — create a new key instead",
+                    before.masked(),
+                    escape(&before.name),
+                    before.status,
+                    before.status
+                )));
+            }
+            if before.status == KeyStatus::Expired {
+                let inst = db
+                    .instance_by_name(&before.instance, now)?
+                    .ok_or_else(|| no_instance(&before.instance))?;
+                check_limit(db, before.integration(), now, Some(before.id), inst.max_active, &inst.name)?;
+            }
+            let grace_until = grace.map(|g| now + g.num_seconds());
+            let old_hash = match grace_until {
+                Some(_) => Some(db.key_secrets(before.id)?.secret_hash),
+                None => None,
+            };
+            db.set_key_secret(
+                before.id,
+                &NewSecret {
+                    secret_hash: &hash,
+                    tail: token.tail(),
+                    grace_hash: old_hash.as_deref(),
+                    grace_until,
+                    expires_at: expires.timestamp(),
+                },
+                now,
+            )?;
+            let after = load(db, public_id.as_str(), now)?;
+            db.append_history(with_details(
+                actor.key_record(now, Action::Renewed, &after),
+                json!({
+                    "previous": before.masked(),
+                    "expires_at": { "from": before.expires_at.map(rfc3339), "to": after.expires_at.map(rfc3339) },
+                    "grace_until": grace_until.map(rfc3339),
+                }),
+            ))?;
+            notice::enqueue(db, actor, Event::Renewed, std::slice::from_ref(&after), now)?;
+            Ok(after)
+        })?;
+        Ok(IssuedKey { key, token })
+    }
+
+    /// Deactivates (revokes) keys, for good: every one or none.
+    pub fn deactivate_keys(&mut self, ids: &[String]) -> Result<Vec<Key>> {
+        let ids = parse_ids(ids)?;
+        self.write(Role::Manager, |db, actor, now| {
+            let mut done = Vec::with_capacity(ids.len());
+            for public_id in &ids {
+                let key = load(db, public_id.as_str(), now)?;
+                if key.status.is_final() {
+                    return Err(final_status(&key));
+                }
+                done.push(deactivate(db, actor, &key, now)?);
+            }
+            notice::enqueue(db, actor, Event::Deactivated, &done, now)?;
+            Ok(done)
+        })
+    }
+
+    /// Deletes keys from the list, deactivating the active ones first; their
+    /// history stays.
+    pub fn delete_keys(&mut self, ids: &[String]) -> Result<Vec<Key>> {
+        let ids = parse_ids(ids)?;
+        self.write(Role::Manager, |db, actor, now| {
+            let mut done = Vec::with_capacity(ids.len());
+            for public_id in &ids {
+                let mut key = load(db, public_id.as_str(), now)?;
+                if key.status == KeyStatus::Deleted {
+                    return Err(final_status(&key));
+                }
+                if key.status != KeyStatus::Deactivated {
+                    key = deactivate(db, actor, &key, now)?;
+                }
+                db.set_key_status(key.id, KeyStatus::Deleted, now)?;
+                let key = load(db, public_id.as_str(), now)?;
+                db.append_history(actor.key_record(now, Action::Deleted, &key))?;
+                done.push(key);
+            }
+            notice::enqueue(db, actor, Event::Deleted, &done, now)?;
+            Ok(done)
+        })
+    }
+
+    fn expiry(&self, given: Option<&str>) -> Result<Expiry> {
+        match given {
+            Some(e) => Expiry::parse(e, self.now()),
+            None => Ok(Expiry::At(self.now() + self.settings.default_expiry)),
+        }
+    }
+}
+
+/// Deactivates one key inside a transaction and records it.
+pub(super) fn deactivate(db: &Db, actor: &Actor, key: &Key, now: i64) -> Result<Key> {
+    db.set_key_status(key.id, KeyStatus::Deactivated, now)?;
+    let after = load(db, &key.public_id, now)?;
+    db.append_history(with_details(
+        actor.key_record(now, Action::Deactivated, &after),
+        json!({ "was": key.status.as_str() }),
+    ))?;
+    Ok(after)
+}
+
+pub(super) fn load(db: &Db, public_id: &str, now: i64) -> Result<Key> {
+    db.key(public_id, now)?
+        .ok_or_else(|| Error::not_found(format!("no key with id {public_id}")))
+}
+
+pub(super) fn parse_id(id: &str) -> Result<PublicId> {
+    PublicId::parse(id).ok_or_else(|| {
+        Error::usage(format!(
+            "{} is not a key id; an id is 8 letters and digits, as in kw_3fQa9LzX",
+            escape(id)
+        ))
+    })
+}
+
+/// Ids in the order given, each once.
+fn parse_ids(ids: &[String]) -> Result<Vec<PublicId>> {
+    if ids.is_empty() {
+        return Err(Error::usage("name at least one key id"));
+    }
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = parse_id(id)?;
+        if seen.insert(id.clone()) {
+            out.push(id);
+        }
+    }
+    Ok(out)
+}
+
+fn team_names(raw: &[String]) -> Result<Vec<Name>> {
+    let mut out: Vec<Name> = Vec::with_capacity(raw.len());
+    for t in raw {
+        let name = Name::parse("team", t)?;
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
+/// The team's id, making the team (and recording that) if it is new.
+pub(super) fn ensure_team(db: &Db, actor: &Actor, name: &str, now: i64) -> Result<i64> {
+    let (id, made) = db.ensure_team(name, now)?;
+    if made {
+        db.append_history(actor.record(now, Action::TeamAdded, Some(name)))?;
+    }
+    Ok(id)
+}
+
+/// Refuses, with a message that says what to do, a key that would exceed the
+/// integration's limit. The schema enforces the same rule; this explains it.
+fn check_limit(
+    db: &Db,
+    integration: Integration,
+    now: i64,
+    except: Option<i64>,
+    max_active: u32,
+    instance: &str,
+) -> Result<()> {
+    let active = db.active_key_count(integration, now, except)?;
+    if active >= u64::from(max_active) {
+        return Err(Error::conflict(format!(
+            "this integration already has {active} active keys, the limit of instance {}; deactivate one first (rotate: make the new key, move the integration over, deactivate the old one)",
+            escape(instance)
+        )));
+    }
+    Ok(())
+}
+
+fn no_instance(name: &str) -> Error {
+    Error::not_found(format!(
+        "no instance named {}; an admin adds it first with `keyward instance add NAME --cloud CLOUD`",
+        escape(name)
+    ))
+}
+
+fn final_status(key: &Key) -> Error {
+    Error::conflict(format!(
+        "key {} ({}) is already {}; that is final",
+        key.masked(),
+        escape(&key.name),
+        key.status
+    ))
+}
+
+/// `{"field": {"from": …, "to": …}}` for every field an edit changed.
+fn changed_fields(before: &Key, after: &Key) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    let mut note = |field: &str, from: serde_json::Value, to: serde_json::Value| {
+        if from != to {
+            out.insert(field.to_owned(), json!({ "from": from, "to": to }));
+        }
+    };
+    note("name", json!(before.name), json!(after.name));
+    note("developer", json!(before.developer), json!(after.developer));
+    note("channel", json!(before.channel), json!(after.channel));
+    note(
+        "expires_at",
+        json!(before.expires_at.map(rfc3339)),
+        json!(after.expires_at.map(rfc3339)),
+    );
+    out
+}

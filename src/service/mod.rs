@@ -1,0 +1,193 @@
+//! The operations of keyward. Each checks the operator's role, runs as one
+//! store transaction, and writes the change together with its history row (and
+//! for key events the outbox messages). The CLI and the TUI call only this.
+
+mod admin;
+pub mod demo;
+pub mod history;
+mod keys;
+mod notice;
+pub mod secret;
+mod verify;
+
+pub use admin::InstanceSpec;
+pub use history::AuditReport;
+pub use keys::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
+pub use verify::{Verdict, VerifyFailure};
+
+use crate::domain::history::{Action, HistoryRecord, Origin};
+use crate::domain::model::{Key, Operator, Role};
+use crate::error::{Error, Result};
+use crate::store::{Db, Store};
+use chrono::{DateTime, TimeDelta, Utc};
+use std::sync::Arc;
+
+/// Where the service reads the time; tests inject a clock they move by hand.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Settings the operations read; SPEC §8 names them in the configuration file.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// How long a key lives when no expiry is given.
+    pub default_expiry: TimeDelta,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            default_expiry: TimeDelta::days(90),
+        }
+    }
+}
+
+/// keyward's operations, on one store, for the login running them.
+pub struct Service {
+    store: Store,
+    origin: Origin,
+    clock: Arc<dyn Clock>,
+    settings: Settings,
+}
+
+impl Service {
+    pub fn new(store: Store, origin: Origin, clock: Arc<dyn Clock>) -> Service {
+        Service {
+            store,
+            origin,
+            clock,
+            settings: Settings::default(),
+        }
+    }
+
+    pub fn with_settings(mut self, settings: Settings) -> Service {
+        self.settings = settings;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The operator running keyward, refusing a login that is not one.
+    pub fn whoami(&mut self) -> Result<Operator> {
+        let login = self.origin.login.clone();
+        self.store
+            .read(|db| operator_with(db, &login, Role::Viewer))
+    }
+
+    /// Reads under the viewer role.
+    fn read<T>(&mut self, f: impl FnOnce(&Db, &Operator, i64) -> Result<T>) -> Result<T> {
+        let login = self.origin.login.clone();
+        let now = self.clock.now().timestamp();
+        self.store.read(|db| {
+            let op = operator_with(db, &login, Role::Viewer)?;
+            f(db, &op, now)
+        })
+    }
+
+    /// Writes under `role`, checked inside the transaction so a role taken away
+    /// a moment ago no longer counts.
+    fn write<T>(&mut self, role: Role, f: impl FnOnce(&Db, &Actor, i64) -> Result<T>) -> Result<T> {
+        let now = self.clock.now().timestamp();
+        let origin = self.origin.clone();
+        self.store.write(|db| {
+            let operator = operator_with(db, &origin.login, role)?;
+            let actor = Actor {
+                operator: Some(operator),
+                origin,
+            };
+            f(db, &actor, now)
+        })
+    }
+
+    /// Refuses early, before costly work such as hashing, when the role is too low.
+    fn precheck(&mut self, role: Role) -> Result<()> {
+        let login = self.origin.login.clone();
+        self.store
+            .read(|db| operator_with(db, &login, role).map(drop))
+    }
+}
+
+/// Who did it: the operator (if the login is one) and where from.
+pub(crate) struct Actor {
+    pub operator: Option<Operator>,
+    pub origin: Origin,
+}
+
+impl Actor {
+    /// A history row by this actor; the store fills in its sequence and hash.
+    pub fn record(&self, at: i64, action: Action, subject: Option<&str>) -> HistoryRecord {
+        HistoryRecord {
+            seq: 0,
+            at,
+            action: action.as_str().to_owned(),
+            key: None,
+            masked: None,
+            subject: subject.map(str::to_owned),
+            operator: self.operator.as_ref().map(|o| o.name.clone()),
+            email: self.operator.as_ref().map(|o| o.email.clone()),
+            origin: self.origin.clone(),
+            details: "{}".to_owned(),
+        }
+    }
+
+    /// A history row about one key.
+    pub fn key_record(&self, at: i64, action: Action, key: &Key) -> HistoryRecord {
+        HistoryRecord {
+            key: Some(key.public_id.clone()),
+            masked: Some(key.masked()),
+            ..self.record(at, action, Some(&key.name))
+        }
+    }
+}
+
+/// Sets a record's details from a JSON value.
+pub(crate) fn with_details(mut record: HistoryRecord, details: serde_json::Value) -> HistoryRecord {
+    record.details = details.to_string();
+    record
+}
+
+/// The operator for `login`, if their role is at least `role`.
+fn operator_with(db: &Db, login: &str, role: Role) -> Result<Operator> {
+    let Some(op) = db.operator(login)? else {
+        return Err(Error::Permission(format!(
+            "{} is not a keyward operator of this store; an admin can add it with `keyward operator add {} --name NAME --email EMAIL --role viewer|manager|admin`",
+            crate::safe_text::escape(login),
+            crate::safe_text::escape(login)
+        )));
+    };
+    if op.role < role {
+        return Err(Error::Permission(format!(
+            "{} is a {}; this needs the {} role",
+            crate::safe_text::escape(login),
+            op.role,
+            role
+        )));
+    }
+    Ok(op)
+}
+
+/// The RFC 3339 form used in details and JSON output.
+pub fn rfc3339(ts: i64) -> String {
+    DateTime::from_timestamp(ts, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,158 @@
+//! The credential history: appended in sequence with a hash chain, read back
+//! newest first through filters, and walked in order by the audit.
+
+use super::query_sql::{Sql, history_filter};
+use super::{Db, from_sqlite};
+use crate::domain::history::{GENESIS, HistoryRecord, Origin};
+use crate::domain::query::HistoryQuery;
+use crate::error::Result;
+use rusqlite::{OptionalExtension, Row, params, params_from_iter};
+use std::ops::ControlFlow;
+
+const HISTORY_SELECT: &str = "SELECT seq, at, action, key_id, masked, subject, operator, email,
+    login, host, sudo_user, ssh_client, tty, details, hash FROM history h";
+
+/// A stored history row and the hash it was stored with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub record: HistoryRecord,
+    pub hash: String,
+}
+
+fn row_from(r: &Row) -> rusqlite::Result<HistoryRow> {
+    Ok(HistoryRow {
+        record: HistoryRecord {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            action: r.get(2)?,
+            key: r.get(3)?,
+            masked: r.get(4)?,
+            subject: r.get(5)?,
+            operator: r.get(6)?,
+            email: r.get(7)?,
+            origin: Origin {
+                login: r.get(8)?,
+                host: r.get(9)?,
+                sudo_user: r.get(10)?,
+                ssh_client: r.get(11)?,
+                tty: r.get(12)?,
+            },
+            details: r.get(13)?,
+        },
+        hash: r.get(14)?,
+    })
+}
+
+/// The newest row's sequence number and hash, which the next row chains to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl Db<'_> {
+    pub fn history_head(&self) -> Result<ChainHead> {
+        let head = self
+            .conn()
+            .prepare_cached("SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut s| {
+                s.query_row([], |r| {
+                    Ok(ChainHead {
+                        seq: r.get(0)?,
+                        hash: r.get(1)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(from_sqlite)?;
+        Ok(head.unwrap_or(ChainHead {
+            seq: 0,
+            hash: GENESIS.to_owned(),
+        }))
+    }
+
+    /// Appends `record` after `head`, filling in its sequence number; returns the new head.
+    pub fn append_history_after(
+        &self,
+        head: &ChainHead,
+        mut record: HistoryRecord,
+    ) -> Result<ChainHead> {
+        record.seq = head.seq + 1;
+        let hash = record.chain_hash(&head.hash);
+        let o = &record.origin;
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO history (seq, at, action, key_id, masked, subject, operator, email,
+                    login, host, sudo_user, ssh_client, tty, details, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    record.seq,
+                    record.at,
+                    record.action,
+                    record.key,
+                    record.masked,
+                    record.subject,
+                    record.operator,
+                    record.email,
+                    o.login,
+                    o.host,
+                    o.sudo_user,
+                    o.ssh_client,
+                    o.tty,
+                    record.details,
+                    hash,
+                ])
+            })
+            .map_err(from_sqlite)?;
+        Ok(ChainHead {
+            seq: record.seq,
+            hash,
+        })
+    }
+
+    /// Appends one row at the end of the chain.
+    pub fn append_history(&self, record: HistoryRecord) -> Result<ChainHead> {
+        let head = self.history_head()?;
+        self.append_history_after(&head, record)
+    }
+
+    /// Rows matching the filter, newest first, at most `limit`.
+    pub fn history(
+        &self,
+        query: &HistoryQuery,
+        now: i64,
+        limit: Option<u64>,
+    ) -> Result<Vec<HistoryRow>> {
+        let mut sql = Sql::default();
+        history_filter(&mut sql, query, now);
+        let mut text = format!(
+            "{HISTORY_SELECT} WHERE {} ORDER BY h.seq DESC",
+            sql.condition()
+        );
+        if let Some(limit) = limit {
+            text.push_str(&format!(" LIMIT {limit}"));
+        }
+        let mut stmt = self.conn().prepare_cached(&text).map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map(params_from_iter(sql.params()), row_from)
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// Visits every row in sequence order until `visit` breaks.
+    pub fn walk_history(&self, mut visit: impl FnMut(HistoryRow) -> ControlFlow<()>) -> Result<()> {
+        let mut stmt = self
+            .conn()
+            .prepare(&format!("{HISTORY_SELECT} ORDER BY h.seq"))
+            .map_err(from_sqlite)?;
+        let mut rows = stmt.query([]).map_err(from_sqlite)?;
+        while let Some(r) = rows.next().map_err(from_sqlite)? {
+            if visit(row_from(r).map_err(from_sqlite)?).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}

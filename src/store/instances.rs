@@ -1,0 +1,153 @@
+//! Instances, the developers known on each, and channels.
+
+use super::{Db, from_sqlite};
+use crate::domain::model::{Cloud, Developer, Instance};
+use crate::error::{Error, Result};
+use rusqlite::{OptionalExtension, Row, params};
+
+/// Counts keys per instance; `?1` is now.
+const INSTANCE_SELECT: &str = "
+SELECT i.id, i.name, i.cloud, i.url, i.max_active, i.created_at,
+       (SELECT COUNT(*) FROM keys k WHERE k.instance_id = i.id AND k.status = 'active'
+           AND (k.expires_at IS NULL OR k.expires_at > ?1)),
+       (SELECT COUNT(*) FROM keys k WHERE k.instance_id = i.id AND k.status <> 'deleted')
+FROM instances i";
+
+fn instance_from(row: &Row) -> rusqlite::Result<Instance> {
+    let cloud: String = row.get(2)?;
+    Ok(Instance {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        cloud: Cloud::parse(&cloud).unwrap_or(Cloud::Other),
+        url: row.get(3)?,
+        max_active: row.get(4)?,
+        created_at: row.get(5)?,
+        active_keys: row.get(6)?,
+        keys: row.get(7)?,
+    })
+}
+
+/// The fields of a new instance.
+pub struct NewInstance<'a> {
+    pub name: &'a str,
+    pub cloud: Cloud,
+    pub url: Option<&'a str>,
+    pub max_active: u32,
+    pub created_at: i64,
+}
+
+impl Db<'_> {
+    pub fn insert_instance(&self, new: &NewInstance) -> Result<i64> {
+        self.conn()
+            .execute(
+                "INSERT INTO instances (name, cloud, url, max_active, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![new.name, new.cloud.as_str(), new.url, new.max_active, new.created_at],
+            )
+            .map_err(|e| match from_sqlite(e) {
+                Error::Conflict(_) => {
+                    Error::conflict(format!("an instance named {} exists already", new.name))
+                }
+                other => other,
+            })?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    pub fn instance_by_name(&self, name: &str, now: i64) -> Result<Option<Instance>> {
+        self.conn()
+            .prepare_cached(&format!("{INSTANCE_SELECT} WHERE i.name = ?2"))
+            .and_then(|mut s| s.query_row(params![now, name], instance_from).optional())
+            .map_err(from_sqlite)
+    }
+
+    pub fn instances(&self, now: i64) -> Result<Vec<Instance>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!("{INSTANCE_SELECT} ORDER BY i.name"))
+            .map_err(from_sqlite)?;
+        let rows = stmt.query_map([now], instance_from).map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// The developer of that name on the instance, if known and not removed.
+    pub fn developer_id(&self, instance_id: i64, name: &str) -> Result<Option<i64>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT id FROM developers WHERE instance_id = ?1 AND name = ?2 AND removed_at IS NULL",
+            )
+            .and_then(|mut s| s.query_row(params![instance_id, name], |r| r.get(0)).optional())
+            .map_err(from_sqlite)
+    }
+
+    /// The developer's id, adding the developer to the instance's list if new
+    /// (or back to it if removed before).
+    pub fn ensure_developer(&self, instance_id: i64, name: &str) -> Result<i64> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO developers (instance_id, name) VALUES (?1, ?2)
+                 ON CONFLICT (instance_id, name) DO UPDATE SET removed_at = NULL
+                 RETURNING id",
+            )
+            .and_then(|mut s| s.query_row(params![instance_id, name], |r| r.get(0)))
+            .map_err(from_sqlite)
+    }
+
+    pub fn mark_developer_removed(&self, developer_id: i64, now: i64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE developers SET removed_at = ?2 WHERE id = ?1",
+                params![developer_id, now],
+            )
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+
+    /// Known developers, optionally of one instance, with their key counts.
+    pub fn developers(&self, instance_id: Option<i64>, now: i64) -> Result<Vec<Developer>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT d.id, i.name, d.name,
+                    (SELECT COUNT(*) FROM keys k WHERE k.developer_id = d.id AND k.status = 'active'
+                        AND (k.expires_at IS NULL OR k.expires_at > ?2)),
+                    (SELECT COUNT(*) FROM keys k WHERE k.developer_id = d.id AND k.status <> 'deleted')
+                 FROM developers d JOIN instances i ON i.id = d.instance_id
+                 WHERE d.removed_at IS NULL AND (?1 IS NULL OR d.instance_id = ?1)
+                 ORDER BY i.name, d.name",
+            )
+            .map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map(params![instance_id, now], |r| {
+                Ok(Developer {
+                    id: r.get(0)?,
+                    instance: r.get(1)?,
+                    name: r.get(2)?,
+                    active_keys: r.get(3)?,
+                    keys: r.get(4)?,
+                })
+            })
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// The channel's id, adding it to the list if new.
+    pub fn ensure_channel(&self, name: &str) -> Result<i64> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO channels (name) VALUES (?1)
+                 ON CONFLICT (name) DO UPDATE SET name = excluded.name
+                 RETURNING id",
+            )
+            .and_then(|mut s| s.query_row([name], |r| r.get(0)))
+            .map_err(from_sqlite)
+    }
+
+    /// Every channel name in use, for pickers and completion.
+    pub fn channels(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT name FROM channels ORDER BY name")
+            .map_err(from_sqlite)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+}

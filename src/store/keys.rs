@@ -1,0 +1,320 @@
+//! Keys: their records, secrets (as Argon2id hashes only), statuses and use.
+
+use super::query_sql::{Sql, key_filter};
+use super::{Db, from_sqlite};
+use crate::domain::model::{Cloud, Integration, Key, KeyStatus};
+use crate::domain::query::KeyQuery;
+use crate::error::{Error, Result};
+use rusqlite::{OptionalExtension, Row, params, params_from_iter};
+
+const KEY_SELECT: &str = "
+SELECT k.id, k.public_id, k.name, k.instance_id, i.name, i.cloud, k.developer_id, d.name,
+       k.channel_id, c.name,
+       (SELECT json_group_array(name) FROM
+           (SELECT t.name FROM key_teams kt JOIN teams t ON t.id = kt.team_id
+             WHERE kt.key_id = k.id ORDER BY t.name)),
+       k.status, k.tail, k.expires_at, k.created_at, k.created_by, k.changed_at,
+       k.deactivated_at, k.deleted_at, k.last_used_at, k.use_count, k.grace_until
+FROM keys k
+JOIN instances i ON i.id = k.instance_id
+JOIN developers d ON d.id = k.developer_id
+JOIN channels c ON c.id = k.channel_id";
+
+fn key_from(row: &Row, now: i64) -> rusqlite::Result<Key> {
+    let cloud: String = row.get(5)?;
+    let teams: String = row.get(10)?;
+    let stored: String = row.get(11)?;
+    let expires_at: Option<i64> = row.get(13)?;
+    Ok(Key {
+        id: row.get(0)?,
+        public_id: row.get(1)?,
+        name: row.get(2)?,
+        instance_id: row.get(3)?,
+        instance: row.get(4)?,
+        cloud: Cloud::parse(&cloud).unwrap_or(Cloud::Other),
+        developer_id: row.get(6)?,
+        developer: row.get(7)?,
+        channel_id: row.get(8)?,
+        channel: row.get(9)?,
+        teams: serde_json::from_str(&teams).unwrap_or_default(),
+        status: KeyStatus::derive(&stored, expires_at, now),
+        tail: row.get(12)?,
+        expires_at,
+        created_at: row.get(14)?,
+        created_by: row.get(15)?,
+        changed_at: row.get(16)?,
+        deactivated_at: row.get(17)?,
+        deleted_at: row.get(18)?,
+        last_used_at: row.get(19)?,
+        use_count: row.get(20)?,
+        grace_until: row.get(21)?,
+    })
+}
+
+/// A key about to be written; `secret_hash` is an Argon2id PHC string.
+pub struct NewKey<'a> {
+    pub public_id: &'a str,
+    pub name: &'a str,
+    pub integration: Integration,
+    pub secret_hash: &'a str,
+    pub tail: &'a str,
+    pub expires_at: Option<i64>,
+    pub created_by: &'a str,
+    pub created_at: i64,
+    /// The time of this write; the limit trigger judges expiry against it.
+    pub now: i64,
+    /// Stored status: `active`, or for sample data `deactivated`/`deleted`.
+    pub status: &'a str,
+    /// When a key inserted as deactivated or deleted was closed.
+    pub closed_at: Option<i64>,
+    /// Usage carried over (sample data); a new key has none.
+    pub last_used_at: Option<i64>,
+    pub use_count: u64,
+}
+
+/// What verify compares a presented key against.
+pub struct KeySecrets {
+    pub secret_hash: String,
+    pub grace_hash: Option<String>,
+    pub grace_until: Option<i64>,
+}
+
+/// The new secret of a renewed key.
+pub struct NewSecret<'a> {
+    pub secret_hash: &'a str,
+    pub tail: &'a str,
+    /// The previous secret's hash, kept while a grace period runs.
+    pub grace_hash: Option<&'a str>,
+    pub grace_until: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+/// The editable fields of a key.
+pub struct KeyFields<'a> {
+    pub name: &'a str,
+    pub developer_id: i64,
+    pub channel_id: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// Which keys a listing returns.
+pub struct KeyListing<'a> {
+    pub query: &'a KeyQuery,
+    pub include_deleted: bool,
+    pub now: i64,
+    pub limit: Option<u64>,
+}
+
+impl Db<'_> {
+    /// Writes a new key; `None` when its public id is taken (the caller draws another).
+    pub fn insert_key(&self, new: &NewKey) -> Result<Option<i64>> {
+        let result = self
+            .conn()
+            .prepare_cached(
+                "INSERT INTO keys (public_id, name, instance_id, developer_id, channel_id, status,
+                    secret_hash, tail, expires_at, created_at, created_by, changed_at,
+                    deactivated_at, deleted_at, last_used_at, use_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                    CASE WHEN ?6 <> 'active' THEN COALESCE(?13, ?12) END,
+                    CASE WHEN ?6 = 'deleted' THEN COALESCE(?13, ?12) END, ?14, ?15)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    new.public_id,
+                    new.name,
+                    new.integration.instance_id,
+                    new.integration.developer_id,
+                    new.integration.channel_id,
+                    new.status,
+                    new.secret_hash,
+                    new.tail,
+                    new.expires_at,
+                    new.created_at,
+                    new.created_by,
+                    new.now,
+                    new.closed_at,
+                    new.last_used_at,
+                    new.use_count,
+                ])
+            });
+        match result {
+            Ok(_) => Ok(Some(self.conn().last_insert_rowid())),
+            Err(rusqlite::Error::SqliteFailure(f, Some(m)))
+                if f.code == rusqlite::ErrorCode::ConstraintViolation
+                    && m.contains("keys.public_id") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(from_sqlite(e)),
+        }
+    }
+
+    pub fn key(&self, public_id: &str, now: i64) -> Result<Option<Key>> {
+        self.conn()
+            .prepare_cached(&format!("{KEY_SELECT} WHERE k.public_id = ?1"))
+            .and_then(|mut s| s.query_row([public_id], |r| key_from(r, now)).optional())
+            .map_err(from_sqlite)
+    }
+
+    pub fn public_id_taken(&self, public_id: &str) -> Result<bool> {
+        self.conn()
+            .prepare_cached("SELECT 1 FROM keys WHERE public_id = ?1")
+            .and_then(|mut s| s.exists([public_id]))
+            .map_err(from_sqlite)
+    }
+
+    pub fn key_secrets(&self, key_id: i64) -> Result<KeySecrets> {
+        self.conn()
+            .prepare_cached("SELECT secret_hash, grace_hash, grace_until FROM keys WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([key_id], |r| {
+                    Ok(KeySecrets {
+                        secret_hash: r.get(0)?,
+                        grace_hash: r.get(1)?,
+                        grace_until: r.get(2)?,
+                    })
+                })
+            })
+            .map_err(from_sqlite)
+    }
+
+    /// Keys matching a smart filter, by name.
+    pub fn keys(&self, listing: &KeyListing) -> Result<Vec<Key>> {
+        let mut sql = Sql::default();
+        key_filter(&mut sql, listing.query, listing.now);
+        if !listing.include_deleted && !listing.query.mentions_deleted() {
+            sql.and("k.status <> 'deleted'");
+        }
+        let mut text = format!("{KEY_SELECT} WHERE {}", sql.condition());
+        text.push_str(" ORDER BY k.name COLLATE NOCASE, k.id");
+        if let Some(limit) = listing.limit {
+            text.push_str(&format!(" LIMIT {limit}"));
+        }
+        let now = listing.now;
+        let mut stmt = self.conn().prepare_cached(&text).map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map(params_from_iter(sql.params()), |r| key_from(r, now))
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// How many keys of the integration are active at `now`, not counting `except`.
+    pub fn active_key_count(
+        &self,
+        integration: Integration,
+        now: i64,
+        except: Option<i64>,
+    ) -> Result<u64> {
+        self.conn()
+            .prepare_cached(
+                "SELECT COUNT(*) FROM keys
+                 WHERE instance_id = ?1 AND developer_id = ?2 AND channel_id = ?3
+                   AND status = 'active' AND (expires_at IS NULL OR expires_at > ?4)
+                   AND id IS NOT ?5",
+            )
+            .and_then(|mut s| {
+                s.query_row(
+                    params![
+                        integration.instance_id,
+                        integration.developer_id,
+                        integration.channel_id,
+                        now,
+                        except
+                    ],
+                    |r| r.get(0),
+                )
+            })
+            .map_err(from_sqlite)
+    }
+
+    /// The developer's keys that are active at `now`.
+    pub fn active_keys_of_developer(&self, developer_id: i64, now: i64) -> Result<Vec<Key>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!(
+                "{KEY_SELECT} WHERE k.developer_id = ?1 AND k.status = 'active'
+                   AND (k.expires_at IS NULL OR k.expires_at > ?2) ORDER BY k.id"
+            ))
+            .map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map(params![developer_id, now], |r| key_from(r, now))
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    pub fn update_key_fields(&self, key_id: i64, fields: &KeyFields, now: i64) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE keys SET name = ?2, developer_id = ?3, channel_id = ?4, expires_at = ?5,
+                    changed_at = ?6 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    key_id,
+                    fields.name,
+                    fields.developer_id,
+                    fields.channel_id,
+                    fields.expires_at,
+                    now
+                ])
+            })
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+
+    /// Moves the key to `deactivated` or `deleted`; the schema refuses any way back.
+    pub fn set_key_status(&self, key_id: i64, status: KeyStatus, now: i64) -> Result<()> {
+        let stored = match status {
+            KeyStatus::Deactivated => "deactivated",
+            KeyStatus::Deleted => "deleted",
+            other => {
+                return Err(Error::conflict(format!(
+                    "a key cannot be set to {other}; renew it instead"
+                )));
+            }
+        };
+        self.conn()
+            .prepare_cached(
+                "UPDATE keys SET status = ?2, changed_at = ?3,
+                    deactivated_at = COALESCE(deactivated_at, ?3),
+                    deleted_at = CASE WHEN ?2 = 'deleted' THEN ?3 ELSE deleted_at END,
+                    grace_hash = NULL, grace_until = NULL
+                 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![key_id, stored, now]))
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+
+    pub fn set_key_secret(&self, key_id: i64, secret: &NewSecret, now: i64) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE keys SET secret_hash = ?2, tail = ?3, grace_hash = ?4, grace_until = ?5,
+                    expires_at = ?6, changed_at = ?7 WHERE id = ?1",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    key_id,
+                    secret.secret_hash,
+                    secret.tail,
+                    secret.grace_hash,
+                    secret.grace_until,
+                    secret.expires_at,
+                    now
+                ])
+            })
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+
+    /// Counts a successful verification.
+    pub fn record_key_use(&self, key_id: i64, now: i64) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE keys SET last_used_at = ?2, use_count = use_count + 1 WHERE id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![key_id, now]))
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+}

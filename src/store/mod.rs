@@ -1,0 +1,357 @@
+//! The repository: the only module that speaks SQL. It opens and creates the
+//! SQLite store, migrates its schema, and runs every change in a transaction
+//! that takes the write lock up front, so several keyward processes on one host
+//! can share the file.
+
+mod error;
+pub mod history;
+pub mod instances;
+pub mod keys;
+pub mod operators;
+pub mod outbox;
+pub mod query_sql;
+pub mod schema;
+pub mod teams;
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use error::from_sqlite;
+
+/// How long a process waits for another one's write lock before giving up.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An open keyward store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A transaction's view of the store; the table families add their methods to it.
+pub struct Db<'c> {
+    conn: &'c Connection,
+}
+
+impl Store {
+    /// Opens an existing store, migrating its schema if this build is newer.
+    pub fn open(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(Error::store(format!(
+                "no store at {}; create one with `keyward init --name NAME --email EMAIL` or `keyward demo`",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| describe(from_sqlite(e), path))?;
+        let mut store = Store {
+            conn,
+            path: path.to_owned(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Creates a new store at `path`: its directory 0700 if keyward makes it, the
+    /// file 0600 (0660 in a group-shared directory), then the schema.
+    pub fn create(path: &Path) -> Result<Store> {
+        if path.exists() {
+            return Err(Error::conflict(format!(
+                "a store already exists at {}",
+                path.display()
+            )));
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|e| {
+                    Error::store(format!("cannot create directory {}: {e}", dir.display()))
+                })?;
+        }
+        let mode = file_mode_for(&dir);
+        let created = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(path)
+            .and_then(|f| f.set_permissions(fs::Permissions::from_mode(mode)));
+        if let Err(e) = created {
+            return Err(match e.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    Error::conflict(format!("a store already exists at {}", path.display()))
+                }
+                _ => Error::store(format!("cannot create {}: {e}", path.display())),
+            });
+        }
+        let result = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| describe(from_sqlite(e), path))
+        .and_then(|conn| {
+            let mut store = Store {
+                conn,
+                path: path.to_owned(),
+            };
+            store.configure()?;
+            store
+                .conn
+                .pragma_update(None, "application_id", schema::APPLICATION_ID)
+                .map_err(|e| store.describe_sqlite(e))?;
+            store.migrate()?;
+            Ok(store)
+        });
+        if result.is_err() {
+            // A store that could not be made whole is not left behind half-made.
+            let _ = fs::remove_file(path);
+        }
+        result
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Sets how long to wait for another process's write lock.
+    pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
+        self.conn
+            .busy_timeout(timeout)
+            .map_err(|e| self.describe_sqlite(e))
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        let conn = &self.conn;
+        let setup = || -> rusqlite::Result<()> {
+            conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
+            conn.pragma_update(None, "foreign_keys", true)?;
+            conn.pragma_update(None, "trusted_schema", false)?;
+            // Read the header now, so a file that is not a database says so here.
+            let _: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+            let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            }
+            // WAL with FULL sync: a committed change survives a crash and a power cut.
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.set_prepared_statement_cache_capacity(64);
+            Ok(())
+        };
+        setup().map_err(|e| self.describe_sqlite(e))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let (app_id, version) = self.versions()?;
+        let latest = schema::latest_version();
+        if app_id != schema::APPLICATION_ID && !(app_id == 0 && version == 0 && self.is_empty()?) {
+            return Err(Error::store(format!(
+                "{} is not a keyward store",
+                path.display()
+            )));
+        }
+        if version > latest {
+            return Err(Error::store(format!(
+                "the store at {} has schema version {version}, newer than this keyward knows ({latest}); upgrade keyward",
+                path.display()
+            )));
+        }
+        if version == latest {
+            return Ok(());
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| describe(from_sqlite(e), &path))?;
+        // Another process may have migrated while this one waited for the lock.
+        let current: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| describe(from_sqlite(e), &path))?;
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(current as usize) {
+            tx.execute_batch(sql)
+                .and_then(|()| tx.pragma_update(None, "user_version", i as i64 + 1))
+                .map_err(|e| describe(from_sqlite(e), &path))?;
+        }
+        tx.pragma_update(None, "application_id", schema::APPLICATION_ID)
+            .and_then(|()| tx.commit())
+            .map_err(|e| describe(from_sqlite(e), &path))
+    }
+
+    fn versions(&self) -> Result<(i32, i64)> {
+        let read = || -> rusqlite::Result<(i32, i64)> {
+            let app: i32 = self
+                .conn
+                .query_row("PRAGMA application_id", [], |r| r.get(0))?;
+            let ver: i64 = self
+                .conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((app, ver))
+        };
+        read().map_err(|e| self.describe_sqlite(e))
+    }
+
+    fn is_empty(&self) -> Result<bool> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(|e| self.describe_sqlite(e))?;
+        Ok(n == 0)
+    }
+
+    /// Runs `f` in a read transaction: one consistent snapshot.
+    pub fn read<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.transact(TransactionBehavior::Deferred, f)
+    }
+
+    /// Runs `f` in a write transaction that holds the write lock from its first
+    /// statement; it commits only if `f` succeeds, so no change is ever half-made.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.transact(TransactionBehavior::Immediate, f)
+    }
+
+    fn transact<T>(
+        &mut self,
+        behavior: TransactionBehavior,
+        f: impl FnOnce(&Db) -> Result<T>,
+    ) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(behavior)
+            .map_err(|e| describe(from_sqlite(e), &path))?;
+        let value = f(&Db { conn: &tx }).map_err(|e| describe(e, &path))?;
+        tx.commit().map_err(|e| describe(from_sqlite(e), &path))?;
+        Ok(value)
+    }
+
+    fn describe_sqlite(&self, e: rusqlite::Error) -> Error {
+        describe(from_sqlite(e), &self.path)
+    }
+}
+
+/// Store errors name the file they are about.
+fn describe(e: Error, path: &Path) -> Error {
+    match e {
+        Error::Store(m) if !m.contains(&*path.to_string_lossy()) => {
+            Error::Store(format!("{m} ({})", path.display()))
+        }
+        other => other,
+    }
+}
+
+/// 0660 where the directory is shared with a group (group-writable or setgid), else 0600.
+fn file_mode_for(dir: &Path) -> u32 {
+    match fs::metadata(dir) {
+        Ok(m) if m.permissions().mode() & 0o2020 != 0 => 0o660,
+        _ => 0o600,
+    }
+}
+
+impl<'c> Db<'c> {
+    pub(crate) fn conn(&self) -> &'c Connection {
+        self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("k.db")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_new_store_is_wal_and_owner_only() {
+        let (dir, store) = temp_store();
+        let mode: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let meta = fs::metadata(dir.path().join("k.db")).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn opening_a_missing_store_does_not_create_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("none.db");
+        let err = Store::open(&path).err().unwrap();
+        assert_eq!(err.exit_code(), 6);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn creating_over_an_existing_store_is_a_conflict() {
+        let (dir, _store) = temp_store();
+        let err = Store::create(&dir.path().join("k.db")).err().unwrap();
+        assert_eq!(err.exit_code(), 5);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let (dir, store) = temp_store();
+        store.conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(store);
+        let err = Store::open(&dir.path().join("k.db")).err().unwrap();
+        assert_eq!(err.exit_code(), 6);
+        assert!(err.to_string().contains("newer"), "{err}");
+    }
+
+    #[test]
+    fn a_foreign_sqlite_file_is_not_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.db");
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x)")
+            .unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert!(err.to_string().contains("not a keyward store"), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_reported_as_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk.db");
+        fs::write(&path, vec![0x5a; 8192]).unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert_eq!(err.exit_code(), 6);
+        assert!(err.to_string().contains("corrupt"), "{err}");
+    }
+
+    #[test]
+    fn a_failed_write_commits_nothing() {
+        let (_dir, mut store) = temp_store();
+        let r: Result<()> = store.write(|db| {
+            db.conn()
+                .execute("INSERT INTO channels (name) VALUES ('ci')", [])
+                .map_err(from_sqlite)?;
+            Err(Error::conflict("refused"))
+        });
+        assert!(r.is_err());
+        let n: i64 = store
+            .read(|db| {
+                db.conn()
+                    .query_row("SELECT COUNT(*) FROM channels", [], |r| r.get(0))
+                    .map_err(from_sqlite)
+            })
+            .unwrap();
+        assert_eq!(n, 0);
+    }
+}

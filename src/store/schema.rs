@@ -1,0 +1,189 @@
+//! The schema, as numbered migrations. The rules that matter hold in SQLite
+//! itself, so a second process or a hand-typed statement cannot break them: the
+//! active-key limit of an integration, final statuses, and an append-only history.
+
+/// Marks a SQLite file as a keyward store (`PRAGMA application_id`): "KWRD".
+pub const APPLICATION_ID: i32 = 0x4b57_5244;
+
+/// Migration `i` brings the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+// Times are Unix seconds (UTC). `changed_at` is the time of the write that made a
+// row what it is; the limit triggers judge "expired" against it, so that the rule
+// and the service agree on what "now" was, even under an injected clock.
+const V1: &str = r#"
+CREATE TABLE operators (
+    login       TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    email       TEXT NOT NULL,
+    role        TEXT NOT NULL CHECK (role IN ('admin', 'manager', 'viewer')),
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE instances (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    cloud       TEXT NOT NULL
+                CHECK (cloud IN ('salesforce', 'servicenow', 'm365', 'qualtrics', 'other')),
+    url         TEXT,
+    max_active  INTEGER NOT NULL DEFAULT 2 CHECK (max_active >= 1),
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE developers (
+    id          INTEGER PRIMARY KEY,
+    instance_id INTEGER NOT NULL REFERENCES instances(id),
+    name        TEXT NOT NULL,
+    removed_at  INTEGER,
+    UNIQUE (instance_id, name)
+);
+
+CREATE TABLE channels (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE teams (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE keys (
+    id              INTEGER PRIMARY KEY,
+    public_id       TEXT NOT NULL UNIQUE,
+    name            TEXT NOT NULL,
+    instance_id     INTEGER NOT NULL REFERENCES instances(id),
+    developer_id    INTEGER NOT NULL REFERENCES developers(id),
+    channel_id      INTEGER NOT NULL REFERENCES channels(id),
+    status          TEXT NOT NULL CHECK (status IN ('active', 'deactivated', 'deleted')),
+    secret_hash     TEXT NOT NULL CHECK (secret_hash LIKE '$argon2id$%'),
+    tail            TEXT NOT NULL,
+    grace_hash      TEXT CHECK (grace_hash IS NULL OR grace_hash LIKE '$argon2id$%'),
+    grace_until     INTEGER,
+    expires_at      INTEGER,
+    created_at      INTEGER NOT NULL,
+    created_by      TEXT NOT NULL,
+    changed_at      INTEGER NOT NULL,
+    deactivated_at  INTEGER,
+    deleted_at      INTEGER,
+    last_used_at    INTEGER,
+    use_count       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX keys_integration ON keys (instance_id, developer_id, channel_id, status, expires_at);
+CREATE INDEX keys_status_expires ON keys (status, expires_at);
+CREATE INDEX keys_developer ON keys (developer_id);
+CREATE INDEX keys_channel ON keys (channel_id);
+CREATE INDEX keys_created ON keys (created_at);
+CREATE INDEX keys_last_used ON keys (last_used_at);
+CREATE INDEX keys_deactivated ON keys (deactivated_at);
+CREATE INDEX keys_name ON keys (name COLLATE NOCASE, id);
+
+CREATE TABLE key_teams (
+    key_id      INTEGER NOT NULL REFERENCES keys(id),
+    team_id     INTEGER NOT NULL REFERENCES teams(id),
+    PRIMARY KEY (key_id, team_id)
+) WITHOUT ROWID;
+CREATE INDEX key_teams_team ON key_teams (team_id, key_id);
+
+CREATE TABLE history (
+    seq         INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    action      TEXT NOT NULL,
+    key_id      TEXT,
+    masked      TEXT,
+    subject     TEXT,
+    operator    TEXT,
+    email       TEXT,
+    login       TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    sudo_user   TEXT,
+    ssh_client  TEXT,
+    tty         TEXT,
+    details     TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+CREATE INDEX history_key ON history (key_id, seq);
+CREATE INDEX history_action ON history (action, seq);
+CREATE INDEX history_login ON history (login, seq);
+CREATE INDEX history_at ON history (at);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    created_at      INTEGER NOT NULL,
+    event           TEXT NOT NULL,
+    key_ids         TEXT NOT NULL,
+    recipient_login TEXT NOT NULL,
+    recipient_name  TEXT NOT NULL,
+    recipient_email TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    sent_at         INTEGER
+);
+CREATE INDEX outbox_status ON outbox (status, id);
+
+-- History is append-only, and gap-free so that a removed row shows.
+CREATE TRIGGER history_no_update BEFORE UPDATE ON history
+BEGIN SELECT RAISE(ABORT, 'keyward: the credential history is append-only'); END;
+CREATE TRIGGER history_no_delete BEFORE DELETE ON history
+BEGIN SELECT RAISE(ABORT, 'keyward: the credential history is append-only'); END;
+CREATE TRIGGER history_in_order BEFORE INSERT ON history
+WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM history)
+BEGIN SELECT RAISE(ABORT, 'keyward: history rows are appended in sequence'); END;
+
+-- Keys are never erased: delete marks them deleted and keeps their history.
+CREATE TRIGGER keys_no_delete BEFORE DELETE ON keys
+BEGIN SELECT RAISE(ABORT, 'keyward: keys are never erased; delete marks them deleted'); END;
+
+-- Final statuses: deactivated only moves on to deleted; deleted never changes.
+CREATE TRIGGER keys_deleted_is_final BEFORE UPDATE ON keys
+WHEN OLD.status = 'deleted'
+BEGIN SELECT RAISE(ABORT, 'keyward: a deleted key cannot change'); END;
+CREATE TRIGGER keys_deactivated_is_final BEFORE UPDATE OF status ON keys
+WHEN OLD.status = 'deactivated' AND NEW.status NOT IN ('deactivated', 'deleted')
+BEGIN SELECT RAISE(ABORT, 'keyward: a deactivated key cannot be reactivated'); END;
+
+-- The active-key limit of an integration (instance, developer, channel).
+CREATE TRIGGER keys_limit_on_insert BEFORE INSERT ON keys
+WHEN NEW.status = 'active'
+ AND (NEW.expires_at IS NULL OR NEW.expires_at > NEW.changed_at)
+ AND (SELECT COUNT(*) FROM keys k
+       WHERE k.instance_id = NEW.instance_id AND k.developer_id = NEW.developer_id
+         AND k.channel_id = NEW.channel_id AND k.status = 'active'
+         AND (k.expires_at IS NULL OR k.expires_at > NEW.changed_at))
+     >= (SELECT max_active FROM instances WHERE id = NEW.instance_id)
+BEGIN SELECT RAISE(ABORT, 'keyward: active key limit reached'); END;
+
+CREATE TRIGGER keys_limit_on_update
+BEFORE UPDATE OF status, expires_at, instance_id, developer_id, channel_id ON keys
+WHEN NEW.status = 'active'
+ AND (NEW.expires_at IS NULL OR NEW.expires_at > NEW.changed_at)
+ AND (OLD.status <> 'active'
+      OR (OLD.expires_at IS NOT NULL AND OLD.expires_at <= NEW.changed_at)
+      OR OLD.instance_id <> NEW.instance_id
+      OR OLD.developer_id <> NEW.developer_id
+      OR OLD.channel_id <> NEW.channel_id)
+ AND (SELECT COUNT(*) FROM keys k
+       WHERE k.id <> NEW.id
+         AND k.instance_id = NEW.instance_id AND k.developer_id = NEW.developer_id
+         AND k.channel_id = NEW.channel_id AND k.status = 'active'
+         AND (k.expires_at IS NULL OR k.expires_at > NEW.changed_at))
+     >= (SELECT max_active FROM instances WHERE id = NEW.instance_id)
+BEGIN SELECT RAISE(ABORT, 'keyward: active key limit reached'); END;
+
+-- A key's developer belongs to the key's instance.
+CREATE TRIGGER keys_developer_of_instance_on_insert BEFORE INSERT ON keys
+WHEN (SELECT instance_id FROM developers WHERE id = NEW.developer_id) IS NOT NEW.instance_id
+BEGIN SELECT RAISE(ABORT, 'keyward: the developer belongs to another instance'); END;
+CREATE TRIGGER keys_developer_of_instance_on_update BEFORE UPDATE OF developer_id, instance_id ON keys
+WHEN (SELECT instance_id FROM developers WHERE id = NEW.developer_id) IS NOT NEW.instance_id
+BEGIN SELECT RAISE(ABORT, 'keyward: the developer belongs to another instance'); END;
+"#;

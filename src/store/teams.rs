@@ -1,0 +1,71 @@
+//! Teams and which keys belong to them.
+
+use super::{Db, from_sqlite};
+use crate::domain::model::Team;
+use crate::error::Result;
+use rusqlite::{OptionalExtension, params};
+
+impl Db<'_> {
+    pub fn team_id(&self, name: &str) -> Result<Option<i64>> {
+        self.conn()
+            .prepare_cached("SELECT id FROM teams WHERE name = ?1")
+            .and_then(|mut s| s.query_row([name], |r| r.get(0)).optional())
+            .map_err(from_sqlite)
+    }
+
+    /// The team's id, and whether it was made now.
+    pub fn ensure_team(&self, name: &str, now: i64) -> Result<(i64, bool)> {
+        if let Some(id) = self.team_id(name)? {
+            return Ok((id, false));
+        }
+        self.conn()
+            .prepare_cached("INSERT INTO teams (name, created_at) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![name, now]))
+            .map_err(from_sqlite)?;
+        Ok((self.conn().last_insert_rowid(), true))
+    }
+
+    /// Every team with the number of keys (not deleted) in it.
+    pub fn teams(&self) -> Result<Vec<Team>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT t.id, t.name, t.created_at,
+                    (SELECT COUNT(*) FROM key_teams kt JOIN keys k ON k.id = kt.key_id
+                      WHERE kt.team_id = t.id AND k.status <> 'deleted')
+                 FROM teams t ORDER BY t.name",
+            )
+            .map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Team {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    created_at: r.get(2)?,
+                    keys: r.get(3)?,
+                })
+            })
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// Puts the key in the team; false if it already was.
+    pub fn add_key_to_team(&self, key_id: i64, team_id: i64) -> Result<bool> {
+        let n = self
+            .conn()
+            .prepare_cached("INSERT OR IGNORE INTO key_teams (key_id, team_id) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![key_id, team_id]))
+            .map_err(from_sqlite)?;
+        Ok(n > 0)
+    }
+
+    /// Takes the key out of the team; false if it was not in it.
+    pub fn remove_key_from_team(&self, key_id: i64, team_id: i64) -> Result<bool> {
+        let n = self
+            .conn()
+            .prepare_cached("DELETE FROM key_teams WHERE key_id = ?1 AND team_id = ?2")
+            .and_then(|mut s| s.execute(params![key_id, team_id]))
+            .map_err(from_sqlite)?;
+        Ok(n > 0)
+    }
+}
