@@ -5,6 +5,7 @@
 mod audit;
 mod demo;
 mod developer;
+mod first_run;
 mod history;
 mod init;
 mod instance;
@@ -75,7 +76,7 @@ pub enum Command {
     /// The credential history, newest first
     History {
         /// Fields: action: key: operator: at:<7d at:>=2026-11-01, and free text
-        #[arg(long, value_name = "QUERY")]
+        #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
         filter: Option<String>,
         /// At most this many rows; 0 for all
         #[arg(long, default_value_t = 100)]
@@ -188,7 +189,7 @@ pub enum KeyCommand {
     Create(CreateArgs),
     List {
         /// status: team: instance: developer: channel: cloud: expires:<30d used:never id:, free text
-        #[arg(long, value_name = "QUERY")]
+        #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
         filter: Option<String>,
         /// Include deleted keys
         #[arg(long)]
@@ -336,6 +337,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         clock: Arc::new(SystemClock),
     };
     match cli.command {
+        None if !ctx.db.exists() => {
+            first_run::run(&ctx, &mut io::stdin().lock(), out)?;
+            overview::run(&ctx, out)
+        }
         None => overview::run(&ctx, out),
         Some(Command::Init { name, email }) => init::run(&ctx, &name, &email, out),
         Some(Command::Operator(cmd)) => operator::run(&ctx, cmd, out),

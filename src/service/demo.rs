@@ -226,6 +226,8 @@ impl Service {
             secret::hash_bytes(&discarded[..])?
         };
         let mut rng = StdRng::from_os_rng();
+        // Random public ids land all over their index: keep it in memory while loading.
+        self.store.set_cache_size_kib(256 * 1024)?;
         self.write(Role::Admin, |db, actor, now| {
             fill(db, actor, now, spec, &shared_hash, &mut rng)
         })
@@ -557,8 +559,10 @@ fn key_event(
 fn person_names(n: usize) -> Vec<String> {
     (0..n)
         .map(|i| {
-            let first = FIRST[i % FIRST.len()];
-            let last = LAST[(i / FIRST.len()) % LAST.len()];
+            // (4a + b) mod 29 is one-to-one in a for each b, so pairs stay distinct.
+            let (a, b) = (i / FIRST.len(), i % FIRST.len());
+            let first = FIRST[b];
+            let last = LAST[(a * FIRST.len() + b + a) % LAST.len()];
             match i / (FIRST.len() * LAST.len()) {
                 0 => format!("{first} {last}"),
                 round => format!("{first} {last} {}", round + 1),

@@ -132,6 +132,13 @@ impl Store {
             .map_err(|e| self.describe_sqlite(e))
     }
 
+    /// Lets a bulk load keep more of the store in memory (SQLite's page cache).
+    pub fn set_cache_size_kib(&self, kib: u32) -> Result<()> {
+        self.conn
+            .pragma_update(None, "cache_size", -i64::from(kib))
+            .map_err(|e| self.describe_sqlite(e))
+    }
+
     fn configure(&mut self) -> Result<()> {
         let conn = &self.conn;
         let setup = || -> rusqlite::Result<()> {

@@ -1,0 +1,200 @@
+//! Drives the real keyward binary against a store in a fresh temporary
+//! directory, so every test has its own store and nothing from outside leaks in.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_keyward");
+
+/// One command's result.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+
+    /// Asserts the exit code, and for a failure that stderr is one `keyward: ` line.
+    pub fn expect(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "exit code; stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        if code >= 2 {
+            assert!(
+                self.stderr.starts_with("keyward: "),
+                "stderr: {:?}",
+                self.stderr
+            );
+            assert_eq!(
+                self.stderr.trim_end().lines().count(),
+                1,
+                "stderr: {:?}",
+                self.stderr
+            );
+            assert!(!self.stderr.contains("panicked"), "{}", self.stderr);
+        }
+        self
+    }
+}
+
+/// A temporary directory with a store path in it.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+}
+
+impl Env {
+    /// A directory with no store yet.
+    pub fn empty() -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("keyward.db");
+        Env { dir, db }
+    }
+
+    /// A store whose admin is the login running the tests.
+    pub fn new() -> Env {
+        let env = Env::empty();
+        env.run(&[
+            "init",
+            "--name",
+            "Test Admin",
+            "--email",
+            "admin@example.org",
+        ])
+        .expect(0);
+        env
+    }
+
+    /// A store with an instance `acme` (salesforce, limit 2).
+    pub fn with_instance() -> Env {
+        let env = Env::new();
+        env.ok(&["instance", "add", "acme", "--cloud", "salesforce"]);
+        env
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_remove("KEYWARD_DB")
+            .env_remove("SUDO_USER")
+            .env_remove("SSH_CONNECTION")
+            .env_remove("SSH_CLIENT")
+            .env("HOME", self.dir.path())
+            .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .arg("--db")
+            .arg(&self.db);
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_stdin(args, b"")
+    }
+
+    pub fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
+        let mut child = self
+            .command()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn keyward");
+        if let Some(mut input) = child.stdin.take() {
+            // A command that does not read its input may close it first.
+            let _ = input.write_all(stdin);
+        }
+        Run::from(child.wait_with_output().expect("wait for keyward"))
+    }
+
+    /// Runs as another login; only root may (`--as`).
+    pub fn run_as(&self, login: &str, args: &[&str]) -> Run {
+        let mut all = vec!["--as", login];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        self.run(args).expect(0).stdout
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        self.run(args).expect(0).json()
+    }
+
+    /// Creates a key for `acme` and returns (public id, full key).
+    pub fn create_key(&self, name: &str, developer: &str, channel: &str) -> (String, String) {
+        let v = self.json(&[
+            "key",
+            "create",
+            "--name",
+            name,
+            "--instance",
+            "acme",
+            "--developer",
+            developer,
+            "--channel",
+            channel,
+            "--json",
+        ]);
+        (
+            v["id"].as_str().expect("id").to_owned(),
+            v["key"].as_str().expect("key").to_owned(),
+        )
+    }
+
+    pub fn verify(&self, key: &str) -> Run {
+        self.run_stdin(&["verify"], format!("{key}\n").as_bytes())
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// Whether the tests run as root, which `--as` (acting as another login) needs.
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// Skips a test that needs root, saying so.
+#[macro_export]
+macro_rules! require_root {
+    () => {
+        if !common::is_root() {
+            eprintln!("skipped: needs root to act as other logins with --as");
+            return;
+        }
+    };
+}
+
+/// Every file of the store: the database, its WAL and shared memory.
+pub fn store_files(db: &Path) -> Vec<PathBuf> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .map(|s| {
+            let mut p = db.as_os_str().to_owned();
+            p.push(s);
+            PathBuf::from(p)
+        })
+        .filter(|p| p.exists())
+        .collect()
+}
