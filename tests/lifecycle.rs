@@ -338,28 +338,8 @@ fn removing_a_developer_with_active_keys_needs_their_deactivation() {
 fn create_renew_and_deactivate_notify_every_admin_and_manager() {
     let env = Env::with_instance();
     if common::is_root() {
-        env.ok(&[
-            "operator",
-            "add",
-            "mia",
-            "--name",
-            "Mia",
-            "--email",
-            "mia@example.org",
-            "--role",
-            "manager",
-        ]);
-        env.ok(&[
-            "operator",
-            "add",
-            "vic",
-            "--name",
-            "Vic",
-            "--email",
-            "vic@example.org",
-            "--role",
-            "viewer",
-        ]);
+        env.add_operator("mia", "manager");
+        env.add_operator("vic", "viewer");
     }
     let (a, _) = env.create_key("a", "Ana", "ci");
     let (b, _) = env.create_key("b", "Ben", "ci");

@@ -9,28 +9,8 @@ use common::Env;
 
 fn store_with_roles() -> (Env, String) {
     let env = Env::with_instance();
-    env.ok(&[
-        "operator",
-        "add",
-        "mia",
-        "--name",
-        "Mia",
-        "--email",
-        "mia@example.org",
-        "--role",
-        "manager",
-    ]);
-    env.ok(&[
-        "operator",
-        "add",
-        "vic",
-        "--name",
-        "Vic",
-        "--email",
-        "vic@example.org",
-        "--role",
-        "viewer",
-    ]);
+    env.add_operator("mia", "manager");
+    env.add_operator("vic", "viewer");
     let (id, _) = env.create_key("one", "Ana", "ci");
     (env, id)
 }
@@ -122,7 +102,7 @@ fn a_viewer_reads_keys_and_history() {
     }
     let viewed = env.json(&["history", "--filter", "action:viewed", "--json"]);
     assert_eq!(viewed[0]["login"], "vic");
-    assert_eq!(viewed[0]["operator"], "Vic");
+    assert_eq!(viewed[0]["operator"], "vic name");
 }
 
 #[test]

@@ -1,8 +1,6 @@
 //! `keyward key …`: the key lifecycle from a shell.
 
-use super::output::{
-    Table, fields, json_time, key_json, local_date, local_time, opt_time, write_json,
-};
+use super::output::{Table, fields, key_json, local_date, local_time, opt_time, write_json};
 use super::{Context, CreateArgs, KeyCommand, Outcome};
 use crate::domain::model::Key;
 use crate::domain::query::KeyQuery;
@@ -22,17 +20,14 @@ pub fn run(ctx: &Context, cmd: KeyCommand, out: &mut dyn Write) -> Outcome {
     };
     match &cmd {
         KeyCommand::Deactivate { ids, yes: false } => {
-            return Err(Error::usage(format!(
-                "deactivating {} cannot be undone: integrations using it stop working until given a new key, and apps relying on it will fail; add --yes to confirm",
-                id_list(ids)
-            ))
-            .into());
+            return Err(unconfirmed(ids, "deactivating", "").into());
         }
         KeyCommand::Delete { ids, yes: false } => {
-            return Err(Error::usage(format!(
-                "deleting {} removes it from the list and deactivates it if active, which cannot be undone; add --yes to confirm",
-                id_list(ids)
-            ))
+            return Err(unconfirmed(
+                ids,
+                "deleting",
+                " (deleted keys leave the list, active ones are deactivated first)",
+            )
             .into());
         }
         _ => {}
@@ -129,12 +124,16 @@ pub fn run(ctx: &Context, cmd: KeyCommand, out: &mut dyn Write) -> Outcome {
     Ok(0)
 }
 
-fn id_list(ids: &[String]) -> String {
+/// The refusal of a destructive action without `--yes`, saying what it would do.
+fn unconfirmed(ids: &[String], doing: &str, also: &str) -> Error {
     let shown: Vec<String> = ids.iter().map(|i| escape(i).into_owned()).collect();
-    match shown.as_slice() {
-        [one] => format!("key {one}"),
-        _ => format!("keys {}", shown.join(", ")),
-    }
+    let (keys, it) = match shown.as_slice() {
+        [one] => (format!("key {one}"), "it"),
+        _ => (format!("keys {}", shown.join(", ")), "them"),
+    };
+    Error::usage(format!(
+        "{doing} {keys} cannot be undone{also}: integrations using {it} stop working until given a new key, and apps relying on {it} will fail; add --yes to confirm"
+    ))
 }
 
 /// The one showing of a new secret.
@@ -223,21 +222,12 @@ fn print_list(out: &mut dyn Write, keys: &[Key]) -> std::io::Result<()> {
     }
 }
 
-/// The verify answer's JSON fields, shared with `verify`.
+/// The verify answer: `"valid": true` and the key as `key show --json` has it.
 pub fn verified_json(key: &Key) -> serde_json::Value {
-    json!({
-        "valid": true,
-        "id": key.public_id,
-        "masked": key.masked(),
-        "name": key.name,
-        "instance": key.instance,
-        "cloud": key.cloud.as_str(),
-        "developer": key.developer,
-        "channel": key.channel,
-        "teams": key.teams,
-        "status": key.status.as_str(),
-        "expires_at": json_time(key.expires_at),
-        "last_used_at": json_time(key.last_used_at),
-        "use_count": key.use_count,
-    })
+    let mut answer = serde_json::Map::new();
+    answer.insert("valid".to_owned(), json!(true));
+    if let serde_json::Value::Object(fields) = key_json(key) {
+        answer.extend(fields);
+    }
+    serde_json::Value::Object(answer)
 }

@@ -140,6 +140,15 @@ impl Env {
         self.run(args).expect(0).json()
     }
 
+    /// Adds an operator `login` with the given role (an admin's act).
+    pub fn add_operator(&self, login: &str, role: &str) {
+        let name = format!("{login} name");
+        let email = format!("{login}@example.org");
+        self.ok(&[
+            "operator", "add", login, "--name", &name, "--email", &email, "--role", role,
+        ]);
+    }
+
     /// Creates a key for `acme` and returns (public id, full key).
     pub fn create_key(&self, name: &str, developer: &str, channel: &str) -> (String, String) {
         let v = self.json(&[
