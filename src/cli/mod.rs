@@ -348,7 +348,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         Some(Command::Developer(cmd)) => developer::run(&ctx, cmd, out),
         Some(Command::Team(cmd)) => team::run(&ctx, cmd, out),
         Some(Command::Key(cmd)) => key::run(&ctx, cmd, out),
-        Some(Command::Verify) => verify::run(&ctx, &mut io::stdin().lock(), out),
+        Some(Command::Verify) => verify::run(&ctx, out),
         Some(Command::History {
             filter,
             limit,

@@ -5,18 +5,52 @@ use super::key::verified_json;
 use super::{Context, Outcome};
 use crate::domain::KeyToken;
 use crate::service::{Verdict, VerifyFailure};
+use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
 use serde_json::json;
-use std::io::{Read, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use zeroize::Zeroizing;
 
 /// More than this is not a key; reading stops there.
 const MAX_INPUT: u64 = 4096;
 
-pub fn run(ctx: &Context, input: &mut dyn Read, out: &mut dyn Write) -> Outcome {
+pub fn run(ctx: &Context, out: &mut dyn Write) -> Outcome {
+    let stdin = std::io::stdin();
+    let raw = if stdin.is_terminal() {
+        read_typed_key(&stdin)?
+    } else {
+        read_key(&mut stdin.lock())?
+    };
+    answer(ctx, &raw, out)
+}
+
+/// Everything on standard input, up to one byte past the most a key can be.
+fn read_key(input: &mut dyn Read) -> std::io::Result<Zeroizing<Vec<u8>>> {
     let mut raw = Zeroizing::new(Vec::with_capacity(128));
     input.take(MAX_INPUT + 1).read_to_end(&mut raw)?;
+    Ok(raw)
+}
+
+/// One line typed at a terminal, not echoed, so the key never reaches the
+/// screen or its scrollback.
+fn read_typed_key(stdin: &std::io::Stdin) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    eprint!("Key (not shown): ");
+    let saved = tcgetattr(stdin).ok();
+    if let Some(mut quiet) = saved.clone() {
+        quiet.local_flags.remove(LocalFlags::ECHO);
+        let _ = tcsetattr(stdin, SetArg::TCSANOW, &quiet);
+    }
+    let mut raw = Zeroizing::new(Vec::with_capacity(128));
+    let read = stdin.lock().take(MAX_INPUT + 1).read_until(b'\n', &mut raw);
+    if let Some(original) = saved {
+        let _ = tcsetattr(stdin, SetArg::TCSANOW, &original);
+    }
+    eprintln!();
+    read.map(|_| raw)
+}
+
+fn answer(ctx: &Context, raw: &[u8], out: &mut dyn Write) -> Outcome {
     let token = (raw.len() as u64 <= MAX_INPUT)
-        .then(|| std::str::from_utf8(&raw).ok())
+        .then(|| std::str::from_utf8(raw).ok())
         .flatten()
         .and_then(|s| KeyToken::parse(s).ok());
     // A malformed key is rejected by its checksum without opening the store.
