@@ -34,11 +34,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             _ => {
-                // clap's message is several lines; the contract is one.
-                let text = e.to_string();
-                let first = text.lines().next().unwrap_or("invalid arguments");
-                let first = first.strip_prefix("error: ").unwrap_or(first);
-                eprintln!("keyward: {first} (see --help)");
+                eprintln!("keyward: {} (see --help)", one_line(&e.to_string()));
                 return ExitCode::from(2);
             }
         },
@@ -64,5 +60,37 @@ fn main() -> ExitCode {
             eprintln!("keyward: {message}");
             ExitCode::from(e.exit_code() as u8)
         }
+    }
+}
+
+/// clap's message spread over lines — the error, what it is about (such as the
+/// missing flags), tips, usage — folded into the one line the contract allows.
+fn one_line(message: &str) -> String {
+    let parts: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:"))
+        .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+        .collect();
+    let text = parts.join(" ");
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    if text.is_empty() {
+        "invalid arguments".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn missing_flags_are_named_on_the_one_line() {
+        let clap = "error: the following required arguments were not provided:\n  --instance <INSTANCE>\n  --channel <CHANNEL>\n\nUsage: keyward key create --name <NAME>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(clap),
+            "the following required arguments were not provided: --instance <INSTANCE> --channel <CHANNEL>"
+        );
     }
 }

@@ -107,7 +107,8 @@ fn deactivation_ends_a_grace_period_too() {
     let new = svc
         .renew_key(&old.key.public_id, Some("24h"), None)
         .unwrap();
-    svc.deactivate_keys(std::slice::from_ref(&old.key.public_id)).unwrap();
+    svc.deactivate_keys(std::slice::from_ref(&old.key.public_id))
+        .unwrap();
     // Deactivation erases the grace secret: the old key is no longer this key's at all.
     assert_eq!(
         reason(svc.verify(&old.token).unwrap()),

@@ -51,12 +51,27 @@ impl Service {
             let mut expected_seq = 1;
             db.walk_history(|row| {
                 report.rows += 1;
+                let row = match row {
+                    Ok(row) => row,
+                    Err(bad) => {
+                        report.first_bad = Some((
+                            bad.seq,
+                            format!(
+                                "its values are not of the kinds keyward writes ({})",
+                                bad.reason
+                            ),
+                        ));
+                        return ControlFlow::Break(());
+                    }
+                };
                 let seq = row.record.seq;
                 let problem = if seq != expected_seq {
-                    Some(if seq > expected_seq {
-                        format!("rows {expected_seq} to {} are missing", seq - 1)
-                    } else {
-                        format!("row {seq} appears out of order")
+                    Some(match seq - expected_seq {
+                        1 => format!("row {expected_seq} before it is missing"),
+                        n if n > 1 => {
+                            format!("rows {expected_seq} to {} before it are missing", seq - 1)
+                        }
+                        _ => format!("row {seq} appears out of order"),
                     })
                 } else if row.record.chain_hash(&report.head) != row.hash {
                     Some("its hash does not match its contents and the row before it".to_owned())

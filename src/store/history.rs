@@ -43,6 +43,13 @@ fn row_from(r: &Row) -> rusqlite::Result<HistoryRow> {
     })
 }
 
+/// A history row whose stored values are not of the types keyward writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnreadableRow {
+    pub seq: i64,
+    pub reason: String,
+}
+
 /// The newest row's sequence number and hash, which the next row chains to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainHead {
@@ -141,15 +148,24 @@ impl Db<'_> {
         rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
     }
 
-    /// Visits every row in sequence order until `visit` breaks.
-    pub fn walk_history(&self, mut visit: impl FnMut(HistoryRow) -> ControlFlow<()>) -> Result<()> {
+    /// Visits every row in sequence order until `visit` breaks. A row whose
+    /// columns no longer hold the types written (someone edited the file) is
+    /// passed on as unreadable rather than ending the walk in an error.
+    pub fn walk_history(
+        &self,
+        mut visit: impl FnMut(Result<HistoryRow, UnreadableRow>) -> ControlFlow<()>,
+    ) -> Result<()> {
         let mut stmt = self
             .conn()
             .prepare(&format!("{HISTORY_SELECT} ORDER BY h.seq"))
             .map_err(from_sqlite)?;
         let mut rows = stmt.query([]).map_err(from_sqlite)?;
         while let Some(r) = rows.next().map_err(from_sqlite)? {
-            if visit(row_from(r).map_err(from_sqlite)?).is_break() {
+            let row = row_from(r).map_err(|e| UnreadableRow {
+                seq: r.get(0).unwrap_or_default(),
+                reason: e.to_string(),
+            });
+            if visit(row).is_break() {
                 break;
             }
         }

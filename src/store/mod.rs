@@ -54,6 +54,9 @@ impl Store {
             conn,
             path: path.to_owned(),
         };
+        store.set_busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
+        // Before anything writes to it: an unmarked file is left exactly as it is.
+        store.ensure_marked()?;
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -106,6 +109,7 @@ impl Store {
                 conn,
                 path: path.to_owned(),
             };
+            store.set_busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
             store.configure()?;
             store
                 .conn
@@ -142,7 +146,6 @@ impl Store {
     fn configure(&mut self) -> Result<()> {
         let conn = &self.conn;
         let setup = || -> rusqlite::Result<()> {
-            conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
             conn.pragma_update(None, "foreign_keys", true)?;
             conn.pragma_update(None, "trusted_schema", false)?;
             // Read the header now, so a file that is not a database says so here.
@@ -161,14 +164,8 @@ impl Store {
 
     fn migrate(&mut self) -> Result<()> {
         let path = self.path.clone();
-        let (app_id, version) = self.versions()?;
+        let (_, version) = self.versions()?;
         let latest = schema::latest_version();
-        if app_id != schema::APPLICATION_ID && !(app_id == 0 && version == 0 && self.is_empty()?) {
-            return Err(Error::store(format!(
-                "{} is not a keyward store",
-                path.display()
-            )));
-        }
         if version > latest {
             return Err(Error::store(format!(
                 "the store at {} has schema version {version}, newer than this keyward knows ({latest}); upgrade keyward",
@@ -194,6 +191,24 @@ impl Store {
         tx.pragma_update(None, "application_id", schema::APPLICATION_ID)
             .and_then(|()| tx.commit())
             .map_err(|e| describe(from_sqlite(e), &path))
+    }
+
+    /// Only `create` makes a store: it marks the file before migrating it, so an
+    /// unmarked file — empty, or another program's database — is never taken over.
+    fn ensure_marked(&self) -> Result<()> {
+        let (app_id, _) = self.versions()?;
+        if app_id == schema::APPLICATION_ID {
+            return Ok(());
+        }
+        let what = if self.is_empty()? {
+            "an empty file"
+        } else {
+            "another program's database"
+        };
+        Err(Error::store(format!(
+            "{} is not a keyward store ({what}); remove it, or create a store elsewhere with `keyward init`",
+            self.path.display()
+        )))
     }
 
     fn versions(&self) -> Result<(i32, i64)> {

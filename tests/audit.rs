@@ -1,0 +1,326 @@
+//! The credential history is append-only in the store itself, and its hash chain
+//! lets `keyward audit verify` prove it untouched or name the first row that is not.
+//! The tampering goes straight at the SQLite file, as an attacker with the file would.
+
+mod common;
+
+use common::{Env, Run};
+use rusqlite::Connection;
+use rusqlite::types::Value as Sql;
+
+/// A store with a real history: every kind of key action, some teams and instances.
+fn busy_store() -> Env {
+    let env = Env::with_instance(); // rows 1-3: store_created, operator_added, instance_added
+    let (id, key) = env.create_key("billing sync", "ana", "ci"); // row 4
+    env.create_key("crm import", "ben", "api"); // row 5
+    env.ok(&["key", "show", &id]);
+    env.ok(&["key", "edit", &id, "--name", "billing sync v2"]);
+    env.ok(&["key", "teams", &id, "--add", "payments"]);
+    env.ok(&["team", "add", "finance"]);
+    env.ok(&["instance", "add", "globex", "--cloud", "servicenow"]);
+    let renewed = env.json(&["key", "renew", &id, "--json"]);
+    assert_ne!(renewed["key"].as_str(), Some(key.as_str()));
+    env.verify(&key).expect(1); // the old secret: a verify failure is recorded
+    env.ok(&["key", "deactivate", &id, "--yes"]);
+    env.ok(&["key", "delete", &id, "--yes"]);
+    assert!(
+        history_len(&env) >= 10,
+        "a history of {}",
+        history_len(&env)
+    );
+    env
+}
+
+fn history_len(env: &Env) -> usize {
+    env.json(&["history", "--limit", "0", "--json"])
+        .as_array()
+        .expect("array")
+        .len()
+}
+
+fn open(env: &Env) -> Connection {
+    Connection::open(&env.db).expect("open the store with rusqlite")
+}
+
+fn sql(env: &Env, statements: &str) {
+    open(env)
+        .execute_batch(statements)
+        .unwrap_or_else(|e| panic!("{statements}: {e}"));
+}
+
+/// Every history row, every column, in order.
+fn rows(env: &Env) -> Vec<Vec<Sql>> {
+    let conn = open(env);
+    let mut stmt = conn.prepare("SELECT * FROM history ORDER BY seq").unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| (0..n).map(|i| r.get::<_, Sql>(i)).collect())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn audit(env: &Env, args: &[&str]) -> Run {
+    let mut all = vec!["audit", "verify"];
+    all.extend_from_slice(args);
+    env.run(&all)
+}
+
+/// The `head <64 hex>` line of a passing audit.
+fn head(run: &Run) -> String {
+    let line = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("head "))
+        .unwrap_or_else(|| panic!("no head line: {}", run.stdout));
+    assert_eq!(line.len(), 64, "{line}");
+    assert!(
+        line.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{line}"
+    );
+    line.to_owned()
+}
+
+/// Whether `out` names history row `n` (and not, say, row 40).
+fn names_row(out: &str, n: i64) -> bool {
+    let row = format!("row {n}");
+    out.match_indices(&row).any(|(i, _)| {
+        !out[i + row.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
+/// `audit verify` fails, names row `n`, and says nothing on stderr.
+fn assert_tampered_at(env: &Env, n: i64) -> Run {
+    let run = audit(env, &[]).expect(1);
+    assert!(
+        names_row(&run.stdout, n),
+        "should name row {n}: {}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("TAMPERED"), "{}", run.stdout);
+    assert_eq!(run.stderr, "");
+    run
+}
+
+#[test]
+fn audit_verify_on_a_real_history_passes_and_prints_the_row_count_and_head() {
+    let env = busy_store();
+    let n = history_len(&env);
+    let run = audit(&env, &[]).expect(0);
+    assert!(
+        run.stdout.contains(&format!("{n} history rows")),
+        "{n} rows: {}",
+        run.stdout
+    );
+    let head = head(&run);
+    // The head is the newest row's hash, as the history shows it.
+    let newest = env.json(&["history", "--limit", "1", "--json"]);
+    assert_eq!(newest[0]["hash"].as_str(), Some(head.as_str()));
+    // Verifying reads only: a second run gives the same answer.
+    assert_eq!(audit(&env, &[]).expect(0).stdout, run.stdout);
+}
+
+#[test]
+fn a_plain_update_of_a_history_row_is_refused_by_the_store() {
+    let env = busy_store();
+    let before = rows(&env);
+    let conn = open(&env);
+    for statement in [
+        "UPDATE history SET details = '{\"forged\":true}' WHERE seq = 4",
+        "UPDATE history SET login = 'mallory'",
+        "UPDATE history SET hash = hash",
+    ] {
+        let err = conn
+            .execute(statement, [])
+            .expect_err("the store let a history row change");
+        assert!(
+            err.to_string().contains("append-only"),
+            "{statement}: {err}"
+        );
+    }
+    drop(conn);
+    assert_eq!(rows(&env), before);
+    audit(&env, &[]).expect(0);
+}
+
+#[test]
+fn a_plain_delete_of_a_history_row_is_refused_by_the_store() {
+    let env = busy_store();
+    let before = rows(&env);
+    let conn = open(&env);
+    for statement in [
+        "DELETE FROM history WHERE seq = 3",
+        "DELETE FROM history WHERE seq = (SELECT MAX(seq) FROM history)",
+        "DELETE FROM history",
+    ] {
+        let err = conn
+            .execute(statement, [])
+            .expect_err("the store let a history row go");
+        assert!(
+            err.to_string().contains("append-only"),
+            "{statement}: {err}"
+        );
+    }
+    drop(conn);
+    assert_eq!(rows(&env), before);
+    audit(&env, &[]).expect(0);
+}
+
+#[test]
+fn a_row_out_of_sequence_cannot_be_inserted() {
+    let env = busy_store();
+    let before = rows(&env);
+    let err = open(&env)
+        .execute(
+            "INSERT INTO history (seq, at, action, login, host, details, hash)
+             VALUES (1000, 0, 'created', 'x', 'h', '{}', 'x')",
+            [],
+        )
+        .expect_err("a gap in the history");
+    assert!(err.to_string().contains("sequence"), "{err}");
+    assert_eq!(rows(&env), before);
+}
+
+#[test]
+fn changing_one_field_of_row_4_is_caught_at_row_4() {
+    for change in [
+        "details = '{\"instance\":\"acme\",\"forged\":true}'",
+        "login = 'mallory'",
+        "host = 'elsewhere'",
+        "operator = 'Someone Else'",
+        "masked = NULL",
+        "at = at - 3600",
+        "action = 'viewed'",
+    ] {
+        let env = busy_store();
+        let before = rows(&env);
+        sql(
+            &env,
+            &format!("DROP TRIGGER history_no_update; UPDATE history SET {change} WHERE seq = 4;"),
+        );
+        let after = rows(&env);
+        assert_ne!(after[3], before[3], "{change} changed nothing");
+        assert_eq!(after[..3], before[..3]);
+        assert_tampered_at(&env, 4);
+    }
+}
+
+#[test]
+fn a_field_changed_to_another_type_is_still_caught_at_its_row() {
+    // SQLite lets a tamperer store text in the integer `at` column; the audit must
+    // still give its verdict (exit 1, naming row 4), not fail with a store error.
+    let env = busy_store();
+    sql(
+        &env,
+        "DROP TRIGGER history_no_update; UPDATE history SET at = 'yesterday' WHERE seq = 4;",
+    );
+    assert_tampered_at(&env, 4);
+}
+
+#[test]
+fn deleting_row_3_is_named_as_missing() {
+    let env = busy_store();
+    sql(
+        &env,
+        "DROP TRIGGER history_no_delete; DELETE FROM history WHERE seq = 3;",
+    );
+    let run = audit(&env, &[]).expect(1);
+    assert!(
+        names_row(&run.stdout, 3) || names_row(&run.stdout, 4),
+        "should name row 3 or 4: {}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("missing"), "{}", run.stdout);
+}
+
+#[test]
+fn swapping_the_contents_of_two_rows_is_caught_at_the_first() {
+    let env = busy_store();
+    let before = rows(&env);
+    // Everything but the sequence number moves: row 4 gets row 6's contents and hash.
+    sql(
+        &env,
+        "DROP TRIGGER history_no_update;
+         CREATE TEMP TABLE pair AS SELECT * FROM history WHERE seq IN (4, 6);
+         UPDATE history SET
+             (at, action, key_id, masked, subject, operator, email, login, host,
+              sudo_user, ssh_client, tty, details, hash) =
+             (SELECT at, action, key_id, masked, subject, operator, email, login, host,
+                     sudo_user, ssh_client, tty, details, hash
+              FROM temp.pair p WHERE p.seq = 10 - history.seq)
+         WHERE seq IN (4, 6);",
+    );
+    let after = rows(&env);
+    assert_eq!(after[3][1..], before[5][1..]);
+    assert_eq!(after[5][1..], before[3][1..]);
+    assert_tampered_at(&env, 4);
+}
+
+#[test]
+fn a_forged_row_appended_with_a_wrong_hash_is_caught() {
+    let env = busy_store();
+    let n = history_len(&env) as i64;
+    // No trigger is dropped: appending is what keyward itself does.
+    sql(
+        &env,
+        &format!(
+            "INSERT INTO history (seq, at, action, key_id, masked, subject, operator, email,
+                                  login, host, sudo_user, ssh_client, tty, details, hash)
+             SELECT seq + 1, at, 'created', key_id, masked, 'forged key', operator, email,
+                    login, host, sudo_user, ssh_client, tty, '{{}}', '{}'
+             FROM history WHERE seq = {n};",
+            "ab".repeat(32)
+        ),
+    );
+    assert_eq!(history_len(&env) as i64, n + 1);
+    assert_tampered_at(&env, n + 1);
+}
+
+#[test]
+fn cutting_off_the_newest_rows_passes_the_chain_but_not_the_expected_head() {
+    let env = busy_store();
+    let n = history_len(&env);
+    let kept_head = head(&audit(&env, &[]).expect(0));
+    sql(
+        &env,
+        &format!(
+            "DROP TRIGGER history_no_delete; DELETE FROM history WHERE seq > {};",
+            n - 2
+        ),
+    );
+    assert_eq!(history_len(&env), n - 2);
+    // What is left is a perfectly good chain: no hash inside the log can show that
+    // rows after the last one existed. Only a head kept elsewhere can.
+    let run = audit(&env, &[]).expect(0);
+    assert!(
+        run.stdout.contains(&format!("{} history rows", n - 2)),
+        "{}",
+        run.stdout
+    );
+    assert_ne!(head(&run), kept_head);
+    let run = audit(&env, &["--expect-head", &kept_head]).expect(1);
+    assert!(run.stdout.contains("TAMPERED"), "{}", run.stdout);
+    assert!(run.stdout.contains(&kept_head), "{}", run.stdout);
+}
+
+#[test]
+fn expect_head_with_the_right_head_passes() {
+    let env = busy_store();
+    let run = audit(&env, &[]).expect(0);
+    let head = head(&run);
+    let checked = audit(&env, &["--expect-head", &head]).expect(0);
+    assert_eq!(checked.stdout, run.stdout);
+    // A head kept from before later actions no longer matches.
+    env.ok(&["team", "add", "later"]);
+    audit(&env, &["--expect-head", &head]).expect(1);
+    let newer = head_of(&env);
+    assert_ne!(newer, head);
+    audit(&env, &["--expect-head", &newer]).expect(0);
+}
+
+fn head_of(env: &Env) -> String {
+    head(&audit(env, &[]).expect(0))
+}
