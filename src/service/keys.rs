@@ -67,15 +67,15 @@ impl Service {
             let token = KeyToken::generate(&public_id);
             let hash = secret::hash(&token)?;
             let issued = self.write(Role::Manager, |db, actor, now| {
-                let inst = db
-                    .instance_by_name(instance.as_str(), now)?
+                let instance_id = db
+                    .instance_id(instance.as_str())?
                     .ok_or_else(|| no_instance(instance.as_str()))?;
                 let integration = Integration {
-                    instance_id: inst.id,
-                    developer_id: db.ensure_developer(inst.id, developer.as_str())?,
+                    instance_id,
+                    developer_id: db.ensure_developer(instance_id, developer.as_str())?,
                     channel_id: db.ensure_channel(channel.as_str())?,
                 };
-                check_limit(db, integration, now, None, inst.max_active, &inst.name)?;
+                check_limit(db, integration, now, None)?;
                 let Some(key_id) = db.insert_key(&NewKey {
                     public_id: public_id.as_str(),
                     name: name.as_str(),
@@ -223,19 +223,9 @@ impl Service {
                     developer_id,
                     channel_id,
                 };
-                let inst = db
-                    .instance_by_name(&before.instance, now)?
-                    .ok_or_else(|| no_instance(&before.instance))?;
                 let becomes_active = before.status == KeyStatus::Active || revives;
                 if becomes_active {
-                    check_limit(
-                        db,
-                        integration,
-                        now,
-                        Some(before.id),
-                        inst.max_active,
-                        &inst.name,
-                    )?;
+                    check_limit(db, integration, now, Some(before.id))?;
                 }
             }
             db.update_key_fields(before.id, &fields, now)?;
@@ -338,10 +328,7 @@ impl Service {
                 )));
             }
             if before.status == KeyStatus::Expired {
-                let inst = db
-                    .instance_by_name(&before.instance, now)?
-                    .ok_or_else(|| no_instance(&before.instance))?;
-                check_limit(db, before.integration(), now, Some(before.id), inst.max_active, &inst.name)?;
+                check_limit(db, before.integration(), now, Some(before.id))?;
             }
             let grace_until = grace.map(|g| now + g.num_seconds());
             let old_hash = match grace_until {
@@ -486,19 +473,13 @@ pub(super) fn ensure_team(db: &Db, actor: &Actor, name: &str, now: i64) -> Resul
 
 /// Refuses, with a message that says what to do, a key that would exceed the
 /// integration's limit. The schema enforces the same rule; this explains it.
-fn check_limit(
-    db: &Db,
-    integration: Integration,
-    now: i64,
-    except: Option<i64>,
-    max_active: u32,
-    instance: &str,
-) -> Result<()> {
+fn check_limit(db: &Db, integration: Integration, now: i64, except: Option<i64>) -> Result<()> {
     let active = db.active_key_count(integration, now, except)?;
+    let (instance, max_active) = db.instance_limit(integration.instance_id)?;
     if active >= u64::from(max_active) {
         return Err(Error::conflict(format!(
             "this integration already has {active} active keys, the limit of instance {}; deactivate one first (rotate: make the new key, move the integration over, deactivate the old one)",
-            escape(instance)
+            escape(&instance)
         )));
     }
     Ok(())

@@ -59,6 +59,22 @@ impl Db<'_> {
             .map_err(from_sqlite)
     }
 
+    /// The id of the instance of that name, without counting its keys.
+    pub fn instance_id(&self, name: &str) -> Result<Option<i64>> {
+        self.conn()
+            .prepare_cached("SELECT id FROM instances WHERE name = ?1")
+            .and_then(|mut s| s.query_row([name], |r| r.get(0)).optional())
+            .map_err(from_sqlite)
+    }
+
+    /// An instance's name and its active-key limit per integration.
+    pub fn instance_limit(&self, instance_id: i64) -> Result<(String, u32)> {
+        self.conn()
+            .prepare_cached("SELECT name, max_active FROM instances WHERE id = ?1")
+            .and_then(|mut s| s.query_row([instance_id], |r| Ok((r.get(0)?, r.get(1)?))))
+            .map_err(from_sqlite)
+    }
+
     pub fn instances(&self, now: i64) -> Result<Vec<Instance>> {
         let mut stmt = self
             .conn()
