@@ -123,19 +123,15 @@ fn audit_verify_on_a_real_history_passes_and_prints_the_row_count_and_head() {
     assert_eq!(audit(&env, &[]).expect(0).stdout, run.stdout);
 }
 
-#[test]
-fn a_plain_update_of_a_history_row_is_refused_by_the_store() {
+/// Each statement is refused by the store's guard triggers, and nothing changes.
+fn assert_refused(statements: &[&str]) {
     let env = busy_store();
     let before = rows(&env);
     let conn = open(&env);
-    for statement in [
-        "UPDATE history SET details = '{\"forged\":true}' WHERE seq = 4",
-        "UPDATE history SET login = 'mallory'",
-        "UPDATE history SET hash = hash",
-    ] {
+    for statement in statements {
         let err = conn
             .execute(statement, [])
-            .expect_err("the store let a history row change");
+            .expect_err("the store let a history row change or go");
         assert!(
             err.to_string().contains("append-only"),
             "{statement}: {err}"
@@ -147,26 +143,21 @@ fn a_plain_update_of_a_history_row_is_refused_by_the_store() {
 }
 
 #[test]
+fn a_plain_update_of_a_history_row_is_refused_by_the_store() {
+    assert_refused(&[
+        "UPDATE history SET details = '{\"forged\":true}' WHERE seq = 4",
+        "UPDATE history SET login = 'mallory'",
+        "UPDATE history SET hash = hash",
+    ]);
+}
+
+#[test]
 fn a_plain_delete_of_a_history_row_is_refused_by_the_store() {
-    let env = busy_store();
-    let before = rows(&env);
-    let conn = open(&env);
-    for statement in [
+    assert_refused(&[
         "DELETE FROM history WHERE seq = 3",
         "DELETE FROM history WHERE seq = (SELECT MAX(seq) FROM history)",
         "DELETE FROM history",
-    ] {
-        let err = conn
-            .execute(statement, [])
-            .expect_err("the store let a history row go");
-        assert!(
-            err.to_string().contains("append-only"),
-            "{statement}: {err}"
-        );
-    }
-    drop(conn);
-    assert_eq!(rows(&env), before);
-    audit(&env, &[]).expect(0);
+    ]);
 }
 
 #[test]

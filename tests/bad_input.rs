@@ -188,14 +188,7 @@ fn a_store_in_a_missing_directory_is_exit_6_for_key_list_and_init_creates_it_070
     env.run(&["key", "list"]).expect(6);
     assert!(!outer.exists(), "key list must not create the directory");
 
-    env.run(&[
-        "init",
-        "--name",
-        "Test Admin",
-        "--email",
-        "admin@example.org",
-    ])
-    .expect(0);
+    env.init().expect(0);
     assert_eq!(mode(&outer), 0o700, "{}", outer.display());
     assert_eq!(mode(&inner), 0o700, "{}", inner.display());
     assert_eq!(mode(&env.db), 0o600);
@@ -239,17 +232,7 @@ fn a_read_only_store_refuses_a_write_with_exit_6_and_changes_nothing() {
     if !can_drop_to_nobody(&env) {
         return;
     }
-    env.ok(&[
-        "operator",
-        "add",
-        "nobody",
-        "--name",
-        "N",
-        "--email",
-        "n@example.org",
-        "--role",
-        "admin",
-    ]);
+    env.add_operator("nobody", "admin");
     let before = env.json(&["instance", "list", "--json"]);
     let bytes_before = fs::read(&env.db).unwrap();
     assert!(
@@ -282,17 +265,7 @@ fn a_read_of_a_read_only_store_in_a_read_only_directory_is_exit_6_read_only() {
     if !can_drop_to_nobody(&env) {
         return;
     }
-    env.ok(&[
-        "operator",
-        "add",
-        "nobody",
-        "--name",
-        "N",
-        "--email",
-        "n@example.org",
-        "--role",
-        "admin",
-    ]);
+    env.add_operator("nobody", "admin");
     let bytes_before = fs::read(&env.db).unwrap();
     chmod(env.dir.path(), 0o755);
     chmod(&env.db, 0o644);
@@ -314,17 +287,7 @@ fn a_read_only_store_file_in_a_writable_directory_can_be_read_but_not_written() 
         return;
     }
     env.create_key("ci key", "ana", "ci");
-    env.ok(&[
-        "operator",
-        "add",
-        "nobody",
-        "--name",
-        "N",
-        "--email",
-        "n@example.org",
-        "--role",
-        "admin",
-    ]);
+    env.add_operator("nobody", "admin");
     let before = env.json(&["instance", "list", "--json"]);
     let bytes_before = fs::read(&env.db).unwrap();
     // The directory lets nobody make the -wal and -shm files; the store file does not

@@ -335,14 +335,7 @@ fn store_in_shared_dir(dir_mode: u32) {
     fs::set_permissions(&shared, fs::Permissions::from_mode(dir_mode)).unwrap();
     assert_eq!(mode(&shared), dir_mode, "the test's own chmod");
     env.db = shared.join("keyward.db");
-    env.run(&[
-        "init",
-        "--name",
-        "Test Admin",
-        "--email",
-        "admin@example.org",
-    ])
-    .expect(0);
+    env.init().expect(0);
     assert_eq!(mode(&env.db), 0o660, "store in a {dir_mode:o} directory");
 
     let holder = Connection::open(&env.db).expect("open the store");

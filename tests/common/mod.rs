@@ -73,15 +73,19 @@ impl Env {
     /// A store whose admin is the login running the tests.
     pub fn new() -> Env {
         let env = Env::empty();
-        env.run(&[
+        env.init().expect(0);
+        env
+    }
+
+    /// Runs `init` at this env's store path, the login running the tests as admin.
+    pub fn init(&self) -> Run {
+        self.run(&[
             "init",
             "--name",
             "Test Admin",
             "--email",
             "admin@example.org",
         ])
-        .expect(0);
-        env
     }
 
     /// A store with an instance `acme` (salesforce, limit 2).
