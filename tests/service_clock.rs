@@ -156,3 +156,27 @@ fn the_default_expiry_is_ninety_days() {
         Some((clock.now() + TimeDelta::days(90)).timestamp())
     );
 }
+
+#[test]
+fn copying_a_new_secret_is_recorded_with_the_way_it_went() {
+    let (_dir, _clock, mut svc) = service();
+    let key = svc.create_key(&request("sync", None)).unwrap();
+    svc.record_copied(&key.key.public_id, "osc52").unwrap();
+    let query = keyward::domain::query::HistoryQuery::parse("action:copied").unwrap();
+    let rows = svc.history(&query, None).unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0].record;
+    assert_eq!(row.key.as_deref(), Some(key.key.public_id.as_str()));
+    assert_eq!(row.masked.as_deref(), Some(key.token.masked().as_str()));
+    assert_eq!(row.details, r#"{"via":"osc52"}"#);
+    assert_eq!(row.origin.login, "ana");
+}
+
+#[test]
+fn an_unknown_action_in_a_history_filter_is_a_usage_error() {
+    let (_dir, _clock, mut svc) = service();
+    let query = keyward::domain::query::HistoryQuery::parse("action:exploded").unwrap();
+    let err = svc.history(&query, None).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("teams_changed"), "{err}");
+}

@@ -240,11 +240,6 @@ impl Service {
     pub fn list_teams(&mut self) -> Result<Vec<Team>> {
         self.read(|db, _, _| db.teams())
     }
-
-    /// Channel names in use, for pickers.
-    pub fn list_channels(&mut self) -> Result<Vec<String>> {
-        self.read(|db, _, _| db.channels())
-    }
 }
 
 /// A login as the OS knows it: no white space or control characters.

@@ -131,12 +131,6 @@ impl Service {
         })
     }
 
-    /// A key's details without recording a view (for refreshing a list).
-    pub fn key(&mut self, id: &str) -> Result<Key> {
-        let public_id = parse_id(id)?;
-        self.read(|db, _, now| load(db, public_id.as_str(), now))
-    }
-
     /// Keys matching the smart filter; deleted ones only with `include_deleted`
     /// or when the filter asks for them.
     pub fn list_keys(

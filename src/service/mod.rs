@@ -69,17 +69,8 @@ impl Service {
         }
     }
 
-    pub fn with_settings(mut self, settings: Settings) -> Service {
-        self.settings = settings;
-        self
-    }
-
     pub fn store(&self) -> &Store {
         &self.store
-    }
-
-    pub fn origin(&self) -> &Origin {
-        &self.origin
     }
 
     pub fn now(&self) -> DateTime<Utc> {
