@@ -377,27 +377,11 @@ fn a_malformed_key_id_is_exit_2() {
 // Names.
 // ---------------------------------------------------------------------------
 
-fn create_named(env: &Env, name: &str) -> Run {
-    env.run(&[
-        "key",
-        "create",
-        "--name",
-        name,
-        "--instance",
-        "acme",
-        "--developer",
-        "ana",
-        "--channel",
-        "ci",
-        "--json",
-    ])
-}
-
 #[test]
 fn an_empty_or_blank_name_is_exit_2() {
     let env = Env::with_instance();
     for name in ["", "   ", "\t \n"] {
-        let run = create_named(&env, name).expect(2);
+        let run = env.try_create(name, "ana", "ci").expect(2);
         assert!(run.stderr.contains("empty"), "{name:?}: {}", run.stderr);
     }
     env.run(&["instance", "add", " ", "--cloud", "other"])
@@ -410,7 +394,7 @@ fn an_empty_or_blank_name_is_exit_2() {
 fn a_10000_character_name_is_exit_2() {
     let env = Env::with_instance();
     let long = "n".repeat(10_000);
-    let run = create_named(&env, &long).expect(2);
+    let run = env.try_create(&long, "ana", "ci").expect(2);
     assert!(run.stderr.contains("128"), "{}", run.stderr);
     assert!(run.stderr.len() < 1000, "the message repeats the name");
     assert_eq!(env.json(&["key", "list", "--all", "--json"]), json!([]));
@@ -419,13 +403,13 @@ fn a_10000_character_name_is_exit_2() {
 #[test]
 fn a_129_character_name_is_exit_2_while_128_works() {
     let env = Env::with_instance();
-    create_named(&env, &"x".repeat(129)).expect(2);
+    env.try_create(&"x".repeat(129), "ana", "ci").expect(2);
     // Characters, not bytes: 128 two-byte characters are a valid name too.
     for name in ["x".repeat(128), "é".repeat(128)] {
-        let v = create_named(&env, &name).expect(0).json();
+        let v = env.try_create(&name, "ana", "ci").expect(0).json();
         assert_eq!(v["name"], name.as_str());
     }
-    create_named(&env, &"é".repeat(129)).expect(2);
+    env.try_create(&"é".repeat(129), "ana", "ci").expect(2);
     // Surrounding white space does not count.
     let padded = format!("  {}  ", "y".repeat(128));
     env.run(&[

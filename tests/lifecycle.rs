@@ -59,6 +59,14 @@ fn a_key_lives_its_whole_life_through_the_cli() {
     assert_eq!(ok["channel"], "ci");
     let shown = env.json(&["key", "show", &id, "--json"]);
     assert_eq!(shown["use_count"], 1);
+    assert_eq!(ok["use_count"], 1, "verify answers with the use it counted");
+    let again = env.verify(&first).expect(0).json();
+    assert_eq!(again["use_count"], 2);
+    assert_eq!(
+        env.json(&["key", "show", &id, "--json"])["use_count"],
+        2,
+        "the answer and the store agree"
+    );
     assert!(shown["last_used_at"].is_string());
 
     // Renew: the old secret fails at once, the new one works; the id stays.
@@ -106,6 +114,7 @@ fn a_key_lives_its_whole_life_through_the_cli() {
             "deactivated",
             "verify_failed", // mismatch of the old secret
             "renewed",
+            "viewed", // after the second verification
             "viewed",
             "created"
         ]

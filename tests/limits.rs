@@ -11,20 +11,7 @@ fn third_active_key_of_an_integration_is_refused() {
     let env = Env::with_instance();
     env.create_key("one", "Ana", "ci");
     env.create_key("two", "Ana", "ci");
-    let refused = env
-        .run(&[
-            "key",
-            "create",
-            "--name",
-            "three",
-            "--instance",
-            "acme",
-            "--developer",
-            "Ana",
-            "--channel",
-            "ci",
-        ])
-        .expect(5);
+    let refused = env.try_create("three", "Ana", "ci").expect(5);
     assert!(
         refused.stderr.contains("2 active keys"),
         "{}",
@@ -69,19 +56,7 @@ fn an_instance_limit_other_than_two_is_honoured() {
     for name in ["a", "b", "c"] {
         env.create_key(name, "Ana", "ci");
     }
-    env.run(&[
-        "key",
-        "create",
-        "--name",
-        "d",
-        "--instance",
-        "acme",
-        "--developer",
-        "Ana",
-        "--channel",
-        "ci",
-    ])
-    .expect(5);
+    env.try_create("d", "Ana", "ci").expect(5);
 }
 
 #[test]

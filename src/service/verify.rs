@@ -94,9 +94,12 @@ impl Service {
             let verdict = match verdict {
                 // The key may have been deactivated while its hash was computed.
                 Verdict::Valid(key) => match db.key(&key.public_id, now)? {
-                    Some(fresh) if fresh.status == KeyStatus::Active => {
+                    Some(mut fresh) if fresh.status == KeyStatus::Active => {
                         db.record_key_use(fresh.id, now)?;
-                        Verdict::Valid(Box::new(db.key(&key.public_id, now)?.unwrap_or(fresh)))
+                        // The answer shows the use just counted, without reading the row again.
+                        fresh.last_used_at = Some(now);
+                        fresh.use_count += 1;
+                        Verdict::Valid(Box::new(fresh))
                     }
                     Some(fresh) => Verdict::Invalid(
                         VerifyFailure::of_status(fresh.status).unwrap_or(VerifyFailure::NotFound),

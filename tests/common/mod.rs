@@ -153,9 +153,9 @@ impl Env {
         ]);
     }
 
-    /// Creates a key for `acme` and returns (public id, full key).
-    pub fn create_key(&self, name: &str, developer: &str, channel: &str) -> (String, String) {
-        let v = self.json(&[
+    /// Tries to create a key for `acme`, asserting nothing.
+    pub fn try_create(&self, name: &str, developer: &str, channel: &str) -> Run {
+        self.run(&[
             "key",
             "create",
             "--name",
@@ -167,7 +167,12 @@ impl Env {
             "--channel",
             channel,
             "--json",
-        ]);
+        ])
+    }
+
+    /// Creates a key for `acme` and returns (public id, full key).
+    pub fn create_key(&self, name: &str, developer: &str, channel: &str) -> (String, String) {
+        let v = self.try_create(name, developer, channel).expect(0).json();
         (
             v["id"].as_str().expect("id").to_owned(),
             v["key"].as_str().expect("key").to_owned(),
