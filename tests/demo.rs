@@ -1,0 +1,116 @@
+//! `keyward demo`: realistic sample data in every status, within every rule.
+
+mod common;
+
+use common::Env;
+use keyward::domain::{KeyToken, PublicId};
+use std::collections::HashMap;
+
+#[test]
+fn demo_creates_a_store_with_keys_in_every_status_within_every_limit() {
+    let env = Env::empty();
+    env.ok(&["demo", "--keys", "300", "--history", "2000"]);
+
+    let ops = env.json(&["operator", "list", "--json"]);
+    let roles: Vec<&str> = ops
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["role"].as_str().unwrap())
+        .collect();
+    assert!(
+        roles.contains(&"admin") && roles.contains(&"manager") && roles.contains(&"viewer"),
+        "{roles:?}"
+    );
+
+    let keys = env.json(&["key", "list", "--all", "--json"]);
+    let keys = keys.as_array().unwrap();
+    assert_eq!(keys.len(), 300);
+    for status in ["active", "expired", "deactivated", "deleted"] {
+        assert!(
+            keys.iter().any(|k| k["status"] == status),
+            "no {status} key"
+        );
+    }
+    let clouds: std::collections::HashSet<&str> =
+        keys.iter().map(|k| k["cloud"].as_str().unwrap()).collect();
+    assert_eq!(clouds.len(), 5, "{clouds:?}");
+    assert!(
+        keys.iter().any(|k| k["expires_at"].is_null()),
+        "some keys never expire"
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k["teams"].as_array().unwrap().is_empty())
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k["teams"].as_array().unwrap().len() > 1)
+    );
+
+    // No integration holds more active keys than its instance allows.
+    let limits: HashMap<String, u64> = env
+        .json(&["instance", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap().to_owned(),
+                i["max_active"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut active: HashMap<(String, String, String), u64> = HashMap::new();
+    for k in keys.iter().filter(|k| k["status"] == "active") {
+        let slot = (
+            k["instance"].to_string(),
+            k["developer"].to_string(),
+            k["channel"].to_string(),
+        );
+        *active.entry(slot).or_default() += 1;
+    }
+    for ((instance, _, _), n) in &active {
+        assert!(
+            *n <= limits[instance.trim_matches('"')],
+            "{instance}: {n} active"
+        );
+    }
+
+    let history = env.json(&["history", "--limit", "0", "--json"]);
+    assert!(history.as_array().unwrap().len() >= 2000);
+    env.ok(&["audit", "verify"]);
+}
+
+#[test]
+fn no_demo_key_can_verify() {
+    let env = Env::empty();
+    env.ok(&["demo", "--keys", "20"]);
+    let keys = env.json(&["key", "list", "--filter", "status:active", "--json"]);
+    let id = keys[0]["id"].as_str().unwrap();
+    // A well-formed key with a demo key's id: the shared hash belongs to a discarded secret.
+    let guess = KeyToken::generate(&PublicId::parse(id).unwrap());
+    let answer = env.verify(guess.expose()).expect(1).json();
+    assert_eq!(answer["reason"], "mismatch");
+}
+
+#[test]
+fn demo_adds_to_an_existing_store_and_needs_an_admin() {
+    let env = Env::with_instance();
+    env.ok(&["demo", "--keys", "50"]);
+    env.ok(&["demo", "--keys", "50"]);
+    let keys = env.json(&["key", "list", "--all", "--json"]);
+    assert_eq!(keys.as_array().unwrap().len(), 100);
+    env.ok(&["audit", "verify"]);
+    if common::is_root() {
+        env.add_operator("mia", "manager");
+        env.run_as("mia", &["demo", "--keys", "5"]).expect(3);
+    }
+}
+
+#[test]
+fn demo_help_says_demo_keys_share_one_discarded_hash() {
+    let help = Env::empty().ok(&["demo", "--help"]);
+    assert!(help.contains("share one"), "{help}");
+    assert!(help.contains("can ever verify"), "{help}");
+}
