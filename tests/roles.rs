@@ -199,3 +199,24 @@ fn a_role_taken_away_no_longer_counts() {
     env.run_as("mia", &["key", "edit", &id, "--name", "again"])
         .expect(3);
 }
+
+#[test]
+fn the_store_itself_keeps_an_admin() {
+    let env = Env::new();
+    let conn = rusqlite::Connection::open(&env.db).unwrap();
+    for statement in [
+        "DELETE FROM operators WHERE role = 'admin'",
+        "UPDATE operators SET role = 'viewer' WHERE role = 'admin'",
+    ] {
+        let err = conn.execute(statement, []).unwrap_err();
+        assert!(err.to_string().contains("last admin"), "{statement}: {err}");
+    }
+    let admins: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM operators WHERE role = 'admin'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(admins, 1);
+}

@@ -139,6 +139,15 @@ CREATE TRIGGER history_in_order BEFORE INSERT ON history
 WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM history)
 BEGIN SELECT RAISE(ABORT, 'keyward: history rows are appended in sequence'); END;
 
+-- A store always keeps an admin, so it is never left without anyone to manage it.
+CREATE TRIGGER operators_keep_an_admin_on_delete BEFORE DELETE ON operators
+WHEN OLD.role = 'admin' AND (SELECT COUNT(*) FROM operators WHERE role = 'admin') <= 1
+BEGIN SELECT RAISE(ABORT, 'keyward: the last admin cannot be removed'); END;
+CREATE TRIGGER operators_keep_an_admin_on_update BEFORE UPDATE OF role ON operators
+WHEN OLD.role = 'admin' AND NEW.role <> 'admin'
+ AND (SELECT COUNT(*) FROM operators WHERE role = 'admin') <= 1
+BEGIN SELECT RAISE(ABORT, 'keyward: the last admin cannot be removed'); END;
+
 -- Keys are never erased: delete marks them deleted and keeps their history.
 CREATE TRIGGER keys_no_delete BEFORE DELETE ON keys
 BEGIN SELECT RAISE(ABORT, 'keyward: keys are never erased; delete marks them deleted'); END;
