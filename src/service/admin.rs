@@ -218,6 +218,11 @@ impl Service {
         })
     }
 
+    /// Every channel in use, for picking one.
+    pub fn list_channels(&mut self) -> Result<Vec<String>> {
+        self.read(|db, _, _| db.channels())
+    }
+
     pub fn add_team(&mut self, name: &str) -> Result<Team> {
         let name = Name::parse("team", name)?;
         self.write(Role::Manager, |db, actor, now| {

@@ -5,7 +5,7 @@ use super::Service;
 use crate::domain::history::{Action, GENESIS};
 use crate::domain::query::{HistoryQuery, HistoryTermKind};
 use crate::error::{Error, Result};
-use crate::store::history::HistoryRow;
+use crate::store::history::{HistoryPage, HistoryRow};
 use crate::store::outbox::OutboxMessage;
 use std::ops::ControlFlow;
 
@@ -23,17 +23,30 @@ pub struct AuditReport {
 impl Service {
     /// History rows matching the filter, newest first.
     pub fn history(&mut self, query: &HistoryQuery, limit: Option<u64>) -> Result<Vec<HistoryRow>> {
-        for term in &query.terms {
-            if let HistoryTermKind::Action(actions) = &term.kind {
-                if let Some(unknown) = actions.iter().find(|a| Action::parse(a).is_none()) {
-                    return Err(Error::usage(format!(
-                        "filter: unknown action {unknown:?}; actions are {}",
-                        Action::names()
-                    )));
-                }
-            }
-        }
+        check_actions(query)?;
         self.read(|db, _, now| db.history(query, now, limit))
+    }
+
+    /// One page of history rows matching the filter, newest first.
+    pub fn history_page(
+        &mut self,
+        query: &HistoryQuery,
+        page: HistoryPage,
+        limit: u64,
+    ) -> Result<Vec<HistoryRow>> {
+        check_actions(query)?;
+        self.read(|db, _, now| db.history_page(query, now, page, limit))
+    }
+
+    /// Hands every row matching the filter to `visit`, newest first, from one
+    /// snapshot; an export writes them out as they come.
+    pub fn each_history(
+        &mut self,
+        query: &HistoryQuery,
+        visit: impl FnMut(HistoryRow) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        check_actions(query)?;
+        self.read(|db, _, now| db.each_history(query, now, visit))
     }
 
     /// The notification outbox, oldest first.
@@ -93,4 +106,19 @@ impl Service {
             Ok(report)
         })
     }
+}
+
+/// Refuses a filter naming an action that does not exist, rather than showing nothing.
+fn check_actions(query: &HistoryQuery) -> Result<()> {
+    for term in &query.terms {
+        if let HistoryTermKind::Action(actions) = &term.kind {
+            if let Some(unknown) = actions.iter().find(|a| Action::parse(a).is_none()) {
+                return Err(Error::usage(format!(
+                    "filter: unknown action {unknown:?}; actions are {}",
+                    Action::names()
+                )));
+            }
+        }
+    }
+    Ok(())
 }

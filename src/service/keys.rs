@@ -10,7 +10,7 @@ use crate::domain::{Expiry, KeyToken, Name, PublicId, expiry};
 use crate::error::{Error, Result};
 use crate::safe_text::escape;
 use crate::store::Db;
-use crate::store::keys::{KeyFields, KeyListing, NewKey, NewSecret};
+use crate::store::keys::{KeyFields, KeyListing, KeyRef, NewKey, NewSecret};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -147,6 +147,27 @@ impl Service {
                 limit,
             })
         })
+    }
+
+    /// The handles of the keys `list_keys` would return, in the same order.
+    pub fn list_key_refs(
+        &mut self,
+        query: &KeyQuery,
+        include_deleted: bool,
+    ) -> Result<Vec<KeyRef>> {
+        self.read(|db, _, now| {
+            db.key_refs(&KeyListing {
+                query,
+                include_deleted,
+                now,
+                limit: None,
+            })
+        })
+    }
+
+    /// The keys with these row ids, in the order given (a screen's visible rows).
+    pub fn keys_by_ids(&mut self, ids: &[i64]) -> Result<Vec<Key>> {
+        self.read(|db, _, now| db.keys_by_ids(ids, now))
     }
 
     /// Records that the new secret of a key was copied to the clipboard.

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod history;
 mod keys;
 mod notice;
+pub mod preferences;
 pub mod secret;
 mod verify;
 

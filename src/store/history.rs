@@ -50,6 +50,17 @@ pub struct UnreadableRow {
     pub reason: String,
 }
 
+/// Which page of the history to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryPage {
+    Newest,
+    Oldest,
+    /// The rows just older than this sequence number.
+    OlderThan(i64),
+    /// The rows just newer than this sequence number.
+    NewerThan(i64),
+}
+
 /// The newest row's sequence number and hash, which the next row chains to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainHead {
@@ -146,6 +157,72 @@ impl Db<'_> {
             .query_map(params_from_iter(sql.params()), row_from)
             .map_err(from_sqlite)?;
         rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// One page of the rows matching the filter, newest first, found by sequence
+    /// number rather than by offset, so every page costs the same however deep.
+    pub fn history_page(
+        &self,
+        query: &HistoryQuery,
+        now: i64,
+        page: HistoryPage,
+        limit: u64,
+    ) -> Result<Vec<HistoryRow>> {
+        let mut sql = Sql::default();
+        history_filter(&mut sql, query, now);
+        let ascending = match page {
+            HistoryPage::Newest => false,
+            HistoryPage::Oldest => true,
+            HistoryPage::OlderThan(seq) => {
+                sql.and(format!("h.seq < {seq}"));
+                false
+            }
+            HistoryPage::NewerThan(seq) => {
+                sql.and(format!("h.seq > {seq}"));
+                true
+            }
+        };
+        let order = if ascending { "ASC" } else { "DESC" };
+        let text = format!(
+            "{HISTORY_SELECT} WHERE {} ORDER BY h.seq {order} LIMIT {limit}",
+            sql.condition()
+        );
+        let mut stmt = self.conn().prepare_cached(&text).map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map(params_from_iter(sql.params()), row_from)
+            .map_err(from_sqlite)?;
+        let mut rows: Vec<HistoryRow> =
+            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)?;
+        if ascending {
+            rows.reverse();
+        }
+        Ok(rows)
+    }
+
+    /// Visits every row matching the filter, newest first, until `visit` breaks;
+    /// for exports, which must not hold a million rows at once.
+    pub fn each_history(
+        &self,
+        query: &HistoryQuery,
+        now: i64,
+        mut visit: impl FnMut(HistoryRow) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        let mut sql = Sql::default();
+        history_filter(&mut sql, query, now);
+        let text = format!(
+            "{HISTORY_SELECT} WHERE {} ORDER BY h.seq DESC",
+            sql.condition()
+        );
+        let mut stmt = self.conn().prepare(&text).map_err(from_sqlite)?;
+        let mut rows = stmt
+            .query(params_from_iter(sql.params()))
+            .map_err(from_sqlite)?;
+        while let Some(r) = rows.next().map_err(from_sqlite)? {
+            if visit(row_from(r).map_err(from_sqlite)?)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Visits every row in sequence order until `visit` breaks. A row whose

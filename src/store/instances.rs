@@ -156,4 +156,14 @@ impl Db<'_> {
             .and_then(|mut s| s.query_row([name], |r| r.get(0)))
             .map_err(from_sqlite)
     }
+
+    /// Every channel name in use, for picking one in a form.
+    pub fn channels(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT name FROM channels ORDER BY name COLLATE NOCASE")
+            .map_err(from_sqlite)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
 }

@@ -97,6 +97,25 @@ pub struct KeyFields<'a> {
     pub expires_at: Option<i64>,
 }
 
+/// A key's row id and public id: what a list needs to find it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRef {
+    pub id: i64,
+    pub public_id: String,
+}
+
+/// The order of every key listing: by name, then by age.
+const KEY_ORDER: &str = "k.name COLLATE NOCASE, k.id";
+
+fn listing_condition(listing: &KeyListing) -> (String, Sql) {
+    let mut sql = Sql::default();
+    key_filter(&mut sql, listing.query, listing.now);
+    if !listing.include_deleted && !listing.query.mentions_deleted() {
+        sql.and("k.status <> 'deleted'");
+    }
+    (sql.condition(), sql)
+}
+
 /// Which keys a listing returns.
 pub struct KeyListing<'a> {
     pub query: &'a KeyQuery,
@@ -180,13 +199,8 @@ impl Db<'_> {
 
     /// Keys matching a smart filter, by name.
     pub fn keys(&self, listing: &KeyListing) -> Result<Vec<Key>> {
-        let mut sql = Sql::default();
-        key_filter(&mut sql, listing.query, listing.now);
-        if !listing.include_deleted && !listing.query.mentions_deleted() {
-            sql.and("k.status <> 'deleted'");
-        }
-        let mut text = format!("{KEY_SELECT} WHERE {}", sql.condition());
-        text.push_str(" ORDER BY k.name COLLATE NOCASE, k.id");
+        let (condition, sql) = listing_condition(listing);
+        let mut text = format!("{KEY_SELECT} WHERE {condition} ORDER BY {KEY_ORDER}");
         if let Some(limit) = listing.limit {
             text.push_str(&format!(" LIMIT {limit}"));
         }
@@ -196,6 +210,51 @@ impl Db<'_> {
             .query_map(params_from_iter(sql.params()), |r| key_from(r, now))
             .map_err(from_sqlite)?;
         rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// The handles of the keys a listing would return, in its order: a few bytes
+    /// a key, so a screen can hold a whole filtered list and load rows on sight.
+    pub fn key_refs(&self, listing: &KeyListing) -> Result<Vec<KeyRef>> {
+        let (condition, sql) = listing_condition(listing);
+        let mut text = format!(
+            "SELECT k.id, k.public_id FROM keys k
+             JOIN instances i ON i.id = k.instance_id
+             JOIN developers d ON d.id = k.developer_id
+             JOIN channels c ON c.id = k.channel_id
+             WHERE {condition} ORDER BY {KEY_ORDER}"
+        );
+        if let Some(limit) = listing.limit {
+            text.push_str(&format!(" LIMIT {limit}"));
+        }
+        let mut stmt = self.conn().prepare_cached(&text).map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map(params_from_iter(sql.params()), |r| {
+                Ok(KeyRef {
+                    id: r.get(0)?,
+                    public_id: r.get(1)?,
+                })
+            })
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// The keys with these row ids, in the order given; ids no longer present are skipped.
+    pub fn keys_by_ids(&self, ids: &[i64], now: i64) -> Result<Vec<Key>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!(
+                "{KEY_SELECT} WHERE k.id IN (SELECT value FROM json_each(?1))"
+            ))
+            .map_err(from_sqlite)?;
+        let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
+        let rows = stmt
+            .query_map([list], |r| key_from(r, now))
+            .map_err(from_sqlite)?;
+        let mut found: std::collections::HashMap<i64, Key> = rows
+            .map(|r| r.map(|k| (k.id, k)))
+            .collect::<rusqlite::Result<_>>()
+            .map_err(from_sqlite)?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
     /// How many keys of the integration are active at `now`, not counting `except`.

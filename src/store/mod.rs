@@ -9,6 +9,7 @@ pub mod instances;
 pub mod keys;
 pub mod operators;
 pub mod outbox;
+pub mod preferences;
 pub mod query_sql;
 pub mod schema;
 pub mod teams;

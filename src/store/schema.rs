@@ -6,7 +6,7 @@
 pub const APPLICATION_ID: i32 = 0x4b57_5244;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
@@ -195,4 +195,25 @@ BEGIN SELECT RAISE(ABORT, 'keyward: the developer belongs to another instance');
 CREATE TRIGGER keys_developer_of_instance_on_update BEFORE UPDATE OF developer_id, instance_id ON keys
 WHEN (SELECT instance_id FROM developers WHERE id = NEW.developer_id) IS NOT NEW.instance_id
 BEGIN SELECT RAISE(ABORT, 'keyward: the developer belongs to another instance'); END;
+"#;
+
+// What each operator keeps for themselves in the TUI: named filters and screen
+// preferences (such as the History tab's columns). Not history: nothing here
+// changes a key, a team, an instance or an operator.
+const V2: &str = r#"
+CREATE TABLE saved_filters (
+    id          INTEGER PRIMARY KEY,
+    login       TEXT NOT NULL REFERENCES operators(login) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    query       TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (login, name)
+);
+
+CREATE TABLE preferences (
+    login       TEXT NOT NULL REFERENCES operators(login) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    PRIMARY KEY (login, name)
+) WITHOUT ROWID;
 "#;
