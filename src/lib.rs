@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod identity;
 pub mod paths;
 pub mod safe_text;

@@ -1,29 +1,12 @@
 //! `keyward history`: the credential history as a table, JSON or CSV.
 
-use super::output::{Table, csv_field, json_time, local_time, write_json};
+use super::output::{Table, local_time, write_json};
+use crate::export::{Column, csv_header, csv_row, row_json};
 use super::{Context, Outcome};
 use crate::domain::query::HistoryQuery;
 use crate::error::Error;
-use crate::store::history::HistoryRow;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::Write;
-
-const CSV_COLUMNS: &[&str] = &[
-    "seq",
-    "at",
-    "action",
-    "key",
-    "masked",
-    "subject",
-    "operator",
-    "email",
-    "login",
-    "host",
-    "sudo_user",
-    "ssh_client",
-    "tty",
-    "details",
-];
 
 pub fn run(
     ctx: &Context,
@@ -41,30 +24,16 @@ pub fn run(
         .service()?
         .history(&query, (limit > 0).then_some(limit))?;
     if json {
-        write_json(out, &json!(rows.iter().map(row_json).collect::<Vec<_>>()))?;
+        write_json(
+            out,
+            &json!(rows.iter().map(|r| row_json(r, &Column::ALL)).collect::<Vec<_>>()),
+        )?;
     } else if csv {
-        writeln!(out, "{}", CSV_COLUMNS.join(","))?;
+        // Every column but the hash, which `--json` carries for auditors.
+        let columns = &Column::ALL[..Column::ALL.len() - 1];
+        csv_header(out, columns)?;
         for row in &rows {
-            let r = &row.record;
-            let o = &r.origin;
-            let cells = [
-                r.seq.to_string(),
-                crate::service::rfc3339(r.at),
-                r.action.clone(),
-                r.key.clone().unwrap_or_default(),
-                r.masked.clone().unwrap_or_default(),
-                r.subject.clone().unwrap_or_default(),
-                r.operator.clone().unwrap_or_default(),
-                r.email.clone().unwrap_or_default(),
-                o.login.clone(),
-                o.host.clone(),
-                o.sudo_user.clone().unwrap_or_default(),
-                o.ssh_client.clone().unwrap_or_default(),
-                o.tty.clone().unwrap_or_default(),
-                r.details.clone(),
-            ];
-            let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
-            writeln!(out, "{}", line.join(","))?;
+            csv_row(out, row, columns)?;
         }
     } else {
         let mut t = Table::new(&[
@@ -101,26 +70,4 @@ pub fn run(
         }
     }
     Ok(0)
-}
-
-fn row_json(row: &HistoryRow) -> Value {
-    let r = &row.record;
-    let o = &r.origin;
-    json!({
-        "seq": r.seq,
-        "at": json_time(Some(r.at)),
-        "action": r.action,
-        "key": r.key,
-        "masked": r.masked,
-        "subject": r.subject,
-        "operator": r.operator,
-        "email": r.email,
-        "login": o.login,
-        "host": o.host,
-        "sudo_user": o.sudo_user,
-        "ssh_client": o.ssh_client,
-        "tty": o.tty,
-        "details": serde_json::from_str::<Value>(&r.details).unwrap_or(Value::String(r.details.clone())),
-        "hash": row.hash,
-    })
 }

@@ -119,21 +119,6 @@ pub fn write_json(out: &mut dyn Write, value: &Value) -> io::Result<()> {
     writeln!(out)
 }
 
-/// A CSV field, quoted where needed. A cell that a spreadsheet would run as a
-/// formula gets a leading apostrophe, so an exported history cannot attack its reader.
-pub fn csv_field(s: &str) -> String {
-    let guarded = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,13 +133,5 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(!text.contains('\u{1b}'));
         assert_eq!(text, "NAME         TEAM\na\\e[2J       x\nlonger name  y\n");
-    }
-
-    #[test]
-    fn csv_quotes_and_defuses_formulas() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
     }
 }
