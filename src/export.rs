@@ -232,6 +232,9 @@ mod tests {
         assert_eq!(back, serde_json::json!([1, "x"]));
         let mut empty = Vec::new();
         JsonArray::start(&mut empty).unwrap().finish().unwrap();
-        assert_eq!(serde_json::from_slice::<Value>(&empty).unwrap(), serde_json::json!([]));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&empty).unwrap(),
+            serde_json::json!([])
+        );
     }
 }

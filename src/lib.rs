@@ -6,6 +6,7 @@
 //! types and rules that need no I/O.
 
 pub mod cli;
+pub mod clipboard;
 pub mod domain;
 pub mod error;
 pub mod export;
@@ -14,5 +15,6 @@ pub mod paths;
 pub mod safe_text;
 pub mod service;
 pub mod store;
+pub mod tui;
 
 pub use error::{Error, Result};

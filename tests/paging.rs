@@ -36,7 +36,13 @@ fn demo_service(keys: u64, history: u64) -> (tempfile::TempDir, Service) {
 #[test]
 fn key_handles_follow_the_listing_order_for_any_filter() {
     let (_dir, mut service) = demo_service(120, 0);
-    for filter in ["", "status:active", "-status:active team:none", "expires:<30d", "a"] {
+    for filter in [
+        "",
+        "status:active",
+        "-status:active team:none",
+        "expires:<30d",
+        "a",
+    ] {
         let query = KeyQuery::parse(filter).unwrap();
         let keys = service.list_keys(&query, false, None).unwrap();
         let refs = service.list_key_refs(&query, false).unwrap();
@@ -64,7 +70,9 @@ fn history_pages_walked_both_ways_give_the_full_history() {
     for filter in ["", "action:viewed,copied", "-action:viewed"] {
         let query = HistoryQuery::parse(filter).unwrap();
         let all = service.history(&query, None).unwrap();
-        let mut down = service.history_page(&query, HistoryPage::Newest, 37).unwrap();
+        let mut down = service
+            .history_page(&query, HistoryPage::Newest, 37)
+            .unwrap();
         while let Some(last) = down.last().map(|r| r.record.seq) {
             let page = service
                 .history_page(&query, HistoryPage::OlderThan(last), 37)
@@ -76,7 +84,9 @@ fn history_pages_walked_both_ways_give_the_full_history() {
         }
         assert_eq!(down, all, "filter {filter:?} walked from the newest");
 
-        let mut up = service.history_page(&query, HistoryPage::Oldest, 37).unwrap();
+        let mut up = service
+            .history_page(&query, HistoryPage::Oldest, 37)
+            .unwrap();
         while let Some(first) = up.first().map(|r| r.record.seq) {
             let mut page = service
                 .history_page(&query, HistoryPage::NewerThan(first), 37)

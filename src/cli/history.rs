@@ -1,10 +1,10 @@
 //! `keyward history`: the credential history as a table, JSON or CSV.
 
 use super::output::{Table, local_time, write_json};
-use crate::export::{Column, csv_header, csv_row, row_json};
 use super::{Context, Outcome};
 use crate::domain::query::HistoryQuery;
 use crate::error::Error;
+use crate::export::{Column, csv_header, csv_row, row_json};
 use serde_json::json;
 use std::io::Write;
 
@@ -26,7 +26,11 @@ pub fn run(
     if json {
         write_json(
             out,
-            &json!(rows.iter().map(|r| row_json(r, &Column::ALL)).collect::<Vec<_>>()),
+            &json!(
+                rows.iter()
+                    .map(|r| row_json(r, &Column::ALL))
+                    .collect::<Vec<_>>()
+            ),
         )?;
     } else if csv {
         // Every column but the hash, which `--json` carries for auditors.

@@ -5,7 +5,6 @@
 mod audit;
 mod demo;
 mod developer;
-mod first_run;
 mod history;
 mod init;
 mod instance;
@@ -13,7 +12,6 @@ mod key;
 mod notifications;
 mod operator;
 pub mod output;
-mod overview;
 mod team;
 mod verify;
 
@@ -337,11 +335,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         clock: Arc::new(SystemClock),
     };
     match cli.command {
-        None if !ctx.db.exists() => {
-            first_run::run(&ctx, &mut io::stdin().lock(), out)?;
-            overview::run(&ctx, out)
-        }
-        None => overview::run(&ctx, out),
+        None => screen(&ctx),
         Some(Command::Init { name, email }) => init::run(&ctx, &name, &email, out),
         Some(Command::Operator(cmd)) => operator::run(&ctx, cmd, out),
         Some(Command::Instance(cmd)) => instance::run(&ctx, cmd, out),
@@ -361,4 +355,24 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         Some(Command::Notifications { json }) => notifications::run(&ctx, json, out),
         Some(Command::Demo { keys, history }) => demo::run(&ctx, keys, history, out),
     }
+}
+
+/// Bare `keyward`: the terminal application, on the first-run screen when there
+/// is no store yet.
+fn screen(ctx: &Context) -> Outcome {
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let ui = crate::tui::state::UiSettings {
+        color,
+        utc_offset: chrono::Local::now().offset().local_minus_utc(),
+        export_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        ..Default::default()
+    };
+    crate::tui::run(crate::tui::Options {
+        db: ctx.db.clone(),
+        origin: ctx.origin()?,
+        clock: ctx.clock.clone(),
+        settings: Default::default(),
+        ui,
+    })?;
+    Ok(0)
 }

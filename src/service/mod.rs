@@ -70,6 +70,12 @@ impl Service {
         }
     }
 
+    /// The same service with these settings (from the configuration file).
+    pub fn with_settings(mut self, settings: Settings) -> Service {
+        self.settings = settings;
+        self
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -102,6 +102,8 @@ pub struct KeyFields<'a> {
 pub struct KeyRef {
     pub id: i64,
     pub public_id: String,
+    /// For naming the key in a confirmation before its row is loaded.
+    pub name: String,
 }
 
 /// The order of every key listing: by name, then by age.
@@ -217,7 +219,7 @@ impl Db<'_> {
     pub fn key_refs(&self, listing: &KeyListing) -> Result<Vec<KeyRef>> {
         let (condition, sql) = listing_condition(listing);
         let mut text = format!(
-            "SELECT k.id, k.public_id FROM keys k
+            "SELECT k.id, k.public_id, k.name FROM keys k
              JOIN instances i ON i.id = k.instance_id
              JOIN developers d ON d.id = k.developer_id
              JOIN channels c ON c.id = k.channel_id
@@ -232,6 +234,7 @@ impl Db<'_> {
                 Ok(KeyRef {
                     id: r.get(0)?,
                     public_id: r.get(1)?,
+                    name: r.get(2)?,
                 })
             })
             .map_err(from_sqlite)?;

@@ -7,6 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod tmux;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_keyward");
 
 /// One command's result.

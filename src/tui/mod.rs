@@ -1,0 +1,49 @@
+//! keyward's terminal application (SPEC §4): four tabs over the service layer.
+//!
+//! Data flows one way: key event → keymap → `Msg` → `update` → `Effect` →
+//! worker (service → store) → result `Msg` → `update` → `view`.
+
+pub mod keymap;
+pub mod layout;
+pub mod runtime;
+pub mod state;
+pub mod theme;
+pub mod update;
+pub mod view;
+pub mod worker;
+
+use crate::domain::history::Origin;
+use crate::error::Result;
+use crate::service::{Clock, Settings};
+use state::{Effect, State, UiSettings};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What the screen needs to start.
+pub struct Options {
+    pub db: PathBuf,
+    pub origin: Origin,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+    pub ui: UiSettings,
+}
+
+/// Runs the terminal application until the operator quits. With no store yet it
+/// opens on the first-run setup screen.
+pub fn run(options: Options) -> Result<()> {
+    let exists = options.db.exists();
+    let setup_login = (!exists).then(|| options.origin.login.clone());
+    let state = State::new(options.ui, options.db.display().to_string(), setup_login);
+    let start = if exists {
+        vec![Effect::LoadMe]
+    } else {
+        Vec::new()
+    };
+    let opening = worker::Opening {
+        path: options.db,
+        origin: options.origin,
+        clock: options.clock,
+        settings: options.settings,
+    };
+    runtime::run(state, opening, start)
+}

@@ -1,0 +1,74 @@
+//! The Filters tab: a query line, the ready-made and saved filters, and the
+//! help panel listing every field of the query language.
+
+use super::{block, query_line, safe};
+use crate::domain::query::KEY_FIELDS;
+use crate::tui::layout;
+use crate::tui::state::{State, Tab};
+use crate::tui::theme::Theme;
+use crate::tui::update::{READY_MADE, filter_at, filter_count};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Table};
+
+pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let b = layout::body(Tab::Filters, area, false);
+    query_line(&state.filters.query, "query", theme, frame, b.line);
+    let rows: Vec<Row> = (0..filter_count(state))
+        .filter_map(|i| filter_at(state, i).map(|f| (i, f)))
+        .map(|(i, (name, _, saved))| {
+            let kind = if saved { "saved" } else { "ready" };
+            let row = Row::new(vec![
+                Cell::from(if i == state.filters.cursor {
+                    "›"
+                } else {
+                    " "
+                }),
+                Cell::from(safe(&name)),
+                Cell::from(Span::styled(kind, theme.dim())),
+            ]);
+            if i == state.filters.cursor {
+                row.style(theme.cursor())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let current = filter_at(state, state.filters.cursor)
+        .map(|(_, q, _)| format!(" {} ", safe(&q)))
+        .unwrap_or_default();
+    let list = Table::new(
+        rows,
+        [
+            Constraint::Length(1),
+            Constraint::Min(10),
+            Constraint::Length(5),
+        ],
+    )
+    .block(
+        block(format!(
+            " Filters: {} ready-made, {} saved ",
+            READY_MADE.len(),
+            state.filters.saved.len()
+        ))
+        .title_bottom(Line::from(current)),
+    );
+    frame.render_widget(list, b.table);
+
+    let help: Vec<Row> = KEY_FIELDS
+        .iter()
+        .map(|f| {
+            Row::new(vec![
+                Cell::from(Span::styled(f.field, theme.key())),
+                Cell::from(Line::from(vec![
+                    Span::raw(f.values),
+                    Span::styled(format!(" — {}", f.meaning), theme.dim()),
+                ])),
+            ])
+        })
+        .collect();
+    let panel = Table::new(help, [Constraint::Length(11), Constraint::Min(10)])
+        .block(block(" Query language: field:value ".to_owned()));
+    frame.render_widget(panel, b.side);
+}

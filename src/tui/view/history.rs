@@ -1,0 +1,136 @@
+//! The History tab: the credential history, newest first, in the columns the
+//! operator chose, from the window of rows loaded around the viewport.
+
+use super::{block, fit, local_time, query_line, safe};
+use crate::export::Column;
+use crate::store::history::HistoryRow;
+use crate::tui::layout;
+use crate::tui::state::{State, Tab};
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let h = &state.history;
+    let b = layout::body(Tab::History, area, false);
+    query_line(&h.filter, "/", theme, frame, b.line);
+    let visible = usize::from(b.table.height.saturating_sub(3));
+    // Only the chosen columns that fit at their width, so none is squeezed
+    // unreadable; the title says how many are left out.
+    let minimums: Vec<(u16, u8)> = h
+        .columns
+        .iter()
+        .map(|c| (min_width(*c), rank(*c)))
+        .collect();
+    // Borders, the cursor column and a space after each column.
+    let room = b.table.width.saturating_sub(2 + 1);
+    let shown: Vec<Column> = fit(&minimums, room)
+        .into_iter()
+        .map(|i| h.columns[i])
+        .collect();
+    let mut columns = vec![(None, Constraint::Length(1))];
+    columns.extend(shown.iter().map(|c| (Some(*c), width(*c))));
+    let rows: Vec<Row> = h
+        .rows
+        .iter()
+        .enumerate()
+        .skip(h.offset)
+        .take(visible)
+        .map(|(i, r)| {
+            let cells: Vec<Cell> = columns
+                .iter()
+                .map(|(c, _)| match c {
+                    None => Cell::from(if i == h.cursor { "›" } else { " " }),
+                    Some(c) => Cell::from(cell(*c, r, state.settings.utc_offset)),
+                })
+                .collect();
+            let row = Row::new(cells);
+            if i == h.cursor {
+                row.style(theme.cursor())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let header = Row::new(
+        columns
+            .iter()
+            .map(|(c, _)| c.map_or("", |c| c.title()))
+            .collect::<Vec<_>>(),
+    )
+    .style(theme.header());
+    let mut title = format!(" Credential history · {} columns (m) ", h.columns.len());
+    if shown.len() < h.columns.len() {
+        title.push_str(&format!("· {} hidden ", h.columns.len() - shown.len()));
+    }
+    if h.loading {
+        title.push_str("· loading ");
+    }
+    let mut outline = block(title);
+    if let Some(e) = &h.filter.error {
+        // The filter line cuts a long parse error short; the border has room for it.
+        outline = outline.title_bottom(Line::styled(format!(" ✗ {} ", safe(e)), theme.error()));
+    }
+    let table = Table::new(rows, columns.iter().map(|(_, w)| *w).collect::<Vec<_>>())
+        .header(header)
+        .column_spacing(1)
+        .block(outline);
+    frame.render_widget(table, b.table);
+    if h.rows.is_empty() && !h.loading {
+        // Across the table under its header, not squeezed into one column.
+        let below_header = Rect {
+            x: b.table.x + 1,
+            y: b.table.y + 2,
+            width: b.table.width.saturating_sub(2),
+            height: b.table.height.saturating_sub(3),
+        };
+        frame.render_widget(Paragraph::new("  No history matches."), below_header);
+    }
+}
+
+/// The narrowest a column is drawn.
+fn min_width(c: Column) -> u16 {
+    match width(c) {
+        Constraint::Length(n) | Constraint::Min(n) => n,
+        _ => 10,
+    }
+}
+
+/// Which columns stay when the table is narrow: lower ranks are kept first.
+fn rank(c: Column) -> u8 {
+    match c {
+        Column::At => 0,
+        Column::Action => 1,
+        Column::Subject => 2,
+        Column::Masked => 3,
+        Column::Operator => 4,
+        Column::Email => 5,
+        other => 6 + Column::ALL.iter().position(|a| *a == other).unwrap_or(0) as u8,
+    }
+}
+
+fn width(c: Column) -> Constraint {
+    match c {
+        Column::Seq => Constraint::Length(7),
+        Column::At => Constraint::Length(16),
+        Column::Action => Constraint::Length(13),
+        Column::Key => Constraint::Length(11),
+        Column::Masked => Constraint::Length(17),
+        Column::Subject | Column::Operator | Column::Email => Constraint::Min(10),
+        Column::Login | Column::Host | Column::SudoUser | Column::Tty => Constraint::Length(10),
+        Column::SshClient => Constraint::Length(15),
+        Column::Details => Constraint::Min(16),
+        Column::Hash => Constraint::Length(16),
+    }
+}
+
+/// A cell's text: times in local time, details without empty braces, all escaped.
+pub fn cell(c: Column, row: &HistoryRow, utc_offset: i32) -> String {
+    match c {
+        Column::At => local_time(row.record.at, utc_offset),
+        Column::Details if row.record.details == "{}" => String::new(),
+        other => safe(&other.text(row)),
+    }
+}

@@ -1,0 +1,120 @@
+//! Whole-screen states: first run (setup and the sample-data offer), a login
+//! that may not use the store, and the moment before the operator is known.
+
+use super::{byte_at, centered, safe};
+use crate::tui::state::{Setup, State};
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+pub fn setup(s: &Setup, theme: &Theme, frame: &mut Frame) {
+    let area = centered(frame.area(), 72, 14);
+    frame.render_widget(Clear, area);
+    let field = |label: &str, value: &str, focused: bool| {
+        Line::from(vec![
+            Span::styled(format!("{label:<7}"), theme.header()),
+            Span::styled(
+                format!("{}{}", safe(value), if focused { "" } else { " " }),
+                if focused {
+                    theme.cursor()
+                } else {
+                    ratatui::style::Style::new()
+                },
+            ),
+        ])
+    };
+    let mut lines = vec![
+        Line::from("There is no keyward store here yet. keyward creates one at"),
+        Line::from(Span::styled(safe(&s.store), theme.key())),
+        Line::from(format!(
+            "and makes you, {}, its first admin.",
+            safe(&s.login)
+        )),
+        Line::from(""),
+        field("Name", s.name.value(), s.focus == 0),
+        field("Email", s.email.value(), s.focus == 1),
+        Line::from(""),
+    ];
+    if let Some(e) = &s.error {
+        lines.push(Line::from(Span::styled(
+            format!("✗ {}", safe(e)),
+            theme.error(),
+        )));
+    } else if s.busy {
+        lines.push(Line::from("Creating the store…"));
+    } else {
+        lines.push(Line::from(Span::styled(
+            "Enter: next / create · Tab: switch field · Esc: quit",
+            theme.dim(),
+        )));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Welcome to keyward ");
+    let inner = block.inner(area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+    let (input, row) = if s.focus == 0 {
+        (&s.name, 4)
+    } else {
+        (&s.email, 5)
+    };
+    let value = input.value();
+    let x = inner.x
+        + 7
+        + safe(&value[..byte_at(value, input.cursor())])
+            .chars()
+            .count() as u16;
+    frame.set_cursor_position((x.min(inner.right().saturating_sub(1)), inner.y + row));
+}
+
+pub fn offer_demo(state: &State, theme: &Theme, frame: &mut Frame) {
+    let area = centered(frame.area(), 64, 9);
+    frame.render_widget(Clear, area);
+    let who = state.me.as_ref().map(|m| safe(&m.name)).unwrap_or_default();
+    let lines = vec![
+        Line::from(format!("The store is ready, and {who} is its admin.")),
+        Line::from(""),
+        Line::from("Load sample data to try keyward out? It adds instances,"),
+        Line::from("developers, teams, keys in every status and their history."),
+        Line::from(""),
+        Line::from(Span::styled(
+            "y: load sample data · n: start empty",
+            theme.key(),
+        )),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Store created "),
+        ),
+        area,
+    );
+}
+
+pub fn refused(message: &str, theme: &Theme, frame: &mut Frame) {
+    let area = centered(frame.area(), 76, 12);
+    frame.render_widget(Clear, area);
+    let mut lines: Vec<Line> = message
+        .lines()
+        .map(|l| Line::from(Span::raw(safe(l))))
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled("q: quit", theme.key())));
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" keyward cannot open this store for you "),
+        ),
+        area,
+    );
+}
+
+pub fn loading(state: &State, frame: &mut Frame) {
+    frame.render_widget(
+        Paragraph::new(format!("Opening {}…", safe(&state.store))),
+        frame.area(),
+    );
+}

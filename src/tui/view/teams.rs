@@ -1,0 +1,31 @@
+//! The Teams tab: the keys with checkboxes on the left (the same list and
+//! selection as the Keys tab), the teams with their key counts on the right.
+
+use super::{block, keys, query_line, safe};
+use crate::tui::layout;
+use crate::tui::state::{State, Tab};
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::widgets::{Row, Table};
+
+pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let b = layout::body(Tab::Teams, area, false);
+    query_line(&state.keys.filter, "/", theme, frame, b.line);
+    keys::table(state, theme, frame, b.table);
+    let rows: Vec<Row> = state
+        .teams
+        .teams
+        .iter()
+        .map(|t| Row::new(vec![safe(&t.name), t.keys.to_string()]))
+        .collect();
+    let title = format!(
+        " Teams ({}) · {} selected · t changes them ",
+        state.teams.teams.len(),
+        state.keys.selected.len()
+    );
+    let table = Table::new(rows, [Constraint::Min(10), Constraint::Length(6)])
+        .header(Row::new(vec!["Team", "Keys"]).style(theme.header()))
+        .block(block(title));
+    frame.render_widget(table, b.side);
+}

@@ -1,0 +1,321 @@
+//! The worker thread: carries out the effects that need the store, one at a
+//! time, off the drawing thread, and sends each result back as a `Msg`. A burst
+//! of outdated loads (a filter typed fast) is cut to the newest before running.
+
+use super::state::{Effect, ExportFormat, FormChoices, Msg};
+use crate::domain::history::Origin;
+use crate::error::{Error, Result};
+use crate::export::{Column, JsonArray, csv_header, csv_row, row_json};
+use crate::service::demo::DemoSpec;
+use crate::service::preferences::HISTORY_COLUMNS;
+use crate::service::{Clock, Service, Settings};
+use crate::store::Store;
+use std::fs::OpenOptions;
+use std::io::{BufWriter, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
+
+/// What the worker needs to open or create the store.
+pub struct Opening {
+    pub path: PathBuf,
+    pub origin: Origin,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+}
+
+pub struct Worker {
+    opening: Opening,
+    service: Option<Service>,
+    out: Sender<Msg>,
+}
+
+impl Worker {
+    pub fn new(opening: Opening, out: Sender<Msg>) -> Worker {
+        Worker {
+            opening,
+            service: None,
+            out,
+        }
+    }
+
+    /// Runs until the effect channel closes (the program is leaving).
+    pub fn run(mut self, effects: Receiver<Effect>) {
+        while let Ok(first) = effects.recv() {
+            let mut batch = vec![first];
+            batch.extend(effects.try_iter());
+            for effect in newest_only(batch) {
+                let msg = self.execute(effect);
+                if let Some(msg) = msg {
+                    if self.out.send(msg).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn service(&mut self) -> Result<&mut Service> {
+        if self.service.is_none() {
+            let store = Store::open(&self.opening.path)?;
+            self.service = Some(
+                Service::new(
+                    store,
+                    self.opening.origin.clone(),
+                    self.opening.clock.clone(),
+                )
+                .with_settings(self.opening.settings.clone()),
+            );
+        }
+        self.service
+            .as_mut()
+            .ok_or_else(|| Error::store("the store is not open"))
+    }
+
+    /// Runs one effect; the message that reports it, if any.
+    pub fn execute(&mut self, effect: Effect) -> Option<Msg> {
+        Some(match effect {
+            Effect::LoadMe => Msg::Started(self.service().and_then(|s| s.whoami())),
+            Effect::CreateStore { name, email } => {
+                let o = &self.opening;
+                let made = Service::init(&o.path, o.origin.clone(), o.clock.clone(), &name, &email)
+                    .map(|s| s.with_settings(o.settings.clone()));
+                Msg::StoreCreated(made.and_then(|mut s| {
+                    let me = s.whoami();
+                    self.service = Some(s);
+                    me
+                }))
+            }
+            Effect::LoadDemo => {
+                Msg::DemoLoaded(self.service().and_then(|s| s.demo(DemoSpec::default())))
+            }
+            Effect::LoadKeyRefs { generation, query } => Msg::KeyRefs {
+                generation,
+                result: self.service().and_then(|s| s.list_key_refs(&query, false)),
+            },
+            Effect::LoadKeyRows { generation, ids } => {
+                let service = self.service();
+                let (now, result) = match service {
+                    Ok(s) => (s.now().timestamp(), s.keys_by_ids(&ids)),
+                    Err(e) => (0, Err(e)),
+                };
+                Msg::KeyRows {
+                    generation,
+                    now,
+                    result,
+                }
+            }
+            Effect::OpenKey(id) => Msg::KeyOpened(self.service().and_then(|s| s.show_key(&id))),
+            Effect::LoadFormChoices => Msg::FormChoices(self.service().and_then(form_choices)),
+            Effect::CreateKey(req) => {
+                Msg::KeyCreated(self.service().and_then(|s| s.create_key(&req)))
+            }
+            Effect::EditKey {
+                public_id,
+                edit,
+                teams,
+            } => Msg::KeyEdited(self.service().and_then(|s| {
+                let changes_fields = edit.name.is_some()
+                    || edit.developer.is_some()
+                    || edit.channel.is_some()
+                    || edit.expires.is_some();
+                if changes_fields {
+                    s.edit_key(&public_id, &edit)?;
+                }
+                if !teams.add.is_empty() || !teams.remove.is_empty() {
+                    s.change_teams(std::slice::from_ref(&public_id), &teams)?;
+                }
+                s.show_key(&public_id)
+            })),
+            Effect::RenewKey {
+                public_id,
+                grace,
+                expires,
+            } => Msg::KeyRenewed(
+                self.service()
+                    .and_then(|s| s.renew_key(&public_id, grace.as_deref(), expires.as_deref())),
+            ),
+            Effect::Deactivate(ids) => {
+                Msg::KeysDeactivated(self.service().and_then(|s| s.deactivate_keys(&ids)))
+            }
+            Effect::Delete(ids) => {
+                Msg::KeysDeleted(self.service().and_then(|s| s.delete_keys(&ids)))
+            }
+            Effect::ChangeTeams { ids, changes } => {
+                Msg::TeamsChanged(self.service().and_then(|s| s.change_teams(&ids, &changes)))
+            }
+            Effect::LoadTeams => Msg::Teams(self.service().and_then(|s| s.list_teams())),
+            Effect::LoadSavedFilters => {
+                Msg::SavedFilters(self.service().and_then(|s| s.saved_filters()))
+            }
+            Effect::SaveFilter { name, query } => Msg::SavedFilters(
+                self.service()
+                    .and_then(|s| s.save_filter(&name, &query).and_then(|_| s.saved_filters())),
+            ),
+            Effect::RenameFilter { from, to } => Msg::SavedFilters(
+                self.service()
+                    .and_then(|s| s.rename_filter(&from, &to).and_then(|()| s.saved_filters())),
+            ),
+            Effect::DeleteFilter(name) => Msg::SavedFilters(
+                self.service()
+                    .and_then(|s| s.delete_filter(&name).and_then(|()| s.saved_filters())),
+            ),
+            Effect::LoadHistory {
+                generation,
+                query,
+                page,
+                limit,
+            } => Msg::HistoryRows {
+                generation,
+                page,
+                result: self
+                    .service()
+                    .and_then(|s| s.history_page(&query, page, limit)),
+            },
+            Effect::LoadHistoryColumns => {
+                Msg::HistoryColumns(self.service().and_then(|s| s.preference(HISTORY_COLUMNS)))
+            }
+            Effect::SaveHistoryColumns(names) => Msg::PreferenceSaved(
+                self.service()
+                    .and_then(|s| s.set_preference(HISTORY_COLUMNS, &names)),
+            ),
+            Effect::Export {
+                query,
+                columns,
+                path,
+                format,
+            } => Msg::Exported(self.service().and_then(|s| {
+                let rows = export(s, &query, &columns, &path, format)?;
+                Ok((path, rows))
+            })),
+            Effect::RecordCopied { public_id, via } => Msg::CopyRecorded(
+                self.service()
+                    .and_then(|s| s.record_copied(&public_id, via.as_str())),
+            ),
+            // The runtime carries these out itself.
+            Effect::Copy { .. } | Effect::ClearClipboard | Effect::SetTimer { .. } => return None,
+        })
+    }
+}
+
+/// Of several loads of the same list waiting at once, only the newest matters.
+fn newest_only(batch: Vec<Effect>) -> Vec<Effect> {
+    let last_keys = batch
+        .iter()
+        .rposition(|e| matches!(e, Effect::LoadKeyRefs { .. }));
+    let last_history = batch
+        .iter()
+        .rposition(|e| matches!(e, Effect::LoadHistory { .. }));
+    batch
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| match e {
+            Effect::LoadKeyRefs { .. } => Some(*i) == last_keys,
+            // Rows asked for before the newest list load belong to an older list.
+            Effect::LoadKeyRows { .. } => last_keys.is_none_or(|k| *i > k),
+            Effect::LoadHistory { .. } => Some(*i) == last_history,
+            _ => true,
+        })
+        .map(|(_, e)| e)
+        .collect()
+}
+
+fn form_choices(s: &mut Service) -> Result<FormChoices> {
+    Ok(FormChoices {
+        instances: s.list_instances()?,
+        developers: s.list_developers(None)?,
+        channels: s.list_channels()?,
+        teams: s.list_teams()?,
+    })
+}
+
+/// Writes every history row the filter matches to a new file (never over an
+/// existing one), streaming from the store; returns how many rows it wrote.
+fn export(
+    s: &mut Service,
+    query: &crate::domain::query::HistoryQuery,
+    columns: &[Column],
+    path: &Path,
+    format: ExportFormat,
+) -> Result<u64> {
+    let io = |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(io)?;
+    let mut out = BufWriter::new(file);
+    let mut rows = 0u64;
+    match format {
+        ExportFormat::Csv => {
+            csv_header(&mut out, columns).map_err(io)?;
+            s.each_history(query, |row| {
+                rows += 1;
+                csv_row(&mut out, &row, columns).map_err(io)?;
+                Ok(ControlFlow::Continue(()))
+            })?;
+        }
+        ExportFormat::Json => {
+            let mut array = JsonArray::start(&mut out).map_err(io)?;
+            s.each_history(query, |row| {
+                rows += 1;
+                array.push(&row_json(&row, columns)).map_err(io)?;
+                Ok(ControlFlow::Continue(()))
+            })?;
+            array.finish().map_err(io)?;
+        }
+    }
+    out.flush().map_err(io)?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::query::KeyQuery;
+    use crate::store::history::HistoryPage;
+
+    fn load_keys(generation: u64) -> Effect {
+        Effect::LoadKeyRefs {
+            generation,
+            query: KeyQuery::default(),
+        }
+    }
+
+    #[test]
+    fn only_the_newest_list_load_of_a_burst_runs() {
+        let batch = vec![
+            load_keys(1),
+            Effect::LoadKeyRows {
+                generation: 1,
+                ids: vec![1],
+            },
+            load_keys(2),
+            Effect::LoadTeams,
+            load_keys(3),
+            Effect::LoadKeyRows {
+                generation: 3,
+                ids: vec![2],
+            },
+            Effect::LoadHistory {
+                generation: 1,
+                query: Default::default(),
+                page: HistoryPage::Newest,
+                limit: 10,
+            },
+        ];
+        let kept = newest_only(batch);
+        let described: Vec<String> = kept
+            .iter()
+            .map(|e| match e {
+                Effect::LoadKeyRefs { generation, .. } => format!("refs{generation}"),
+                Effect::LoadKeyRows { generation, .. } => format!("rows{generation}"),
+                Effect::LoadTeams => "teams".into(),
+                Effect::LoadHistory { .. } => "history".into(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(described, ["teams", "refs3", "rows3", "history"]);
+    }
+}

@@ -1,0 +1,235 @@
+//! The terminal application end to end, in a real terminal (tmux): make a key
+//! through the form, copy it, deactivate it through the modal, find all three
+//! in the History tab, quit, and find the terminal as it was.
+
+#[macro_use]
+mod common;
+
+use common::Env;
+use common::tmux::{Pane, Tmux, binary, secret_on};
+use std::path::Path;
+
+/// Starts keyward in a pane on `env`'s store, with `vars` set (or unset with a
+/// leading `-`); after it quits the pane prints its exit code and the tty modes.
+fn start<'t>(tmux: &'t Tmux, env: &Env, vars: &[&str]) -> Pane<'t> {
+    let mut line = String::from("env");
+    for v in vars {
+        match v.strip_prefix('-') {
+            Some(unset) => line.push_str(&format!(" -u {unset}")),
+            None => line.push_str(&format!(" '{v}'")),
+        }
+    }
+    line.push_str(&format!(
+        " '{}' --db '{}'; code=$?; echo MODES $(stty -a | grep -oE -- '-?(icanon|echo|opost|icrnl)\\b' | tr '\\n' ' '); echo \"EXITED $code\"; exec sleep 120",
+        binary().display(),
+        env.db.display()
+    ));
+    tmux.run(&line)
+}
+
+/// A store with an instance, made through the CLI.
+fn store_with_instance() -> Env {
+    let env = Env::new();
+    env.run(&["instance", "add", "acme", "--cloud", "salesforce"])
+        .expect(0);
+    env
+}
+
+/// Fills the new-key form and saves it; returns the secret from the one showing.
+fn create_key(pane: &Pane, name: &str) -> String {
+    pane.wait_for("Keys 0 of 0");
+    pane.keys(&["n"]);
+    pane.wait_for("New key");
+    // The lists are loaded when the hint under the fields shows.
+    pane.wait_for("A name that says");
+    pane.type_text(name);
+    pane.keys(&["Tab"]);
+    pane.type_text("acme");
+    pane.keys(&["Tab"]);
+    pane.type_text("Ana Lopez");
+    pane.keys(&["Tab"]);
+    pane.type_text("ci");
+    pane.keys(&["Tab"]);
+    pane.type_text("payments");
+    pane.keys(&["Tab", "Enter"]);
+    let screen = pane.wait_for("Key created");
+    assert!(screen.contains("will not be shown again"), "{screen}");
+    secret_on(&screen).unwrap_or_else(|| panic!("no key on screen:\n{screen}"))
+}
+
+fn history_shows(pane: &Pane, actions: &[&str]) {
+    pane.keys(&["4"]);
+    pane.wait_for("Credential history");
+    let screen = pane.wait_until("the actions", |s| actions.iter().all(|a| s.contains(a)));
+    for a in actions {
+        assert!(screen.contains(a), "{a} missing:\n{screen}");
+    }
+}
+
+fn quit_and_check_terminal(pane: &Pane) {
+    pane.keys(&["q"]);
+    let screen = pane.wait_for("EXITED 0");
+    // Back on the normal screen, cursor shown, and the tty in cooked mode again.
+    assert_eq!(pane.format("#{alternate_on}"), "0");
+    assert_eq!(pane.format("#{cursor_flag}"), "1");
+    let modes = screen
+        .lines()
+        .find(|l| l.starts_with("MODES"))
+        .unwrap_or_default();
+    for mode in ["icanon", "echo", "icrnl", "opost"] {
+        assert!(
+            modes.split_whitespace().any(|m| m == mode),
+            "{mode} not restored: {modes}"
+        );
+    }
+    assert!(!screen.contains("panicked"), "{screen}");
+}
+
+#[test]
+fn a_key_made_copied_and_deactivated_through_the_screens_is_in_the_history() {
+    let env = store_with_instance();
+    let tmux = Tmux::start(env.dir.path());
+    let pane = start(&tmux, &env, &["-DISPLAY", "-WAYLAND_DISPLAY"]);
+    let secret = create_key(&pane, "rotation bot");
+
+    // Inside tmux the key goes to tmux's buffer (and from there to the terminal).
+    pane.keys(&["c"]);
+    pane.wait_for("Copied");
+    let buffer = tmux.cmd(&["show-buffer"]);
+    assert_eq!(String::from_utf8_lossy(&buffer.stdout), secret);
+
+    pane.keys(&["Escape"]);
+    pane.wait_for("rotation bot");
+    pane.wait_until("the modal closed", |s| !s.contains("Key created"));
+    pane.keys(&["x"]);
+    let confirm = pane.wait_for("Deactivate 1 key?");
+    for warning in [
+        "cannot be undone",
+        "Integrations using the key stop working",
+        "rely on the key will fail",
+        "rotation bot",
+    ] {
+        assert!(confirm.contains(warning), "{warning}:\n{confirm}");
+    }
+    pane.keys(&["y"]);
+    pane.wait_for("Deactivated rotation bot");
+
+    history_shows(&pane, &["created", "copied", "deactivated"]);
+    quit_and_check_terminal(&pane);
+
+    // The store agrees with the screen.
+    let keys = env.json(&["key", "list", "--json"]);
+    assert_eq!(keys[0]["status"], "deactivated");
+    assert_eq!(keys[0]["teams"][0], "payments");
+    let history = env.json(&["history", "--json"]);
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["action"].as_str())
+        .collect();
+    for a in ["created", "copied", "deactivated"] {
+        assert!(actions.contains(&a), "{a}: {actions:?}");
+    }
+    assert!(
+        !std::fs::read(&env.db).unwrap().windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret reached the store"
+    );
+}
+
+#[test]
+fn without_a_display_or_tmux_the_key_goes_out_as_osc_52() {
+    let env = store_with_instance();
+    let tmux = Tmux::start(env.dir.path());
+    let pane = start(&tmux, &env, &["-DISPLAY", "-WAYLAND_DISPLAY", "-TMUX"]);
+    let raw = env.dir.path().join("pane-output");
+    pane.record_output(&raw);
+    let secret = create_key(&pane, "osc bot");
+    pane.keys(&["c"]);
+    let screen = pane.wait_for("Copied");
+    assert!(screen.contains("OSC 52"), "{screen}");
+    let expected = format!("\u{1b}]52;c;{}", base64_of(&secret));
+    let bytes = wait_for_bytes(&raw, expected.as_bytes());
+    assert!(
+        bytes.windows(expected.len()).any(|w| w == expected.as_bytes()),
+        "no OSC 52 sequence with the key in the terminal output"
+    );
+    pane.keys(&["Escape"]);
+    pane.wait_until("the modal closed", |s| !s.contains("Key created"));
+    quit_and_check_terminal(&pane);
+}
+
+#[test]
+fn leaving_the_secret_uncopied_asks_first() {
+    let env = store_with_instance();
+    let tmux = Tmux::start(env.dir.path());
+    let pane = start(&tmux, &env, &["-DISPLAY", "-WAYLAND_DISPLAY"]);
+    create_key(&pane, "never copied");
+    pane.keys(&["Escape"]);
+    pane.wait_for("Leave without copying the key?");
+    pane.keys(&["n"]);
+    pane.wait_for("Key created");
+    pane.keys(&["Escape"]);
+    pane.wait_for("Leave without copying the key?");
+    pane.keys(&["y"]);
+    pane.wait_until("the modal closed", |s| !s.contains("Leave without"));
+    quit_and_check_terminal(&pane);
+}
+
+#[test]
+fn first_run_makes_the_store_and_this_login_its_admin() {
+    let env = Env::empty();
+    let tmux = Tmux::start(env.dir.path());
+    let pane = start(&tmux, &env, &[]);
+    pane.wait_for("Welcome to keyward");
+    pane.type_text("Ana Lopez");
+    pane.keys(&["Enter"]);
+    pane.type_text("ana@example.org");
+    pane.keys(&["Enter"]);
+    pane.wait_for("Load sample data");
+    pane.keys(&["y"]);
+    pane.wait_until("sample keys", |s| s.contains("sample keys") && !s.contains("Keys 0 of 0"));
+    quit_and_check_terminal(&pane);
+    let ops = env.json(&["operator", "list", "--json"]);
+    let me = ops
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "Ana Lopez")
+        .unwrap_or_else(|| panic!("no operator named Ana Lopez: {ops}"));
+    assert_eq!(me["role"], "admin");
+    assert!(!env.json(&["key", "list", "--json"]).as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_login_that_is_not_an_operator_is_told_who_to_ask() {
+    require_root!();
+    let env = Env::empty();
+    // A store whose only admin is someone else.
+    env.run(&["--as", "someone", "init", "--name", "Some One", "--email", "s@example.org"])
+        .expect(0);
+    let tmux = Tmux::start(env.dir.path());
+    let pane = start(&tmux, &env, &[]);
+    let screen = pane.wait_for("cannot open this store for you");
+    assert!(screen.contains("operator add"), "{screen}");
+    quit_and_check_terminal(&pane);
+}
+
+fn wait_for_bytes(file: &Path, needle: &[u8]) -> Vec<u8> {
+    let start = std::time::Instant::now();
+    loop {
+        let bytes = std::fs::read(file).unwrap_or_default();
+        if bytes.windows(needle.len()).any(|w| w == needle)
+            || start.elapsed() > std::time::Duration::from_secs(10)
+        {
+            return bytes;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Standard base64, as OSC 52 carries the text.
+fn base64_of(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
