@@ -5,7 +5,6 @@
 use super::{Context, Outcome};
 use crate::error::Error;
 use crate::safe_text::escape;
-use crate::service::Service;
 use crate::service::demo::DemoSpec;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -30,7 +29,7 @@ pub fn run(ctx: &Context, input: &mut dyn BufRead, out: &mut dyn Write) -> Outco
     )?;
     let name = ask(input, out, "Your name: ")?;
     let email = ask(input, out, "Your email: ")?;
-    let mut service = Service::init(&ctx.db, origin, ctx.clock.clone(), &name, &email)?;
+    let mut service = ctx.create_store(origin, &name, &email)?;
     writeln!(out, "\nCreated the store at {}.", ctx.db.display())?;
     let demo = ask(input, out, "Load sample data to try keyward out? [y/N] ")?;
     if demo.eq_ignore_ascii_case("y") || demo.eq_ignore_ascii_case("yes") {

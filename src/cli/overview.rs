@@ -9,9 +9,6 @@ use crate::error::Error;
 use crate::safe_text::escape;
 use std::io::Write;
 
-/// Keys expiring within this many days are listed.
-const SOON_DAYS: u32 = 14;
-
 pub fn run(ctx: &Context, out: &mut dyn Write) -> Outcome {
     let mut service = ctx.service()?;
     let me = service.whoami()?;
@@ -32,11 +29,17 @@ pub fn run(ctx: &Context, out: &mut dyn Write) -> Outcome {
         count(KeyStatus::Expired),
         count(KeyStatus::Deactivated)
     )?;
-    let soon =
-        KeyQuery::parse(&format!("status:active expires:<{SOON_DAYS}d")).map_err(Error::from)?;
-    let expiring = service.list_keys(&soon, false, None)?;
+    // Keys expiring within the configured threshold are listed; 0 lists none.
+    let soon_days = ctx.config.expiring_soon_days;
+    let expiring = if soon_days == 0 {
+        Vec::new()
+    } else {
+        let soon = KeyQuery::parse(&format!("status:active expires:<{soon_days}d"))
+            .map_err(Error::from)?;
+        service.list_keys(&soon, false, None)?
+    };
     if !expiring.is_empty() {
-        writeln!(out, "\nExpiring within {SOON_DAYS} days:")?;
+        writeln!(out, "\nExpiring within {soon_days} days:")?;
         let mut t = Table::new(&["KEY", "NAME", "INSTANCE", "DEVELOPER", "EXPIRES"]);
         for k in &expiring {
             t.row([
