@@ -477,7 +477,8 @@ impl Setting<'_> {
         Ok(s.to_owned())
     }
 
-    /// A whole number in `min..=max`.
+    /// A whole number in `min..=max`, so that callers may cast it to a type
+    /// that holds that range.
     fn integer(&self, min: i64, max: i64) -> Result<i64> {
         match self.value {
             Value::Integer(n) if (min..=max).contains(&n) => Ok(n),
