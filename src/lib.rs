@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod clipboard;
+pub mod config;
 pub mod domain;
 pub mod error;
 pub mod export;

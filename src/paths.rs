@@ -1,19 +1,34 @@
-//! Where the store lives when no `--db` or `KEYWARD_DB` says otherwise:
-//! `$XDG_DATA_HOME/keyward/keyward.db`, or `~/.local/share/keyward/keyward.db`.
+//! Where keyward looks for things when nothing says otherwise: the store at
+//! `$XDG_DATA_HOME/keyward/keyward.db` (or `~/.local/share/keyward/keyward.db`),
+//! the configuration at `/etc/keyward/config.toml` and then
+//! `$XDG_CONFIG_HOME/keyward/config.toml` (or `~/.config/keyward/config.toml`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The system-wide configuration, read first when present (SPEC §8).
+pub const SYSTEM_CONFIG: &str = "/etc/keyward/config.toml";
 
 pub fn default_store() -> PathBuf {
     data_home().join("keyward").join("keyward.db")
 }
 
+/// The user's configuration file, if there is a home to find it in.
+pub fn user_config() -> Option<PathBuf> {
+    // XDG says a relative XDG_*_HOME is invalid and must be ignored.
+    if let Some(dir) = from_env("XDG_CONFIG_HOME").filter(|p| p.is_absolute()) {
+        return Some(dir.join("keyward").join("config.toml"));
+    }
+    // Unlike the store, never fall back to the working directory: a file that
+    // happens to lie there must not silently configure keyward.
+    let home = from_env("HOME")?;
+    Some(home.join(".config").join("keyward").join("config.toml"))
+}
+
+pub fn system_config() -> &'static Path {
+    Path::new(SYSTEM_CONFIG)
+}
+
 fn data_home() -> PathBuf {
-    let from_env = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    // XDG says a relative XDG_DATA_HOME is invalid and must be ignored.
     if let Some(dir) = from_env("XDG_DATA_HOME").filter(|p| p.is_absolute()) {
         return dir;
     }
@@ -21,4 +36,10 @@ fn data_home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
         .join(".local")
         .join("share")
+}
+
+fn from_env(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }

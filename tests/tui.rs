@@ -12,6 +12,12 @@ use std::path::Path;
 /// Starts keyward in a pane on `env`'s store, with `vars` set (or unset with a
 /// leading `-`); after it quits the pane prints its exit code and the tty modes.
 fn start<'t>(tmux: &'t Tmux, env: &Env, vars: &[&str]) -> Pane<'t> {
+    start_with(tmux, env, vars, "")
+}
+
+/// As `start`, with `config` (TOML) as keyward's configuration file.
+fn start_with<'t>(tmux: &'t Tmux, env: &Env, vars: &[&str], config: &str) -> Pane<'t> {
+    let file = env.write("config.toml", config);
     let mut line = String::from("env");
     for v in vars {
         match v.strip_prefix('-') {
@@ -20,8 +26,9 @@ fn start<'t>(tmux: &'t Tmux, env: &Env, vars: &[&str]) -> Pane<'t> {
         }
     }
     line.push_str(&format!(
-        " '{}' --db '{}'; code=$?; echo MODES $(stty -a | grep -oE -- '-?(icanon|echo|opost|icrnl)\\b' | tr '\\n' ' '); echo \"EXITED $code\"; exec sleep 120",
+        " '{}' --config '{}' --db '{}'; code=$?; echo MODES $(stty -a | grep -oE -- '-?(icanon|echo|opost|icrnl)\\b' | tr '\\n' ' '); echo \"EXITED $code\"; exec sleep 120",
         binary().display(),
+        file.display(),
         env.db.display()
     ));
     tmux.run(&line)
@@ -132,7 +139,10 @@ fn a_key_made_copied_and_deactivated_through_the_screens_is_in_the_history() {
         assert!(actions.contains(&a), "{a}: {actions:?}");
     }
     assert!(
-        !std::fs::read(&env.db).unwrap().windows(secret.len()).any(|w| w == secret.as_bytes()),
+        !std::fs::read(&env.db)
+            .unwrap()
+            .windows(secret.len())
+            .any(|w| w == secret.as_bytes()),
         "the secret reached the store"
     );
 }
@@ -151,7 +161,9 @@ fn without_a_display_or_tmux_the_key_goes_out_as_osc_52() {
     let expected = format!("\u{1b}]52;c;{}", base64_of(&secret));
     let bytes = wait_for_bytes(&raw, expected.as_bytes());
     assert!(
-        bytes.windows(expected.len()).any(|w| w == expected.as_bytes()),
+        bytes
+            .windows(expected.len())
+            .any(|w| w == expected.as_bytes()),
         "no OSC 52 sequence with the key in the terminal output"
     );
     pane.keys(&["Escape"]);
@@ -188,7 +200,9 @@ fn first_run_makes_the_store_and_this_login_its_admin() {
     pane.keys(&["Enter"]);
     pane.wait_for("Load sample data");
     pane.keys(&["y"]);
-    pane.wait_until("sample keys", |s| s.contains("sample keys") && !s.contains("Keys 0 of 0"));
+    pane.wait_until("sample keys", |s| {
+        s.contains("sample keys") && !s.contains("Keys 0 of 0")
+    });
     quit_and_check_terminal(&pane);
     let ops = env.json(&["operator", "list", "--json"]);
     let me = ops
@@ -198,7 +212,12 @@ fn first_run_makes_the_store_and_this_login_its_admin() {
         .find(|o| o["name"] == "Ana Lopez")
         .unwrap_or_else(|| panic!("no operator named Ana Lopez: {ops}"));
     assert_eq!(me["role"], "admin");
-    assert!(!env.json(&["key", "list", "--json"]).as_array().unwrap().is_empty());
+    assert!(
+        !env.json(&["key", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -206,8 +225,16 @@ fn a_login_that_is_not_an_operator_is_told_who_to_ask() {
     require_root!();
     let env = Env::empty();
     // A store whose only admin is someone else.
-    env.run(&["--as", "someone", "init", "--name", "Some One", "--email", "s@example.org"])
-        .expect(0);
+    env.run(&[
+        "--as",
+        "someone",
+        "init",
+        "--name",
+        "Some One",
+        "--email",
+        "s@example.org",
+    ])
+    .expect(0);
     let tmux = Tmux::start(env.dir.path());
     let pane = start(&tmux, &env, &[]);
     let screen = pane.wait_for("cannot open this store for you");
@@ -232,4 +259,61 @@ fn wait_for_bytes(file: &Path, needle: &[u8]) -> Vec<u8> {
 fn base64_of(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[test]
+fn the_clipboard_is_cleared_after_the_configured_delay() {
+    let env = store_with_instance();
+    let tmux = Tmux::start(env.dir.path());
+    let pane = start_with(
+        &tmux,
+        &env,
+        &["-DISPLAY", "-WAYLAND_DISPLAY"],
+        "clipboard_clear_seconds = 1\n",
+    );
+    let secret = create_key(&pane, "short lived");
+    pane.keys(&["c"]);
+    pane.wait_for("cleared after 1 s");
+    assert_eq!(
+        String::from_utf8_lossy(&tmux.cmd(&["show-buffer"]).stdout),
+        secret
+    );
+    pane.wait_for("Cleared the key from the clipboard");
+    let after = String::from_utf8_lossy(&tmux.cmd(&["show-buffer"]).stdout).into_owned();
+    assert!(!after.contains(&secret), "still in tmux's buffer: {after}");
+    pane.keys(&["Escape"]);
+    pane.wait_until("the modal closed", |s| !s.contains("Key created"));
+    quit_and_check_terminal(&pane);
+}
+
+#[test]
+fn the_expiring_soon_threshold_comes_from_the_configuration() {
+    let env = store_with_instance();
+    env.ok(&[
+        "key",
+        "create",
+        "--name",
+        "soon gone",
+        "--instance",
+        "acme",
+        "--developer",
+        "Ana",
+        "--channel",
+        "ci",
+        "--expires",
+        "5d",
+    ]);
+    for (days, marked) in [(3, false), (10, true)] {
+        let dir = env.dir.path().join(format!("run{days}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tmux = Tmux::start(&dir);
+        let pane = start_with(&tmux, &env, &[], &format!("expiring_soon_days = {days}\n"));
+        let screen = pane.wait_for("soon gone");
+        let row = screen
+            .lines()
+            .find(|l| l.contains("soon gone"))
+            .unwrap_or_default();
+        assert_eq!(row.contains(" !"), marked, "{days} days: {row}");
+        quit_and_check_terminal(&pane);
+    }
 }

@@ -1,16 +1,14 @@
 //! `keyward demo`: sample data for a try-out, creating the store if needed.
 
 use super::{Context, Outcome};
-use crate::service::Service;
 use crate::service::demo::DemoSpec;
-use crate::store::Store;
 use std::io::Write;
 
 pub fn run(ctx: &Context, keys: u64, history: Option<u64>, out: &mut dyn Write) -> Outcome {
-    let origin = ctx.origin()?;
     let mut service = if ctx.db.exists() {
-        Service::new(Store::open(&ctx.db)?, origin, ctx.clock.clone())
+        ctx.service()?
     } else {
+        let origin = ctx.origin()?;
         let name = origin.login.clone();
         let email = format!("{}@example.org", origin.login);
         writeln!(
@@ -19,7 +17,7 @@ pub fn run(ctx: &Context, keys: u64, history: Option<u64>, out: &mut dyn Write) 
             ctx.db.display(),
             origin.login
         )?;
-        Service::init(&ctx.db, origin, ctx.clock.clone(), &name, &email)?
+        ctx.create_store(origin, &name, &email)?
     };
     let r = service.demo(DemoSpec { keys, history })?;
     writeln!(

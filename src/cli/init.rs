@@ -2,13 +2,12 @@
 
 use super::{Context, Outcome};
 use crate::safe_text::escape;
-use crate::service::Service;
 use std::io::Write;
 
 pub fn run(ctx: &Context, name: &str, email: &str, out: &mut dyn Write) -> Outcome {
     let origin = ctx.origin()?;
     let login = origin.login.clone();
-    Service::init(&ctx.db, origin, ctx.clock.clone(), name, email)?;
+    ctx.create_store(origin, name, email)?;
     writeln!(
         out,
         "Created the store at {}; {} is its admin.",

@@ -15,6 +15,8 @@ pub mod output;
 mod team;
 mod verify;
 
+use crate::config::Config;
+use crate::domain::history::Origin;
 use crate::domain::model::{Cloud, Role};
 use crate::error::Error;
 use crate::service::{Clock, Service, SystemClock};
@@ -35,9 +37,13 @@ credential history, over a SQLite store that several admins on one host can shar
     disable_help_subcommand = true
 )]
 pub struct Cli {
-    /// The store (default: $XDG_DATA_HOME/keyward/keyward.db)
+    /// The store (default: the configuration's store, else $XDG_DATA_HOME/keyward/keyward.db)
     #[arg(long, global = true, env = "KEYWARD_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// The configuration file, read after /etc/keyward/config.toml (default:
+    /// $XDG_CONFIG_HOME/keyward/config.toml)
+    #[arg(long, global = true, env = "KEYWARD_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Act as another operator's login (root only)
     #[arg(long = "as", global = true, value_name = "LOGIN")]
     pub act_as: Option<String>,
@@ -260,7 +266,7 @@ pub struct CreateArgs {
     pub channel: String,
     #[arg(long = "team", value_name = "NAME")]
     pub teams: Vec<String>,
-    /// Default 90d
+    /// Default: default_expiry of the configuration, 90d unless set
     #[arg(long, value_name = "30d|2027-01-31|never")]
     pub expires: Option<String>,
     #[arg(long)]
@@ -307,15 +313,17 @@ impl From<io::Error> for Failure {
 /// A command's result: the exit code to leave with.
 pub type Outcome = Result<i32, Failure>;
 
-/// What every command needs: where the store is and who is asking.
+/// What every command needs: where the store is, who is asking, and the
+/// configuration (SPEC §8) for what the service does not read itself.
 pub struct Context {
     pub db: PathBuf,
     pub act_as: Option<String>,
     pub clock: Arc<dyn Clock>,
+    pub config: Config,
 }
 
 impl Context {
-    pub fn origin(&self) -> crate::Result<crate::domain::history::Origin> {
+    pub fn origin(&self) -> crate::Result<Origin> {
         crate::identity::current(self.act_as.as_deref())
     }
 
@@ -323,16 +331,31 @@ impl Context {
     pub fn service(&self) -> crate::Result<Service> {
         let origin = self.origin()?;
         let store = Store::open(&self.db)?;
-        Ok(Service::new(store, origin, self.clock.clone()))
+        Ok(Service::new(store, origin, self.clock.clone()).with_settings(self.config.settings()))
+    }
+
+    /// Creates the store with `origin`'s login as its first admin, and the
+    /// service over it.
+    pub fn create_store(&self, origin: Origin, name: &str, email: &str) -> crate::Result<Service> {
+        let service = Service::init(&self.db, origin, self.clock.clone(), name, email)?;
+        Ok(service.with_settings(self.config.settings()))
     }
 }
 
 /// Runs a parsed command line, writing to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
+    let config = Config::load(cli.config.as_deref())?;
+    // --db and KEYWARD_DB (both in cli.db) beat the file; the file beats the default.
+    let db = cli
+        .db
+        .clone()
+        .or_else(|| config.store.clone())
+        .unwrap_or_else(crate::paths::default_store);
     let ctx = Context {
-        db: cli.db.clone().unwrap_or_else(crate::paths::default_store),
+        db,
         act_as: cli.act_as.clone(),
         clock: Arc::new(SystemClock),
+        config,
     };
     match cli.command {
         None => screen(&ctx),
@@ -360,9 +383,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
 /// Bare `keyward`: the terminal application, on the first-run screen when there
 /// is no store yet.
 fn screen(ctx: &Context) -> Outcome {
-    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let config = &ctx.config;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let ui = crate::tui::state::UiSettings {
-        color,
+        color: config.color.enabled(true, no_color),
+        expiring_soon_days: config.expiring_soon_days,
+        clipboard_clear: config.clipboard_clear(),
+        default_expiry: crate::domain::expiry::format_duration(config.default_expiry),
         utc_offset: chrono::Local::now().offset().local_minus_utc(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
         ..Default::default()
@@ -371,7 +398,7 @@ fn screen(ctx: &Context) -> Outcome {
         db: ctx.db.clone(),
         origin: ctx.origin()?,
         clock: ctx.clock.clone(),
-        settings: Default::default(),
+        settings: config.settings(),
         ui,
     })?;
     Ok(0)

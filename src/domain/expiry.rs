@@ -60,6 +60,18 @@ pub fn parse_duration(s: &str) -> Result<TimeDelta> {
 }
 
 /// `None` when `s` does not look like a span at all; `Some(Err)` when it does but is out of range.
+/// A span in the largest unit that divides it, as an admin would type it back:
+/// `90d`, `2w`, `36h`, `45m`.
+pub fn format_duration(span: TimeDelta) -> String {
+    let s = span.num_seconds();
+    for (unit, size) in [('w', 7 * 86_400), ('d', 86_400), ('h', 3_600), ('m', 60)] {
+        if s >= size && s % size == 0 {
+            return format!("{}{unit}", s / size);
+        }
+    }
+    format!("{}m", (s / 60).max(1))
+}
+
 fn parse_span(s: &str) -> Option<Result<TimeDelta>> {
     let unit = s.chars().last()?;
     let digits = &s[..s.len() - unit.len_utf8()];
@@ -168,5 +180,15 @@ mod tests {
         assert_eq!(parse_duration(" 30m ").unwrap(), TimeDelta::minutes(30));
         assert!(parse_duration("2027-01-01").is_err());
         assert!(parse_duration("never").is_err());
+    }
+
+    #[test]
+    fn a_span_prints_in_the_unit_it_was_typed_in_or_larger() {
+        for typed in ["90d", "2w", "36h", "45m", "1d"] {
+            let span = parse_duration(typed).unwrap();
+            assert_eq!(parse_duration(&format_duration(span)).unwrap(), span);
+        }
+        assert_eq!(format_duration(parse_duration("90d").unwrap()), "90d");
+        assert_eq!(format_duration(parse_duration("14d").unwrap()), "2w");
     }
 }

@@ -263,7 +263,7 @@ fn check_login(login: &str) -> Result<()> {
     Ok(())
 }
 
-fn parse_email(raw: &str) -> Result<String> {
+pub(crate) fn parse_email(raw: &str) -> Result<String> {
     let email = raw.trim();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {

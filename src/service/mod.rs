@@ -12,6 +12,7 @@ pub mod secret;
 mod verify;
 
 pub use admin::InstanceSpec;
+pub(crate) use admin::parse_email;
 pub use history::AuditReport;
 pub use keys::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
 pub use verify::{Verdict, VerifyFailure};
@@ -70,10 +71,15 @@ impl Service {
         }
     }
 
-    /// The same service with these settings (from the configuration file).
+    /// The same service reading `settings` (from the configuration file)
+    /// instead of the defaults.
     pub fn with_settings(mut self, settings: Settings) -> Service {
         self.settings = settings;
         self
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     pub fn store(&self) -> &Store {

@@ -97,16 +97,26 @@ impl Env {
         env
     }
 
+    /// keyward at this env's store (`--db`).
     pub fn command(&self) -> Command {
+        let mut cmd = self.command_without_db();
+        cmd.arg("--db").arg(&self.db);
+        cmd
+    }
+
+    /// keyward with this env's home, data and configuration directories but
+    /// no `--db`, to see where it finds a store by itself. The developer's own
+    /// configuration (`KEYWARD_CONFIG`, `~/.config`) never leaks in.
+    pub fn command_without_db(&self) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.env_remove("KEYWARD_DB")
+            .env_remove("KEYWARD_CONFIG")
             .env_remove("SUDO_USER")
             .env_remove("SSH_CONNECTION")
             .env_remove("SSH_CLIENT")
             .env("HOME", self.dir.path())
             .env("XDG_DATA_HOME", self.dir.path().join("data"))
-            .arg("--db")
-            .arg(&self.db);
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"));
         cmd
     }
 
@@ -115,19 +125,13 @@ impl Env {
     }
 
     pub fn run_stdin(&self, args: &[&str], stdin: &[u8]) -> Run {
-        let mut child = self
-            .command()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn keyward");
-        if let Some(mut input) = child.stdin.take() {
-            // A command that does not read its input may close it first.
-            let _ = input.write_all(stdin);
-        }
-        Run::from(child.wait_with_output().expect("wait for keyward"))
+        run_command(self.command(), args, stdin)
+    }
+
+    /// Runs `cmd` (from `command` or `command_without_db`, with any extra
+    /// environment) with `args`.
+    pub fn run_with(&self, cmd: Command, args: &[&str]) -> Run {
+        run_command(cmd, args, b"")
     }
 
     /// Runs as another login; only root may (`--as`).
@@ -188,6 +192,31 @@ impl Env {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+
+    /// Writes `text` to the file `name` in this env's directory; returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("create dir");
+        }
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+}
+
+fn run_command(mut cmd: Command, args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn keyward");
+    if let Some(mut input) = child.stdin.take() {
+        // A command that does not read its input may close it first.
+        let _ = input.write_all(stdin);
+    }
+    Run::from(child.wait_with_output().expect("wait for keyward"))
 }
 
 /// Whether the tests run as root, which `--as` (acting as another login) needs.

@@ -1,0 +1,228 @@
+//! The configuration file (SPEC §8) as the real binary reads it: where the
+//! store comes from, the default expiry, and how a bad file is reported.
+//! Every run has its own HOME and XDG_CONFIG_HOME, never the developer's.
+
+mod common;
+
+use chrono::{DateTime, TimeDelta};
+use common::Env;
+use serde_json::Value;
+
+/// The ids of the keys `key list --json` printed.
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .expect("array")
+        .iter()
+        .map(|k| k["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+/// A store with one key in it; returns the env and the key's id.
+fn store_with_a_key() -> (Env, String) {
+    let env = Env::with_instance();
+    let (id, _) = env.create_key("billing sync", "Ana", "ci");
+    (env, id)
+}
+
+/// `expires_at - created_at` of a key in `key list --json`.
+fn lifetime(env: &Env, extra: &[&str], id: &str) -> TimeDelta {
+    let mut args = extra.to_vec();
+    args.extend(["key", "list", "--json"]);
+    let list = env.json(&args);
+    let key = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == id)
+        .unwrap_or_else(|| panic!("{id} not listed: {list}"));
+    let at = |field: &str| DateTime::parse_from_rfc3339(key[field].as_str().unwrap()).unwrap();
+    at("expires_at") - at("created_at")
+}
+
+#[test]
+fn the_configured_store_is_used_when_no_db_is_given() {
+    let (env, id) = store_with_a_key();
+    // Without configuration, keyward looks in the default store, which is not there.
+    env.run_with(env.command_without_db(), &["key", "list"])
+        .expect(6);
+
+    let config = env.write(
+        "keyward.toml",
+        &format!("store = {:?}\n", env.db.to_str().unwrap()),
+    );
+    let list = env
+        .run_with(
+            env.command_without_db(),
+            &[
+                "--config",
+                config.to_str().unwrap(),
+                "key",
+                "list",
+                "--json",
+            ],
+        )
+        .expect(0)
+        .json();
+    assert_eq!(ids(&list), [id]);
+}
+
+#[test]
+fn db_and_keyward_db_beat_the_configured_store() {
+    let (env, id) = store_with_a_key();
+    let elsewhere = env.path("elsewhere.db");
+    let config = env.write(
+        "keyward.toml",
+        &format!("store = {:?}\n", elsewhere.to_str().unwrap()),
+    );
+    let config = config.to_str().unwrap();
+
+    // The configured store does not exist: used, it fails.
+    env.run_with(
+        env.command_without_db(),
+        &["--config", config, "key", "list"],
+    )
+    .expect(6);
+
+    let by_flag = env.json(&["--config", config, "key", "list", "--json"]);
+    assert_eq!(ids(&by_flag), [id.as_str()]);
+
+    let mut cmd = env.command_without_db();
+    cmd.env("KEYWARD_DB", &env.db);
+    let by_env = env
+        .run_with(cmd, &["--config", config, "key", "list", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(ids(&by_env), [id.as_str()]);
+    assert!(!elsewhere.exists(), "the configured store was not created");
+}
+
+#[test]
+fn keyward_config_names_the_file() {
+    let (env, id) = store_with_a_key();
+    let config = env.write(
+        "elsewhere/keyward.toml",
+        &format!("store = {:?}\n", env.db.to_str().unwrap()),
+    );
+    let mut cmd = env.command_without_db();
+    cmd.env("KEYWARD_CONFIG", &config);
+    let list = env
+        .run_with(cmd, &["key", "list", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(ids(&list), [id]);
+
+    // A file named this way must exist.
+    let mut cmd = env.command_without_db();
+    cmd.env("KEYWARD_CONFIG", env.path("missing.toml"));
+    let run = env.run_with(cmd, &["key", "list"]).expect(2);
+    assert!(run.stderr.contains("missing.toml"), "{}", run.stderr);
+}
+
+#[test]
+fn the_file_in_xdg_config_home_is_read_by_default() {
+    let (env, id) = store_with_a_key();
+    env.write(
+        "config/keyward/config.toml",
+        &format!("store = {:?}\n", env.db.to_str().unwrap()),
+    );
+    let list = env
+        .run_with(env.command_without_db(), &["key", "list", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(ids(&list), [id]);
+}
+
+#[test]
+fn default_expiry_sets_the_life_of_a_key_made_without_expires() {
+    let env = Env::with_instance();
+    let config = env.write("keyward.toml", "default_expiry = \"7d\"\n");
+    let config = config.to_str().unwrap();
+
+    let made = env.json(&[
+        "--config",
+        config,
+        "key",
+        "create",
+        "--name",
+        "weekly",
+        "--instance",
+        "acme",
+        "--developer",
+        "Ana",
+        "--channel",
+        "ci",
+        "--json",
+    ]);
+    let weekly = made["id"].as_str().unwrap();
+    assert_eq!(lifetime(&env, &[], weekly), TimeDelta::days(7));
+
+    // Without the file, the default of 90 days holds.
+    let (usual, _) = env.create_key("usual", "Ben", "ci");
+    assert_eq!(lifetime(&env, &[], &usual), TimeDelta::days(90));
+
+    // An explicit --expires still wins over the file.
+    let made = env.json(&[
+        "--config",
+        config,
+        "key",
+        "create",
+        "--name",
+        "monthly",
+        "--instance",
+        "acme",
+        "--developer",
+        "Cleo",
+        "--channel",
+        "ci",
+        "--expires",
+        "30d",
+        "--json",
+    ]);
+    let monthly = made["id"].as_str().unwrap();
+    assert_eq!(lifetime(&env, &[], monthly), TimeDelta::days(30));
+}
+
+#[test]
+fn an_invalid_file_exits_2_naming_the_file_line_and_setting() {
+    let env = Env::new();
+    let config = env.write(
+        "keyward.toml",
+        "# keyward\ncolor = \"auto\"\ndefault_expiry = \"9x\"\n",
+    );
+    let run = env
+        .run(&["--config", config.to_str().unwrap(), "key", "list"])
+        .expect(2);
+    let line = run.stderr.trim_end();
+    assert!(
+        line.starts_with(&format!(
+            "keyward: {} line 3: default_expiry: ",
+            config.display()
+        )),
+        "{line}"
+    );
+    assert!(line.contains("\"9x\""), "{line}");
+}
+
+#[test]
+fn a_typo_in_a_setting_is_named() {
+    let env = Env::new();
+    let config = env.write("keyward.toml", "\nclipboard_clear_second = 30\n");
+    let run = env
+        .run(&["--config", config.to_str().unwrap(), "key", "list"])
+        .expect(2);
+    assert!(
+        run.stderr
+            .contains("line 2: unknown setting `clipboard_clear_second`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_invalid_default_file_fails_every_command_but_help() {
+    let env = Env::new();
+    env.write("config/keyward/config.toml", "color = \"blue\"\n");
+    let run = env.run(&["key", "list"]).expect(2);
+    assert!(run.stderr.contains("line 1: color: "), "{}", run.stderr);
+    env.run(&["--help"]).expect(0);
+}
