@@ -6,6 +6,7 @@
 //! types and rules that need no I/O.
 
 pub mod cli;
+pub mod clipboard;
 pub mod domain;
 pub mod error;
 pub mod identity;
