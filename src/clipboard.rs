@@ -4,6 +4,12 @@
 //!
 //! Called from the TUI's main thread. The TUI keeps one clear deadline, restarted
 //! by every copy, and calls [`Clipboard::clear_if_ours`] when it passes.
+//!
+//! arboard is built without its `wayland-data-control` feature, so it speaks X11
+//! only: a Wayland session reaches it through XWayland's $DISPLAY, and one
+//! without XWayland falls back to tmux or OSC 52 like a session with no display.
+//! The secret is kept in `Zeroizing` here, but arboard and the pipes to tmux
+//! hold copies of their own that this module cannot wipe.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -113,9 +119,10 @@ pub enum ClipboardError {
     System(String),
     #[error("the system clipboard did not answer within {} seconds", .0.as_secs())]
     SystemUnresponsive(Duration),
-    #[error("the system clipboard is unavailable ({display}), and {fallback}")]
+    /// The system clipboard failed, and so did the way tried after it.
+    #[error("{display}; {fallback}")]
     NoneWorked {
-        display: String,
+        display: Box<ClipboardError>,
         fallback: Box<ClipboardError>,
     },
 }
@@ -130,6 +137,11 @@ const OWNER_TIMEOUT: Duration = Duration::from_secs(3);
 const TMUX_BUFFER: &str = "keyward";
 
 /// Copies secrets and clears them again; see the module documentation.
+///
+/// Dropping it (keyward quitting) ends the system clipboard's owner thread; on
+/// X11 the copy then disappears with it, since a secret marked to stay out of
+/// history is not handed to a clipboard manager. What went to tmux or OSC 52
+/// stays until something replaces it.
 pub struct Clipboard {
     path: Path,
     /// Where a copy goes when the system clipboard fails: tmux or the terminal.
@@ -178,7 +190,7 @@ impl Clipboard {
                     let fallback = self.fallback.clone();
                     copy_without_display(&fallback, &secret, terminal).map_err(|fallback| {
                         ClipboardError::NoneWorked {
-                            display: display.to_string(),
+                            display: Box::new(display),
                             fallback: Box::new(fallback),
                         }
                     })?
