@@ -395,6 +395,7 @@ pub static FORM: &[Binding] = &[
 ];
 
 pub static CONFIRM: &[Binding] = &[
+    bind(&[key('?')], Action::Help, "help for this window", ""),
     bind(&[key('y'), ENTER], Action::Confirm, "yes, do it", "yes"),
     bind(&[key('n'), ESC], Action::Cancel, "no, leave it", "no"),
 ];
@@ -406,6 +407,7 @@ pub static RENEW: &[Binding] = &[
 ];
 
 pub static NEW_SECRET: &[Binding] = &[
+    bind(&[key('?')], Action::Help, "help for this window", ""),
     bind(
         &[key('c')],
         Action::Copy,
@@ -421,6 +423,7 @@ pub static NEW_SECRET: &[Binding] = &[
 ];
 
 pub static TEAM_PICKER: &[Binding] = &[
+    bind(&[key('?')], Action::Help, "help for this window", ""),
     bind(&[UP], Action::Up, "previous team", ""),
     bind(&[DOWN], Action::Down, "next team", ""),
     bind(
@@ -446,6 +449,7 @@ pub static TEAM_PICKER: &[Binding] = &[
 ];
 
 pub static COLUMNS: &[Binding] = &[
+    bind(&[key('?')], Action::Help, "help for this window", ""),
     bind(&[UP, key('k')], Action::Up, "previous column", ""),
     bind(&[DOWN, key('j')], Action::Down, "next column", ""),
     bind(

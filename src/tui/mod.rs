@@ -9,6 +9,8 @@ pub mod runtime;
 pub mod state;
 pub mod theme;
 pub mod update;
+#[cfg(test)]
+mod update_tests;
 pub mod view;
 pub mod worker;
 

@@ -332,6 +332,11 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
 }
 
 fn act(state: &mut State, layer: Layer, action: Action, fx: &mut Vec<Effect>) {
+    // `?` on a tab or a window without a text line: help for what is under it.
+    if action == Action::Help {
+        state.help = true;
+        return;
+    }
     match layer {
         Layer::Help => state.help = false,
         Layer::Setup => setup_action(state, action, fx),
