@@ -38,12 +38,15 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let current = filter_at(state, state.filters.cursor)
         .map(|(_, q, _)| format!(" {} ", safe(&q)))
         .unwrap_or_default();
+    // On a narrow list the names need the room more than the ready/saved
+    // column (saved filters come after the ready-made ones, as the title counts).
+    let kind_width = if b.table.width < 34 { 0 } else { 5 };
     let list = Table::new(
         rows,
         [
             Constraint::Length(1),
             Constraint::Min(10),
-            Constraint::Length(5),
+            Constraint::Length(kind_width),
         ],
     )
     .block(

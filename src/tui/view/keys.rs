@@ -218,10 +218,11 @@ fn detail_pane(key: &Key, state: &State, theme: &Theme, frame: &mut Frame, area:
     let inner = block(" Details (Esc closes) ".to_owned());
     let inside = inner.inner(area);
     frame.render_widget(inner, area);
-    // A column apart, so a value cut at the middle never runs into the next label.
+    // A column apart, so a value cut short never runs into the next label; the
+    // right half, with the longer values (time and uses), is the wider.
     let [left, right] = ratatui::layout::Layout::horizontal([
-        Constraint::Percentage(50),
-        Constraint::Percentage(50),
+        Constraint::Percentage(45),
+        Constraint::Percentage(55),
     ])
     .spacing(1)
     .areas(inside);

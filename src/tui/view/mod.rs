@@ -8,9 +8,11 @@ mod history;
 mod keys;
 mod modal;
 mod screens;
+#[cfg(test)]
+mod snapshot_tests;
 mod teams;
 
-use super::keymap::{Binding, Layer};
+use super::keymap::{Action, Binding, Layer};
 use super::layout;
 use super::state::{Screen, State, Tab};
 use super::theme::Theme;
@@ -104,12 +106,58 @@ fn status_line(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// The hint line, generated from the current layer's keymap table.
+/// The hint line, generated from the current layer's keymap table. When the
+/// hints do not all fit, whole hints are left out rather than one cut in half,
+/// and those that finish or leave the screen (save, yes, no, close, help, quit…)
+/// are kept first; the others keep their order.
 fn footer(layer: Layer, theme: &Theme, frame: &mut Frame, area: Rect) {
+    // Neighbours with the same word share it: `↑ ↓ choice`.
+    let mut hinted: Vec<(String, &Binding)> = Vec::new();
+    for b in layer.bindings() {
+        let Some(first) = b.keys.first() else {
+            continue;
+        };
+        if b.hint.is_empty() {
+            continue;
+        }
+        match hinted.last_mut() {
+            Some((keys, prev)) if prev.hint == b.hint => {
+                keys.push(' ');
+                keys.push_str(&first.label());
+            }
+            _ => hinted.push((first.label(), b)),
+        }
+    }
+    let cost =
+        |(keys, b): &(String, &Binding)| keys.chars().count() + 1 + b.hint.chars().count() + 2;
+    let finishes = |b: &Binding| {
+        matches!(
+            b.action,
+            Action::Save
+                | Action::Confirm
+                | Action::Cancel
+                | Action::Close
+                | Action::Apply
+                | Action::Copy
+                | Action::Help
+                | Action::Quit
+        )
+    };
+    // The last hint needs no gap after it.
+    let mut room = usize::from(area.width) + 2;
+    let mut keep = vec![false; hinted.len()];
+    for first in [true, false] {
+        for (i, h) in hinted.iter().enumerate() {
+            if !keep[i] && finishes(h.1) == first && cost(h) <= room {
+                room -= cost(h);
+                keep[i] = true;
+            }
+        }
+    }
     let mut spans = Vec::new();
-    for (key, hint) in layer.hints() {
-        spans.push(Span::styled(key, theme.key()));
-        spans.push(Span::raw(format!(" {hint}  ")));
+    for ((keys, b), _) in hinted.iter().zip(&keep).filter(|(_, k)| **k) {
+        spans.push(Span::styled(keys.clone(), theme.key()));
+        spans.push(Span::raw(format!(" {}  ", b.hint)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -415,8 +415,10 @@ fn export(p: &ExportPrompt, theme: &Theme, frame: &mut Frame) {
             theme.error(),
         )));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
-    place_cursor(frame, inner, 1, 5, &p.path);
+    // A long error wraps; the line above the input wraps only on a narrow screen.
+    let input_row = wrapped_height(&lines[..1], inner.width);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    place_cursor(frame, inner, input_row, 5, &p.path);
 }
 
 fn name_prompt(p: &NamePrompt, theme: &Theme, frame: &mut Frame) {
@@ -435,6 +437,8 @@ fn name_prompt(p: &NamePrompt, theme: &Theme, frame: &mut Frame) {
             theme.error(),
         )));
     }
-    frame.render_widget(Paragraph::new(lines), inner);
-    place_cursor(frame, inner, 1, 5, &p.input);
+    // A long query above the input, or a long error, wraps instead of being cut.
+    let input_row = wrapped_height(&lines[..1], inner.width);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    place_cursor(frame, inner, input_row, 5, &p.input);
 }

@@ -19,11 +19,9 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .iter()
         .map(|t| Row::new(vec![safe(&t.name), t.keys.to_string()]))
         .collect();
-    let title = format!(
-        " Teams ({}) · {} selected · t changes them ",
-        state.teams.teams.len(),
-        state.keys.selected.len()
-    );
+    // Short enough for the narrow panel; the keys' title counts the selection
+    // and the footer names `t`.
+    let title = format!(" Teams ({}) ", state.teams.teams.len());
     let table = Table::new(rows, [Constraint::Min(10), Constraint::Length(6)])
         .header(Row::new(vec!["Team", "Keys"]).style(theme.header()))
         .block(block(title));
