@@ -7,16 +7,19 @@
 //! $DISPLAY run in a child process (this same test binary, one ignored test
 //! picked by name) whose environment the parent sets.
 
+mod common;
+
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+use common::x11::Xvfb;
 use keyward::clipboard::{Clipboard, Path, Via};
 
 const SECRET: &str = "kw_3fQa9LzX_s3cr3tT0k3nP8wq7Gd2";
@@ -27,54 +30,6 @@ const CHILD_MARKER: &str = "KEYWARD_CLIPBOARD_TEST_CHILD";
 
 // ---------------------------------------------------------------------------
 // Servers that die with the test, however it ends.
-
-/// A private X server; killed on drop.
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Xvfb {
-    /// `-displayfd` lets Xvfb pick a free display number itself and print it
-    /// once it accepts connections: no guessing at numbers other users' servers
-    /// may take meanwhile, and no polling for its socket.
-    fn start() -> Xvfb {
-        let mut child = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-nolisten", "tcp"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb runs (apt-get install xvfb)");
-        let stdout = child.stdout.take().expect("Xvfb's stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let mut xvfb = Xvfb {
-            child,
-            display: String::new(),
-        };
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("Xvfb says its display number within 30 s");
-        let number: u32 = line
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("Xvfb printed {line:?}, not a display number"));
-        xvfb.display = format!(":{number}");
-        xvfb
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A private tmux server on a socket in a temporary directory; killed on drop.
 struct Tmux {

@@ -7,6 +7,7 @@ mod common;
 
 use common::Env;
 use common::tmux::{Pane, Tmux, binary, secret_on};
+use common::x11::{self, Xvfb};
 use std::path::Path;
 
 /// Starts keyward in a pane on `env`'s store, with `vars` set (or unset with a
@@ -316,4 +317,27 @@ fn the_expiring_soon_threshold_comes_from_the_configuration() {
         assert_eq!(row.contains(" !"), marked, "{days} days: {row}");
         quit_and_check_terminal(&pane);
     }
+}
+
+#[test]
+fn with_a_display_the_key_goes_to_the_x11_clipboard_until_cleared() {
+    let xvfb = Xvfb::start();
+    let env = store_with_instance();
+    let tmux = Tmux::start(env.dir.path());
+    let display = format!("DISPLAY={}", xvfb.display);
+    let pane = start_with(&tmux, &env, &[&display], "clipboard_clear_seconds = 2\n");
+    let secret = create_key(&pane, "x11 bot");
+    pane.keys(&["c"]);
+    let screen = pane.wait_for("Copied");
+    assert!(screen.contains("system clipboard"), "{screen}");
+    assert_eq!(
+        x11::clipboard_text(&xvfb.display).as_deref(),
+        Some(secret.as_str())
+    );
+    pane.wait_for("Cleared the key from the clipboard");
+    let after = x11::clipboard_text(&xvfb.display).unwrap_or_default();
+    assert!(!after.contains(&secret), "still on the X11 clipboard");
+    pane.keys(&["Escape"]);
+    pane.wait_until("the modal closed", |s| !s.contains("Key created"));
+    quit_and_check_terminal(&pane);
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub mod tmux;
+pub mod x11;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_keyward");
 

@@ -55,7 +55,11 @@ impl Tmux {
             "30",
             command,
         ]);
-        assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // Keep the pane after the program ends so its last screen can be read.
         self.cmd(&["set-option", "-t", "kw", "remain-on-exit", "on"]);
         Pane { tmux: self }
@@ -117,16 +121,16 @@ impl Pane<'_> {
 
     /// A tmux format value of the pane, such as `#{alternate_on}`.
     pub fn format(&self, format: &str) -> String {
-        let out = self.tmux.cmd(&["display-message", "-p", "-t", "kw", format]);
+        let out = self
+            .tmux
+            .cmd(&["display-message", "-p", "-t", "kw", format]);
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// Records every byte the program writes to the terminal into `file`.
     pub fn record_output(&self, file: &Path) {
         let command = format!("cat >> '{}'", file.display());
-        let out = self
-            .tmux
-            .cmd(&["pipe-pane", "-o", "-t", "kw", &command]);
+        let out = self.tmux.cmd(&["pipe-pane", "-o", "-t", "kw", &command]);
         assert!(out.status.success(), "pipe-pane");
     }
 }
