@@ -414,8 +414,10 @@ pub static NEW_SECRET: &[Binding] = &[
         "copy the key to the clipboard",
         "copy",
     ),
+    // Not Enter: Enter is "yes" in the leave-without-copying question that
+    // follows, and two Enters must never throw a secret away.
     bind(
-        &[ESC, ENTER, key('q')],
+        &[ESC, key('q')],
         Action::Close,
         "close (the key is not shown again)",
         "close",

@@ -436,6 +436,8 @@ pub struct State {
     pub now: i64,
     /// The public id of the key whose secret we put on the clipboard.
     pub on_clipboard: Option<String>,
+    /// Counts copies, so only the newest copy's timer clears the clipboard.
+    pub copies: u64,
     pub quit: bool,
     pub next_id: u64,
 }
@@ -472,6 +474,7 @@ impl State {
             settings,
             now: 0,
             on_clipboard: None,
+            copies: 0,
             quit: false,
             next_id: 1,
         }
@@ -485,7 +488,8 @@ impl State {
 /// Timers the runtime sets for `update`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
-    ClearClipboard,
+    /// Clears the copy with this number, unless a newer copy replaced it.
+    ClearClipboard(u64),
     ExpireStatus(u64),
 }
 

@@ -84,8 +84,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.status = None;
             }
         }
-        Msg::Timer(Timer::ClearClipboard) => {
-            if state.on_clipboard.is_some() {
+        Msg::Timer(Timer::ClearClipboard(copy)) => {
+            if state.on_clipboard.is_some() && copy == state.copies {
                 fx.push(Effect::ClearClipboard);
             }
         }
@@ -894,10 +894,13 @@ fn on_changed(
 }
 
 /// After a change: the list, the team counts and the history as they are now.
+/// Team counts cost a scan of every key, so only the Teams tab reads them.
 fn refresh_after_change(state: &mut State, fx: &mut Vec<Effect>) {
     state.keys.detail = None;
     reload_keys(state, fx);
-    fx.push(Effect::LoadTeams);
+    if state.tab == Tab::Teams {
+        fx.push(Effect::LoadTeams);
+    }
     if state.history.loaded {
         reload_history(state, fx);
     }
@@ -1640,6 +1643,7 @@ fn on_copied(
                 s.copy_error = None;
             }
             state.on_clipboard = Some(public_id.clone());
+            state.copies += 1;
             let secs = state.settings.clipboard_clear.as_secs();
             say(
                 state,
@@ -1652,7 +1656,7 @@ fn on_copied(
             fx.push(Effect::RecordCopied { public_id, via });
             fx.push(Effect::SetTimer {
                 after: state.settings.clipboard_clear,
-                timer: Timer::ClearClipboard,
+                timer: Timer::ClearClipboard(state.copies),
             });
         }
         Err(e) => {
@@ -1784,9 +1788,9 @@ fn setup_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
 
 fn enter_main(state: &mut State, fx: &mut Vec<Effect>) {
     state.screen = Screen::Main;
+    // The keys first: the first frame waits for nothing else. Team counts and
+    // saved filters load when their tab (or the team picker) opens.
     reload_keys(state, fx);
-    fx.push(Effect::LoadTeams);
-    fx.push(Effect::LoadSavedFilters);
     fx.push(Effect::LoadHistoryColumns);
 }
 

@@ -376,11 +376,12 @@ fn history_loads(fx: &[Effect]) -> Vec<(u64, HistoryPage)> {
         .collect()
 }
 
+/// The Keys tab's list and the history columns load at once; team counts (a
+/// scan of every key) and saved filters wait for their tab.
 fn asks_for_main_loads(fx: &[Effect]) -> bool {
     !key_ref_loads(fx).is_empty()
-        && fx.iter().any(|e| matches!(e, Effect::LoadTeams))
-        && fx.iter().any(|e| matches!(e, Effect::LoadSavedFilters))
         && fx.iter().any(|e| matches!(e, Effect::LoadHistoryColumns))
+        && !fx.iter().any(|e| matches!(e, Effect::LoadTeams))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1220,7 +1221,6 @@ fn a_created_key_shows_its_secret_once_and_reloads_the_list() {
     assert!(status_text(&s).contains("Created billing"));
     assert_eq!(key_ref_loads(&fx).len(), 1);
     assert!(s.keys.generation > generation);
-    assert!(fx.iter().any(|e| matches!(e, Effect::LoadTeams)));
 }
 
 #[test]
@@ -1594,6 +1594,10 @@ fn a_finished_deactivation_says_so_clears_the_selection_and_reloads() {
     assert!(!error_status(&s));
     assert!(s.keys.selected.is_empty());
     assert_eq!(key_ref_loads(&fx).len(), 1);
+    // Team counts are read again only where they show.
+    assert!(!fx.iter().any(|e| matches!(e, Effect::LoadTeams)));
+    update(&mut s, ch('3'));
+    let fx = update(&mut s, Msg::KeysDeactivated(Ok(vec![key(1, "key-001")])));
     assert!(fx.iter().any(|e| matches!(e, Effect::LoadTeams)));
 }
 
@@ -1699,7 +1703,7 @@ fn a_copy_that_worked_says_which_way_records_it_and_sets_the_clearing_timer() {
             e,
             Effect::SetTimer {
                 after,
-                timer: Timer::ClearClipboard
+                timer: Timer::ClearClipboard(1)
             } if *after == Duration::from_secs(30)
         )),
         "{fx:?}"
@@ -1766,7 +1770,7 @@ fn once_copied_esc_closes_the_secret_at_once() {
 fn the_clipboard_is_cleared_when_its_timer_fires_if_it_still_holds_the_key() {
     let (mut s, id, _) = showing_secret();
     // Nothing of ours on the clipboard: nothing to clear.
-    assert!(update(&mut s, Msg::Timer(Timer::ClearClipboard)).is_empty());
+    assert!(update(&mut s, Msg::Timer(Timer::ClearClipboard(0))).is_empty());
     update(
         &mut s,
         Msg::Copied {
@@ -1774,12 +1778,12 @@ fn the_clipboard_is_cleared_when_its_timer_fires_if_it_still_holds_the_key() {
             result: Ok(Via::TmuxBuffer),
         },
     );
-    let fx = update(&mut s, Msg::Timer(Timer::ClearClipboard));
+    let fx = update(&mut s, Msg::Timer(Timer::ClearClipboard(1)));
     assert!(matches!(fx.as_slice(), [Effect::ClearClipboard]), "{fx:?}");
     update(&mut s, Msg::ClipboardCleared(Ok(true)));
     assert!(s.on_clipboard.is_none());
     assert!(status_text(&s).contains("Cleared"), "{:?}", s.status);
-    assert!(update(&mut s, Msg::Timer(Timer::ClearClipboard)).is_empty());
+    assert!(update(&mut s, Msg::Timer(Timer::ClearClipboard(1))).is_empty());
 }
 
 #[test]
@@ -1822,7 +1826,7 @@ fn a_copy_that_lands_after_the_secret_was_left_is_still_recorded_and_cleared() {
         fx.iter().any(|e| matches!(
             e,
             Effect::SetTimer {
-                timer: Timer::ClearClipboard,
+                timer: Timer::ClearClipboard(_),
                 ..
             }
         )),
@@ -1849,7 +1853,7 @@ fn a_copy_that_lands_after_the_secret_was_left_is_still_recorded_and_cleared() {
     assert!(fx.iter().any(|e| matches!(
         e,
         Effect::SetTimer {
-            timer: Timer::ClearClipboard,
+            timer: Timer::ClearClipboard(_),
             ..
         }
     )));
@@ -1972,7 +1976,7 @@ fn enter_asks_to_confirm_saying_how_many_keys_change_and_yes_changes_them() {
         3,
         "the selection stays for more changes"
     );
-    assert!(fx.iter().any(|e| matches!(e, Effect::LoadTeams)));
+    assert_eq!(key_ref_loads(&fx).len(), 1, "the list shows the new teams");
 }
 
 #[test]
@@ -2767,4 +2771,30 @@ fn failures_to_save_a_preference_or_record_a_copy_are_shown() {
         Msg::CopyRecorded(Err(Error::store("history is locked"))),
     );
     assert!(status_text(&s).contains("history is locked"));
+}
+
+#[test]
+fn only_the_newest_copys_timer_clears_the_clipboard() {
+    let (mut s, id, _) = showing_secret();
+    for _ in 0..2 {
+        update(
+            &mut s,
+            Msg::Copied {
+                public_id: id.clone(),
+                result: Ok(Via::TmuxBuffer),
+            },
+        );
+    }
+    // The first copy's timer fires while the second copy is on the clipboard.
+    assert!(update(&mut s, Msg::Timer(Timer::ClearClipboard(1))).is_empty());
+    let fx = update(&mut s, Msg::Timer(Timer::ClearClipboard(2)));
+    assert!(matches!(fx.as_slice(), [Effect::ClearClipboard]), "{fx:?}");
+}
+
+#[test]
+fn enter_in_the_new_secret_window_does_not_close_it() {
+    let (mut s, _, _) = showing_secret();
+    update(&mut s, press(KeyCode::Enter));
+    update(&mut s, press(KeyCode::Enter));
+    assert!(matches!(s.modal, Some(Modal::NewSecret(_))));
 }
