@@ -294,7 +294,8 @@ impl KeyForm {
 pub struct KeyBrief {
     pub public_id: String,
     pub name: String,
-    /// Whether it is active now (the deactivation warnings apply).
+    /// Whether it is not yet deactivated or deleted (active or expired): the
+    /// deactivation warnings apply to it.
     pub active: bool,
 }
 
@@ -621,7 +622,7 @@ impl KeyBrief {
         KeyBrief {
             public_id: key.public_id.clone(),
             name: key.name.clone(),
-            active: key.status == KeyStatus::Active,
+            active: !key.status.is_final(),
         }
     }
 }

@@ -764,8 +764,12 @@ fn keys_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::Deactivate if may(state, Role::Manager, "deactivating keys", fx) => {
-            let keys = targets(state);
-            if !keys.is_empty() {
+            // Keys already deactivated, deleted or expired have nothing to stop.
+            let (keys, skipped): (Vec<KeyBrief>, Vec<KeyBrief>) =
+                targets(state).into_iter().partition(|k| k.active);
+            if keys.is_empty() && !skipped.is_empty() {
+                warn(state, fx, "None of these keys is active.".into());
+            } else if !keys.is_empty() {
                 state.modal = Some(confirm_deactivate(keys));
             }
         }
@@ -839,7 +843,7 @@ fn count_keys(n: usize) -> String {
 /// The three warnings of the seed portal, before a key is deactivated.
 pub const DEACTIVATION_WARNINGS: [&str; 3] = [
     "Deactivation cannot be undone.",
-    "Integrations using the key stop working until they are given a new key.",
+    "Integrations using the key stop working until they get a new key.",
     "Apps that rely on the key will fail.",
 ];
 

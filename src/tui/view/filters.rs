@@ -62,13 +62,15 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let help: Vec<Row> = KEY_FIELDS
         .iter()
         .map(|f| {
+            // Two lines a field: the values, then what they mean, so neither is cut.
             Row::new(vec![
                 Cell::from(Span::styled(f.field, theme.key())),
-                Cell::from(Line::from(vec![
-                    Span::raw(f.values),
-                    Span::styled(format!(" — {}", f.meaning), theme.dim()),
-                ])),
+                Cell::from(vec![
+                    Line::from(Span::raw(f.values)),
+                    Line::from(Span::styled(f.meaning, theme.dim())),
+                ]),
             ])
+            .height(2)
         })
         .collect();
     let panel = Table::new(help, [Constraint::Length(11), Constraint::Min(10)])

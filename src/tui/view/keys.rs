@@ -58,7 +58,7 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             let at_cursor = i == list.cursor;
             let selected = list.selected.contains_key(&r.id);
             let cells: Vec<Cell> = match list.rows.get(&r.id) {
-                Some(k) => key_cells(k, state, theme, soon),
+                Some(k) => key_cells(k, state, theme, soon, at_cursor),
                 None => {
                     let mut c = vec![Cell::from(safe(&r.name)), Cell::from(safe(&r.public_id))];
                     c.extend((0..8).map(|_| Cell::from("…")));
@@ -139,7 +139,15 @@ fn title(state: &State) -> String {
     t
 }
 
-fn key_cells<'a>(k: &Key, state: &State, theme: &Theme, soon: i64) -> Vec<Cell<'a>> {
+/// A loaded key's cells. On the cursor row the cells keep the row's style, so
+/// a status colour never sinks into the highlight.
+fn key_cells<'a>(
+    k: &Key,
+    state: &State,
+    theme: &Theme,
+    soon: i64,
+    at_cursor: bool,
+) -> Vec<Cell<'a>> {
     let offset = state.settings.utc_offset;
     let expiring =
         k.status == KeyStatus::Active && k.expires_at.is_some_and(|e| e - state.now <= soon);
@@ -149,6 +157,7 @@ fn key_cells<'a>(k: &Key, state: &State, theme: &Theme, soon: i64) -> Vec<Cell<'
         Some(t) => local_date(t, offset),
     };
     let status_style = match k.status {
+        _ if at_cursor => Style::new(),
         KeyStatus::Active => theme.ok(),
         KeyStatus::Expired => theme.error(),
         KeyStatus::Deactivated | KeyStatus::Deleted => theme.dim(),
@@ -160,7 +169,7 @@ fn key_cells<'a>(k: &Key, state: &State, theme: &Theme, soon: i64) -> Vec<Cell<'
         Cell::from(safe(&k.developer)),
         Cell::from(safe(&k.channel)),
         Cell::from(safe(&k.teams.join(", "))),
-        Cell::from(expires).style(if expiring {
+        Cell::from(expires).style(if expiring && !at_cursor {
             theme.warning()
         } else {
             Style::new()

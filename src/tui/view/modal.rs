@@ -34,7 +34,10 @@ fn window(frame: &mut Frame, width: u16, height: u16, title: String) -> Rect {
     above_footer.height = above_footer.height.saturating_sub(1);
     let area = centered(above_footer, width, height);
     frame.render_widget(Clear, area);
-    let block = Block::default().borders(Borders::ALL).title(title);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .padding(ratatui::widgets::Padding::horizontal(1));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     inner
