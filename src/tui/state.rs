@@ -5,7 +5,7 @@
 
 use crate::clipboard::Via;
 use crate::domain::KeyToken;
-use crate::domain::model::{Developer, Instance, Key, KeyStatus, Operator, Role, Team};
+use crate::domain::model::{Developer, Instance, Key, Operator, Role, Team};
 use crate::domain::query::{HistoryQuery, KeyQuery};
 use crate::error::Error;
 use crate::export::Column;
