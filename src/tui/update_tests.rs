@@ -2798,3 +2798,26 @@ fn enter_in_the_new_secret_window_does_not_close_it() {
     update(&mut s, press(KeyCode::Enter));
     assert!(matches!(s.modal, Some(Modal::NewSecret(_))));
 }
+
+#[test]
+fn deactivating_leaves_out_keys_that_are_already_closed() {
+    let mut list = keys(3);
+    list[1].status = KeyStatus::Deactivated;
+    let mut s = main_with(Role::Admin, list);
+    for _ in 0..3 {
+        update(&mut s, ch(' '));
+    }
+    update(&mut s, ch('x'));
+    let c = confirm(&s);
+    assert_eq!(c.title, "Deactivate 2 keys?");
+    assert!(!c.lines.join("\n").contains("key-002"), "{:?}", c.lines);
+    update(&mut s, ch('n'));
+
+    // Only closed keys chosen: nothing to ask, and it says why.
+    let mut closed = keys(1);
+    closed[0].status = KeyStatus::Deleted;
+    let mut s = main_with(Role::Admin, closed);
+    update(&mut s, ch('x'));
+    assert!(s.modal.is_none());
+    assert!(error_status(&s) && status_text(&s).contains("None of these keys is active"));
+}
