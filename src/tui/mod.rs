@@ -15,9 +15,10 @@ pub mod view;
 pub mod worker;
 
 use crate::domain::history::Origin;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::service::{Clock, Settings};
 use state::{Effect, State, UiSettings};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -34,6 +35,18 @@ pub struct Options {
 /// opens on the first-run setup screen.
 pub fn run(options: Options) -> Result<()> {
     let exists = options.db.exists();
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err(if exists {
+            Error::usage(
+                "keyward's screen needs a terminal; for scripts use the subcommands (keyward --help)",
+            )
+        } else {
+            Error::store(format!(
+                "no store at {}; create one with `keyward init --name NAME --email EMAIL` or `keyward demo`",
+                options.db.display()
+            ))
+        });
+    }
     let setup_login = (!exists).then(|| options.origin.login.clone());
     let state = State::new(options.ui, options.db.display().to_string(), setup_login);
     let start = if exists {

@@ -19,7 +19,7 @@ use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use std::collections::VecDeque;
-use std::io::{self, IsTerminal, Stdout};
+use std::io::{self, Stdout};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::Instant;
 
@@ -27,16 +27,14 @@ type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// Runs the screen until the operator quits.
 pub fn run(mut state: State, opening: Opening, start: Vec<Effect>) -> Result<()> {
-    if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
-        return Err(Error::usage(
-            "keyward's screen needs a terminal; for scripts use the subcommands (keyward --help)",
-        ));
-    }
     let mut terminal = enter().map_err(terminal_error)?;
     let restore_on_panic = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // Restore first, so the report lands on a usable terminal; then leave,
+        // since a panic on the store or input thread would leave the screen stuck.
         leave();
         restore_on_panic(info);
+        std::process::exit(101);
     }));
     let result = event_loop(&mut terminal, &mut state, opening, start);
     leave();

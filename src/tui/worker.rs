@@ -318,4 +318,128 @@ mod tests {
             .collect();
         assert_eq!(described, ["teams", "refs3", "rows3", "history"]);
     }
+
+    /// A worker on a new store in `dir`, made through the setup effect.
+    fn worker_on_new_store(dir: &tempfile::TempDir) -> (Worker, Receiver<Msg>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut worker = Worker::new(
+            Opening {
+                path: dir.path().join("k.db"),
+                origin: Origin {
+                    login: "ana".into(),
+                    host: "bastion".into(),
+                    ..Origin::default()
+                },
+                clock: Arc::new(crate::service::SystemClock),
+                settings: Settings::default(),
+            },
+            tx,
+        );
+        let made = worker.execute(Effect::CreateStore {
+            name: "Ana".into(),
+            email: "ana@example.org".into(),
+        });
+        assert!(matches!(made, Some(Msg::StoreCreated(Ok(_)))), "{made:?}");
+        (worker, rx)
+    }
+
+    #[test]
+    fn a_key_made_through_the_worker_is_listed_and_loaded_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, _rx) = worker_on_new_store(&dir);
+        w.service()
+            .unwrap()
+            .add_instance(&crate::service::InstanceSpec {
+                name: "acme".into(),
+                cloud: crate::domain::Cloud::Salesforce,
+                url: None,
+                max_active: None,
+            })
+            .unwrap();
+        let created = w.execute(Effect::CreateKey(crate::service::NewKeyRequest {
+            name: "bot".into(),
+            instance: "acme".into(),
+            developer: "Ana".into(),
+            channel: "ci".into(),
+            teams: vec!["payments".into()],
+            expires: None,
+        }));
+        let Some(Msg::KeyCreated(Ok(issued))) = created else {
+            panic!("{created:?}");
+        };
+        let Some(Msg::KeyRefs {
+            result: Ok(refs), ..
+        }) = w.execute(load_keys(1))
+        else {
+            panic!("no list");
+        };
+        assert_eq!(refs.len(), 1);
+        let Some(Msg::KeyRows {
+            result: Ok(rows), ..
+        }) = w.execute(Effect::LoadKeyRows {
+            generation: 1,
+            ids: vec![refs[0].id],
+        })
+        else {
+            panic!("no rows");
+        };
+        assert_eq!(rows[0].public_id, issued.key.public_id);
+        assert_eq!(rows[0].teams, ["payments"]);
+    }
+
+    #[test]
+    fn an_export_writes_every_matching_row_in_the_columns_shown_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, _rx) = worker_on_new_store(&dir);
+        w.execute(Effect::LoadDemo);
+        let query = crate::domain::query::HistoryQuery::parse("action:created").unwrap();
+        let expected = w.service().unwrap().history(&query, None).unwrap().len() as u64;
+        assert!(expected > 0);
+        let columns = vec![Column::At, Column::Action, Column::Masked];
+
+        let csv = dir.path().join("h.csv");
+        let done = w.execute(Effect::Export {
+            query: query.clone(),
+            columns: columns.clone(),
+            path: csv.clone(),
+            format: ExportFormat::Csv,
+        });
+        assert!(
+            matches!(done, Some(Msg::Exported(Ok((_, n)))) if n == expected),
+            "{done:?}"
+        );
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("at,action,masked"));
+        assert!(
+            lines
+                .clone()
+                .all(|l| l.split(',').nth(1) == Some("created"))
+        );
+        assert_eq!(lines.count() as u64, expected);
+
+        let json = dir.path().join("h.json");
+        w.execute(Effect::Export {
+            query: query.clone(),
+            columns: columns.clone(),
+            path: json.clone(),
+            format: ExportFormat::Json,
+        });
+        let rows: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len() as u64, expected);
+        let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["at", "action", "masked"]);
+
+        // An existing file is left as it was.
+        let again = w.execute(Effect::Export {
+            query,
+            columns,
+            path: csv.clone(),
+            format: ExportFormat::Csv,
+        });
+        assert!(matches!(again, Some(Msg::Exported(Err(_)))), "{again:?}");
+        assert_eq!(std::fs::read_to_string(&csv).unwrap(), text);
+    }
 }
