@@ -354,8 +354,13 @@ fn fill(
         team_ids.push(id);
     }
 
-    // Keys, keeping every integration within its instance's limit.
-    let mut active: HashMap<(usize, usize, usize), u32> = HashMap::new();
+    // Keys, keeping every integration within its instance's limit, counting
+    // the keys already active in a store the demo adds to.
+    let mut active: HashMap<(i64, i64, i64), u32> = db
+        .active_key_counts(now)?
+        .into_iter()
+        .map(|(i, n)| ((i.instance_id, i.developer_id, i.channel_id), n))
+        .collect();
     let mut keys: Vec<DemoKey> = Vec::with_capacity(spec.keys as usize);
     while (keys.len() as u64) < spec.keys {
         let instance = rng.random_range(0..INSTANCES.len());
@@ -376,7 +381,11 @@ fn fill(
             closed_at: None,
             status: "active",
         };
-        let slot = (instance, developer, channel);
+        let slot = (
+            instance_ids[instance],
+            developer_ids[instance][developer],
+            channel_ids[channel],
+        );
         let full = active.get(&slot).copied().unwrap_or(0) >= limits[instance];
         match roll {
             // Active, most for months, some soon to expire, a few never.

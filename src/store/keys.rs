@@ -289,6 +289,31 @@ impl Db<'_> {
             .map_err(from_sqlite)
     }
 
+    /// How many keys each integration has active at `now` (integrations with none left out).
+    pub fn active_key_counts(&self, now: i64) -> Result<Vec<(Integration, u32)>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT instance_id, developer_id, channel_id, COUNT(*) FROM keys
+                 WHERE status = 'active' AND (expires_at IS NULL OR expires_at > ?1)
+                 GROUP BY instance_id, developer_id, channel_id",
+            )
+            .map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map([now], |r| {
+                Ok((
+                    Integration {
+                        instance_id: r.get(0)?,
+                        developer_id: r.get(1)?,
+                        channel_id: r.get(2)?,
+                    },
+                    r.get(3)?,
+                ))
+            })
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
     /// The developer's keys that are active at `now`.
     pub fn active_keys_of_developer(&self, developer_id: i64, now: i64) -> Result<Vec<Key>> {
         let mut stmt = self
