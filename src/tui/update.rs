@@ -1228,9 +1228,7 @@ fn new_form(state: &State, key: Option<crate::domain::model::Key>) -> KeyForm {
             k.developer.clone(),
             k.channel.clone(),
             k.teams.join(", "),
-            k.expires_at.map_or("never".to_owned(), |t| {
-                date_of(t, state.settings.utc_offset)
-            }),
+            k.expires_at.map_or("never".to_owned(), |t| date_of(t)),
         ],
     };
     KeyForm {
@@ -1247,7 +1245,7 @@ fn new_form(state: &State, key: Option<crate::domain::model::Key>) -> KeyForm {
 }
 
 /// `YYYY-MM-DD` of a stored time: the form of an expiry an admin can type back.
-fn date_of(ts: i64, _utc_offset: i32) -> String {
+fn date_of(ts: i64) -> String {
     // Expiry dates are typed and stored as UTC days (valid through that day).
     DateTime::<Utc>::from_timestamp(ts, 0)
         .map(|t| t.format("%Y-%m-%d").to_string())

@@ -243,10 +243,7 @@ fn renew(r: &RenewForm, theme: &Theme, frame: &mut Frame) {
         )),
     ];
     if let Some(e) = &r.error {
-        lines.push(Line::from(Span::styled(
-            format!("✗ {}", safe(e)),
-            theme.error(),
-        )));
+        lines.push(error_line(e, theme));
     } else if r.saving {
         lines.push(Line::from("Renewing…"));
     }
@@ -334,10 +331,7 @@ fn team_picker(p: &TeamPicker, theme: &Theme, frame: &mut Frame) {
     let input_row = lines.len() as u16;
     lines.push(input_line("New team ", 9, &p.new_team, p.typing, theme));
     if let Some(e) = &p.error {
-        lines.push(Line::from(Span::styled(
-            format!("✗ {}", safe(e)),
-            theme.error(),
-        )));
+        lines.push(error_line(e, theme));
     }
     frame.render_widget(Paragraph::new(lines), inner);
     if p.typing {
@@ -413,15 +407,9 @@ fn export(p: &ExportPrompt, theme: &Theme, frame: &mut Frame) {
         ]),
     ];
     if let Some(e) = &p.error {
-        lines.push(Line::from(Span::styled(
-            format!("✗ {}", safe(e)),
-            theme.error(),
-        )));
+        lines.push(error_line(e, theme));
     }
-    // A long error wraps; the line above the input wraps only on a narrow screen.
-    let input_row = wrapped_height(&lines[..1], inner.width);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-    place_cursor(frame, inner, input_row, 5, &p.path);
+    one_line_prompt(frame, inner, lines, &p.path);
 }
 
 fn name_prompt(p: &NamePrompt, theme: &Theme, frame: &mut Frame) {
@@ -435,13 +423,20 @@ fn name_prompt(p: &NamePrompt, theme: &Theme, frame: &mut Frame) {
         input_line("Name ", 5, &p.input, true, theme),
     ];
     if let Some(e) = &p.error {
-        lines.push(Line::from(Span::styled(
-            format!("✗ {}", safe(e)),
-            theme.error(),
-        )));
+        lines.push(error_line(e, theme));
     }
-    // A long query above the input, or a long error, wraps instead of being cut.
+    one_line_prompt(frame, inner, lines, &p.input);
+}
+
+/// A prompt whose input is its second line: a long first line or error wraps
+/// instead of being cut, and the cursor follows the input wherever it lands.
+fn one_line_prompt(frame: &mut Frame, inner: Rect, lines: Vec<Line>, input: &Input) {
     let input_row = wrapped_height(&lines[..1], inner.width);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-    place_cursor(frame, inner, input_row, 5, &p.input);
+    place_cursor(frame, inner, input_row, 5, input);
+}
+
+/// `✗ message`, in the error style.
+fn error_line<'a>(message: &str, theme: &Theme) -> Line<'a> {
+    Line::from(Span::styled(format!("✗ {}", safe(message)), theme.error()))
 }
