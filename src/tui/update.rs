@@ -1228,7 +1228,7 @@ fn new_form(state: &State, key: Option<crate::domain::model::Key>) -> KeyForm {
             k.developer.clone(),
             k.channel.clone(),
             k.teams.join(", "),
-            k.expires_at.map_or("never".to_owned(), |t| date_of(t)),
+            k.expires_at.map_or("never".to_owned(), date_of),
         ],
     };
     KeyForm {
