@@ -1491,6 +1491,15 @@ fn save_form(form: &mut KeyForm, now: i64, fx: &mut Vec<Effect>) {
             }
         }
     };
+    if let Effect::EditKey { edit, teams, .. } = &effect {
+        if !super::worker::edit_changes_fields(edit)
+            && teams.add.is_empty()
+            && teams.remove.is_empty()
+        {
+            form.refused = Some("nothing to save: no field was changed".to_owned());
+            return;
+        }
+    }
     form.saving = true;
     fx.push(effect);
 }

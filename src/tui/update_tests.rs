@@ -2821,3 +2821,19 @@ fn deactivating_leaves_out_keys_that_are_already_closed() {
     assert!(s.modal.is_none());
     assert!(error_status(&s) && status_text(&s).contains("None of these keys is active"));
 }
+
+#[test]
+fn saving_an_edit_that_changes_nothing_writes_nothing() {
+    let mut s = main_with(Role::Manager, vec![key_with_teams()]);
+    update(&mut s, ch('e'));
+    update(&mut s, Msg::FormChoices(Ok(choices())));
+    let fx = update(&mut s, ctrl('s'));
+    assert!(fx.is_empty(), "{fx:?}");
+    let f = form(&s);
+    assert!(!f.saving);
+    assert!(
+        f.refused
+            .as_deref()
+            .is_some_and(|r| r.contains("nothing to save"))
+    );
+}

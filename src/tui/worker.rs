@@ -116,17 +116,17 @@ impl Worker {
                 edit,
                 teams,
             } => Msg::KeyEdited(self.service().and_then(|s| {
-                let changes_fields = edit.name.is_some()
-                    || edit.developer.is_some()
-                    || edit.channel.is_some()
-                    || edit.expires.is_some();
-                if changes_fields {
-                    s.edit_key(&public_id, &edit)?;
+                // The key as each change left it; not `show_key`, which would
+                // record a `viewed` nobody asked for.
+                let mut edited = None;
+                if edit_changes_fields(&edit) {
+                    edited = Some(s.edit_key(&public_id, &edit)?);
                 }
                 if !teams.add.is_empty() || !teams.remove.is_empty() {
-                    s.change_teams(std::slice::from_ref(&public_id), &teams)?;
+                    let changed = s.change_teams(std::slice::from_ref(&public_id), &teams)?;
+                    edited = changed.into_iter().next().or(edited);
                 }
-                s.show_key(&public_id)
+                edited.ok_or_else(|| Error::usage("nothing to change"))
             })),
             Effect::RenewKey {
                 public_id,
@@ -197,6 +197,14 @@ impl Worker {
             Effect::Copy { .. } | Effect::ClearClipboard | Effect::SetTimer { .. } => return None,
         })
     }
+}
+
+/// Whether an edit touches any field (teams go through `change_teams`).
+pub fn edit_changes_fields(edit: &crate::service::EditKey) -> bool {
+    edit.name.is_some()
+        || edit.developer.is_some()
+        || edit.channel.is_some()
+        || edit.expires.is_some()
 }
 
 /// Of several loads of the same list waiting at once, only the newest matters.
@@ -385,6 +393,37 @@ mod tests {
         };
         assert_eq!(rows[0].public_id, issued.key.public_id);
         assert_eq!(rows[0].teams, ["payments"]);
+        // An edit answers with the edited key and records only what changed.
+        let edited = w.execute(Effect::EditKey {
+            public_id: issued.key.public_id.clone(),
+            edit: crate::service::EditKey {
+                name: Some("renamed bot".into()),
+                ..Default::default()
+            },
+            teams: crate::service::TeamChanges {
+                add: vec!["ops".into()],
+                remove: vec![],
+            },
+        });
+        let Some(Msg::KeyEdited(Ok(key))) = edited else {
+            panic!("{edited:?}");
+        };
+        assert_eq!(key.name, "renamed bot");
+        assert_eq!(key.teams, ["ops", "payments"]);
+        let actions: Vec<String> = w
+            .service()
+            .unwrap()
+            .history(&Default::default(), None)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.record.action)
+            .collect();
+        assert_eq!(
+            actions[..3],
+            ["teams_changed", "team_added", "updated"],
+            "{actions:?}"
+        );
+        assert!(!actions.contains(&"viewed".to_owned()), "{actions:?}");
     }
 
     #[test]
