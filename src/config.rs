@@ -97,6 +97,9 @@ pub struct NotifyConfig {
     pub smtp_password_env: Option<String>,
     /// The file holding the SMTP password (read when sending).
     pub smtp_password_file: Option<PathBuf>,
+    /// A PEM file of CA certificates to trust besides the system's, for a
+    /// relay whose certificate an internal CA signed.
+    pub smtp_ca_file: Option<PathBuf>,
     /// A command that reads a message on standard input, instead of SMTP.
     pub sendmail: Option<String>,
 }
@@ -165,6 +168,7 @@ struct RawNotify {
     smtp_user: Raw,
     smtp_password_env: Raw,
     smtp_password_file: Raw,
+    smtp_ca_file: Raw,
     sendmail: Raw,
 }
 
@@ -192,6 +196,7 @@ struct NotifyLayer {
     smtp_user: Option<String>,
     smtp_password_env: Option<String>,
     smtp_password_file: Option<PathBuf>,
+    smtp_ca_file: Option<PathBuf>,
     sendmail: Option<String>,
 }
 
@@ -256,6 +261,7 @@ impl NotifyLayer {
             smtp_user: later.smtp_user.or(self.smtp_user),
             smtp_password_env,
             smtp_password_file,
+            smtp_ca_file: later.smtp_ca_file.or(self.smtp_ca_file),
             sendmail,
         }
     }
@@ -294,6 +300,7 @@ impl NotifyLayer {
             smtp_user: self.smtp_user,
             smtp_password_env: self.smtp_password_env,
             smtp_password_file: self.smtp_password_file,
+            smtp_ca_file: self.smtp_ca_file,
             sendmail: self.sendmail,
         })
     }
@@ -436,6 +443,10 @@ impl<'a> Source<'a> {
             smtp_user: string("notify.smtp_user", raw.smtp_user)?,
             smtp_password_env: password_env.map(|s| s.env_name()).transpose()?,
             smtp_password_file: password_file.map(|s| s.absolute_path()).transpose()?,
+            smtp_ca_file: self
+                .setting("notify.smtp_ca_file", raw.smtp_ca_file)
+                .map(|s| s.absolute_path())
+                .transpose()?,
             sendmail: sendmail.map(|s| s.non_empty_string()).transpose()?,
         })
     }
@@ -658,6 +669,7 @@ smtp_password_file = "/etc/keyward/smtp.pw"
                     smtp_user: Some("keyward".into()),
                     smtp_password_env: None,
                     smtp_password_file: Some(PathBuf::from("/etc/keyward/smtp.pw")),
+                    smtp_ca_file: None,
                     sendmail: None,
                 }),
             }

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod export;
 pub mod identity;
+pub mod mail;
 pub mod paths;
 pub mod safe_text;
 pub mod service;

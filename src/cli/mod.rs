@@ -93,10 +93,16 @@ pub enum Command {
     /// Prove the credential history untouched
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// The notification outbox
+    /// The notification outbox: every message, its status, attempts and last error
+    #[command(args_conflicts_with_subcommands = true)]
     Notifications {
+        #[command(subcommand)]
+        command: Option<NotificationsCommand>,
         #[arg(long)]
         json: bool,
+        /// Only messages not yet delivered
+        #[arg(long)]
+        pending: bool,
     },
     /// Fill the store with realistic sample data, creating it if needed
     #[command(
@@ -114,6 +120,30 @@ made with `key create` or `key renew` each get their own hash."
         /// At least this many history rows in all (the keys' own events count)
         #[arg(long)]
         history: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotificationsCommand {
+    /// Queue the expiry reminders that are due, then deliver what is due
+    #[command(
+        long_about = "Queue the expiry reminders that are due (each active key once at 14, 7 and 1 \
+days before it expires, to every admin and manager), then deliver every message that is due \
+through the [notify] settings of the configuration file. A failed message is recorded (attempts, \
+last error) and retried by a later run after a back-off that doubles from 1 minute to 6 hours; \
+nothing is dropped. Safe to run every minute from cron or a systemd timer, and from several \
+processes at once: no reminder and no message goes out twice.\n\n\
+Exits 0 when every message tried was delivered, 1 when some were not."
+    )]
+    Send {
+        /// Also retry failed messages still waiting out their back-off
+        #[arg(long)]
+        retry_now: bool,
+        /// Print only failures (for cron)
+        #[arg(long, conflicts_with = "json")]
+        quiet: bool,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -317,6 +347,8 @@ pub type Outcome = Result<i32, Failure>;
 /// configuration (SPEC §8) for what the service does not read itself.
 pub struct Context {
     pub db: PathBuf,
+    /// The configuration file named by `--config` or `KEYWARD_CONFIG`.
+    pub config_path: Option<PathBuf>,
     pub act_as: Option<String>,
     pub clock: Arc<dyn Clock>,
     pub config: Config,
@@ -353,11 +385,22 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         .unwrap_or_else(crate::paths::default_store);
     let ctx = Context {
         db,
+        config_path: cli.config.clone(),
         act_as: cli.act_as.clone(),
         clock: Arc::new(SystemClock),
         config,
     };
-    match cli.command {
+    // Key events queue messages; the background run delivers them.
+    let notifies = matches!(
+        cli.command,
+        Some(Command::Key(
+            KeyCommand::Create(_)
+                | KeyCommand::Renew { .. }
+                | KeyCommand::Deactivate { .. }
+                | KeyCommand::Delete { .. }
+        )) | Some(Command::Developer(DeveloperCommand::Remove { .. }))
+    );
+    let outcome = match cli.command {
         None => screen(&ctx),
         Some(Command::Init { name, email }) => init::run(&ctx, &name, &email, out),
         Some(Command::Operator(cmd)) => operator::run(&ctx, cmd, out),
@@ -375,9 +418,27 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         Some(Command::Audit(AuditCommand::Verify { expect_head })) => {
             audit::run(&ctx, expect_head.as_deref(), out)
         }
-        Some(Command::Notifications { json }) => notifications::run(&ctx, json, out),
+        Some(Command::Notifications {
+            command: None,
+            json,
+            pending,
+        }) => notifications::list(&ctx, json, pending, out),
+        Some(Command::Notifications {
+            command:
+                Some(NotificationsCommand::Send {
+                    retry_now,
+                    quiet,
+                    json,
+                }),
+            ..
+        }) => notifications::send(&ctx, retry_now, quiet, json, out),
         Some(Command::Demo { keys, history }) => demo::run(&ctx, keys, history, out),
+    };
+    if notifies && matches!(outcome, Ok(0)) {
+        // Never delays the admin, and never turns a done change into an error.
+        let _ = notifications::deliver_in_background(&ctx);
     }
+    outcome
 }
 
 /// Bare `keyward`: the terminal application, on the first-run screen when there

@@ -23,10 +23,11 @@ pub enum Action {
     TeamAdded,
     OperatorAdded,
     OperatorRemoved,
+    NotificationSent,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::StoreCreated,
         Action::Created,
         Action::Viewed,
@@ -42,6 +43,7 @@ impl Action {
         Action::TeamAdded,
         Action::OperatorAdded,
         Action::OperatorRemoved,
+        Action::NotificationSent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +63,7 @@ impl Action {
             Action::TeamAdded => "team_added",
             Action::OperatorAdded => "operator_added",
             Action::OperatorRemoved => "operator_removed",
+            Action::NotificationSent => "notification_sent",
         }
     }
 

@@ -3,6 +3,7 @@
 //! for key events the outbox messages). The CLI and the TUI call only this.
 
 mod admin;
+pub mod delivery;
 pub mod demo;
 pub mod history;
 mod keys;
@@ -13,6 +14,7 @@ mod verify;
 
 pub use admin::InstanceSpec;
 pub(crate) use admin::parse_email;
+pub use delivery::{DeliveryReport, REMINDER_DAYS};
 pub use history::AuditReport;
 pub use keys::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
 pub use verify::{Verdict, VerifyFailure};

@@ -45,21 +45,87 @@ pub(super) fn enqueue(db: &Db, actor: &Actor, event: Event, keys: &[Key], now: i
     let body = body(actor, event, keys, now);
     let key_ids: Vec<String> = keys.iter().map(|k| k.public_id.clone()).collect();
     for op in db.notified_operators()? {
-        db.enqueue(&OutboxMessage {
-            id: 0,
-            created_at: now,
-            event: event.as_str().to_owned(),
-            key_ids: key_ids.clone(),
-            recipient_login: op.login,
-            recipient_name: op.name,
-            recipient_email: op.email,
-            subject: subject.clone(),
-            body: body.clone(),
-            status: "pending".to_owned(),
-            attempts: 0,
-            last_error: None,
-            sent_at: None,
-        })?;
+        db.enqueue(&OutboxMessage::new(
+            now,
+            event.as_str(),
+            key_ids.clone(),
+            &op,
+            subject.clone(),
+            body.clone(),
+        ))?;
+    }
+    Ok(())
+}
+
+/// One reminder message per admin and manager for the keys that crossed
+/// `threshold_days` before their expiry.
+pub(super) fn enqueue_reminder(db: &Db, threshold_days: u32, keys: &[Key], now: i64) -> Result<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let within = match threshold_days {
+        1 => "1 day".to_owned(),
+        n => format!("{n} days"),
+    };
+    let subject = match keys {
+        [key] => format!(
+            "[keyward] API key expires within {within}: {} ({})",
+            escape(&key.name),
+            key.masked()
+        ),
+        _ => format!("[keyward] {} API keys expire within {within}", keys.len()),
+    };
+    let mut b = String::new();
+    let what = if keys.len() == 1 {
+        format!("An API key expires within {within}")
+    } else {
+        format!("{} API keys expire within {within}", keys.len())
+    };
+    let _ = writeln!(b, "{what} in keyward.\n");
+    for key in keys {
+        let _ = writeln!(
+            b,
+            "  {}  {}\n    instance {} ({}), developer {}, channel {}",
+            key.masked(),
+            escape(&key.name),
+            escape(&key.instance),
+            key.cloud,
+            escape(&key.developer),
+            escape(&key.channel),
+        );
+        if let Some(exp) = key.expires_at {
+            let left = time_left(exp - now);
+            let _ = writeln!(b, "    expires {} (in {left})", rfc3339(exp));
+        }
+    }
+    let _ = writeln!(
+        b,
+        "\nRenew a key before it expires, so the integrations using it keep working:"
+    );
+    for key in keys {
+        let _ = writeln!(b, "  keyward key renew {}", key.public_id);
+    }
+    let _ = writeln!(
+        b,
+        "or select it on the Keys tab of keyward and press r. Its credential history:"
+    );
+    for key in keys {
+        let _ = writeln!(b, "  keyward history --filter key:{}", key.public_id);
+    }
+    let _ = writeln!(
+        b,
+        "\nkeyward reminds admins and managers of each key once, 14 days, 7 days and 1 day before it expires."
+    );
+    let key_ids: Vec<String> = keys.iter().map(|k| k.public_id.clone()).collect();
+    for op in db.notified_operators()? {
+        db.enqueue(&OutboxMessage::new(
+            now,
+            "expiring",
+            key_ids.clone(),
+            &op,
+            subject.clone(),
+            b.clone(),
+        ))?;
     }
     Ok(())
 }
@@ -120,4 +186,40 @@ fn body(actor: &Actor, event: Event, keys: &[Key], now: i64) -> String {
         "and deactivate any key you do not recognise: keyward key deactivate ID --yes"
     );
     b
+}
+
+/// "6 days 23 hours", "5 hours", "12 minutes": how long until an expiry.
+fn time_left(seconds: i64) -> String {
+    let unit = |n: i64, one: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {one}s")
+        }
+    };
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3_600,
+        seconds % 3_600 / 60,
+    );
+    match (days, hours) {
+        (0, 0) => unit(minutes.max(1), "minute"),
+        (0, h) => unit(h, "hour"),
+        (d, 0) => unit(d, "day"),
+        (d, h) => format!("{} {}", unit(d, "day"), unit(h, "hour")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::time_left;
+
+    #[test]
+    fn time_left_reads_as_days_and_hours() {
+        assert_eq!(time_left(6 * 86_400 + 23 * 3_600 + 59), "6 days 23 hours");
+        assert_eq!(time_left(86_400), "1 day");
+        assert_eq!(time_left(3_600 * 5 + 10), "5 hours");
+        assert_eq!(time_left(61), "1 minute");
+        assert_eq!(time_left(5), "1 minute");
+    }
 }

@@ -1,9 +1,60 @@
 //! The notification outbox: messages written in the same transaction as the
-//! change they announce, so none is lost; delivery reads them from here.
+//! change they announce, so none is lost; delivery claims them from here, and
+//! records each attempt on the message. Expiry reminders are recorded per key,
+//! threshold and expiry date, so each is written once however often it is asked for.
 
 use super::{Db, from_sqlite};
 use crate::error::Result;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, Row, params};
+
+/// Where a message stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutboxStatus {
+    /// Not delivered yet: never tried, or the last try failed for a passing
+    /// reason (the server was down or answered 4xx). Retried.
+    Pending,
+    /// Delivered.
+    Sent,
+    /// The last try failed for a lasting reason (a 5xx answer, a refused
+    /// login, a bad configuration); retried all the same, but an admin should look.
+    Failed,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Sent => "sent",
+            OutboxStatus::Failed => "failed",
+        }
+    }
+}
+
+/// How many messages wait, and how many of those last failed for a lasting reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    pub pending: u64,
+    pub failed: u64,
+}
+
+/// How one delivery attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptResult {
+    /// Delivered, by the way named (`smtp mail.example.org:587`, `sendmail`).
+    Sent { via: String },
+    /// Not delivered; `lasting` when retrying alone will not help.
+    Failed {
+        error: String,
+        lasting: bool,
+        retry_at: i64,
+    },
+}
+
+const OUTBOX_SELECT: &str =
+    "SELECT id, created_at, event, key_ids, recipient_login, recipient_name,
+    recipient_email, subject, body, status, attempts, last_error, sent_at, next_attempt_at,
+    last_attempt_at, via
+ FROM outbox";
 
 /// A message to be delivered to one operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +74,64 @@ pub struct OutboxMessage {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub sent_at: Option<i64>,
+    /// Not tried again before this time (the back-off after a failure).
+    pub next_attempt_at: i64,
+    pub last_attempt_at: Option<i64>,
+    /// How it was delivered, once sent.
+    pub via: Option<String>,
+}
+
+impl OutboxMessage {
+    /// A new message for the outbox.
+    pub fn new(
+        created_at: i64,
+        event: &str,
+        key_ids: Vec<String>,
+        recipient: &crate::domain::model::Operator,
+        subject: String,
+        body: String,
+    ) -> OutboxMessage {
+        OutboxMessage {
+            id: 0,
+            created_at,
+            event: event.to_owned(),
+            key_ids,
+            recipient_login: recipient.login.clone(),
+            recipient_name: recipient.name.clone(),
+            recipient_email: recipient.email.clone(),
+            subject,
+            body,
+            status: OutboxStatus::Pending.as_str().to_owned(),
+            attempts: 0,
+            last_error: None,
+            sent_at: None,
+            next_attempt_at: created_at,
+            last_attempt_at: None,
+            via: None,
+        }
+    }
+}
+
+fn message_from(r: &Row) -> rusqlite::Result<OutboxMessage> {
+    let key_ids: String = r.get(3)?;
+    Ok(OutboxMessage {
+        id: r.get(0)?,
+        created_at: r.get(1)?,
+        event: r.get(2)?,
+        key_ids: serde_json::from_str(&key_ids).unwrap_or_default(),
+        recipient_login: r.get(4)?,
+        recipient_name: r.get(5)?,
+        recipient_email: r.get(6)?,
+        subject: r.get(7)?,
+        body: r.get(8)?,
+        status: r.get(9)?,
+        attempts: r.get(10)?,
+        last_error: r.get(11)?,
+        sent_at: r.get(12)?,
+        next_attempt_at: r.get(13)?,
+        last_attempt_at: r.get(14)?,
+        via: r.get(15)?,
+    })
 }
 
 impl Db<'_> {
@@ -31,8 +140,8 @@ impl Db<'_> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO outbox (created_at, event, key_ids, recipient_login, recipient_name,
-                    recipient_email, subject, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    recipient_email, subject, body, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -54,32 +163,176 @@ impl Db<'_> {
     pub fn outbox(&self, pending_only: bool) -> Result<Vec<OutboxMessage>> {
         let mut stmt = self
             .conn()
+            .prepare_cached(&format!(
+                "{OUTBOX_SELECT} WHERE (?1 = 0 OR status <> 'sent') ORDER BY id"
+            ))
+            .map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map([pending_only], message_from)
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// One message by id.
+    pub fn outbox_message(&self, id: i64) -> Result<Option<OutboxMessage>> {
+        self.conn()
+            .prepare_cached(&format!("{OUTBOX_SELECT} WHERE id = ?1"))
+            .and_then(|mut s| s.query_row([id], message_from).optional())
+            .map_err(from_sqlite)
+    }
+
+    /// Messages not yet sent: waiting, and of those, failed for a lasting reason.
+    pub fn outbox_counts(&self) -> Result<OutboxCounts> {
+        self.conn()
             .prepare_cached(
-                "SELECT id, created_at, event, key_ids, recipient_login, recipient_name,
-                    recipient_email, subject, body, status, attempts, last_error, sent_at
-                 FROM outbox WHERE (?1 = 0 OR status <> 'sent') ORDER BY id",
+                "SELECT COUNT(*), COALESCE(SUM(status = 'failed'), 0)
+                 FROM outbox WHERE status IN ('pending', 'failed')",
+            )
+            .and_then(|mut s| {
+                s.query_row([], |r| {
+                    Ok(OutboxCounts {
+                        pending: r.get::<_, i64>(0)?.max(0) as u64,
+                        failed: r.get::<_, i64>(1)?.max(0) as u64,
+                    })
+                })
+            })
+            .map_err(from_sqlite)
+    }
+
+    /// Claims up to `limit` messages that are due at `now` and not held by another
+    /// deliverer, with ids above `after`, until `until`; `ignore_backoff` takes
+    /// failed messages whose back-off has not run out too. Run inside a write
+    /// transaction, so two deliverers never claim the same message.
+    pub fn claim_due(
+        &self,
+        claim: &str,
+        now: i64,
+        until: i64,
+        after: i64,
+        limit: u32,
+        ignore_backoff: bool,
+    ) -> Result<Vec<OutboxMessage>> {
+        self.conn()
+            .prepare_cached(
+                "UPDATE outbox SET claim = ?1, claimed_until = ?2
+                 WHERE id IN (
+                     SELECT id FROM outbox
+                     WHERE status IN ('pending', 'failed') AND id > ?3
+                       AND (?4 OR next_attempt_at <= ?5)
+                       AND (claimed_until IS NULL OR claimed_until <= ?5)
+                     ORDER BY id LIMIT ?6)",
+            )
+            .and_then(|mut s| s.execute(params![claim, until, after, ignore_backoff, now, limit]))
+            .map_err(from_sqlite)?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!("{OUTBOX_SELECT} WHERE claim = ?1 ORDER BY id"))
+            .map_err(from_sqlite)?;
+        let rows = stmt.query_map([claim], message_from).map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// Records an attempt on a message this deliverer claimed, and lets go of it.
+    /// False when the claim was lost (it ran out and another deliverer took the
+    /// message), in which case nothing is written.
+    pub fn record_attempt(
+        &self,
+        id: i64,
+        claim: &str,
+        now: i64,
+        result: &AttemptResult,
+    ) -> Result<bool> {
+        let changed = match result {
+            AttemptResult::Sent { via } => self
+                .conn()
+                .prepare_cached(
+                    "UPDATE outbox SET status = 'sent', sent_at = ?3, last_attempt_at = ?3,
+                        attempts = attempts + 1, last_error = NULL, via = ?4,
+                        claim = NULL, claimed_until = NULL
+                     WHERE id = ?1 AND claim = ?2",
+                )
+                .and_then(|mut s| s.execute(params![id, claim, now, via])),
+            AttemptResult::Failed {
+                error,
+                lasting,
+                retry_at,
+            } => self
+                .conn()
+                .prepare_cached(
+                    "UPDATE outbox SET status = ?3, last_attempt_at = ?4, attempts = attempts + 1,
+                        last_error = ?5, next_attempt_at = ?6, claim = NULL, claimed_until = NULL
+                     WHERE id = ?1 AND claim = ?2",
+                )
+                .and_then(|mut s| {
+                    let status = if *lasting {
+                        OutboxStatus::Failed
+                    } else {
+                        OutboxStatus::Pending
+                    };
+                    s.execute(params![id, claim, status.as_str(), now, error, retry_at])
+                }),
+        }
+        .map_err(from_sqlite)?;
+        Ok(changed == 1)
+    }
+
+    /// Lets go of every message still held under `claim`, untried (a deliverer
+    /// that stops early).
+    pub fn release_claim(&self, claim: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached("UPDATE outbox SET claim = NULL, claimed_until = NULL WHERE claim = ?1")
+            .and_then(|mut s| s.execute([claim]))
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+
+    /// Row ids of active keys whose expiry falls in `(now, until]`, soonest first.
+    pub fn keys_expiring_between(&self, now: i64, until: i64) -> Result<Vec<i64>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT id FROM keys
+                 WHERE status = 'active' AND expires_at > ?1 AND expires_at <= ?2
+                 ORDER BY expires_at, id",
             )
             .map_err(from_sqlite)?;
         let rows = stmt
-            .query_map([pending_only], |r| {
-                let key_ids: String = r.get(3)?;
-                Ok(OutboxMessage {
-                    id: r.get(0)?,
-                    created_at: r.get(1)?,
-                    event: r.get(2)?,
-                    key_ids: serde_json::from_str(&key_ids).unwrap_or_default(),
-                    recipient_login: r.get(4)?,
-                    recipient_name: r.get(5)?,
-                    recipient_email: r.get(6)?,
-                    subject: r.get(7)?,
-                    body: r.get(8)?,
-                    status: r.get(9)?,
-                    attempts: r.get(10)?,
-                    last_error: r.get(11)?,
-                    sent_at: r.get(12)?,
-                })
-            })
+            .query_map([now, until], |r| r.get(0))
             .map_err(from_sqlite)?;
         rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// Records that the key was reminded at `threshold_days` before `expires_at`;
+    /// false when it already was.
+    pub fn record_reminder(
+        &self,
+        key_id: i64,
+        threshold_days: u32,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let n = self
+            .conn()
+            .prepare_cached(
+                "INSERT OR IGNORE INTO reminders (key_id, threshold_days, expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![key_id, threshold_days, expires_at, now]))
+            .map_err(from_sqlite)?;
+        Ok(n == 1)
+    }
+
+    /// Whether the key was already reminded at `threshold_days` before `expires_at`.
+    pub fn reminded(&self, key_id: i64, threshold_days: u32, expires_at: i64) -> Result<bool> {
+        self.conn()
+            .prepare_cached(
+                "SELECT 1 FROM reminders WHERE key_id = ?1 AND threshold_days = ?2 AND expires_at = ?3",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![key_id, threshold_days, expires_at], |_| Ok(()))
+                    .optional()
+            })
+            .map(|found| found.is_some())
+            .map_err(from_sqlite)
     }
 }

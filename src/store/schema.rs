@@ -6,7 +6,7 @@
 pub const APPLICATION_ID: i32 = 0x4b57_5244;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
@@ -216,4 +216,41 @@ CREATE TABLE preferences (
     value       TEXT NOT NULL,
     PRIMARY KEY (login, name)
 ) WITHOUT ROWID;
+"#;
+
+// Delivery of the outbox (SPEC §5). A message is claimed for a while by the
+// process sending it, so two deliverers never send it twice; a failed attempt
+// is recorded and retried after a back-off. Messages are never dropped, and
+// what a message says never changes after it was written. `expiring` messages
+// are the expiry reminders: one per key, threshold and expiry date, which the
+// primary key of `reminders` makes so however often and however many
+// `notifications send` run.
+const V3: &str = r#"
+ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN last_attempt_at INTEGER;
+ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;
+ALTER TABLE outbox ADD COLUMN claim TEXT;
+ALTER TABLE outbox ADD COLUMN via TEXT;
+DROP INDEX outbox_status;
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at, id);
+
+CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
+BEGIN SELECT RAISE(ABORT, 'keyward: notifications are never dropped from the outbox'); END;
+CREATE TRIGGER outbox_message_fixed
+BEFORE UPDATE OF created_at, event, key_ids, recipient_login, recipient_name, recipient_email,
+                 subject, body ON outbox
+BEGIN SELECT RAISE(ABORT, 'keyward: a notification does not change once written'); END;
+CREATE TRIGGER outbox_sent_is_final BEFORE UPDATE OF status ON outbox
+WHEN OLD.status = 'sent' AND NEW.status <> 'sent'
+BEGIN SELECT RAISE(ABORT, 'keyward: a sent notification stays sent'); END;
+
+CREATE TABLE reminders (
+    key_id          INTEGER NOT NULL REFERENCES keys(id),
+    threshold_days  INTEGER NOT NULL CHECK (threshold_days IN (1, 7, 14)),
+    expires_at      INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    PRIMARY KEY (key_id, threshold_days, expires_at)
+) WITHOUT ROWID;
+CREATE TRIGGER reminders_no_delete BEFORE DELETE ON reminders
+BEGIN SELECT RAISE(ABORT, 'keyward: reminders are a record and are never removed'); END;
 "#;

@@ -1,0 +1,512 @@
+//! Mail delivery of the outbox (SPEC §5, §8): SMTP through lettre, with
+//! STARTTLS or TLS and AUTH, or a sendmail-compatible command. A transport
+//! sends one message and says how it failed: for a passing reason (the server
+//! is down, a 4xx answer), or a lasting one that an admin should look at.
+
+use crate::config::{NotifyConfig, SmtpTls};
+use crate::store::outbox::OutboxMessage;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{Address, SmtpTransport, Transport as _};
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+use zeroize::Zeroizing;
+
+/// How long one SMTP conversation or one sendmail run may take.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a message did not go out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendError {
+    pub message: String,
+    /// Retrying alone will not help: a 5xx answer, a refused login, a bad
+    /// configuration. It is retried all the same, since nothing is dropped.
+    pub lasting: bool,
+    /// About the server or the configuration, not this message: the next
+    /// message would fail the same way.
+    pub server_wide: bool,
+}
+
+impl SendError {
+    /// A lasting failure of this message alone.
+    fn lasting(message: impl Into<String>) -> SendError {
+        SendError {
+            message: message.into(),
+            lasting: true,
+            server_wide: false,
+        }
+    }
+
+    /// A lasting failure of the configuration, which every message meets.
+    fn setup(message: impl Into<String>) -> SendError {
+        SendError {
+            server_wide: true,
+            ..SendError::lasting(message)
+        }
+    }
+
+    fn passing(message: impl Into<String>) -> SendError {
+        SendError {
+            message: message.into(),
+            lasting: false,
+            server_wide: false,
+        }
+    }
+}
+
+/// A way of sending the outbox's messages.
+pub trait Transport: Send {
+    /// How messages go out, recorded on each message sent: `smtp HOST:PORT`
+    /// or `sendmail`.
+    fn via(&self) -> String;
+
+    /// Sends one message, dated `now`.
+    fn send(&mut self, message: &OutboxMessage, now: SystemTime) -> Result<(), SendError>;
+}
+
+/// The transport the configuration describes.
+pub fn transport(config: &NotifyConfig) -> Box<dyn Transport> {
+    match (&config.sendmail, &config.smtp_host) {
+        (Some(command), _) => Box::new(Sendmail {
+            from: config.from.clone(),
+            command: command.clone(),
+        }),
+        (None, Some(host)) => Box::new(Smtp {
+            config: config.clone(),
+            host: host.clone(),
+            transport: None,
+        }),
+        // The configuration refuses a [notify] table with neither.
+        (None, None) => Box::new(Sendmail {
+            from: config.from.clone(),
+            command: String::new(),
+        }),
+    }
+}
+
+/// The message as it goes on the wire: headers, and the body as UTF-8 text.
+pub fn compose(from: &str, m: &OutboxMessage, now: SystemTime) -> Result<Message, SendError> {
+    let from: Mailbox = from
+        .parse()
+        .map_err(|e| SendError::lasting(format!("the from address {from:?}: {e}")))?;
+    let address: Address = m.recipient_email.parse().map_err(|e| {
+        SendError::lasting(format!(
+            "the address {:?} of {}: {e}",
+            m.recipient_email, m.recipient_login
+        ))
+    })?;
+    let domain = from.email.domain().to_owned();
+    Message::builder()
+        .from(from)
+        .to(Mailbox::new(Some(m.recipient_name.clone()), address))
+        .subject(m.subject.clone())
+        .date(now)
+        // The same id on every attempt, so a message delivered twice after a
+        // crash can be recognised as one.
+        .message_id(Some(format!(
+            "<keyward.{}.{}@{domain}>",
+            m.created_at, m.id
+        )))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".to_owned(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("X-Keyward-Event"),
+            m.event.clone(),
+        ))
+        .header(ContentType::TEXT_PLAIN)
+        .body(m.body.clone())
+        .map_err(|e| SendError::lasting(format!("the message cannot be built: {e}")))
+}
+
+struct Smtp {
+    config: NotifyConfig,
+    host: String,
+    /// Built on first use, so a bad password source or CA file is recorded on
+    /// the messages rather than stopping the run.
+    transport: Option<SmtpTransport>,
+}
+
+impl Smtp {
+    fn build(&self) -> Result<SmtpTransport, SendError> {
+        let c = &self.config;
+        let mut tls = TlsParameters::builder(self.host.clone());
+        if let Some(path) = &c.smtp_ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                SendError::setup(format!("cannot read smtp_ca_file {}: {e}", path.display()))
+            })?;
+            let certs = pem_certificates(&pem);
+            if certs.is_empty() {
+                return Err(SendError::setup(format!(
+                    "smtp_ca_file {} holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            for cert in certs {
+                let cert = Certificate::from_pem(&cert).map_err(|e| {
+                    SendError::setup(format!("smtp_ca_file {}: {e}", path.display()))
+                })?;
+                tls = tls.add_root_certificate(cert);
+            }
+        }
+        let params = || {
+            tls.clone()
+                .build_rustls()
+                .map_err(|e| SendError::setup(format!("TLS setup: {e}")))
+        };
+        let mode = match c.smtp_tls {
+            SmtpTls::Starttls => Tls::Required(params()?),
+            SmtpTls::Tls => Tls::Wrapper(params()?),
+            SmtpTls::None => Tls::None,
+        };
+        let mut builder = SmtpTransport::builder_dangerous(self.host.clone())
+            .port(c.smtp_port)
+            .tls(mode)
+            .timeout(Some(SEND_TIMEOUT));
+        if let Some(user) = &c.smtp_user {
+            let password = smtp_password(c)?;
+            builder = builder.credentials(Credentials::new(user.clone(), password.to_string()));
+        }
+        Ok(builder.build())
+    }
+}
+
+impl Transport for Smtp {
+    fn via(&self) -> String {
+        format!("smtp {}:{}", self.host, self.config.smtp_port)
+    }
+
+    fn send(&mut self, message: &OutboxMessage, now: SystemTime) -> Result<(), SendError> {
+        let email = compose(&self.config.from, message, now)?;
+        if self.transport.is_none() {
+            self.transport = Some(self.build()?);
+        }
+        let Some(transport) = &self.transport else {
+            return Err(SendError::setup("the SMTP transport could not be built"));
+        };
+        let via = self.via();
+        transport.send(&email).map(drop).map_err(|e| {
+            // A 4xx answer, a timeout or a closed connection may pass; a 5xx
+            // answer, a TLS failure or a refused login will not by itself.
+            let lasting = e.is_permanent() || e.is_tls() || e.is_client();
+            // No reply code: the server could not be reached or spoken to. And
+            // these codes refuse the session, not the message: 421 closing,
+            // 454 TLS or auth unavailable, 530 auth required, 534/535 auth refused.
+            let code = e.status().map(|c| c.to_string());
+            let server_wide = code
+                .as_deref()
+                .is_none_or(|c| matches!(c, "421" | "454" | "530" | "534" | "535"));
+            SendError {
+                message: format!("{via}: {e}"),
+                lasting,
+                server_wide,
+            }
+        })
+    }
+}
+
+/// The password from the environment variable or the file the configuration
+/// names, read when mail is sent and wiped when dropped.
+fn smtp_password(c: &NotifyConfig) -> Result<Zeroizing<String>, SendError> {
+    if let Some(var) = &c.smtp_password_env {
+        return match std::env::var(var) {
+            Ok(p) if !p.is_empty() => Ok(Zeroizing::new(p)),
+            _ => Err(SendError::setup(format!(
+                "the SMTP password variable {var} (smtp_password_env) is not set"
+            ))),
+        };
+    }
+    if let Some(path) = &c.smtp_password_file {
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+            SendError::setup(format!(
+                "cannot read the SMTP password file {} (smtp_password_file): {e}",
+                path.display()
+            ))
+        })?);
+        let password = text.trim_end_matches(['\n', '\r']);
+        if password.is_empty() {
+            return Err(SendError::setup(format!(
+                "the SMTP password file {} is empty",
+                path.display()
+            )));
+        }
+        return Ok(Zeroizing::new(password.to_owned()));
+    }
+    Err(SendError::setup(
+        "smtp_user is set but no password source is",
+    ))
+}
+
+/// Each `-----BEGIN CERTIFICATE-----` block of a PEM bundle.
+fn pem_certificates(pem: &[u8]) -> Vec<Vec<u8>> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let text = String::from_utf8_lossy(pem);
+    let mut out = Vec::new();
+    let mut rest = text.as_ref();
+    while let Some(start) = rest.find(BEGIN) {
+        let Some(len) = rest[start..].find(END) else {
+            break;
+        };
+        let end = start + len + END.len();
+        out.push(format!("{}\n", &rest[start..end]).into_bytes());
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// A sendmail-compatible command: the message on standard input; the
+/// recipient from the To: header with `-t`, else as the last argument.
+struct Sendmail {
+    from: String,
+    command: String,
+}
+
+impl Transport for Sendmail {
+    fn via(&self) -> String {
+        "sendmail".to_owned()
+    }
+
+    fn send(&mut self, message: &OutboxMessage, now: SystemTime) -> Result<(), SendError> {
+        let email = compose(&self.from, message, now)?;
+        let mut words = shell_words::split(&self.command)
+            .map_err(|e| SendError::setup(format!("the sendmail command: {e}")))?;
+        if words.is_empty() {
+            return Err(SendError::setup("the sendmail command is empty"));
+        }
+        if !words.iter().any(|w| w == "-t") {
+            // Checked by lettre's address parser, but an address is never
+            // allowed to look like an option.
+            if message.recipient_email.starts_with('-') {
+                return Err(SendError::lasting(format!(
+                    "the address {:?} cannot be given to a command",
+                    message.recipient_email
+                )));
+            }
+            words.push(message.recipient_email.clone());
+        }
+        let program = words.remove(0);
+        let mut child = Command::new(&program)
+            .args(&words)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| SendError::setup(format!("sendmail: cannot run {program}: {e}")))?;
+        let written = child
+            .stdin
+            .take()
+            .map(|mut stdin| stdin.write_all(&email.formatted()))
+            .unwrap_or(Ok(()));
+        let status = wait_with_deadline(&mut child, SEND_TIMEOUT)
+            .map_err(|e| SendError::passing(format!("sendmail: {program}: {e}")))?;
+        let mut stderr = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            let _ = err.read_to_string(&mut stderr);
+        }
+        let said = crate::safe_text::escape(stderr.trim());
+        let said: String = said.chars().take(300).collect();
+        match status {
+            Some(status) if status.success() => match written {
+                Ok(()) => Ok(()),
+                Err(e) => Err(SendError::passing(format!(
+                    "sendmail: {program} did not read the message: {e}"
+                ))),
+            },
+            Some(status) => {
+                // sysexits.h: 75 is EX_TEMPFAIL, "try again later".
+                let passing = status.code() == Some(75);
+                let text = match status.code() {
+                    Some(code) => format!("sendmail: {program} exited with {code}"),
+                    None => format!("sendmail: {program} was killed by a signal"),
+                };
+                let text = if said.is_empty() {
+                    text
+                } else {
+                    format!("{text}: {said}")
+                };
+                Err(SendError {
+                    message: text,
+                    lasting: !passing,
+                    server_wide: false,
+                })
+            }
+            None => Err(SendError::passing(format!(
+                "sendmail: {program} did not finish within {} s and was stopped",
+                SEND_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+}
+
+/// Waits for `child` at most `deadline`; kills it and answers `None` past that.
+fn wait_with_deadline(
+    child: &mut std::process::Child,
+    deadline: Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if start.elapsed() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Starts `keyward notifications send --quiet` for the store at `db`, with
+/// the same configuration file and login, in its own process group with no
+/// terminal, so it neither delays nor disturbs the program that started it and
+/// goes on if that one ends. The caller may wait for the child to learn when it
+/// is done, or drop it.
+pub fn spawn_delivery(
+    db: &std::path::Path,
+    config: Option<&std::path::Path>,
+    act_as: Option<&str>,
+) -> std::io::Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--db").arg(db);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    if let Some(login) = act_as {
+        cmd.arg("--as").arg(login);
+    }
+    cmd.args(["notifications", "send", "--quiet"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message() -> OutboxMessage {
+        let op = crate::domain::model::Operator {
+            login: "ana".into(),
+            name: "Ana Lima".into(),
+            email: "ana@example.org".into(),
+            role: crate::domain::model::Role::Admin,
+            created_at: 0,
+        };
+        let mut m = OutboxMessage::new(
+            1_700_000_000,
+            "created",
+            vec!["3fQa9LzX".into()],
+            &op,
+            "[keyward] API key created: café".into(),
+            "A key was made.\n".into(),
+        );
+        m.id = 42;
+        m
+    }
+
+    #[test]
+    fn a_composed_message_has_the_recipient_a_stable_id_and_the_body() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_100);
+        let email = compose("keyward@example.org", &message(), now).unwrap();
+        let text = String::from_utf8(email.formatted()).unwrap();
+        assert!(
+            text.contains("To: \"Ana Lima\" <ana@example.org>"),
+            "{text}"
+        );
+        assert!(text.contains("From: keyward@example.org"), "{text}");
+        assert!(
+            text.contains("Message-ID: <keyward.1700000000.42@example.org>"),
+            "{text}"
+        );
+        assert!(text.contains("Auto-Submitted: auto-generated"), "{text}");
+        assert!(text.contains("X-Keyward-Event: created"), "{text}");
+        assert!(text.contains("A key was made."), "{text}");
+        assert_eq!(email.envelope().to(), ["ana@example.org".parse().unwrap()]);
+    }
+
+    #[test]
+    fn a_bad_address_is_a_lasting_failure() {
+        let mut m = message();
+        m.recipient_email = "not an address".into();
+        let err = compose("keyward@example.org", &m, SystemTime::UNIX_EPOCH).unwrap_err();
+        assert!(err.lasting);
+        assert!(err.message.contains("not an address"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_pem_bundle_splits_into_its_certificates() {
+        let pem = b"junk\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n\
+-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n";
+        let certs = pem_certificates(pem);
+        assert_eq!(certs.len(), 2);
+        assert!(String::from_utf8_lossy(&certs[1]).contains("BBBB"));
+        assert!(pem_certificates(b"no certificates").is_empty());
+    }
+
+    #[test]
+    fn the_password_comes_from_the_named_variable_or_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "s3cret\n").unwrap();
+        let mut c = NotifyConfig {
+            from: "keyward@example.org".into(),
+            smtp_host: Some("localhost".into()),
+            smtp_port: 25,
+            smtp_tls: SmtpTls::None,
+            smtp_user: Some("kw".into()),
+            smtp_password_env: None,
+            smtp_password_file: Some(file.clone()),
+            smtp_ca_file: None,
+            sendmail: None,
+        };
+        assert_eq!(smtp_password(&c).unwrap().as_str(), "s3cret");
+        std::fs::write(&file, "\n").unwrap();
+        assert!(smtp_password(&c).unwrap_err().message.contains("empty"));
+        c.smtp_password_file = None;
+        c.smtp_password_env = Some("KEYWARD_TEST_SURELY_UNSET_PASSWORD".into());
+        let err = smtp_password(&c).unwrap_err();
+        assert!(err.lasting && err.message.contains("KEYWARD_TEST_SURELY_UNSET_PASSWORD"));
+    }
+
+    #[test]
+    fn a_sendmail_command_that_exits_75_is_retried_as_passing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = Sendmail {
+            from: "keyward@example.org".into(),
+            command: "sh -c 'cat >/dev/null; echo busy >&2; exit 75' sendmail".into(),
+        };
+        let err = t.send(&message(), SystemTime::UNIX_EPOCH).unwrap_err();
+        assert!(!err.lasting, "{err:?}");
+        assert!(err.message.contains("exited with 75: busy"), "{err:?}");
+        let out = dir.path().join("got");
+        let mut t = Sendmail {
+            from: "keyward@example.org".into(),
+            command: format!(
+                "sh -c 'cat >\"$0\"; echo \"$1\" >>\"$0\"' {}",
+                out.display()
+            ),
+        };
+        t.send(&message(), SystemTime::UNIX_EPOCH).unwrap();
+        let got = std::fs::read_to_string(&out).unwrap();
+        assert!(got.contains("Subject:"), "{got}");
+        assert!(got.trim_end().ends_with("ana@example.org"), "{got}");
+        let mut missing = Sendmail {
+            from: "keyward@example.org".into(),
+            command: "/nonexistent/sendmail -t".into(),
+        };
+        let err = missing
+            .send(&message(), SystemTime::UNIX_EPOCH)
+            .unwrap_err();
+        assert!(err.lasting && err.message.contains("/nonexistent/sendmail"));
+    }
+}
