@@ -461,6 +461,13 @@ fn screen(ctx: &Context) -> Outcome {
         clock: ctx.clock.clone(),
         settings: config.settings(),
         ui,
+        delivery: config
+            .notify
+            .as_ref()
+            .map(|_| crate::tui::worker::BackgroundDelivery {
+                config: ctx.config_path.clone(),
+                act_as: ctx.act_as.clone(),
+            }),
     })?;
     Ok(0)
 }

@@ -103,7 +103,7 @@ pub fn send(
                 out,
                 &json!({
                     "delivery": null, "reminded": reminded, "sent": 0, "failed": [],
-                    "pending": left.pending, "failing": left.failed,
+                    "outbox": { "pending": left.pending, "failed": left.failed },
                 }),
             )?;
         } else if !quiet {
@@ -113,7 +113,7 @@ pub fn send(
             writeln!(
                 out,
                 "No delivery is configured ([notify] in the configuration file): {} message(s) wait in the outbox, which is the record.",
-                left.pending
+                left.waiting()
             )?;
         }
         return Ok(0);
@@ -136,7 +136,8 @@ pub fn send(
             out,
             &json!({
                 "delivery": transport.via(), "reminded": reminded, "sent": report.sent,
-                "failed": failed, "pending": report.left.pending, "failing": report.left.failed,
+                "failed": failed,
+                "outbox": { "pending": report.left.pending, "failed": report.left.failed },
             }),
         )?;
         return Ok(code);
@@ -167,11 +168,13 @@ pub fn send(
     }
     if !quiet || !report.failures.is_empty() {
         let left = report.left;
-        if left.pending > 0 {
+        if left.waiting() > 0 {
             writeln!(
                 out,
-                "{} message(s) wait in the outbox ({} failing for a lasting reason); see `keyward notifications --pending`.",
-                left.pending, left.failed
+                "{} message(s) wait in the outbox: {} pending, {} failed for a lasting reason; see `keyward notifications --pending`.",
+                left.waiting(),
+                left.pending,
+                left.failed
             )?;
         }
     }

@@ -30,11 +30,18 @@ impl OutboxStatus {
     }
 }
 
-/// How many messages wait, and how many of those last failed for a lasting reason.
+/// Messages not delivered yet, by status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OutboxCounts {
     pub pending: u64,
     pub failed: u64,
+}
+
+impl OutboxCounts {
+    /// Every message not delivered yet.
+    pub fn waiting(self) -> u64 {
+        self.pending + self.failed
+    }
 }
 
 /// How one delivery attempt ended.
@@ -181,11 +188,11 @@ impl Db<'_> {
             .map_err(from_sqlite)
     }
 
-    /// Messages not yet sent: waiting, and of those, failed for a lasting reason.
+    /// Messages not yet sent, pending and failed.
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         self.conn()
             .prepare_cached(
-                "SELECT COUNT(*), COALESCE(SUM(status = 'failed'), 0)
+                "SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'failed'), 0)
                  FROM outbox WHERE status IN ('pending', 'failed')",
             )
             .and_then(|mut s| {

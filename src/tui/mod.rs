@@ -29,6 +29,9 @@ pub struct Options {
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
     pub ui: UiSettings,
+    /// How to deliver notifications in the background; `None` when no
+    /// delivery is configured.
+    pub delivery: Option<worker::BackgroundDelivery>,
 }
 
 /// Runs the terminal application until the operator quits. With no store yet it
@@ -59,6 +62,7 @@ pub fn run(options: Options) -> Result<()> {
         origin: options.origin,
         clock: options.clock,
         settings: options.settings,
+        delivery: options.delivery,
     };
     runtime::run(state, opening, start)
 }

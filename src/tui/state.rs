@@ -13,6 +13,7 @@ use crate::service::demo::DemoReport;
 use crate::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
 use crate::store::history::{HistoryPage, HistoryRow};
 use crate::store::keys::KeyRef;
+use crate::store::outbox::OutboxCounts;
 use crate::store::preferences::SavedFilter;
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -430,6 +431,8 @@ pub struct State {
     pub modal: Option<Modal>,
     pub help: bool,
     pub status: Option<Status>,
+    /// Notifications waiting in the outbox, shown on the status line.
+    pub outbox: OutboxCounts,
     pub width: u16,
     pub height: u16,
     pub settings: UiSettings,
@@ -470,6 +473,7 @@ impl State {
             modal: None,
             help: false,
             status: None,
+            outbox: OutboxCounts::default(),
             width: 80,
             height: 24,
             settings,
@@ -539,6 +543,10 @@ pub enum Msg {
     PreferenceSaved(Result<(), Error>),
     /// The copy was recorded in history (or why not).
     CopyRecorded(Result<(), Error>),
+    /// The outbox's counts, read after a change or a delivery run.
+    Outbox(Result<OutboxCounts, Error>),
+    /// A background delivery run ended.
+    DeliveryDone,
 }
 
 /// Work for the runtime: service calls, the clipboard, timers.
@@ -611,6 +619,10 @@ pub enum Effect {
         via: Via,
     },
     ClearClipboard,
+    /// Reads the outbox's counts for the status line.
+    LoadOutbox,
+    /// Starts a delivery run in the background, when delivery is configured.
+    Deliver,
     SetTimer {
         after: Duration,
         timer: Timer,

@@ -218,6 +218,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::HistoryColumns(Err(e)) | Msg::PreferenceSaved(Err(e)) => fail(state, &mut fx, &e),
         Msg::PreferenceSaved(Ok(())) | Msg::CopyRecorded(Ok(())) => {}
         Msg::CopyRecorded(Err(e)) => fail(state, &mut fx, &e),
+        Msg::Outbox(Ok(counts)) => state.outbox = counts,
+        // The count is a courtesy; a failure to read it is not worth a message.
+        Msg::Outbox(Err(_)) => {}
+        Msg::DeliveryDone => {
+            fx.push(Effect::LoadOutbox);
+            // Deliveries are history rows: show them, unless the admin is
+            // reading further down.
+            let h = &state.history;
+            if state.tab == Tab::History && h.loaded && h.cursor == 0 && h.offset == 0 {
+                reload_history(state, &mut fx);
+            }
+        }
         Msg::Exported(Ok((path, rows))) => say(
             state,
             &mut fx,
@@ -890,6 +902,8 @@ fn on_changed(
             say(state, fx, text);
             if verb != "Changed the teams of" {
                 state.keys.selected.clear();
+                // Deactivations and deletions notify admins and managers.
+                deliver_after_change(fx);
             }
             refresh_after_change(state, fx);
         }
@@ -1536,6 +1550,7 @@ fn on_issued(
                 copy_error: None,
             })));
             refresh_after_change(state, fx);
+            deliver_after_change(fx);
         }
         Err(e) => refuse_save(state, &e, fx),
     }
@@ -1803,6 +1818,16 @@ fn enter_main(state: &mut State, fx: &mut Vec<Effect>) {
     // saved filters load when their tab (or the team picker) opens.
     reload_keys(state, fx);
     fx.push(Effect::LoadHistoryColumns);
+    // What earlier sessions left undelivered goes out now, in the background.
+    fx.push(Effect::LoadOutbox);
+    fx.push(Effect::Deliver);
+}
+
+/// A change that queued notifications: deliver them in the background and
+/// count what waits.
+fn deliver_after_change(fx: &mut Vec<Effect>) {
+    fx.push(Effect::LoadOutbox);
+    fx.push(Effect::Deliver);
 }
 
 fn refusal(e: &Error) -> String {

@@ -404,6 +404,49 @@ fn an_operator_lands_on_the_keys_tab_and_everything_loads() {
 }
 
 #[test]
+fn starting_counts_the_outbox_and_delivers_what_earlier_sessions_left() {
+    let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
+    let fx = update(&mut s, Msg::Started(Ok(operator(Role::Manager))));
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadOutbox)), "{fx:?}");
+    assert!(fx.iter().any(|e| matches!(e, Effect::Deliver)), "{fx:?}");
+    update(
+        &mut s,
+        Msg::Outbox(Ok(crate::store::outbox::OutboxCounts {
+            pending: 3,
+            failed: 1,
+        })),
+    );
+    assert_eq!(s.outbox.pending, 3);
+    assert_eq!(s.outbox.failed, 1);
+    // A run that ends asks for the counts again.
+    let fx = update(&mut s, Msg::DeliveryDone);
+    assert!(matches!(fx.as_slice(), [Effect::LoadOutbox]), "{fx:?}");
+    // A failed count read keeps the last counts and says nothing.
+    update(&mut s, Msg::Outbox(Err(Error::store("locked"))));
+    assert_eq!(s.outbox.pending, 3);
+    assert!(s.status.is_none());
+}
+
+#[test]
+fn changes_that_notify_start_a_delivery_and_others_do_not() {
+    let delivers = |fx: &[Effect]| fx.iter().any(|e| matches!(e, Effect::Deliver));
+    let mut s = admin_with(3);
+    let fx = update(&mut s, Msg::KeyCreated(Ok(issued(9, "new key"))));
+    assert!(delivers(&fx), "created: {fx:?}");
+    let fx = update(&mut s, Msg::KeysDeactivated(Ok(vec![key(1, "key-001")])));
+    assert!(delivers(&fx), "deactivated: {fx:?}");
+    let fx = update(&mut s, Msg::KeysDeleted(Ok(vec![key(1, "key-001")])));
+    assert!(delivers(&fx), "deleted: {fx:?}");
+    let fx = update(&mut s, Msg::TeamsChanged(Ok(vec![key(2, "key-002")])));
+    assert!(!delivers(&fx), "teams changed: {fx:?}");
+    let fx = update(
+        &mut s,
+        Msg::KeysDeactivated(Err(Error::conflict("already deactivated"))),
+    );
+    assert!(!delivers(&fx), "refused: {fx:?}");
+}
+
+#[test]
 fn a_login_that_is_not_an_operator_is_refused_and_told_who_to_ask() {
     let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
     let fx = update(

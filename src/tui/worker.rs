@@ -23,6 +23,17 @@ pub struct Opening {
     pub origin: Origin,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
+    /// How to start a background delivery run; `None` when no delivery is configured.
+    pub delivery: Option<BackgroundDelivery>,
+}
+
+/// What a background `keyward notifications send` needs besides the store.
+#[derive(Clone, Debug, Default)]
+pub struct BackgroundDelivery {
+    /// The configuration file given by `--config` or `KEYWARD_CONFIG`.
+    pub config: Option<PathBuf>,
+    /// The login given by `--as`.
+    pub act_as: Option<String>,
 }
 
 pub struct Worker {
@@ -54,6 +65,29 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Starts `keyward notifications send` as its own process, so a slow or
+    /// dead mail server never holds up the screen and a run goes on after quitting;
+    /// a thread waits for it (blocked, not polling) to say when it is done.
+    fn deliver_in_background(&self) {
+        let Some(d) = &self.opening.delivery else {
+            return;
+        };
+        let Ok(mut child) = crate::mail::spawn_delivery(
+            &self.opening.path,
+            d.config.as_deref(),
+            d.act_as.as_deref(),
+        ) else {
+            return;
+        };
+        let out = self.out.clone();
+        let _ = std::thread::Builder::new()
+            .name("keyward-delivery".into())
+            .spawn(move || {
+                let _ = child.wait();
+                let _ = out.send(Msg::DeliveryDone);
+            });
     }
 
     fn service(&mut self) -> Result<&mut Service> {
@@ -194,6 +228,11 @@ impl Worker {
                     .and_then(|s| s.record_copied(&public_id, via.as_str())),
             ),
             // The runtime carries these out itself.
+            Effect::LoadOutbox => Msg::Outbox(self.service().and_then(|s| s.outbox_counts())),
+            Effect::Deliver => {
+                self.deliver_in_background();
+                return None;
+            }
             Effect::Copy { .. } | Effect::ClearClipboard | Effect::SetTimer { .. } => return None,
         })
     }
@@ -340,6 +379,7 @@ mod tests {
                 },
                 clock: Arc::new(crate::service::SystemClock),
                 settings: Settings::default(),
+                delivery: None,
             },
             tx,
         );

@@ -104,6 +104,27 @@ fn status_line(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         )),
     };
     frame.render_widget(Paragraph::new(line), area);
+    // Undelivered notifications, at the right end, over whatever the line says.
+    let o = state.outbox;
+    if o.waiting() > 0 {
+        let text = match (o.pending, o.failed) {
+            (p, 0) => format!(" ✉ {p} pending "),
+            (0, f) => format!(" ✉ {f} failed "),
+            (p, f) => format!(" ✉ {p} pending · {f} failed "),
+        };
+        let style = if o.failed > 0 {
+            theme.error()
+        } else {
+            theme.dim()
+        };
+        let width = (text.chars().count() as u16).min(area.width);
+        let right = Rect {
+            x: area.x + area.width - width,
+            width,
+            ..area
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, style)), right);
+    }
 }
 
 /// The hint line, generated from the current layer's keymap table. When the

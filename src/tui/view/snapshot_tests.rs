@@ -462,6 +462,23 @@ fn history_state() -> State {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn status_line_counts_undelivered_notifications() {
+    let mut state = keys_state();
+    state.outbox = crate::store::outbox::OutboxCounts {
+        pending: 2,
+        failed: 1,
+    };
+    let text = render(&state, 80, 24);
+    assert!(text.contains("✉ 2 pending · 1 failed"), "{text}");
+    state.outbox.failed = 0;
+    assert!(render(&state, 80, 24).contains("✉ 2 pending "));
+    state.outbox.pending = 0;
+    assert!(!render(&state, 80, 24).contains('✉'));
+    state.outbox.failed = 4;
+    snap_both("status_line_failed_notifications", &mut state);
+}
+
+#[test]
 fn keys_tab() {
     let mut state = keys_state();
     snap_both("keys_tab", &mut state);
