@@ -192,7 +192,7 @@ impl Transport for Smtp {
         transport.send(&email).map(drop).map_err(|e| {
             // A 4xx answer, a timeout or a closed connection may pass; a 5xx
             // answer, a TLS failure or a refused login will not by itself.
-            let lasting = e.is_permanent() || e.is_tls() || e.is_client();
+            let lasting = e.is_permanent() || e.is_tls() || e.is_client() || tls_refused(&e);
             // No reply code: the server could not be reached or spoken to. And
             // these codes refuse the session, not the message: 421 closing,
             // 454 TLS or auth unavailable, 530 auth required, 534/535 auth refused.
@@ -207,6 +207,28 @@ impl Transport for Smtp {
             }
         })
     }
+}
+
+/// Whether the TLS handshake failed (an untrusted or mismatched certificate, a
+/// protocol the server does not speak): lettre reports it as a network error,
+/// with rustls's error inside the I/O error it carries.
+fn tls_refused(e: &lettre::transport::smtp::Error) -> bool {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if c.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(inner) = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            if inner.is::<rustls::Error>() {
+                return true;
+            }
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// The password from the environment variable or the file the configuration
