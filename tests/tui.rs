@@ -341,3 +341,52 @@ fn with_a_display_the_key_goes_to_the_x11_clipboard_until_cleared() {
     pane.wait_until("the modal closed", |s| !s.contains("Key created"));
     quit_and_check_terminal(&pane);
 }
+
+#[test]
+fn a_key_made_on_screen_is_mailed_in_the_background_and_undelivered_mail_is_counted() {
+    use common::smtp::{SmtpOptions, SmtpServer, free_port};
+    let env = store_with_instance();
+    let mail = env.dir.path().join("mail");
+    std::fs::create_dir_all(&mail).unwrap();
+    let server = SmtpServer::start(&mail, SmtpOptions::default());
+    let notify = |port: u16| {
+        format!(
+            "[notify]\nfrom = \"keyward@example.org\"\nsmtp_host = \"127.0.0.1\"\n\
+             smtp_port = {port}\nsmtp_tls = \"none\"\n"
+        )
+    };
+    let tmux = Tmux::start(env.dir.path());
+    let pane = start_with(&tmux, &env, &[], &notify(server.port()));
+    let secret = create_key(&pane, "mailed bot");
+    // Delivered by the background run, while the secret is still on screen.
+    let got = server.wait_for(1, std::time::Duration::from_secs(60));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt_tos, ["admin@example.org"]);
+    assert!(got[0].subject().contains("mailed bot"));
+    assert!(!got[0].data.contains(&secret));
+    pane.keys(&["c"]);
+    pane.wait_for("Copied");
+    pane.keys(&["Escape"]);
+    pane.wait_until("the modal closed", |s| !s.contains("Key created"));
+    history_shows(&pane, &["notification_sent", "created"]);
+    let screen = pane.screen();
+    assert!(!screen.contains('✉'), "nothing waits:\n{screen}");
+    quit_and_check_terminal(&pane);
+
+    // With the server gone, the deactivation's message waits, and the status line says so.
+    let again = env.dir.path().join("again");
+    std::fs::create_dir_all(&again).unwrap();
+    let tmux = Tmux::start(&again);
+    let pane = start_with(&tmux, &env, &[], &notify(free_port()));
+    pane.wait_for("mailed bot");
+    pane.keys(&["x"]);
+    pane.wait_for("Deactivate 1 key?");
+    pane.keys(&["y"]);
+    pane.wait_for("Deactivated mailed bot");
+    pane.wait_for("✉ 1 pending");
+    quit_and_check_terminal(&pane);
+    let outbox = env.json(&["notifications", "--pending", "--json"]);
+    let waiting = outbox.as_array().unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0]["event"], "deactivated");
+}

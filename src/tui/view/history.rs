@@ -19,10 +19,18 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let visible = usize::from(b.table.height.saturating_sub(3));
     // Only the chosen columns that fit at their width, so none is squeezed
     // unreadable; the title says how many are left out.
+    // As wide as the longest action loaded (notification_sent), no wider.
+    let action = h
+        .rows
+        .iter()
+        .map(|r| r.record.action.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(11, 17) as u16;
     let minimums: Vec<(u16, u8)> = h
         .columns
         .iter()
-        .map(|c| (min_width(*c), rank(*c)))
+        .map(|c| (min_width(*c, action), rank(*c)))
         .collect();
     // Borders, the cursor column and a space after each column.
     let room = b.table.width.saturating_sub(2 + 1);
@@ -31,7 +39,7 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map(|i| h.columns[i])
         .collect();
     let mut columns = vec![(None, Constraint::Length(1))];
-    columns.extend(shown.iter().map(|c| (Some(*c), width(*c))));
+    columns.extend(shown.iter().map(|c| (Some(*c), width(*c, action))));
     let rows: Vec<Row> = h
         .rows
         .iter()
@@ -91,8 +99,8 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 /// The narrowest a column is drawn.
-fn min_width(c: Column) -> u16 {
-    match width(c) {
+fn min_width(c: Column, action: u16) -> u16 {
+    match width(c, action) {
         Constraint::Length(n) | Constraint::Min(n) => n,
         _ => 10,
     }
@@ -111,11 +119,12 @@ fn rank(c: Column) -> u8 {
     }
 }
 
-fn width(c: Column) -> Constraint {
+/// A column's width; `action` is the Action column's, from the rows loaded.
+fn width(c: Column, action: u16) -> Constraint {
     match c {
         Column::Seq => Constraint::Length(7),
         Column::At => Constraint::Length(16),
-        Column::Action => Constraint::Length(13),
+        Column::Action => Constraint::Length(action),
         Column::Key => Constraint::Length(11),
         Column::Masked => Constraint::Length(17),
         Column::Subject | Column::Operator | Column::Email => Constraint::Min(10),
