@@ -911,3 +911,28 @@ fn reminders_from_two_processes_at_once_are_written_once() {
     assert_eq!(ana.len(), 40, "no key listed twice");
     assert_eq!(unique.len(), 40);
 }
+
+#[test]
+fn a_login_that_is_not_an_operator_may_send_as_cron_does_but_not_read_the_outbox() {
+    if !common::is_root() {
+        return; // --as, which stands in for a service user here, is root's alone
+    }
+    let env = team_env();
+    env.create_key("billing sync", "dev1", "ci");
+    let spool = env.path("sent.out");
+    configure(
+        &env,
+        &format!("sendmail = \"sh -c 'cat >> {}'\"", spool.display()),
+    );
+    env.run_as("keyward-cron", &["notifications", "send"])
+        .expect(0);
+    assert!(outbox(&env).iter().all(|m| m["status"] == "sent"));
+    let history = env.json(&["history", "--filter", "action:notification_sent", "--json"]);
+    let rows = history.as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r["login"] == "keyward-cron" && r["operator"].is_null())
+    );
+    env.run_as("keyward-cron", &["notifications"]).expect(3);
+}
