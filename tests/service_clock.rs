@@ -180,3 +180,62 @@ fn an_unknown_action_in_a_history_filter_is_a_usage_error() {
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("teams_changed"), "{err}");
 }
+
+/// A clock that moves on a second each time it is read, as a slow machine's
+/// would between checking a request and writing it.
+struct TickingClock(Mutex<DateTime<Utc>>);
+
+impl Clock for TickingClock {
+    fn now(&self) -> DateTime<Utc> {
+        let mut now = self.0.lock().unwrap();
+        *now += TimeDelta::seconds(1);
+        *now
+    }
+}
+
+#[test]
+fn a_span_counts_from_the_write_so_a_key_lives_exactly_that_long() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TickingClock(Mutex::new(
+        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+    )));
+    let origin = Origin {
+        login: "ana".into(),
+        host: "bastion".into(),
+        ..Origin::default()
+    };
+    let mut s = Service::init(
+        &dir.path().join("k.db"),
+        origin,
+        clock,
+        "Ana",
+        "ana@example.org",
+    )
+    .unwrap();
+    s.add_instance(&InstanceSpec {
+        name: "acme".into(),
+        cloud: Cloud::Salesforce,
+        url: None,
+        max_active: Some(10),
+    })
+    .unwrap();
+    let life = |k: &keyward::domain::model::Key| k.expires_at.unwrap() - k.created_at;
+    let default = s.create_key(&request("default", None)).unwrap().key;
+    assert_eq!(life(&default), 90 * 86_400);
+    let month = s.create_key(&request("month", Some("30d"))).unwrap().key;
+    assert_eq!(life(&month), 30 * 86_400);
+    let dated = s
+        .create_key(&request("dated", Some("2026-12-31")))
+        .unwrap()
+        .key;
+    assert_eq!(
+        dated.expires_at,
+        Some(
+            Utc.with_ymd_and_hms(2026, 12, 31, 23, 59, 59)
+                .unwrap()
+                .timestamp()
+        )
+    );
+    let renewed = s.renew_key(&month.public_id, None, Some("7d")).unwrap().key;
+    assert_eq!(renewed.expires_at.unwrap() - renewed.changed_at, 7 * 86_400);
+}

@@ -82,7 +82,7 @@ impl Service {
                     integration,
                     secret_hash: &hash,
                     tail: token.tail(),
-                    expires_at: expires.timestamp(),
+                    expires_at: expires.at(now),
                     created_by: &actor.origin.login,
                     created_at: now,
                     now,
@@ -357,7 +357,7 @@ impl Service {
                     tail: token.tail(),
                     grace_hash: old_hash.as_deref(),
                     grace_until,
-                    expires_at: expires.timestamp(),
+                    expires_at: expires.at(now),
                 },
                 now,
             )?;
@@ -417,11 +417,39 @@ impl Service {
         })
     }
 
-    fn expiry(&self, given: Option<&str>) -> Result<Expiry> {
-        match given {
-            Some(e) => Expiry::parse(e, self.now()),
-            None => Ok(Expiry::At(self.now() + self.settings.default_expiry)),
-        }
+    /// The expiry asked for, checked now, before the slow work (hashing) that
+    /// comes ahead of the write.
+    fn expiry(&self, given: Option<&str>) -> Result<AskedExpiry> {
+        let anchor = self.now();
+        let expiry = match given {
+            Some(e) => Expiry::parse(e, anchor)?,
+            None => Expiry::At(anchor + self.settings.default_expiry),
+        };
+        Ok(AskedExpiry {
+            expiry,
+            relative: given.is_none_or(|g| expiry::parse_duration(g.trim()).is_ok()),
+            anchor: anchor.timestamp(),
+        })
+    }
+}
+
+/// An expiry as asked for. A span (`30d`, or the default) counts from the
+/// moment of the write, so a key lives exactly that long however long the
+/// hashing before it took; a date stays that date.
+struct AskedExpiry {
+    expiry: Expiry,
+    relative: bool,
+    anchor: i64,
+}
+
+impl AskedExpiry {
+    fn at(&self, now: i64) -> Option<i64> {
+        let t = self.expiry.timestamp()?;
+        Some(if self.relative {
+            t + (now - self.anchor)
+        } else {
+            t
+        })
     }
 }
 
