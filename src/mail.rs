@@ -200,13 +200,40 @@ impl Transport for Smtp {
             let server_wide = code
                 .as_deref()
                 .is_none_or(|c| matches!(c, "421" | "454" | "530" | "534" | "535"));
+            // A read timeout reaches lettre as EAGAIN: say what it means.
+            let message = if timed_out(&e) {
+                format!(
+                    "{via}: no answer within {} s (timed out)",
+                    SEND_TIMEOUT.as_secs()
+                )
+            } else {
+                format!("{via}: {e}")
+            };
             SendError {
-                message: format!("{via}: {e}"),
+                message,
                 lasting,
                 server_wide,
             }
         })
     }
+}
+
+/// Whether the server stopped answering: a timeout, or the EAGAIN a socket
+/// read timeout gives.
+fn timed_out(e: &lettre::transport::smtp::Error) -> bool {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) {
+                return true;
+            }
+        }
+        cause = c.source();
+    }
+    e.is_timeout()
 }
 
 /// Whether the TLS handshake failed (an untrusted or mismatched certificate, a
