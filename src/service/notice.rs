@@ -43,18 +43,51 @@ pub(super) fn enqueue(db: &Db, actor: &Actor, event: Event, keys: &[Key], now: i
         _ => format!("[keyward] {} API keys {}", keys.len(), event.as_str()),
     };
     let body = body(actor, event, keys, now);
+    to_notified(db, now, event.as_str(), keys, &subject, &body)
+}
+
+/// Queues the message for every admin and manager.
+fn to_notified(
+    db: &Db,
+    now: i64,
+    event: &str,
+    keys: &[Key],
+    subject: &str,
+    body: &str,
+) -> Result<()> {
     let key_ids: Vec<String> = keys.iter().map(|k| k.public_id.clone()).collect();
     for op in db.notified_operators()? {
         db.enqueue(&OutboxMessage::new(
             now,
-            event.as_str(),
+            event,
             key_ids.clone(),
             &op,
-            subject.clone(),
-            body.clone(),
+            subject.to_owned(),
+            body.to_owned(),
         ))?;
     }
     Ok(())
+}
+
+/// A key as messages show it: masked, named, and where it connects.
+fn key_lines(b: &mut String, key: &Key) {
+    let _ = writeln!(
+        b,
+        "  {}  {}\n    instance {} ({}), developer {}, channel {}",
+        key.masked(),
+        escape(&key.name),
+        escape(&key.instance),
+        key.cloud,
+        escape(&key.developer),
+        escape(&key.channel),
+    );
+}
+
+/// One command line per key: `keyward history --filter key:ID`, say.
+fn per_key(b: &mut String, keys: &[Key], command: &str) {
+    for key in keys {
+        let _ = writeln!(b, "  {command}{}", key.public_id);
+    }
 }
 
 /// One reminder message per admin and manager for the keys that crossed
@@ -83,16 +116,7 @@ pub(super) fn enqueue_reminder(db: &Db, threshold_days: u32, keys: &[Key], now: 
     };
     let _ = writeln!(b, "{what} in keyward.\n");
     for key in keys {
-        let _ = writeln!(
-            b,
-            "  {}  {}\n    instance {} ({}), developer {}, channel {}",
-            key.masked(),
-            escape(&key.name),
-            escape(&key.instance),
-            key.cloud,
-            escape(&key.developer),
-            escape(&key.channel),
-        );
+        key_lines(&mut b, key);
         if let Some(exp) = key.expires_at {
             let left = time_left(exp - now);
             let _ = writeln!(b, "    expires {} (in {left})", rfc3339(exp));
@@ -102,32 +126,17 @@ pub(super) fn enqueue_reminder(db: &Db, threshold_days: u32, keys: &[Key], now: 
         b,
         "\nRenew a key before it expires, so the integrations using it keep working:"
     );
-    for key in keys {
-        let _ = writeln!(b, "  keyward key renew {}", key.public_id);
-    }
+    per_key(&mut b, keys, "keyward key renew ");
     let _ = writeln!(
         b,
         "or select it on the Keys tab of keyward and press r. Its credential history:"
     );
-    for key in keys {
-        let _ = writeln!(b, "  keyward history --filter key:{}", key.public_id);
-    }
+    per_key(&mut b, keys, "keyward history --filter key:");
     let _ = writeln!(
         b,
         "\nkeyward reminds admins and managers of each key once, 14 days, 7 days and 1 day before it expires."
     );
-    let key_ids: Vec<String> = keys.iter().map(|k| k.public_id.clone()).collect();
-    for op in db.notified_operators()? {
-        db.enqueue(&OutboxMessage::new(
-            now,
-            "expiring",
-            key_ids.clone(),
-            &op,
-            subject.clone(),
-            b.clone(),
-        ))?;
-    }
-    Ok(())
+    to_notified(db, now, "expiring", keys, &subject, &b)
 }
 
 fn body(actor: &Actor, event: Event, keys: &[Key], now: i64) -> String {
@@ -139,16 +148,7 @@ fn body(actor: &Actor, event: Event, keys: &[Key], now: i64) -> String {
     };
     let _ = writeln!(b, "{what} in keyward.\n");
     for key in keys {
-        let _ = writeln!(
-            b,
-            "  {}  {}\n    instance {} ({}), developer {}, channel {}",
-            key.masked(),
-            escape(&key.name),
-            escape(&key.instance),
-            key.cloud,
-            escape(&key.developer),
-            escape(&key.channel),
-        );
+        key_lines(&mut b, key);
         if let Some(exp) = key
             .expires_at
             .filter(|_| matches!(event, Event::Created | Event::Renewed))
@@ -178,9 +178,7 @@ fn body(actor: &Actor, event: Event, keys: &[Key], now: i64) -> String {
         b,
         "\nIf you did not expect this change, review the credential history:"
     );
-    for key in keys {
-        let _ = writeln!(b, "  keyward history --filter key:{}", key.public_id);
-    }
+    per_key(&mut b, keys, "keyward history --filter key:");
     let _ = writeln!(
         b,
         "and deactivate any key you do not recognise: keyward key deactivate ID --yes"
