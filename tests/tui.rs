@@ -309,7 +309,11 @@ fn the_expiring_soon_threshold_comes_from_the_configuration() {
         std::fs::create_dir_all(&dir).unwrap();
         let tmux = Tmux::start(&dir);
         let pane = start_with(&tmux, &env, &[], &format!("expiring_soon_days = {days}\n"));
-        let screen = pane.wait_for("soon gone");
+        // The name shows first, from the key list; the rest when its row loads.
+        let screen = pane.wait_until("the row loaded", |s| {
+            s.lines()
+                .any(|l| l.contains("soon gone") && l.contains("active"))
+        });
         let row = screen
             .lines()
             .find(|l| l.contains("soon gone"))
@@ -378,7 +382,10 @@ fn a_key_made_on_screen_is_mailed_in_the_background_and_undelivered_mail_is_coun
     std::fs::create_dir_all(&again).unwrap();
     let tmux = Tmux::start(&again);
     let pane = start_with(&tmux, &env, &[], &notify(free_port()));
-    pane.wait_for("mailed bot");
+    pane.wait_until("the row loaded", |s| {
+        s.lines()
+            .any(|l| l.contains("mailed bot") && l.contains("active"))
+    });
     pane.keys(&["x"]);
     pane.wait_for("Deactivate 1 key?");
     pane.keys(&["y"]);
