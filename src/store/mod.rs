@@ -241,7 +241,7 @@ impl Store {
     /// Runs `f` in a write transaction that holds the write lock from its first
     /// statement; it commits only if `f` succeeds, so no change is ever half-made.
     pub fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
-        self.transact(TransactionBehavior::Immediate, f)
+        self.transact(write_behavior(), f)
     }
 
     fn transact<T>(
@@ -262,6 +262,21 @@ impl Store {
     fn describe_sqlite(&self, e: rusqlite::Error) -> Error {
         describe(from_sqlite(e), &self.path)
     }
+}
+
+/// Write transactions take the write lock up front (`BEGIN IMMEDIATE`).
+///
+/// In debug builds only, `KEYWARD_TEST_WEAKEN_WRITES=deferred` makes them
+/// `BEGIN DEFERRED`: a transaction that reads before it writes then fails to
+/// upgrade its lock ("database is locked") when another process committed in
+/// between. It exists only so that tests/load.rs can prove its checks catch a
+/// store that does not take the lock up front; release builds have no such switch.
+fn write_behavior() -> TransactionBehavior {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("KEYWARD_TEST_WEAKEN_WRITES").is_some_and(|v| v == "deferred") {
+        return TransactionBehavior::Deferred;
+    }
+    TransactionBehavior::Immediate
 }
 
 /// Store errors name the file they are about.
