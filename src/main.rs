@@ -4,6 +4,7 @@
 use clap::Parser;
 use clap::error::ErrorKind;
 use keyward::cli::{self, Cli, Failure};
+use keyward::safe_text::escape_message;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -34,7 +35,10 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             _ => {
-                eprintln!("keyward: {} (see --help)", one_line(&e.to_string()));
+                // clap quotes the offending value as typed: bidi, C1 and zero-width
+                // characters must not reach the terminal raw.
+                let message = one_line(&e.to_string());
+                eprintln!("keyward: {} (see --help)", escape_message(&message));
                 return ExitCode::from(2);
             }
         },
@@ -57,7 +61,7 @@ fn main() -> ExitCode {
         Err(Failure::Keyward(e)) => {
             let _ = out.flush();
             let message = e.to_string().replace(['\n', '\r'], " ");
-            eprintln!("keyward: {message}");
+            eprintln!("keyward: {}", escape_message(&message));
             ExitCode::from(e.exit_code() as u8)
         }
     }
