@@ -159,6 +159,8 @@ impl Service {
     }
 
     pub fn list_developers(&mut self, instance: Option<&str>) -> Result<Vec<Developer>> {
+        // Names are stored trimmed (SPEC §2), so they are looked up trimmed too.
+        let instance = instance.map(str::trim);
         self.read(|db, _, now| {
             let instance_id = match instance {
                 Some(name) => Some(
@@ -183,6 +185,7 @@ impl Service {
         instance: &str,
         deactivate_keys: bool,
     ) -> Result<Vec<crate::domain::model::Key>> {
+        let (name, instance) = (name.trim(), instance.trim());
         self.write(Role::Manager, |db, actor, now| {
             let inst = db
                 .instance_by_name(instance, now)?
