@@ -1,7 +1,16 @@
 //! Turns SQLite's failures into keyward errors an admin can act on.
 
 use crate::error::Error;
+use nix::sys::statvfs::{FsFlags, statvfs};
 use rusqlite::ErrorCode;
+use std::path::Path;
+
+const CANNOT_OPEN: &str = "cannot open the store";
+const IO_FAILURE: &str = "the store could not be read or written";
+const FULL: &str = "the disk holding the store is full; nothing was changed";
+/// Less free space than this, and an I/O failure is the disk being full: SQLite
+/// grows the shared-memory file a reader needs by 32 KiB at a time.
+const NEARLY_FULL_BYTES: u64 = 64 * 1024;
 
 /// Maps a rusqlite error to the keyward error (and so the exit code) it means.
 pub fn from_sqlite(e: rusqlite::Error) -> Error {
@@ -23,17 +32,55 @@ pub fn from_sqlite(e: rusqlite::Error) -> Error {
             "the store is locked by another keyward process and stayed locked past the wait; try again",
         ),
         ErrorCode::ReadOnly => Error::store("the store is read-only; nothing was changed"),
-        ErrorCode::DiskFull => {
-            Error::store("the disk holding the store is full; nothing was changed")
-        }
+        ErrorCode::DiskFull => Error::store(FULL),
         ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
             Error::store("the store is corrupt or not a SQLite file")
         }
-        ErrorCode::CannotOpen => Error::store("cannot open the store"),
+        ErrorCode::CannotOpen => Error::store(CANNOT_OPEN),
         ErrorCode::PermissionDenied => Error::store("no permission to use the store"),
-        ErrorCode::SystemIoFailure => Error::store(format!(
-            "the store could not be read or written ({detail}); nothing was changed"
-        )),
+        ErrorCode::SystemIoFailure => {
+            Error::store(format!("{IO_FAILURE} ({detail}); nothing was changed"))
+        }
         _ => Error::store(format!("store error: {detail}")),
     }
+}
+
+/// Says what a failure to open, read or write the store comes from when the
+/// file system shows it: SQLite calls a read-only mount "unable to open
+/// database file", and a disk too full to grow the store's -shm file a plain
+/// "disk I/O error".
+pub(super) fn in_light_of_file_system(e: Error, path: &Path) -> Error {
+    let Error::Store(message) = &e else {
+        return e;
+    };
+    if !(message.starts_with(CANNOT_OPEN) || message.starts_with(IO_FAILURE)) {
+        return e;
+    }
+    let on = if path.exists() {
+        path
+    } else {
+        match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        }
+    };
+    let Ok(fs) = statvfs(on) else {
+        return e;
+    };
+    if fs.flags().contains(FsFlags::ST_RDONLY) {
+        return Error::store("the store is on a read-only file system; nothing was changed");
+    }
+    // Root may use the blocks reserved for it; others only the available ones.
+    let blocks = if nix::unistd::geteuid().is_root() {
+        fs.blocks_free()
+    } else {
+        fs.blocks_available()
+    };
+    // The widths of these counts differ between platforms; u64 holds them all.
+    #[allow(clippy::useless_conversion)]
+    let free = u64::from(blocks).saturating_mul(u64::from(fs.fragment_size()));
+    if free < NEARLY_FULL_BYTES {
+        return Error::store(FULL);
+    }
+    e
 }

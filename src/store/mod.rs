@@ -30,6 +30,10 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The device and inode of the file opened: SQLite goes on writing to a
+    /// file removed or replaced under it, and those writes are lost, so each
+    /// transaction first checks that the path still names this file.
+    file: (u64, u64),
 }
 
 /// A transaction's view of the store; the table families add their methods to it.
@@ -54,6 +58,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_owned(),
+            file: file_identity(path)?,
         };
         store.set_busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
         // Before anything writes to it: an unmarked file is left exactly as it is.
@@ -109,6 +114,7 @@ impl Store {
             let mut store = Store {
                 conn,
                 path: path.to_owned(),
+                file: file_identity(path)?,
             };
             store.set_busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
             store.configure()?;
@@ -254,6 +260,10 @@ impl Store {
             .conn
             .transaction_with_behavior(behavior)
             .map_err(|e| describe(from_sqlite(e), &path))?;
+        // Checked inside the transaction, so a write holds the lock while it looks.
+        if file_identity(&path).ok() != Some(self.file) {
+            return Err(moved(&path));
+        }
         let value = f(&Db { conn: &tx }).map_err(|e| describe(e, &path))?;
         tx.commit().map_err(|e| describe(from_sqlite(e), &path))?;
         Ok(value)
@@ -279,9 +289,30 @@ fn write_behavior() -> TransactionBehavior {
     TransactionBehavior::Immediate
 }
 
+/// The device and inode of the file at `path`.
+fn file_identity(path: &Path) -> Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path)
+        .map(|m| (m.dev(), m.ino()))
+        .map_err(|e| Error::store(format!("cannot read {}: {e}", path.display())))
+}
+
+/// The refusal when the path no longer names the file opened.
+fn moved(path: &Path) -> Error {
+    let what = if path.exists() {
+        "replaced by another file"
+    } else {
+        "removed"
+    };
+    Error::store(format!(
+        "the store at {} was {what} while keyward had it open; nothing was changed; start keyward again",
+        path.display()
+    ))
+}
+
 /// Store errors name the file they are about.
 fn describe(e: Error, path: &Path) -> Error {
-    match e {
+    match error::in_light_of_file_system(e, path) {
         Error::Store(m) if !m.contains(&*path.to_string_lossy()) => {
             Error::Store(format!("{m} ({})", path.display()))
         }
