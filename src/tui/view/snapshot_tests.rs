@@ -37,9 +37,11 @@ const OSC_52: &str = "\u{1b}]52;c;aGk=\u{7}";
 
 /// Characters a terminal would obey or hide: none may reach a cell.
 fn forbidden(c: char) -> bool {
-    c.is_control()
+    c.is_control() // C0, DEL and C1
         || matches!(c,
-            '\u{200B}'..='\u{200F}'
+            '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}' | '\u{2029}'
             | '\u{202A}'..='\u{202E}'
             | '\u{2060}'..='\u{206F}'
             | '\u{FEFF}'
@@ -604,6 +606,202 @@ fn hostile_names_in_the_history() {
         ),
     );
     snap_both("hostile_history_tab", &mut state);
+}
+
+const OSC_50: &str = "\u{1b}]50;?\u{7}";
+/// C1 controls as UTF-8: CSI, NEL, OSC and ST, which some terminals obey like ESC [ and ESC ].
+const C1: &str = "c1\u{9b}31m\u{85}x\u{9d}0;t\u{9c}";
+const COMBINING: &str = "Z\u{336}\u{335}a\u{301}\u{302}l\u{30a}g\u{327}o";
+const EMOJI: &str = "🔑 deploy 👩\u{200d}💻 🇫🇷 ✈\u{fe0f}";
+
+/// The longest name there may be: 128 characters, wide ones among them.
+fn very_long_name() -> String {
+    let name = format!(
+        "{}{}",
+        "nightly-ledger-reconciliation-".repeat(3),
+        "鍵".repeat(38)
+    );
+    assert_eq!(name.chars().count(), 128);
+    name
+}
+
+/// More hostile text: C1 controls, OSC 50, bidi isolates, zero-width (non-)joiners,
+/// combining marks, emoji, separators and a name as long as names go.
+fn more_hostile_keys() -> Vec<Key> {
+    let mut long = key(K {
+        id: 25,
+        name: "",
+        instance: "acme-prod",
+        developer: "ana.silva",
+        channel: "ci",
+        teams: &[],
+        status: KeyStatus::Active,
+        expires: Some(30),
+        last_used: None,
+    });
+    long.name = very_long_name();
+    long.teams = vec![very_long_name()];
+    vec![
+        key(K {
+            id: 21,
+            name: C1,
+            instance: &format!("acme{OSC_50}"),
+            developer: "iso\u{2066}la\u{2067}t\u{2068}e\u{2069}d",
+            channel: "z\u{200c}w\u{200d}j",
+            teams: &["ops\u{9d}52;c;aGk=\u{9c}"],
+            status: KeyStatus::Active,
+            expires: Some(30),
+            last_used: None,
+        }),
+        key(K {
+            id: 22,
+            name: COMBINING,
+            instance: "acme-prod",
+            developer: "\u{301}\u{308}lead",
+            channel: "ci",
+            teams: &[],
+            status: KeyStatus::Active,
+            expires: Some(30),
+            last_used: None,
+        }),
+        key(K {
+            id: 23,
+            name: EMOJI,
+            instance: "東京",
+            developer: "ana.silva",
+            channel: "🚀",
+            teams: &["🔑 keys"],
+            status: KeyStatus::Active,
+            expires: Some(30),
+            last_used: None,
+        }),
+        key(K {
+            id: 24,
+            name: "line\u{2028}sep\u{2029}para\u{feff}bom\u{61c}alm\rcr",
+            instance: "acme-prod",
+            developer: "ana.silva",
+            channel: "ci\u{7f}\u{8}",
+            teams: &[],
+            status: KeyStatus::Active,
+            expires: Some(30),
+            last_used: None,
+        }),
+        long,
+    ]
+}
+
+fn more_hostile_state() -> State {
+    let mut state = main_state();
+    load_keys(&mut state, more_hostile_keys());
+    let mut teams = teams();
+    for (i, name) in [
+        "ops\u{9d}52;c;aGk=\u{9c}".to_owned(),
+        "🔑 keys".to_owned(),
+        very_long_name(),
+        format!("font{OSC_50}"),
+        "a\u{2066}b\u{2069}c\u{200d}d".to_owned(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        teams.push(Team {
+            id: 20 + i as i64,
+            name,
+            keys: 1,
+            created_at: NOW - DAY,
+        });
+    }
+    state.teams.teams = teams;
+    state
+}
+
+#[test]
+fn more_hostile_names_on_the_keys_tab() {
+    let mut state = more_hostile_state();
+    snap_both("hostile_more_keys_tab", &mut state);
+    let text = render(&state, 80, 24);
+    // Narrow columns cut the names short: the detail pane shows more.
+    for shown in [
+        "c1\\u{9b}",
+        "acme\\e]50;?\\",
+        "Z\u{336}\u{335}a\u{301}\u{302}l\u{30a}g\u{327}o",
+        "🔑 deploy 👩\\u{2",
+        "line\\u{2028}sep",
+    ] {
+        assert!(text.contains(shown), "{shown} not shown in\n{text}");
+    }
+}
+
+#[test]
+fn more_hostile_names_in_the_detail_pane() {
+    let mut state = more_hostile_state();
+    state.keys.detail = Some(state.keys.rows[&21].clone());
+    snap_both("hostile_more_detail", &mut state);
+    let text = render(&state, 80, 24);
+    for shown in [
+        "c1\\u{9b}31m\\u{85}x",
+        "acme\\e]50;?\\u{7}",
+        "iso\\u{2066}la\\u{2067}t",
+        "z\\u{200c}w\\u{200d}j",
+        "ops\\u{9d}52;c;aGk=",
+    ] {
+        assert!(text.contains(shown), "{shown} not shown in\n{text}");
+    }
+}
+
+#[test]
+fn separators_and_marks_in_the_detail_pane() {
+    let mut state = more_hostile_state();
+    state.keys.cursor = 3;
+    state.keys.detail = Some(state.keys.rows[&24].clone());
+    snap_both("hostile_separators_detail", &mut state);
+    let text = render(&state, 80, 24);
+    assert!(text.contains("line\\u{2028}sep\\u{2029}"), "{text}");
+}
+
+#[test]
+fn a_name_as_long_as_names_go_in_the_detail_pane_and_a_confirmation() {
+    let mut state = more_hostile_state();
+    state.keys.cursor = 4;
+    state.keys.detail = Some(state.keys.rows[&25].clone());
+    snap_both("hostile_long_name_detail", &mut state);
+    select(&mut state, 25);
+    select(&mut state, 21);
+    press(&mut state, KeyCode::Char('x'));
+    assert!(matches!(state.modal, Some(Modal::Confirm(_))));
+    snap_both("hostile_long_name_confirm", &mut state);
+}
+
+#[test]
+fn more_hostile_names_on_the_teams_tab() {
+    let mut state = more_hostile_state();
+    state.tab = Tab::Teams;
+    select(&mut state, 23);
+    snap_both("hostile_more_teams_tab", &mut state);
+    let text = render(&state, 80, 24);
+    assert!(text.contains("font\\e]50;?\\u{7}"), "{text}");
+}
+
+#[test]
+fn more_hostile_names_in_the_history() {
+    let mut state = history_state();
+    for (seq, subject) in [
+        (12, C1.to_owned()),
+        (
+            11,
+            format!("{OSC_50}{COMBINING}\u{2066}x\u{2069}\u{200c}\u{200d}"),
+        ),
+        (10, very_long_name()),
+    ] {
+        let mut row = history_row(seq, 0, "created", 21, &subject);
+        row.record.details = format!("{{\"name\":\"{EMOJI}\u{1b}]50;?\u{7}\"}}");
+        state.history.rows.insert(0, row);
+    }
+    snap_both("hostile_more_history_tab", &mut state);
+    state.history.columns = vec![Column::Subject, Column::Details];
+    snap_both("hostile_more_history_details_column", &mut state);
+    let text = render(&state, 80, 24);
+    assert!(text.contains("\\e]50;?\\u{7}"), "{text}");
 }
 
 // ---------------------------------------------------------------------------------------------
