@@ -14,6 +14,7 @@ mod common;
 use common::{Env, Run};
 use keyward::domain::history::Origin;
 use keyward::domain::query::KeyQuery;
+use keyward::domain::{KeyToken, PublicId};
 use keyward::service::{EditKey, NewKeyRequest, Service, SystemClock};
 use keyward::store::Store;
 use rusqlite::Connection;
@@ -91,6 +92,7 @@ impl Drop for Tmpfs {
 /// Asserts a store failure: exit 6, one `keyward: ` line that says `what`.
 fn store_error(run: Run, what: &[&str]) -> Run {
     let run = run.expect(6);
+    eprintln!("fault: exit 6: {}", run.stderr.trim_end());
     assert!(
         what.iter().any(|w| run.stderr.contains(w)),
         "should say one of {what:?}: {}",
@@ -444,6 +446,7 @@ fn a_store_removed_while_a_session_holds_it_open_refuses_every_change() {
         .expect_err("a key made in a removed store");
     assert_eq!(err.exit_code(), 6, "{err}");
     assert!(err.to_string().contains("removed"), "{err}");
+    eprintln!("fault: exit 6: {err}");
     let err = session
         .edit_key(
             made.key.public_id.as_str(),
@@ -487,6 +490,7 @@ fn a_store_replaced_while_a_session_holds_it_open_refuses_every_change() {
         .expect_err("a key made in a replaced store");
     assert_eq!(err.exit_code(), 6, "{err}");
     assert!(err.to_string().contains("replaced"), "{err}");
+    eprintln!("fault: exit 6: {err}");
     drop(session);
 
     // The refused key is nowhere. (The replaced file's WAL is still at the path:
@@ -747,6 +751,7 @@ fn a_change_whose_history_row_cannot_be_written_is_not_committed() {
         assert!(run.code != 0, "{args:?} succeeded without its history row");
         let code = run.code;
         let run = run.expect(code);
+        eprintln!("fault: {args:?}: exit {code}: {}", run.stderr.trim_end());
         assert!(
             run.stderr.contains("the history cannot be written"),
             "{args:?}: {}",
@@ -759,10 +764,17 @@ fn a_change_whose_history_row_cannot_be_written_is_not_committed() {
         );
         assert_eq!(dump(&env.db), before, "{args:?} left a change behind");
     }
-    // A wrong key's failure must be recorded: without its row, verify fails too.
-    let wrong = if key.ends_with('x') { 'y' } else { 'x' };
-    let run = env.verify(&format!("{}{wrong}", &key[..49]));
+    // A wrong secret for a real key is a failure the history records: when its
+    // row cannot be written, verify fails as a whole rather than answer quietly.
+    let wrong = KeyToken::generate(&PublicId::parse(&id).expect("id"));
+    let run = env.verify(wrong.expose());
     assert_ne!(run.code, 0, "{run:?}");
+    assert!(!run.stdout.contains("\"valid\": true"), "{run:?}");
+    eprintln!(
+        "fault: verify: exit {}: {}",
+        run.code,
+        run.stderr.trim_end()
+    );
     assert_eq!(dump(&env.db), before, "verify left a change behind");
 
     open(&env.db)

@@ -11,6 +11,7 @@ mod common;
 
 use common::{Env, Run};
 use keyward::domain::history::{HistoryRecord, Origin};
+use keyward::domain::{KeyToken, PublicId};
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use std::collections::BTreeMap;
@@ -105,8 +106,9 @@ fn base_store() -> Base {
     env.ok(&["key", "teams", &id, &other, "--add", "payments"]);
     env.ok(&["key", "renew", &id, "--grace", "1h", "--json"]);
     env.ok(&["team", "add", "finance"]);
-    let wrong = if key.ends_with('x') { 'y' } else { 'x' };
-    env.verify(&format!("{}{wrong}", &key[..49])).expect(1);
+    // A wrong secret for a real key: a verify failure in the history.
+    let wrong = KeyToken::generate(&PublicId::parse(&id).expect("id"));
+    env.verify(wrong.expose()).expect(1);
     env.verify(&key).expect(0);
     env.ok(&["key", "deactivate", &other, "--yes"]);
     env.ok(&["key", "delete", &other, "--yes"]);
