@@ -243,6 +243,10 @@ impl Service {
                     check_limit(db, integration, now, Some(before.id))?;
                 }
             }
+            if revives && developer.is_none() {
+                // As in renew: a key active again brings its developer back to the list.
+                db.ensure_developer(before.instance_id, &before.developer)?;
+            }
             db.update_key_fields(before.id, &fields, now)?;
             let after = load(db, public_id.as_str(), now)?;
             let changes = changed_fields(&before, &after);
@@ -344,6 +348,9 @@ impl Service {
             }
             if before.status == KeyStatus::Expired {
                 check_limit(db, before.integration(), now, Some(before.id))?;
+                // Active again, so its developer is back on the instance's list:
+                // one with an active key can be neither hidden nor removed.
+                db.ensure_developer(before.instance_id, &before.developer)?;
             }
             let grace_until = grace.map(|g| now + g.num_seconds());
             let old_hash = match grace_until {
