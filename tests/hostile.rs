@@ -460,7 +460,7 @@ fn names_that_are_blank_or_too_long_are_refused_in_one_short_line() {
     let blank = ["\u{85}", " \u{2028} \u{2029}\t", "\u{3000}"];
     // The most one argument may hold on Linux is 128 KiB.
     let long = ["x".repeat(129), "\u{1b}".repeat(129), "鍵".repeat(40_000)];
-    let fields: &[(&str, fn(&str) -> Vec<String>)] = &[
+    let fields: &[(&str, Args)] = &[
         ("key name", |v| create(v, "ana", "ci", "acme")),
         ("developer", |v| create("k", v, "ci", "acme")),
         ("channel", |v| create("k", "ana", v, "acme")),
@@ -495,6 +495,9 @@ fn names_that_are_blank_or_too_long_are_refused_in_one_short_line() {
     );
     assert_eq!(env.json(&["team", "list", "--json"]), serde_json::json!([]));
 }
+
+/// The arguments of a command that takes the value given.
+type Args = fn(&str) -> Vec<String>;
 
 fn owned(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| (*s).to_owned()).collect()
