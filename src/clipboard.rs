@@ -389,7 +389,9 @@ fn serve(requests: mpsc::Receiver<Request>, ready: mpsc::SyncSender<Result<(), a
             }
             Request::ClearIfEquals { text, reply } => {
                 let result = match clipboard.get_text().map(Zeroizing::new) {
-                    Ok(held) if *held == *text => clipboard.clear().map(|()| true),
+                    Ok(held) if same_secret(held.as_bytes(), text.as_bytes()) => {
+                        clipboard.clear().map(|()| true)
+                    }
                     Ok(_) => Ok(false),
                     // Empty, or not text: someone else's content, not ours.
                     Err(arboard::Error::ContentNotAvailable) => Ok(false),
@@ -399,6 +401,13 @@ fn serve(requests: mpsc::Receiver<Request>, ready: mpsc::SyncSender<Result<(), a
             }
         }
     }
+}
+
+/// Whether what a clipboard holds is the secret, compared in constant time
+/// (whatever else is there may be anyone's), never with `==` on the bytes.
+fn same_secret(held: &[u8], secret: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    held.ct_eq(secret).into()
 }
 
 // ---------------------------------------------------------------------------
@@ -492,7 +501,7 @@ fn tmux_clear_if_equals(
     let ours = |content: &Option<Zeroizing<Vec<u8>>>| {
         content
             .as_ref()
-            .is_some_and(|c| c.as_slice() == secret.as_bytes())
+            .is_some_and(|c| same_secret(c.as_slice(), secret.as_bytes()))
     };
     if !ours(&tmux_show(socket, Some(TMUX_BUFFER))?) {
         return Ok(false);
@@ -531,6 +540,17 @@ fn write_osc52(terminal: &mut dyn Write, text: &str) -> Result<(), ClipboardErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_secret_is_recognised_only_when_every_byte_matches() {
+        let secret = b"kw_3fQa9LzX_0123456789abcdefghijABCDEFGHIJKLmnopqr";
+        assert!(same_secret(secret, secret));
+        let mut other = *secret;
+        other[20] ^= 1;
+        assert!(!same_secret(&other, secret));
+        assert!(!same_secret(&secret[..49], secret));
+        assert!(!same_secret(b"", secret));
+    }
 
     #[test]
     fn a_display_wins_over_tmux() {

@@ -88,7 +88,7 @@ pub struct Malformed;
 
 /// A full key, secret included. Wiped from memory when dropped; its `Debug`
 /// shows only the masked form.
-#[derive(Clone)]
+#[derive(Clone, zeroize::ZeroizeOnDrop)]
 pub struct KeyToken {
     text: Zeroizing<String>,
 }
@@ -175,6 +175,17 @@ mod tests {
         assert!(s.starts_with("kw_3fQa9LzX_"));
         assert!(s[12..].bytes().all(|b| b.is_ascii_alphanumeric()));
         assert_eq!(KeyToken::parse(s).unwrap().expose(), s);
+    }
+
+    #[test]
+    fn a_key_token_is_wiped_when_dropped() {
+        // Compiles only while KeyToken wipes itself on drop.
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<KeyToken>();
+        // What drop calls: the text's bytes are overwritten and it is emptied.
+        let mut key = sample();
+        zeroize::Zeroize::zeroize(&mut key.text);
+        assert!(key.text.is_empty());
     }
 
     #[test]
