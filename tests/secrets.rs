@@ -507,7 +507,16 @@ fn tui_session(env: &Env, exports: &Path, recording: &Path) -> Option<String> {
     pane.keys(&["E"]);
     pane.wait_for("Export the history shown");
     pane.keys(&["Tab", "Enter"]);
-    pane.wait_until("the JSON export", |s| s.contains(".json"));
+    // The status line still says "Exported" from the CSV: wait for the whole file.
+    pane.wait_until("the JSON export", |_| {
+        files_under(exports).iter().any(|f| {
+            f.extension().is_some_and(|e| e == "json")
+                && fs::read(f)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                    .is_some_and(|v| v.as_array().is_some_and(|rows| !rows.is_empty()))
+        })
+    });
     pane.keys(&["q"]);
     pane.wait_for("EXITED 0");
     let written = files_under(exports);
