@@ -39,22 +39,21 @@ impl Service {
         let name = Name::parse("name", name)?;
         let email = parse_email(email)?;
         check_login(&origin.login)?;
-        let store = Store::create(path)?;
-        let mut service = Service::new(store, origin, clock);
-        let now = service.now().timestamp();
-        let origin = service.origin.clone();
-        let created = service.store.write(|db| {
-            let admin = Operator {
-                login: origin.login.clone(),
-                name: name.into_string(),
-                email,
-                role: Role::Admin,
-                created_at: now,
-            };
+        let now = clock.now().timestamp();
+        let admin = Operator {
+            login: origin.login.clone(),
+            name: name.into_string(),
+            email,
+            role: Role::Admin,
+            created_at: now,
+        };
+        // The admin and the first rows are part of making the store: a store
+        // without its admin is never left behind, even by a killed process.
+        let store = Store::create_with(path, |db| {
             db.insert_operator(&admin)?;
             let actor = Actor {
                 operator: Some(admin.clone()),
-                origin,
+                origin: origin.clone(),
             };
             db.append_history(actor.record(now, Action::StoreCreated, None))?;
             db.append_history(with_details(
@@ -62,18 +61,8 @@ impl Service {
                 json!({ "name": admin.name, "email": admin.email, "role": "admin" }),
             ))?;
             Ok(())
-        });
-        if let Err(e) = created {
-            // Leave no store without an admin behind.
-            drop(service);
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = path.as_os_str().to_owned();
-                p.push(suffix);
-                let _ = std::fs::remove_file(p);
-            }
-            return Err(e);
-        }
-        Ok(service)
+        })?;
+        Ok(Service::new(store, origin, clock))
     }
 
     pub fn add_operator(

@@ -63,7 +63,7 @@ impl Store {
         store.set_busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
         // Before anything writes to it: an unmarked file is left exactly as it is.
         store.ensure_marked()?;
-        store.configure()?;
+        store.configure(true)?;
         store.migrate()?;
         Ok(store)
     }
@@ -71,6 +71,17 @@ impl Store {
     /// Creates a new store at `path`: its directory 0700 if keyward makes it, the
     /// file 0600 (0660 in a group-shared directory), then the schema.
     pub fn create(path: &Path) -> Result<Store> {
+        Store::create_with(path, |_| Ok(()))
+    }
+
+    /// Creates a new store at `path` with the first rows `seed` writes (the
+    /// first admin). The store is built whole under a temporary name in the
+    /// same directory and linked into place only once complete, so a process
+    /// killed at any moment leaves either no store at `path` or a whole one —
+    /// never an empty file or a store without its admin, which would block
+    /// `init` — at worst a stray `.NAME.new-PID` file beside it, which the next
+    /// `create` of that store removes.
+    pub fn create_with(path: &Path, seed: impl FnOnce(&Db) -> Result<()>) -> Result<Store> {
         if path.exists() {
             return Err(Error::conflict(format!(
                 "a store already exists at {}",
@@ -90,46 +101,57 @@ impl Store {
                     Error::store(format!("cannot create directory {}: {e}", dir.display()))
                 })?;
         }
-        let mode = file_mode_for(&dir);
-        let created = fs::OpenOptions::new()
+        let Some(name) = path.file_name() else {
+            return Err(Error::store(format!(
+                "{} does not name a file",
+                path.display()
+            )));
+        };
+        let temp = dir.join(format!(
+            ".{}.new-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        remove_strays(&dir, &name.to_string_lossy());
+        let built =
+            Store::build(&temp, file_mode_for(&dir), seed).and_then(|()| place(&temp, path, &dir));
+        remove_with_journal(&temp);
+        built?;
+        Store::open(path)
+    }
+
+    /// Writes a complete store at `temp`, in rollback-journal mode so that the
+    /// one file holds all of it once closed.
+    fn build(temp: &Path, mode: u32, seed: impl FnOnce(&Db) -> Result<()>) -> Result<()> {
+        fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(mode)
-            .open(path)
-            .and_then(|f| f.set_permissions(fs::Permissions::from_mode(mode)));
-        if let Err(e) = created {
-            return Err(match e.kind() {
-                std::io::ErrorKind::AlreadyExists => {
-                    Error::conflict(format!("a store already exists at {}", path.display()))
-                }
-                _ => Error::store(format!("cannot create {}: {e}", path.display())),
-            });
-        }
-        let result = Connection::open_with_flags(
-            path,
+            .open(temp)
+            .and_then(|f| f.set_permissions(fs::Permissions::from_mode(mode)))
+            .map_err(|e| Error::store(format!("cannot create {}: {e}", temp.display())))?;
+        let conn = Connection::open_with_flags(
+            temp,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| describe(from_sqlite(e), path))
-        .and_then(|conn| {
-            let mut store = Store {
-                conn,
-                path: path.to_owned(),
-                file: file_identity(path)?,
-            };
-            store.set_busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
-            store.configure()?;
-            store
-                .conn
-                .pragma_update(None, "application_id", schema::APPLICATION_ID)
-                .map_err(|e| store.describe_sqlite(e))?;
-            store.migrate()?;
-            Ok(store)
-        });
-        if result.is_err() {
-            // A store that could not be made whole is not left behind half-made.
-            let _ = fs::remove_file(path);
-        }
-        result
+        .map_err(|e| describe(from_sqlite(e), temp))?;
+        let mut store = Store {
+            conn,
+            path: temp.to_owned(),
+            file: file_identity(temp)?,
+        };
+        store.set_busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
+        store.configure(false)?;
+        store
+            .conn
+            .pragma_update(None, "application_id", schema::APPLICATION_ID)
+            .map_err(|e| store.describe_sqlite(e))?;
+        store.migrate()?;
+        store.write(seed)?;
+        store
+            .conn
+            .close()
+            .map_err(|(_, e)| describe(from_sqlite(e), temp))
     }
 
     pub fn path(&self) -> &Path {
@@ -150,7 +172,9 @@ impl Store {
             .map_err(|e| self.describe_sqlite(e))
     }
 
-    fn configure(&mut self) -> Result<()> {
+    /// Sets up the connection; `wal` switches the store to WAL, which every
+    /// store in place uses (a store being built stays in one file).
+    fn configure(&mut self, wal: bool) -> Result<()> {
         let conn = &self.conn;
         let setup = || -> rusqlite::Result<()> {
             conn.pragma_update(None, "foreign_keys", true)?;
@@ -158,7 +182,7 @@ impl Store {
             // Read the header now, so a file that is not a database says so here.
             let _: i64 = conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
             let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-            if !mode.eq_ignore_ascii_case("wal") {
+            if wal && !mode.eq_ignore_ascii_case("wal") {
                 let _: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             }
             // WAL with FULL sync: a committed change survives a crash and a power cut.
@@ -320,6 +344,62 @@ fn describe(e: Error, path: &Path) -> Error {
     }
 }
 
+/// Puts the finished store at `temp` in place at `path`, refusing to replace
+/// one that appeared meanwhile; the directory is synced so the name lasts.
+fn place(temp: &Path, path: &Path, dir: &Path) -> Result<()> {
+    let exists = || Error::conflict(format!("a store already exists at {}", path.display()));
+    match fs::hard_link(temp, path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
+        // A file system without hard links: rename, looking first, since
+        // rename would replace a store made in the meantime.
+        Err(_) if path.exists() => return Err(exists()),
+        Err(_) => fs::rename(temp, path)
+            .map_err(|e| Error::store(format!("cannot create {}: {e}", path.display())))?,
+    }
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Removes what a killed `create` of the store `name` left in `dir`: its
+/// `.NAME.new-PID` files whose process is gone (or is this one, by reuse).
+fn remove_strays(dir: &Path, name: &str) {
+    // Without /proc every process would look gone, and a store being made by
+    // another process would be pulled from under it.
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.new-");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .map(|rest| rest.trim_end_matches("-journal"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Removes a file and its rollback journal, if there.
+fn remove_with_journal(file: &Path) {
+    for suffix in ["", "-journal"] {
+        let mut p = file.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = fs::remove_file(PathBuf::from(p));
+    }
+}
+
 /// 0660 where the directory is shared with a group (group-writable or setgid), else 0600.
 fn file_mode_for(dir: &Path) -> u32 {
     match fs::metadata(dir) {
@@ -363,6 +443,33 @@ mod tests {
         let err = Store::open(&path).err().unwrap();
         assert_eq!(err.exit_code(), 6);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_store_whose_first_rows_fail_is_never_put_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let made = Store::create_with(&path, |_| Err(Error::conflict("refused")));
+        assert!(made.is_err());
+        assert!(!path.exists());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "no temporary file left"
+        );
+    }
+
+    #[test]
+    fn what_a_killed_create_left_goes_with_the_next_create() {
+        let dir = tempfile::tempdir().unwrap();
+        // No process has this id (the kernel's limit is far below it).
+        let stray = dir.path().join(".k.db.new-4294967294");
+        fs::write(&stray, b"half a store").unwrap();
+        let other = dir.path().join(".other.db.new-4294967294");
+        fs::write(&other, b"another store's").unwrap();
+        Store::create(&dir.path().join("k.db")).unwrap();
+        assert!(!stray.exists());
+        assert!(other.exists(), "only this store's leftovers are removed");
     }
 
     #[test]

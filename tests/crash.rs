@@ -1,0 +1,712 @@
+//! keyward killed with SIGKILL at random moments while it writes: during a
+//! `keyward demo` load (one long transaction), during a loop of `key create` and
+//! `key renew`, and while `init` or `demo` makes a new store. After every kill
+//! the store opens, SQLite finds it intact, the audit passes, no integration is
+//! above its limit, every change reported done is there with its history row,
+//! and the killed command left either all of its change or none of it.
+//!
+//! `KEYWARD_CRASH_KILLS` sets the kills of the demo and create/renew tests
+//! together (60 by default: two fifths demo, three fifths create/renew); the
+//! store-creation test kills a quarter of that number again.
+//! The delays are drawn from a seeded generator, scaled by how long an unkilled
+//! run of the same command took on this machine.
+
+mod common;
+
+use common::Env;
+use rusqlite::{Connection, OptionalExtension};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+const DEMO_KEYS: u64 = 3000;
+const DEMO_HISTORY: u64 = 6000;
+
+fn kills() -> usize {
+    match std::env::var("KEYWARD_CRASH_KILLS") {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("KEYWARD_CRASH_KILLS={v} is not a count")),
+        Err(_) => 60,
+    }
+}
+
+/// A small xorshift64* generator: the same delays on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// A fraction in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// keyward at `db` with this env's directories, its history rows tagged `tag`
+/// (recorded as the SSH client).
+fn command(env: &Env, db: &std::path::Path, tag: &str, args: &[&str]) -> Command {
+    let mut cmd = env.command_without_db();
+    cmd.arg("--db")
+        .arg(db)
+        .args(args)
+        .env("SSH_CONNECTION", format!("{tag} 50000 192.0.2.1 22"))
+        .env_remove("SSH_CLIENT")
+        .env_remove("KEYWARD_TEST_WEAKEN_WRITES")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// How a command ended: killed by us, or on its own with its output.
+struct Ended {
+    killed: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    /// From the start to the end or the kill.
+    took: Duration,
+}
+
+/// When to send SIGKILL.
+#[derive(Clone, Debug)]
+enum Kill {
+    Never,
+    /// This long after the start.
+    After(Duration),
+    /// This long after the store's WAL file first changes: the moment the
+    /// process starts writing its commit.
+    AtWrite(PathBuf, Duration),
+}
+
+/// The WAL file's length and modification time, when it holds anything.
+fn wal_state(wal: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let meta = std::fs::metadata(wal).ok().filter(|m| m.len() > 0)?;
+    Some((meta.len(), meta.modified().ok()?))
+}
+
+fn wal_of(db: &Path) -> PathBuf {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// Runs `cmd` and kills it as `kill` says, unless it ended before.
+fn run_and_kill(mut cmd: Command, kill: Kill) -> Ended {
+    let wal_before = match &kill {
+        Kill::AtWrite(wal, _) => wal_state(wal),
+        _ => None,
+    };
+    let started = Instant::now();
+    let mut child: Child = cmd.spawn().expect("spawn keyward");
+    let mut deadline = match kill {
+        Kill::Never => None,
+        Kill::After(delay) => Some(started + delay),
+        Kill::AtWrite(..) => None,
+    };
+    while !matches!(kill, Kill::Never) && child.try_wait().expect("try_wait").is_none() {
+        if let (None, Kill::AtWrite(wal, then)) = (deadline, &kill) {
+            let now = wal_state(wal);
+            if now.is_some() && now != wal_before {
+                deadline = Some(Instant::now() + *then);
+            }
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            child.kill().expect("kill keyward");
+            break;
+        }
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    let out = child.wait_with_output().expect("wait for keyward");
+    let took = started.elapsed();
+    let status: ExitStatus = out.status;
+    Ended {
+        killed: status.signal() == Some(9),
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took,
+    }
+}
+
+/// How long the unkilled runs of a command took; kills are timed against
+/// their median, which one slow run on a busy machine does not move much.
+#[derive(Default)]
+struct Took(Vec<Duration>);
+
+impl Took {
+    fn add(&mut self, d: Duration) {
+        self.0.push(d);
+        self.0.sort();
+    }
+
+    fn typical(&self) -> Duration {
+        self.0.get(self.0.len() / 2).copied().unwrap_or_default()
+    }
+}
+
+fn open(db: &std::path::Path) -> Connection {
+    Connection::open(db).expect("open the store with rusqlite")
+}
+
+fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// What must hold after every kill, whatever the killed process was doing.
+fn check_store(env: &Env, db: &std::path::Path, label: &str) {
+    let conn = open(db);
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(integrity, "ok", "{label}: PRAGMA integrity_check");
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) FROM pragma_foreign_key_check"),
+        0,
+        "{label}: foreign keys"
+    );
+    // No integration above its instance's limit among active, unexpired keys.
+    let over: Vec<(String, i64, i64, i64, i64)> = conn
+        .prepare(
+            "SELECT i.name, k.developer_id, k.channel_id, COUNT(*), i.max_active
+               FROM keys k JOIN instances i ON i.id = k.instance_id
+              WHERE k.status = 'active' AND (k.expires_at IS NULL OR k.expires_at > unixepoch())
+              GROUP BY k.instance_id, k.developer_id, k.channel_id
+             HAVING COUNT(*) > i.max_active",
+        )
+        .expect("limit query")
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .expect("limit rows")
+        .collect::<Result<_, _>>()
+        .expect("limit rows");
+    assert!(
+        over.is_empty(),
+        "{label}: integrations above their limit: {over:?}"
+    );
+    // Every key has exactly one `created` row: no key without its history.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM keys k LEFT JOIN
+               (SELECT key_id, COUNT(*) AS n FROM history WHERE action = 'created' GROUP BY key_id) c
+               ON c.key_id = k.public_id WHERE c.n IS NOT 1"
+        ),
+        0,
+        "{label}: keys without exactly one created row"
+    );
+    drop(conn);
+    let audit = run_and_kill(command(env, db, "check", &["audit", "verify"]), Kill::Never);
+    assert_eq!(
+        audit.code,
+        Some(0),
+        "{label}: audit verify: {}{}",
+        audit.stdout,
+        audit.stderr
+    );
+}
+
+/// The table sizes a demo adds to.
+fn sizes(db: &std::path::Path) -> [i64; 7] {
+    let conn = open(db);
+    [
+        "keys",
+        "history",
+        "instances",
+        "developers",
+        "channels",
+        "teams",
+        "key_teams",
+    ]
+    .map(|t| count(&conn, &format!("SELECT COUNT(*) FROM {t}")))
+}
+
+/// The numbers of a demo's closing line: "Added N keys (…), I instances, D
+/// developers, T teams and H history rows."
+fn demo_report(stdout: &str) -> Option<(i64, i64, i64)> {
+    let line = stdout.lines().find(|l| l.starts_with("Added "))?;
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let before = |word: &str| -> Option<i64> {
+        let i = words
+            .iter()
+            .position(|w| w.trim_end_matches([',', '.']) == word)?;
+        words.get(i.checked_sub(1)?)?.parse().ok()
+    };
+    Some((
+        words.get(1)?.parse().ok()?,
+        before("instances")?,
+        before("history")?,
+    ))
+}
+
+#[test]
+fn a_killed_demo_leaves_its_whole_transaction_or_nothing() {
+    let target = (kills() * 2).div_ceil(5);
+    let env = Env::new();
+    env.ok(&["instance", "add", "acme", "--cloud", "salesforce"]);
+    let reported: Vec<(String, String)> = (0..2)
+        .map(|i| env.create_key(&format!("before {i}"), "Ana", "ci"))
+        .collect();
+    let demo = [
+        "demo",
+        "--keys",
+        &DEMO_KEYS.to_string(),
+        "--history",
+        &DEMO_HISTORY.to_string(),
+    ]
+    .map(str::to_owned);
+    let demo: Vec<&str> = demo.iter().map(String::as_str).collect();
+
+    // An unkilled run: how long a whole demo takes here.
+    let first = run_and_kill(command(&env, &env.db, "demo-0", &demo), Kill::Never);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let mut took = Took::default();
+    took.add(first.took);
+
+    let mut rng = Rng::new(0xdead_beef);
+    let (mut killed, mut finished) = (0, 0);
+    // (when, what it left) of every kill.
+    let mut tally: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut round = 0;
+    while killed < target {
+        round += 1;
+        assert!(round < target * 10, "too few runs were killed");
+        let label = format!("demo kill round {round}");
+        let before = sizes(&env.db);
+        // Two runs in three at a random moment; one in three during its commit.
+        let kill = match rng.below(3) {
+            0 => Kill::AtWrite(wal_of(&env.db), took.typical().mul_f64(rng.unit() * 0.2)),
+            _ => Kill::After(took.typical().mul_f64(rng.unit() * 1.2)),
+        };
+        let at_write = matches!(kill, Kill::AtWrite(..));
+        let tag = format!("demo-{round}");
+        let end = run_and_kill(command(&env, &env.db, &tag, &demo), kill);
+        check_store(&env, &env.db, &label);
+        let after = sizes(&env.db);
+        let delta: Vec<i64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+        // All of the transaction or none of it: never some of its keys or rows.
+        if delta[0] == 0 {
+            assert!(
+                delta.iter().all(|&d| d == 0),
+                "{label}: no keys added, yet {delta:?} (keys, history, instances, developers, channels, teams, key teams)"
+            );
+        } else {
+            assert_eq!(delta[0], DEMO_KEYS as i64, "{label}: {delta:?}");
+            assert!(
+                delta[1] >= DEMO_HISTORY as i64,
+                "{label}: {} history rows for a whole demo",
+                delta[1]
+            );
+        }
+        // What the demo reported is exactly what is there.
+        if let Some((keys, instances, history)) = demo_report(&end.stdout) {
+            assert_eq!(
+                (delta[0], delta[2], delta[1]),
+                (keys, instances, history),
+                "{label}: reported {}",
+                end.stdout
+            );
+        }
+        if end.killed {
+            killed += 1;
+            let when = if at_write {
+                "during the commit"
+            } else {
+                "at a random moment"
+            };
+            let left = if delta[0] == 0 {
+                "nothing"
+            } else {
+                "the whole demo"
+            };
+            *tally.entry((when, left)).or_default() += 1;
+        } else {
+            assert_eq!(end.code, Some(0), "{label}: {}", end.stderr);
+            assert_eq!(delta[0], DEMO_KEYS as i64, "{label}: reported done");
+            finished += 1;
+            took.add(end.took);
+        }
+    }
+    // The keys made before the demos are all still there.
+    let conn = open(&env.db);
+    for (id, _) in &reported {
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM keys k JOIN history h ON h.key_id = k.public_id
+                  WHERE k.public_id = ?1 AND h.action = 'created'",
+                [id],
+                |r| r.get(0),
+            )
+            .expect("key query");
+        assert_eq!(n, 1, "key {id} made before the demos");
+    }
+    eprintln!(
+        "demo ({DEMO_KEYS} keys, {DEMO_HISTORY} history rows, one transaction; a whole run took {} ms, median): \
+         {round} runs, {killed} killed (killed when, left what: {tally:?}), {finished} finished before the kill; \
+         checked after each: integrity_check, foreign keys, audit verify, limits, every key's created row, all-or-nothing",
+        took.typical().as_millis(),
+    );
+}
+
+/// A key made by an unkilled `key create`, as the loop knows it.
+struct Made {
+    id: String,
+    /// Its latest secret, unless a killed renew may have replaced it.
+    secret: Option<String>,
+}
+
+#[test]
+fn killed_creates_and_renews_lose_nothing_reported_done() {
+    let target = kills() - (kills() * 2).div_ceil(5);
+    let env = Env::new();
+    env.ok(&["instance", "add", "acme", "--cloud", "salesforce"]);
+    let mut rng = Rng::new(0x00c0_ffee);
+    let mut made: Vec<Made> = Vec::new();
+    // (tag, action, key id) of every change reported done.
+    let mut reported: Vec<(String, &str, String)> = Vec::new();
+    let mut took = Took::default();
+    let (mut rounds, mut killed, mut refused) = (0usize, 0usize, 0usize);
+    // (what, when, committed) of every kill.
+    let mut tally: BTreeMap<(&str, &str, bool), usize> = BTreeMap::new();
+    while killed < target {
+        rounds += 1;
+        assert!(rounds < target * 10, "too few runs were killed");
+        let tag = format!("crash-r{rounds}");
+        let label = format!("create/renew round {rounds}");
+        // Renew a known key a third of the time; else create, a fifth of the
+        // time into one integration, so that the limit refuses some.
+        let renew = (!made.is_empty() && rng.below(3) == 0).then(|| rng.below(made.len()));
+        let developer = match rng.below(5) {
+            0 => "dev0".to_owned(),
+            _ => format!("dev{}", 1 + rng.below(60)),
+        };
+        let channel = ["ci", "api"][rng.below(2)];
+        let args: Vec<&str> = match renew {
+            Some(i) => vec!["key", "renew", &made[i].id, "--json"],
+            None => vec![
+                "key",
+                "create",
+                "--name",
+                &tag,
+                "--instance",
+                "acme",
+                "--developer",
+                &developer,
+                "--channel",
+                channel,
+                "--json",
+            ],
+        };
+        let hash_before = renew.map(|i| secret_hash(&env, &made[i].id));
+        // Half the runs are not killed (the first ones tell how long a command
+        // takes); of the others, half at a random moment, half during the commit.
+        let kill = match (rounds > 3, rng.below(4)) {
+            (true, 0) => Kill::After(took.typical().mul_f64(rng.unit() * 1.2)),
+            (true, 1) => Kill::AtWrite(
+                wal_of(&env.db),
+                Duration::from_micros(rng.below(2000) as u64),
+            ),
+            _ => Kill::Never,
+        };
+        let at_write = matches!(kill, Kill::AtWrite(..));
+        let end = run_and_kill(command(&env, &env.db, &tag, &args), kill);
+        if !end.killed {
+            took.add(end.took);
+        }
+        let rows = tagged_rows(&env, &tag);
+        match (end.killed, end.code) {
+            (false, Some(0)) => {
+                let v: Value = serde_json::from_str(&end.stdout).expect("--json output");
+                let id = v["id"].as_str().expect("id").to_owned();
+                let secret = v["key"].as_str().expect("key").to_owned();
+                match renew {
+                    Some(i) => {
+                        made[i].secret = Some(secret);
+                        reported.push((tag.clone(), "renewed", id));
+                    }
+                    None => {
+                        made.push(Made {
+                            id: id.clone(),
+                            secret: Some(secret),
+                        });
+                        reported.push((tag.clone(), "created", id));
+                    }
+                }
+            }
+            (false, Some(5)) if renew.is_none() => {
+                assert!(
+                    end.stderr.contains("active keys"),
+                    "{label}: {}",
+                    end.stderr
+                );
+                assert!(rows.is_empty(), "{label}: refused but wrote {rows:?}");
+                refused += 1;
+            }
+            (false, code) => panic!("{label}: exited {code:?}: {}", end.stderr),
+            (true, _) => {
+                killed += 1;
+                let when = if at_write {
+                    "during the commit"
+                } else {
+                    "at a random moment"
+                };
+                // All of the change or none of it.
+                match renew {
+                    None => {
+                        let key = key_named(&env, &tag);
+                        let outbox = key
+                            .as_ref()
+                            .map_or(0, |id| outbox_rows(&env, "created", id));
+                        let whole = match (&key, rows.as_slice()) {
+                            (None, []) => false,
+                            (Some(id), [(action, row_key)]) => {
+                                assert_eq!((action.as_str(), row_key), ("created", id), "{label}");
+                                assert_eq!(outbox, 1, "{label}: the notification of {id}");
+                                true
+                            }
+                            other => panic!("{label}: killed create left {other:?}"),
+                        };
+                        *tally.entry(("create", when, whole)).or_default() += 1;
+                    }
+                    Some(i) => {
+                        let changed = secret_hash(&env, &made[i].id)
+                            != hash_before.clone().unwrap_or_default();
+                        let whole = match rows.as_slice() {
+                            [] => false,
+                            [(action, row_key)] => {
+                                assert_eq!(
+                                    (action.as_str(), row_key),
+                                    ("renewed", &made[i].id),
+                                    "{label}"
+                                );
+                                true
+                            }
+                            other => panic!("{label}: killed renew left {other:?}"),
+                        };
+                        assert_eq!(
+                            changed, whole,
+                            "{label}: secret changed {changed}, renewed row {whole}"
+                        );
+                        if whole {
+                            // Its new secret was never shown: it is lost, as the admin would see.
+                            made[i].secret = None;
+                        }
+                        *tally.entry(("renew", when, whole)).or_default() += 1;
+                    }
+                }
+                check_store(&env, &env.db, &label);
+                // Every change reported done so far is there with its history row.
+                let all = all_tagged_rows(&env);
+                for (tag, action, id) in &reported {
+                    assert!(
+                        all.contains(&(tag.clone(), action.to_string(), id.clone())),
+                        "{label}: the {action} of {id} reported done by {tag} is missing"
+                    );
+                }
+            }
+        }
+    }
+    check_store(&env, &env.db, "after the loop");
+    // Every secret reported and not replaced since still verifies.
+    let mut verified = 0;
+    for key in &made {
+        if let Some(secret) = &key.secret {
+            let out = env.verify(secret);
+            assert_eq!(out.code, 0, "key {}: {}{}", key.id, out.stdout, out.stderr);
+            verified += 1;
+        }
+    }
+    eprintln!(
+        "create/renew: {rounds} commands, {killed} killed (what, when, committed: {tally:?}), \
+         {} finished and reported done, {refused} refused by the limit; a command took {} ms (median); \
+         after each kill: integrity_check, foreign keys, audit verify, limits, every key's created row and notification, \
+         the killed change all or nothing, all {} changes reported done so far present; at the end {verified} reported secrets verified",
+        reported.len(),
+        took.typical().as_millis(),
+        reported.len()
+    );
+}
+
+fn secret_hash(env: &Env, id: &str) -> String {
+    open(&env.db)
+        .query_row(
+            "SELECT secret_hash FROM keys WHERE public_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .expect("secret hash")
+}
+
+fn key_named(env: &Env, name: &str) -> Option<String> {
+    open(&env.db)
+        .query_row("SELECT public_id FROM keys WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()
+        .expect("key by name")
+}
+
+fn outbox_rows(env: &Env, event: &str, id: &str) -> i64 {
+    open(&env.db)
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE event = ?1 AND instr(key_ids, ?2) > 0",
+            [event, id],
+            |r| r.get(0),
+        )
+        .expect("outbox rows")
+}
+
+/// (action, key id) of the history rows written by the command tagged `tag`.
+fn tagged_rows(env: &Env, tag: &str) -> Vec<(String, String)> {
+    let conn = open(&env.db);
+    let mut stmt = conn
+        .prepare(
+            "SELECT action, COALESCE(key_id, '') FROM history WHERE ssh_client = ?1 ORDER BY seq",
+        )
+        .expect("tagged rows");
+    stmt.query_map([tag], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("tagged rows")
+        .collect::<Result<_, _>>()
+        .expect("tagged rows")
+}
+
+/// (tag, action, key id) of every history row a tagged command wrote.
+fn all_tagged_rows(env: &Env) -> HashSet<(String, String, String)> {
+    let conn = open(&env.db);
+    let mut stmt = conn
+        .prepare("SELECT ssh_client, action, COALESCE(key_id, '') FROM history WHERE ssh_client LIKE 'crash-%'")
+        .expect("tagged rows");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("tagged rows")
+        .collect::<Result<_, _>>()
+        .expect("tagged rows")
+}
+
+#[test]
+fn a_killed_init_or_first_demo_leaves_a_whole_store_or_none() {
+    let target = kills().div_ceil(4);
+    let env = Env::empty();
+    let mut rng = Rng::new(0x0001_0175);
+    let commands: [&[&str]; 2] = [
+        &[
+            "init",
+            "--name",
+            "Test Admin",
+            "--email",
+            "admin@example.org",
+        ],
+        &["demo", "--keys", "50"],
+    ];
+    let init = commands[0];
+    let db = env.path("store.db");
+    // How long each takes unkilled.
+    let mut took = [Took::default(), Took::default()];
+    for _ in 0..3 {
+        for (i, args) in commands.iter().enumerate() {
+            let end = run_and_kill(command(&env, &db, "calibrate", args), Kill::Never);
+            assert_eq!(end.code, Some(0), "{}", end.stderr);
+            took[i].add(end.took);
+            remove_store(&db);
+        }
+    }
+    let (mut killed, mut none_left, mut whole_left, mut finished) = (0, 0, 0, 0);
+    let mut round = 0;
+    while killed < target {
+        round += 1;
+        assert!(round < target * 10, "too few runs were killed");
+        let which = rng.below(2);
+        let label = format!("store creation round {round} ({})", commands[which][0]);
+        let delay = took[which].typical().mul_f64(rng.unit() * 1.2);
+        let end = run_and_kill(
+            command(&env, &db, &format!("create-{round}"), commands[which]),
+            Kill::After(delay),
+        );
+        if end.killed {
+            killed += 1;
+        } else {
+            assert_eq!(end.code, Some(0), "{label}: {}", end.stderr);
+            finished += 1;
+            took[which].add(end.took);
+        }
+        if db.exists() {
+            // A store is whole: it opens, passes the audit, and has its admin.
+            check_store(&env, &db, &label);
+            let ops = run_and_kill(
+                command(&env, &db, "check", &["operator", "list", "--json"]),
+                Kill::Never,
+            );
+            assert_eq!(ops.code, Some(0), "{label}: {}", ops.stderr);
+            let ops: Value = serde_json::from_str(&ops.stdout).expect("operators");
+            assert!(
+                ops.as_array()
+                    .is_some_and(|a| a.iter().any(|o| o["role"] == "admin")),
+                "{label}: no admin in {ops}"
+            );
+            let again = run_and_kill(command(&env, &db, "check", init), Kill::Never);
+            assert_eq!(
+                again.code,
+                Some(5),
+                "{label}: init over it: {}",
+                again.stderr
+            );
+            whole_left += usize::from(end.killed);
+        } else {
+            // No store: nothing stands in the way of making one.
+            let again = run_and_kill(command(&env, &db, "check", init), Kill::Never);
+            assert_eq!(
+                again.code,
+                Some(0),
+                "{label}: init after the kill: {}",
+                again.stderr
+            );
+            check_store(&env, &db, &label);
+            none_left += 1;
+        }
+        remove_store(&db);
+    }
+    // What a killed creation left beside the store goes with the next one.
+    let last = run_and_kill(command(&env, &db, "check", init), Kill::Never);
+    assert_eq!(last.code, Some(0), "{}", last.stderr);
+    let strays: Vec<String> = std::fs::read_dir(env.dir.path())
+        .expect("read dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".store.db"))
+        .collect();
+    assert!(strays.is_empty(), "left beside the store: {strays:?}");
+    eprintln!(
+        "store creation (init {} ms, demo --keys 50 {} ms unkilled, median): {round} runs, {killed} killed \
+         ({none_left} left no store, {whole_left} a whole one), {finished} finished before the kill; \
+         after each: no store and init works, or a whole store (integrity_check, audit verify, an admin, init refused); no stray file left",
+        took[0].typical().as_millis(),
+        took[1].typical().as_millis()
+    );
+}
+
+/// Removes a store and its WAL files, to make it again.
+fn remove_store(db: &std::path::Path) {
+    for file in common::store_files(db) {
+        std::fs::remove_file(&file).expect("remove a store file");
+    }
+}
