@@ -1,10 +1,11 @@
 //! The key lifecycle, model-checked: random sequences of creates, renewals,
-//! edits, team changes, deactivations, deletions, verifications and clock moves,
-//! each by a random role, run against the service layer and against a small
-//! reference model of SPEC §1–§3. After every step the two must agree on the
-//! outcome, on every key, on the active-key limits, and on how many history
-//! rows and notifications were written; at the end the history's hash chain
-//! must verify.
+//! edits, team changes, deactivations, deletions, developer removals,
+//! verifications and clock moves, each by a random role, run against the
+//! service layer and against a small reference model of SPEC §1–§3. After every
+//! step the two must agree on the outcome, on every key, on the active-key
+//! limits, on the developer, instance and team lists and their counts, and on
+//! how many history rows and notifications were written; at the end the
+//! history's hash chain must verify.
 //!
 //! CI runs 256 cases of up to 50 steps; `PROPTEST_CASES=2000` runs more, and
 //! `KEYWARD_MODEL_STEPS` makes the cases longer.
@@ -135,6 +136,9 @@ impl Grace {
 #[derive(Clone, Debug)]
 enum Target {
     Made(Index),
+    /// The key the last step that named or made one acted on, so that a case
+    /// follows one key through create, renew, the clock and verify.
+    Recent,
     Unknown,
 }
 
@@ -232,9 +236,23 @@ enum Outcome {
     Done,
     Permission,
     NotFound,
-    Conflict,
+    Conflict(Why),
     Valid,
     Invalid(VerifyFailure),
+}
+
+/// Why a change is refused as a conflict, told apart by the service's message,
+/// which must explain the rule (the schema's own refusal, a backstop, does not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Why {
+    /// The integration has as many active keys as its instance allows.
+    Limit,
+    /// The key is deactivated or deleted, for good.
+    Final,
+    /// A developer to remove still has active keys.
+    ActiveKeys,
+    /// A conflict the service did not explain.
+    Unexplained,
 }
 
 impl Outcome {
@@ -242,7 +260,18 @@ impl Outcome {
         match e {
             Error::Permission(_) => Outcome::Permission,
             Error::NotFound(_) => Outcome::NotFound,
-            Error::Conflict(_) => Outcome::Conflict,
+            Error::Conflict(m) if m.contains("active keys, the limit of instance") => {
+                Outcome::Conflict(Why::Limit)
+            }
+            Error::Conflict(m)
+                if m.contains("that is final") || m.contains("cannot be renewed") =>
+            {
+                Outcome::Conflict(Why::Final)
+            }
+            Error::Conflict(m) if m.contains("still has") && m.contains("active key") => {
+                Outcome::Conflict(Why::ActiveKeys)
+            }
+            Error::Conflict(_) => Outcome::Conflict(Why::Unexplained),
             other => panic!("an error the model never expects: {other:?} ({other})"),
         }
     }
@@ -305,12 +334,15 @@ struct Model {
     outbox: u64,
     /// The outcome of the last step.
     expected: Outcome,
+    /// The key `Target::Recent` names.
+    recent: Option<usize>,
 }
 
 impl Model {
     fn resolve(&self, target: &Target) -> Option<usize> {
         match target {
             Target::Made(i) if !self.keys.is_empty() => Some(i.index(self.keys.len())),
+            Target::Recent => self.recent,
             _ => None,
         }
     }
@@ -369,7 +401,7 @@ impl Model {
                 }
                 let integration = (*instance, *developer, *channel);
                 if !self.fits(integration, None) {
-                    return Outcome::Conflict;
+                    return Outcome::Conflict(Why::Limit);
                 }
                 self.developers.insert((*instance, *developer));
                 let mut teams = BTreeSet::new();
@@ -410,9 +442,11 @@ impl Model {
                 };
                 let k = &self.keys[i];
                 match k.status(now) {
-                    KeyStatus::Deactivated | KeyStatus::Deleted => return Outcome::Conflict,
+                    KeyStatus::Deactivated | KeyStatus::Deleted => {
+                        return Outcome::Conflict(Why::Final);
+                    }
                     KeyStatus::Expired if !self.fits(k.integration(), Some(i)) => {
-                        return Outcome::Conflict;
+                        return Outcome::Conflict(Why::Limit);
                     }
                     _ => {}
                 }
@@ -466,7 +500,7 @@ impl Model {
                     match t {
                         None => return Outcome::NotFound,
                         Some(i) if self.keys[*i].stored == Stored::Deleted => {
-                            return Outcome::Conflict;
+                            return Outcome::Conflict(Why::Final);
                         }
                         _ => {}
                     }
@@ -496,7 +530,7 @@ impl Model {
                     match t {
                         None => return Outcome::NotFound,
                         Some(i) if self.keys[*i].stored != Stored::Active => {
-                            return Outcome::Conflict;
+                            return Outcome::Conflict(Why::Final);
                         }
                         _ => {}
                     }
@@ -516,7 +550,7 @@ impl Model {
                     match t {
                         None => return Outcome::NotFound,
                         Some(i) if self.keys[*i].stored == Stored::Deleted => {
-                            return Outcome::Conflict;
+                            return Outcome::Conflict(Why::Final);
                         }
                         _ => {}
                     }
@@ -567,7 +601,7 @@ impl Model {
                     })
                     .collect();
                 if !active.is_empty() && !deactivate_keys {
-                    return Outcome::Conflict;
+                    return Outcome::Conflict(Why::ActiveKeys);
                 }
                 for i in &active {
                     self.deactivate(*i);
@@ -599,7 +633,7 @@ impl Model {
         let now = self.now;
         let before = self.keys[i].clone();
         if before.stored == Stored::Deleted {
-            return Outcome::Conflict;
+            return Outcome::Conflict(Why::Final);
         }
         let mut after = before.clone();
         change(&mut after);
@@ -608,7 +642,7 @@ impl Model {
         let moves = after.integration() != before.integration();
         let revives = was == KeyStatus::Expired && becomes_active;
         if becomes_active && (moves || revives) && !self.fits(after.integration(), Some(i)) {
-            return Outcome::Conflict;
+            return Outcome::Conflict(Why::Limit);
         }
         if after.name != before.name || moves || after.expires_at != before.expires_at {
             self.history += 1;
@@ -674,7 +708,11 @@ fn life() -> impl Strategy<Value = Life> {
 }
 
 fn target() -> impl Strategy<Value = Target> {
-    prop_oneof![9 => any::<Index>().prop_map(Target::Made), 1 => Just(Target::Unknown)]
+    prop_oneof![
+        5 => any::<Index>().prop_map(Target::Made),
+        4 => Just(Target::Recent),
+        1 => Just(Target::Unknown)
+    ]
 }
 
 fn targets() -> impl Strategy<Value = Vec<Target>> {
@@ -712,13 +750,14 @@ impl ReferenceStateMachine for LifecycleModel {
             history: SETUP_HISTORY,
             outbox: 0,
             expected: Outcome::Done,
+            recent: None,
         })
         .boxed()
     }
 
     // Creating, renewing and verifying hash with Argon2id (~30 ms each), so they
     // are weighted to keep a CI run within its budget.
-    fn transitions(_: &Model) -> BoxedStrategy<Step> {
+    fn transitions(state: &Model) -> BoxedStrategy<Step> {
         let create = (
             who(),
             0..NAMES.len(),
@@ -776,9 +815,15 @@ impl ReferenceStateMachine for LifecycleModel {
         let deactivate = (who(), targets()).prop_map(|(who, keys)| Step::Deactivate { who, keys });
         let delete = (who(), targets()).prop_map(|(who, keys)| Step::Delete { who, keys });
         let show = (who(), target()).prop_map(|(who, key)| Step::Show { who, key });
+        // Mostly the recent key, which a renewal or a clock move just touched.
+        let verify_target = prop_oneof![
+            3 => any::<Index>().prop_map(Target::Made),
+            6 => Just(Target::Recent),
+            1 => Just(Target::Unknown)
+        ];
         let verify = (
             who(),
-            target(),
+            verify_target,
             prop_oneof![
                 3 => Just(Secret::Current),
                 2 => Just(Secret::Previous),
@@ -801,27 +846,71 @@ impl ReferenceStateMachine for LifecycleModel {
                     deactivate_keys,
                 }
             });
-        let advance =
-            prop_oneof![1..=6i64, 6..=30i64, 30..=72i64].prop_map(|hours| Step::Advance { hours });
-        prop_oneof![
-            5 => create,
-            3 => renew,
-            1 => rename,
-            2 => moving,
-            2 => extend,
-            2 => teams,
-            2 => deactivate,
-            2 => delete,
-            1 => show,
-            4 => verify,
-            1 => remove_developer,
-            3 => advance,
+        // Often exactly a grace period or a key's life, to land on the instant
+        // one ends, where `<` and `<=` part.
+        let advance = prop_oneof![
+            2 => prop::sample::select(vec![1i64, 12, 24, 72]),
+            1 => 1..=6i64,
+            1 => 6..=30i64,
+            1 => 30..=72i64
         ]
-        .boxed()
+        .prop_map(|hours| Step::Advance { hours });
+        let mut steps: Vec<(u32, BoxedStrategy<Step>)> = vec![
+            (5, create.boxed()),
+            (3, renew.boxed()),
+            (1, rename.boxed()),
+            (2, moving.boxed()),
+            (2, extend.boxed()),
+            (2, teams.boxed()),
+            (2, deactivate.boxed()),
+            (2, delete.boxed()),
+            (1, show.boxed()),
+            (4, verify.boxed()),
+            (1, remove_developer.boxed()),
+            (2, advance.boxed()),
+        ];
+        // And straight to the next instant a key expires or a grace period
+        // ends (or to any of them), whole hours since every span is.
+        let now = state.now;
+        let mut ends: Vec<i64> = state
+            .keys
+            .iter()
+            .flat_map(|k| [k.expires_at, k.grace.map(|(_, until)| until)])
+            .flatten()
+            .filter(|&t| t > now)
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        if let Some(&next) = ends.first() {
+            let hours = move |t: i64| Step::Advance {
+                hours: ((t - now) / HOUR).max(1),
+            };
+            steps.push((2, Just(hours(next)).boxed()));
+            steps.push((1, prop::sample::select(ends).prop_map(hours).boxed()));
+        }
+        proptest::strategy::Union::new_weighted(steps).boxed()
     }
 
     fn apply(mut state: Model, step: &Step) -> Model {
+        let named = match step {
+            Step::Renew { key, .. }
+            | Step::Rename { key, .. }
+            | Step::Move { key, .. }
+            | Step::Extend { key, .. }
+            | Step::Show { key, .. }
+            | Step::Verify { key, .. } => state.resolve(key),
+            Step::Teams { keys, .. }
+            | Step::Deactivate { keys, .. }
+            | Step::Delete { keys, .. } => keys.iter().find_map(|k| state.resolve(k)),
+            Step::Create { .. } | Step::RemoveDeveloper { .. } | Step::Advance { .. } => None,
+        };
+        let made = state.keys.len();
         state.expected = state.step(step);
+        if state.keys.len() > made {
+            state.recent = Some(made);
+        } else if named.is_some() {
+            state.recent = named;
+        }
         state
     }
 }
@@ -1101,11 +1190,24 @@ impl Keyward {
             .expect("history")
             .len() as u64;
         let outbox = viewer.notifications(false).expect("outbox").len() as u64;
-        let developers: BTreeSet<(String, String)> = viewer
+        // Each list with its counts of active keys and of keys not deleted.
+        let developers: BTreeMap<(String, String), (u64, u64)> = viewer
             .list_developers(None)
             .expect("developers")
             .into_iter()
-            .map(|d| (d.instance, d.name))
+            .map(|d| ((d.instance, d.name), (d.active_keys, d.keys)))
+            .collect();
+        let instances: BTreeMap<String, (u64, u64)> = viewer
+            .list_instances()
+            .expect("instances")
+            .into_iter()
+            .map(|i| (i.name, (i.active_keys, i.keys)))
+            .collect();
+        let teams: BTreeMap<String, u64> = viewer
+            .list_teams()
+            .expect("teams")
+            .into_iter()
+            .map(|t| (t.name, t.keys))
             .collect();
 
         let by_id: BTreeMap<&str, &Key> = all.iter().map(|k| (k.public_id.as_str(), k)).collect();
@@ -1136,7 +1238,7 @@ impl Keyward {
             assert_eq!(got.masked(), issued.secrets[want.generation].masked());
             if got.status == KeyStatus::Active {
                 assert!(
-                    developers.contains(&(got.instance.clone(), got.developer.clone())),
+                    developers.contains_key(&(got.instance.clone(), got.developer.clone())),
                     "{what} is active but its developer is not on the instance's list"
                 );
                 *active
@@ -1162,12 +1264,31 @@ impl Keyward {
             .count();
         assert_eq!(listed.len(), not_deleted, "keys listed without --all");
         assert!(listed.iter().all(|k| k.status != KeyStatus::Deleted));
-        let want: BTreeSet<(String, String)> = model
+        let counts = |of: &dyn Fn(&ModelKey) -> bool| {
+            let keys = model.keys.iter().filter(|k| of(k));
+            let active = keys.clone().filter(|k| k.status(now) == KeyStatus::Active);
+            let kept = keys.filter(|k| k.stored != Stored::Deleted);
+            (active.count() as u64, kept.count() as u64)
+        };
+        let want: BTreeMap<(String, String), (u64, u64)> = model
             .developers
             .iter()
-            .map(|(i, d)| (INSTANCES[*i].0.to_owned(), DEVELOPERS[*d].to_owned()))
+            .map(|&(i, d)| {
+                let name = (INSTANCES[i].0.to_owned(), DEVELOPERS[d].to_owned());
+                (name, counts(&|k| (k.instance, k.developer) == (i, d)))
+            })
             .collect();
-        assert_eq!(developers, want, "developers listed");
+        assert_eq!(developers, want, "developers listed, with their keys");
+        let want: BTreeMap<String, (u64, u64)> = (0..INSTANCES.len())
+            .map(|i| (INSTANCES[i].0.to_owned(), counts(&|k| k.instance == i)))
+            .collect();
+        assert_eq!(instances, want, "instances, with their keys");
+        let want: BTreeMap<String, u64> = model
+            .teams
+            .iter()
+            .map(|&t| (TEAMS[t].to_owned(), counts(&|k| k.teams.contains(&t)).1))
+            .collect();
+        assert_eq!(teams, want, "teams, with their keys");
         assert_eq!(history, model.history, "history rows");
         assert_eq!(outbox, model.outbox, "notifications in the outbox");
     }
@@ -1188,7 +1309,7 @@ fn tally(outcome: Outcome) {
         Outcome::Done => 0,
         Outcome::Permission => 1,
         Outcome::NotFound => 2,
-        Outcome::Conflict => 3,
+        Outcome::Conflict(_) => 3,
         Outcome::Valid => 4,
         Outcome::Invalid(VerifyFailure::NotFound) => 5,
         Outcome::Invalid(VerifyFailure::Mismatch) => 6,
