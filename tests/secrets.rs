@@ -104,48 +104,61 @@ impl Lifecycle {
     }
 }
 
+impl Lifecycle {
+    /// A store made by `init` in `env`, with an instance `acme` and a manager `mia`.
+    fn started(env: Env) -> Lifecycle {
+        let mut life = Lifecycle {
+            env,
+            outputs: Vec::new(),
+            copies: Vec::new(),
+        };
+        life.run(
+            &[
+                "init",
+                "--name",
+                "Test Admin",
+                "--email",
+                "admin@example.org",
+            ],
+            0,
+        );
+        life.run(&["instance", "add", "acme", "--cloud", "salesforce"], 0);
+        life.run(
+            &[
+                "operator",
+                "add",
+                "mia",
+                "--name",
+                "Mia",
+                "--email",
+                "mia@example.org",
+                "--role",
+                "manager",
+            ],
+            0,
+        );
+        life
+    }
+}
+
+/// A connection held open on the store: while it is, keyward's last close
+/// cannot checkpoint the WAL away, so every page written stays in the -wal
+/// file to be read.
+fn hold_wal(db: &Path) -> Connection {
+    let holder = Connection::open(db).expect("open the store");
+    let _: i64 = holder
+        .query_row("SELECT COUNT(*) FROM history", [], |r| r.get(0))
+        .expect("read the store");
+    holder
+}
+
 #[test]
 fn a_secret_never_appears_after_its_one_showing() {
     let mut env = Env::empty();
     let dir = env.path("vault");
     env.db = dir.join("keyward.db");
-    let mut life = Lifecycle {
-        env,
-        outputs: Vec::new(),
-        copies: Vec::new(),
-    };
-    life.run(
-        &[
-            "init",
-            "--name",
-            "Test Admin",
-            "--email",
-            "admin@example.org",
-        ],
-        0,
-    );
-    life.run(&["instance", "add", "acme", "--cloud", "salesforce"], 0);
-    life.run(
-        &[
-            "operator",
-            "add",
-            "mia",
-            "--name",
-            "Mia",
-            "--email",
-            "mia@example.org",
-            "--role",
-            "manager",
-        ],
-        0,
-    );
-
-    // While this connection is open, keyward's last close cannot checkpoint and
-    // remove the WAL, so every page written stays in the -wal file to be scanned.
-    let holder = Connection::open(&life.env.db).expect("open the store");
-    let _: i64 = holder
-        .query_row("SELECT COUNT(*) FROM history", [], |r| r.get(0))
-        .unwrap();
+    let mut life = Lifecycle::started(env);
+    let holder = hold_wal(&life.env.db);
 
     let created = life.issue(&[
         "key",
@@ -545,42 +558,8 @@ fn every_byte_written_in_a_lifecycle_with_mail_and_the_tui_is_free_of_every_secr
             script.display()
         ),
     );
-    let mut life = Lifecycle {
-        env,
-        outputs: Vec::new(),
-        copies: Vec::new(),
-    };
-    life.run(
-        &[
-            "init",
-            "--name",
-            "Test Admin",
-            "--email",
-            "admin@example.org",
-        ],
-        0,
-    );
-    life.run(&["instance", "add", "acme", "--cloud", "salesforce"], 0);
-    life.run(
-        &[
-            "operator",
-            "add",
-            "mia",
-            "--name",
-            "Mia",
-            "--email",
-            "mia@example.org",
-            "--role",
-            "manager",
-        ],
-        0,
-    );
-    // Held open, so keyward's last close never checkpoints the WAL away: every
-    // page written stays in the -wal file to be read.
-    let holder = Connection::open(&life.env.db).expect("open the store");
-    let _: i64 = holder
-        .query_row("SELECT COUNT(*) FROM history", [], |r| r.get(0))
-        .expect("read");
+    let mut life = Lifecycle::started(env);
+    let holder = hold_wal(&life.env.db);
 
     let mut keys: Vec<(String, String)> = Vec::new();
     let created = life.issue(&[
