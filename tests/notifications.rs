@@ -374,6 +374,11 @@ fn starttls_with_a_login_whose_password_comes_from_the_environment() {
     right.env("KW_TEST_SMTP_PASSWORD", "pa ss:word");
     env.run_with(right, &["notifications", "send", "--retry-now"])
         .expect(0);
+    assert_two_delivered_over_tls_as_keyward(&server);
+}
+
+/// Both messages (admin and manager) arrived over TLS, logged in as `keyward`.
+fn assert_two_delivered_over_tls_as_keyward(server: &SmtpServer) {
     let got = server.messages();
     assert_eq!(got.len(), 2);
     assert!(
@@ -406,12 +411,7 @@ fn implicit_tls_with_a_password_file() {
         ),
     );
     env.run(&["notifications", "send"]).expect(0);
-    let got = server.messages();
-    assert_eq!(got.len(), 2);
-    assert!(
-        got.iter()
-            .all(|m| m.tls && m.auth_user.as_deref() == Some("keyward"))
-    );
+    assert_two_delivered_over_tls_as_keyward(&server);
 }
 
 #[test]
