@@ -118,6 +118,17 @@ fn listing_condition(listing: &KeyListing) -> (String, Sql) {
     (sql.condition(), sql)
 }
 
+/// The statement `Db::keys` runs for a listing, and its parameters in order:
+/// public so a benchmark can hand the very same query to the `sqlite3` shell.
+pub fn listing_statement(listing: &KeyListing) -> (String, Vec<rusqlite::types::Value>) {
+    let (condition, sql) = listing_condition(listing);
+    let mut text = format!("{KEY_SELECT} WHERE {condition} ORDER BY {KEY_ORDER}");
+    if let Some(limit) = listing.limit {
+        text.push_str(&format!(" LIMIT {limit}"));
+    }
+    (text, sql.params().cloned().collect())
+}
+
 /// Which keys a listing returns.
 pub struct KeyListing<'a> {
     pub query: &'a KeyQuery,
@@ -201,15 +212,11 @@ impl Db<'_> {
 
     /// Keys matching a smart filter, by name.
     pub fn keys(&self, listing: &KeyListing) -> Result<Vec<Key>> {
-        let (condition, sql) = listing_condition(listing);
-        let mut text = format!("{KEY_SELECT} WHERE {condition} ORDER BY {KEY_ORDER}");
-        if let Some(limit) = listing.limit {
-            text.push_str(&format!(" LIMIT {limit}"));
-        }
+        let (text, params) = listing_statement(listing);
         let now = listing.now;
         let mut stmt = self.conn().prepare_cached(&text).map_err(from_sqlite)?;
         let rows = stmt
-            .query_map(params_from_iter(sql.params()), |r| key_from(r, now))
+            .query_map(params_from_iter(params.iter()), |r| key_from(r, now))
             .map_err(from_sqlite)?;
         rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
     }

@@ -203,17 +203,20 @@ fn spawn_input(tx: Sender<Msg>) -> Result<()> {
         .map_err(|e| Error::store(format!("cannot start the input thread: {e}")))
 }
 
-/// With `KEYWARD_FRAME_LOG=FILE`, writes the wall-clock time (Unix nanoseconds)
-/// of the first frame that shows the tab filled with the store's data, so a
-/// script can time start-up from the outside without screen scraping.
+/// With `KEYWARD_FRAME_LOG=FILE`, appends the wall-clock time (Unix nanoseconds)
+/// of the first frame that shows each tab filled with the store's data, so a
+/// script can time start-up, and a tab's first load, from the outside without
+/// screen scraping.
 struct FrameLog {
     file: Option<std::path::PathBuf>,
+    logged: Vec<super::state::Tab>,
 }
 
 impl FrameLog {
     fn from_env() -> FrameLog {
         FrameLog {
             file: std::env::var_os("KEYWARD_FRAME_LOG").map(Into::into),
+            logged: Vec::new(),
         }
     }
 
@@ -221,9 +224,10 @@ impl FrameLog {
         let Some(file) = &self.file else {
             return;
         };
-        if !super::update::is_full_frame(state) {
+        if self.logged.contains(&state.tab) || !super::update::is_full_frame(state) {
             return;
         }
+        self.logged.push(state.tab);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -233,6 +237,5 @@ impl FrameLog {
             .append(true)
             .open(file)
             .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()));
-        self.file = None;
     }
 }
