@@ -1,0 +1,494 @@
+//! The whole-process and service-level targets of issue 6 on the large store
+//! (100 000 keys, 1 000 000 history rows):
+//!
+//! 1. `key_list`: `keyward key list --filter 'status:active team:payments' --json`
+//!    against the very same statement run by the `sqlite3` shell on the same
+//!    file, both as whole processes (target: keyward ≤ 1.5× sqlite3).
+//! 2. `verify_valid`: `Service::verify` of a valid key against one Argon2id hash
+//!    with the same parameters (target ≤ 1.2×), and `keyward verify` whole.
+//! 3. `verify_malformed`: a malformed key rejected by `keyward verify` (≤ 2 ms).
+//! 4. `bulk_teams`: one team added to (or removed from) 10 000 keys in one
+//!    transaction through the service (≤ 500 ms); the whole `keyward key teams`
+//!    process is timed a few times beside it and reported on stderr.
+//! 5. `demo`: `keyward demo --keys 100000 --history 1000000` into a new store
+//!    (≤ 60 s); `KEYWARD_BENCH_SKIP_DEMO=1` skips it.
+//!
+//! Each ratio is of the medians of the individual runs this bench timed
+//! (warm-up runs included), printed to stderr when its group ends.
+
+mod support;
+
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use keyward::domain::KeyToken;
+use keyward::domain::query::KeyQuery;
+use keyward::service::{NewKeyRequest, TeamChanges, Verdict, secret};
+use keyward::store::keys::{KeyListing, listing_statement};
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The team of the listing target: the demo's first team, on many keys.
+const LIST_TEAM: &str = "payments";
+/// How many keys the bulk-teams target changes at once.
+const BULK_KEYS: usize = 10_000;
+/// The team the bulk-teams target adds and removes: new to the store.
+const BULK_TEAM: &str = "bench-bulk";
+/// A key that fails its checksum.
+const MALFORMED: &str = "kw_notakey";
+
+/// Whether criterion is measuring (`cargo bench`), not just running each
+/// benchmark once (`cargo test --benches`); the extra timings outside
+/// criterion are done only then.
+fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// Runs `cmd` to completion with `stdin` on its standard input and its
+/// standard output thrown away; how long it took and its exit code.
+fn run_timed(cmd: &mut Command, stdin: Option<&[u8]>) -> (Duration, Option<i32>) {
+    cmd.stdout(Stdio::null()).stderr(Stdio::inherit());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("the command starts");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("the child's standard input");
+        pipe.write_all(input).expect("the input written");
+    }
+    let status = child.wait().expect("the command ends");
+    (start.elapsed(), status.code())
+}
+
+/// Times `cmd` once per iteration, keeping every run's duration in `samples`.
+fn time_runs(
+    iters: u64,
+    samples: &RefCell<Vec<Duration>>,
+    mut cmd: impl FnMut() -> Command,
+    stdin: Option<&[u8]>,
+    expect_code: i32,
+) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let (took, code) = run_timed(&mut cmd(), stdin);
+        assert_eq!(code, Some(expect_code), "unexpected exit code");
+        samples.borrow_mut().push(took);
+        total += took;
+    }
+    total
+}
+
+/// Prints `a / b` of two medians to stderr, with the target beside it.
+fn report_ratio(what: &str, a: &[Duration], b: &[Duration], target: f64) {
+    if a.is_empty() || b.is_empty() {
+        return;
+    }
+    let (ma, mb) = (
+        support::median_ms(a.to_vec()),
+        support::median_ms(b.to_vec()),
+    );
+    let ratio = ma / mb;
+    let met = if ratio <= target { "met" } else { "MISSED" };
+    eprintln!(
+        "RATIO {what}: {ma:.3} ms / {mb:.3} ms = {ratio:.3}x (target <= {target}x: {met}; \
+         medians of {} and {} runs)",
+        a.len(),
+        b.len()
+    );
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs() as i64
+}
+
+/// The number of elements of a JSON array printed by a process; `sqlite3 -json`
+/// prints nothing at all when no row matches.
+fn json_rows(stdout: &[u8], who: &str) -> usize {
+    if stdout.iter().all(u8::is_ascii_whitespace) {
+        return 0;
+    }
+    let value: serde_json::Value = serde_json::from_slice(stdout)
+        .unwrap_or_else(|e| panic!("{who} printed something that is not JSON: {e}"));
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("{who} printed JSON that is not an array"))
+        .len()
+}
+
+fn sqlite3_available() -> bool {
+    Command::new("sqlite3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Target 1: `keyward key list --filter … --json` against `sqlite3 -json`.
+fn key_list(c: &mut Criterion) {
+    let store = support::large_store();
+    let filter = format!("status:active team:{LIST_TEAM}");
+    let keyward = || {
+        let mut cmd = Command::new(support::keyward_bin());
+        cmd.arg("--db")
+            .arg(&store.path)
+            .args(["key", "list", "--filter", &filter, "--json"]);
+        cmd
+    };
+
+    // The statement `keyward key list` runs, with its values in place.
+    let query = KeyQuery::parse(&filter).expect("the filter parses");
+    let (text, params) = listing_statement(&KeyListing {
+        query: &query,
+        include_deleted: false,
+        now: now_secs(),
+        limit: None,
+    });
+    let sql = {
+        let conn = rusqlite::Connection::open_with_flags(
+            &store.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("the store opens read-only");
+        let mut stmt = conn.prepare(&text).expect("the listing statement prepares");
+        for (i, value) in params.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, value)
+                .expect("a listing parameter binds");
+        }
+        stmt.expanded_sql().expect("the statement with its values")
+    };
+    let scratch = tempfile::tempdir_in(support::bench_dir()).expect("a scratch directory");
+    let sql_file = scratch.path().join("listing.sql");
+    std::fs::write(&sql_file, format!("{sql};\n")).expect("the SQL file written");
+    let store_path = store.path.clone();
+    let sqlite = sqlite3_available().then(|| {
+        move || {
+            let mut cmd = Command::new("sqlite3");
+            cmd.arg("-json")
+                .arg(&store_path)
+                .stdin(std::fs::File::open(&sql_file).expect("the SQL file opens"));
+            cmd
+        }
+    });
+
+    // Both must answer the same rows before their times mean anything.
+    let out = keyward().output().expect("keyward runs");
+    assert!(out.status.success(), "keyward key list failed: {out:?}");
+    let keyward_rows = json_rows(&out.stdout, "keyward");
+    eprintln!("key_list: keyward returns {keyward_rows} rows for {filter:?}");
+    match &sqlite {
+        Some(sqlite) => {
+            let out = sqlite().output().expect("sqlite3 runs");
+            assert!(out.status.success(), "sqlite3 failed: {out:?}");
+            let sqlite_rows = json_rows(&out.stdout, "sqlite3");
+            assert_eq!(
+                keyward_rows, sqlite_rows,
+                "keyward and sqlite3 disagree on the rows of {filter:?}"
+            );
+        }
+        None => eprintln!(
+            "key_list: the sqlite3 shell is not installed (apt-get install sqlite3); \
+             its half of the comparison is skipped"
+        ),
+    }
+
+    let keyward_samples = RefCell::new(Vec::new());
+    let sqlite_samples = RefCell::new(Vec::new());
+    let mut group = c.benchmark_group("key_list");
+    group.sampling_mode(SamplingMode::Flat);
+    group.measurement_time(Duration::from_secs(20));
+    group.bench_function("keyward", |b| {
+        b.iter_custom(|iters| time_runs(iters, &keyward_samples, &keyward, None, 0));
+    });
+    if let Some(sqlite) = &sqlite {
+        group.bench_function("sqlite3", |b| {
+            b.iter_custom(|iters| time_runs(iters, &sqlite_samples, sqlite, None, 0));
+        });
+    }
+    group.finish();
+    report_ratio(
+        "key_list keyward/sqlite3",
+        &keyward_samples.borrow(),
+        &sqlite_samples.borrow(),
+        1.5,
+    );
+}
+
+/// Targets 2 and 3: verify of a valid key (service against one Argon2id hash,
+/// and the whole process), and of a malformed key (whole process).
+fn verify(c: &mut Criterion) {
+    let store = support::large_store();
+    let (_dir, path) = support::copy_of(&store);
+    let mut service = support::service(&path);
+    // A developer of its own, so the instance's limit of active keys per
+    // integration is never in the way.
+    let issued = service
+        .create_key(&NewKeyRequest {
+            name: "bench verify".to_owned(),
+            instance: "acme-prod".to_owned(),
+            developer: format!("bench-verify-{}", std::process::id()),
+            channel: "bench".to_owned(),
+            teams: vec![],
+            expires: Some("never".to_owned()),
+        })
+        .expect("a key for verify");
+    let token: KeyToken = issued.token;
+    assert!(
+        matches!(service.verify(&token), Ok(Verdict::Valid(_))),
+        "the new key verifies"
+    );
+    let phc = secret::hash(&token).expect("an Argon2id hash");
+
+    let service_samples = RefCell::new(Vec::new());
+    let hash_samples = RefCell::new(Vec::new());
+    let mut group = c.benchmark_group("verify_valid");
+    group.sampling_mode(SamplingMode::Flat);
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function("service_verify", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                let verdict = service.verify(black_box(&token)).expect("verify runs");
+                let took = start.elapsed();
+                assert!(matches!(verdict, Verdict::Valid(_)), "the key stays valid");
+                service_samples.borrow_mut().push(took);
+                total += took;
+            }
+            total
+        });
+    });
+    group.bench_function("argon2id_hash", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let start = Instant::now();
+                black_box(secret::hash(black_box(&token)).expect("an Argon2id hash"));
+                let took = start.elapsed();
+                hash_samples.borrow_mut().push(took);
+                total += took;
+            }
+            total
+        });
+    });
+    group.bench_function("argon2id_verify", |b| {
+        b.iter(|| assert!(secret::matches(black_box(&token), black_box(&phc))));
+    });
+    let keyward = || {
+        let mut cmd = Command::new(support::keyward_bin());
+        cmd.arg("--db").arg(&path).arg("verify");
+        cmd
+    };
+    let process_samples = RefCell::new(Vec::new());
+    let key = token.expose().as_bytes();
+    group.bench_function("keyward_process", |b| {
+        b.iter_custom(|iters| time_runs(iters, &process_samples, &keyward, Some(key), 0));
+    });
+    group.finish();
+    report_ratio(
+        "verify_valid service/argon2id_hash",
+        &service_samples.borrow(),
+        &hash_samples.borrow(),
+        1.2,
+    );
+    report_ratio(
+        "verify_valid keyward_process/argon2id_hash",
+        &process_samples.borrow(),
+        &hash_samples.borrow(),
+        f64::INFINITY,
+    );
+
+    // Target 3: the malformed key, refused by its checksum.
+    let out = {
+        let mut child = keyward()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("keyward verify starts");
+        child
+            .stdin
+            .take()
+            .expect("the child's standard input")
+            .write_all(MALFORMED.as_bytes())
+            .expect("the key written");
+        child.wait_with_output().expect("keyward verify ends")
+    };
+    assert_eq!(out.status.code(), Some(1), "a malformed key exits 1");
+    let answer: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("keyward verify prints JSON");
+    assert_eq!(answer["valid"], false, "{answer}");
+    assert_eq!(answer["reason"], "malformed", "{answer}");
+    let malformed_samples = RefCell::new(Vec::new());
+    let mut group = c.benchmark_group("verify_malformed");
+    group.sampling_mode(SamplingMode::Flat);
+    group.bench_function("keyward_process", |b| {
+        b.iter_custom(|iters| {
+            time_runs(
+                iters,
+                &malformed_samples,
+                &keyward,
+                Some(MALFORMED.as_bytes()),
+                1,
+            )
+        });
+    });
+    group.finish();
+    if !malformed_samples.borrow().is_empty() {
+        let median = support::median_ms(malformed_samples.take());
+        let met = if median <= 2.0 { "met" } else { "MISSED" };
+        eprintln!(
+            "MEDIAN verify_malformed keyward_process: {median:.3} ms (target <= 2 ms: {met})"
+        );
+    }
+}
+
+/// The public ids of the first `n` keys that are not deleted.
+fn live_key_ids(path: &Path, n: usize) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).expect("the store opens");
+    let mut stmt = conn
+        .prepare("SELECT public_id FROM keys WHERE status <> 'deleted' ORDER BY id LIMIT ?1")
+        .expect("the id query prepares");
+    let ids = stmt
+        .query_map([n as i64], |row| row.get::<_, String>(0))
+        .expect("the id query runs")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("the ids read");
+    assert_eq!(ids.len(), n, "the store has {n} keys that are not deleted");
+    ids
+}
+
+/// Target 4: one team on 10 000 keys in one transaction.
+fn bulk_teams(c: &mut Criterion) {
+    let store = support::large_store();
+    let (_dir, path) = support::copy_of(&store);
+    let ids = live_key_ids(&path, BULK_KEYS);
+    let mut service = support::service(&path);
+    // Every iteration changes all the keys: add the team, then remove it, …
+    let mut adding = true;
+    let mut samples = Vec::new();
+    let mut group = c.benchmark_group("bulk_teams");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(30));
+    group.bench_function("service_10000_keys", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let team = vec![BULK_TEAM.to_owned()];
+                let changes = if adding {
+                    TeamChanges {
+                        add: team,
+                        remove: vec![],
+                    }
+                } else {
+                    TeamChanges {
+                        add: vec![],
+                        remove: team,
+                    }
+                };
+                let start = Instant::now();
+                let changed = service
+                    .change_teams(black_box(&ids), &changes)
+                    .expect("the teams change");
+                let took = start.elapsed();
+                assert_eq!(changed.len(), ids.len(), "every key changed");
+                adding = !adding;
+                samples.push(took);
+                total += took;
+            }
+            total
+        });
+    });
+    group.finish();
+    if !samples.is_empty() {
+        let median = support::median_ms(samples);
+        let met = if median <= 500.0 { "met" } else { "MISSED" };
+        eprintln!("MEDIAN bulk_teams service_10000_keys: {median:.1} ms (target <= 500 ms: {met})");
+    }
+    drop(service);
+
+    // The whole process, a few times, outside criterion (each run carries
+    // 10 000 ids in argv and a store open and close).
+    if measuring() {
+        let mut runs = Vec::new();
+        for _ in 0..6 {
+            let mut cmd = Command::new(support::keyward_bin());
+            cmd.arg("--db")
+                .arg(&path)
+                .args(["key", "teams"])
+                .arg(if adding { "--add" } else { "--remove" });
+            cmd.arg(BULK_TEAM).args(&ids);
+            let (took, code) = run_timed(&mut cmd, None);
+            assert_eq!(code, Some(0), "keyward key teams failed");
+            adding = !adding;
+            runs.push(took);
+        }
+        let all: Vec<String> = runs
+            .iter()
+            .map(|d| format!("{:.0}", d.as_secs_f64() * 1000.0))
+            .collect();
+        let median = support::median_ms(runs);
+        let met = if median <= 500.0 { "met" } else { "MISSED" };
+        eprintln!(
+            "MEDIAN bulk_teams keyward_process_10000_keys: {median:.1} ms over runs [{}] ms \
+             (target <= 500 ms: {met})",
+            all.join(", ")
+        );
+    }
+}
+
+/// Target 5: `keyward demo` making the large store from nothing.
+fn demo(c: &mut Criterion) {
+    if std::env::var_os("KEYWARD_BENCH_SKIP_DEMO").is_some_and(|v| v == "1") {
+        eprintln!("demo: skipped (KEYWARD_BENCH_SKIP_DEMO=1)");
+        return;
+    }
+    let keys = std::env::var("KEYWARD_BENCH_KEYS").unwrap_or_else(|_| "100000".to_owned());
+    let history = std::env::var("KEYWARD_BENCH_HISTORY").unwrap_or_else(|_| "1000000".to_owned());
+    std::fs::create_dir_all(support::bench_dir()).expect("the benchmark directory");
+    let mut samples = Vec::new();
+    let mut group = c.benchmark_group("demo");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(300));
+    group.bench_function(format!("keyward_{keys}_keys_{history}_history"), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir_in(support::bench_dir()).expect("a scratch directory");
+                let mut cmd = Command::new(support::keyward_bin());
+                cmd.arg("--db").arg(dir.path().join("demo.db")).args([
+                    "demo",
+                    "--keys",
+                    &keys,
+                    "--history",
+                    &history,
+                ]);
+                let (took, code) = run_timed(&mut cmd, None);
+                assert_eq!(code, Some(0), "keyward demo failed");
+                drop(dir);
+                samples.push(took);
+                total += took;
+            }
+            total
+        });
+    });
+    group.finish();
+    if !samples.is_empty() {
+        let median = support::median_ms(samples) / 1000.0;
+        let met = if median <= 60.0 { "met" } else { "MISSED" };
+        eprintln!("MEDIAN demo keyward_process: {median:.1} s (target <= 60 s: {met})");
+    }
+}
+
+criterion_group!(benches, key_list, verify, bulk_teams, demo);
+criterion_main!(benches);
