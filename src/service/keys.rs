@@ -52,6 +52,10 @@ pub struct IssuedKey {
 /// How many times to draw a new public id if the drawn one is taken (1 in 10¹⁴ odds).
 const PUBLIC_ID_ATTEMPTS: usize = 4;
 
+/// From this many keys on, a change gets `BULK_CACHE_KIB` of page cache.
+const BULK_KEYS: usize = 500;
+const BULK_CACHE_KIB: u32 = 64 * 1024;
+
 impl Service {
     pub fn create_key(&mut self, req: &NewKeyRequest) -> Result<IssuedKey> {
         let name = Name::parse("key name", &req.name)?;
@@ -277,7 +281,14 @@ impl Service {
                 escape(both.as_str())
             )));
         }
-        self.write(Role::Manager, |db, actor, now| {
+        // Thousands of keys touch pages all over the keys and the history: a
+        // larger page cache for this one transaction keeps SQLite from spilling
+        // changed pages to the log half-way and reading them back.
+        let bulk = ids.len() >= BULK_KEYS;
+        if bulk {
+            self.store.set_cache_size_kib(BULK_CACHE_KIB)?;
+        }
+        let changed = self.write(Role::Manager, |db, actor, now| {
             let mut adds = Vec::with_capacity(add.len());
             for team in &add {
                 adds.push((ensure_team(db, actor, team.as_str(), now)?, team));
@@ -289,9 +300,13 @@ impl Service {
                 })?;
                 removes.push((id, team));
             }
+            // Thousands of keys in one transaction: the chain's head is carried
+            // from row to row, and each key's teams are worked out from what
+            // changed rather than read back.
+            let mut head = db.history_head()?;
             let mut changed = Vec::new();
             for public_id in &ids {
-                let key = load(db, public_id.as_str(), now)?;
+                let mut key = load(db, public_id.as_str(), now)?;
                 if key.status == KeyStatus::Deleted {
                     return Err(final_status(&key));
                 }
@@ -310,15 +325,28 @@ impl Service {
                 if added.is_empty() && removed.is_empty() {
                     continue;
                 }
-                let after = load(db, public_id.as_str(), now)?;
-                db.append_history(with_details(
-                    actor.key_record(now, Action::TeamsChanged, &after),
-                    json!({ "added": added, "removed": removed, "teams": after.teams }),
-                ))?;
-                changed.push(after);
+                key.teams.retain(|t| !removed.contains(&t.as_str()));
+                key.teams.extend(added.iter().map(|t| (*t).to_owned()));
+                // The order the store lists a key's teams in (by name, bytewise).
+                key.teams.sort_unstable();
+                head = db.append_history_after(
+                    &head,
+                    with_details(
+                        actor.key_record(now, Action::TeamsChanged, &key),
+                        json!({ "added": added, "removed": removed, "teams": key.teams }),
+                    ),
+                )?;
+                changed.push(key);
             }
             Ok(changed)
-        })
+        });
+        if bulk {
+            // Back to SQLite's default; a failure here only leaves memory in use.
+            let _ = self
+                .store
+                .set_cache_size_kib(crate::store::DEFAULT_CACHE_KIB);
+        }
+        changed
     }
 
     /// A new secret for the same key record, with a new expiry. The old secret

@@ -158,6 +158,14 @@ impl Store {
         &self.path
     }
 
+    /// A handle another thread can use to stop the statement this connection is
+    /// running (SQLite's `sqlite3_interrupt`): the screen cancels a list load
+    /// that a newer filter made outdated. The statement fails, its read
+    /// transaction rolls back, and the next statement runs as usual.
+    pub fn interrupt_handle(&self) -> rusqlite::InterruptHandle {
+        self.conn.get_interrupt_handle()
+    }
+
     /// Sets how long to wait for another process's write lock.
     pub fn set_busy_timeout(&self, timeout: Duration) -> Result<()> {
         self.conn
@@ -165,7 +173,8 @@ impl Store {
             .map_err(|e| self.describe_sqlite(e))
     }
 
-    /// Lets a bulk load keep more of the store in memory (SQLite's page cache).
+    /// Lets a bulk load keep more of the store in memory (SQLite's page cache);
+    /// `DEFAULT_CACHE_KIB` puts it back and frees what is over.
     pub fn set_cache_size_kib(&self, kib: u32) -> Result<()> {
         self.conn
             .pragma_update(None, "cache_size", -i64::from(kib))
@@ -408,6 +417,9 @@ fn file_mode_for(dir: &Path) -> u32 {
     }
 }
 
+/// SQLite's own default page cache, 2 000 KiB per connection.
+pub const DEFAULT_CACHE_KIB: u32 = 2000;
+
 impl<'c> Db<'c> {
     pub(crate) fn conn(&self) -> &'c Connection {
         self.conn
@@ -434,6 +446,46 @@ mod tests {
         assert_eq!(mode, "wal");
         let meta = fs::metadata(dir.path().join("k.db")).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn an_interrupted_read_fails_alone_and_the_connection_goes_on() {
+        let (_dir, mut store) = temp_store();
+        let handle = store.interrupt_handle();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = done.clone();
+        // Until the read gives up: an interrupt that comes before the statement
+        // starts does nothing, so the canceller keeps trying.
+        let canceller = std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                handle.interrupt();
+            }
+        });
+        // Counts forever unless interrupted.
+        let endless = store.read(|db| {
+            db.conn()
+                .query_row(
+                    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
+                     SELECT count(*) FROM c",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(from_sqlite)
+        });
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        canceller.join().unwrap();
+        let err = endless.unwrap_err();
+        assert!(err.to_string().contains("interrupt"), "{err}");
+        // The read transaction rolled back: a write runs as usual afterwards.
+        store
+            .write(|db| {
+                db.conn()
+                    .execute("PRAGMA user_version = user_version", [])
+                    .map_err(from_sqlite)
+            })
+            .unwrap();
+        assert!(store.conn.is_autocommit());
     }
 
     #[test]
