@@ -8,7 +8,7 @@
 use super::state::{Effect, Msg, State, Timer};
 use super::update::update;
 use super::view::view;
-use super::worker::{Opening, Worker};
+use super::worker::{Loads, Opening, Worker, list_load};
 use crate::clipboard::{Clipboard, Path as ClipboardPath};
 use crate::error::{Error, Result};
 use ratatui::Terminal;
@@ -20,6 +20,7 @@ use ratatui::crossterm::terminal::{
 };
 use std::collections::VecDeque;
 use std::io::{self, Stdout};
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::time::Instant;
 
@@ -75,6 +76,7 @@ fn event_loop(
     let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     let (fx_tx, fx_rx) = mpsc::channel::<Effect>();
     let worker = Worker::new(opening, msg_tx.clone());
+    let loads = worker.loads();
     std::thread::Builder::new()
         .name("keyward-store".into())
         .spawn(move || worker.run(fx_rx))
@@ -86,6 +88,7 @@ fn event_loop(
     state.height = size.height;
     let mut runtime = Runtime {
         fx_tx,
+        loads,
         timers: Vec::new(),
         clipboard: Clipboard::new(ClipboardPath::from_env()),
         local: VecDeque::new(),
@@ -127,6 +130,8 @@ fn event_loop(
 
 struct Runtime {
     fx_tx: Sender<Effect>,
+    /// Cancels a list load on the worker that a newer one makes outdated.
+    loads: Arc<Loads>,
     timers: Vec<(Instant, Timer)>,
     clipboard: Clipboard,
     /// Messages produced here (clipboard results, timers) or already received.
@@ -163,6 +168,9 @@ impl Runtime {
                 self.local.push_back(Msg::ClipboardCleared(result));
             }
             other => {
+                if let Some((kind, generation)) = list_load(&other) {
+                    self.loads.supersede(kind, generation);
+                }
                 // The worker only stops when this side is gone.
                 let _ = self.fx_tx.send(other);
             }

@@ -14,8 +14,8 @@ use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 /// What the worker needs to open or create the store.
 pub struct Opening {
@@ -40,6 +40,65 @@ pub struct Worker {
     opening: Opening,
     service: Option<Service>,
     out: Sender<Msg>,
+    loads: Arc<Loads>,
+}
+
+/// Which list a load fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListKind {
+    Keys,
+    History,
+}
+
+/// The list load the worker is running, shared with the drawing thread so a
+/// newer filter can cancel it: typing never waits behind a query it made
+/// outdated (a rare word over a million history rows takes most of a second).
+#[derive(Default)]
+pub struct Loads {
+    running: Mutex<Running>,
+}
+
+#[derive(Default)]
+struct Running {
+    /// Set once the store is open.
+    interrupt: Option<rusqlite::InterruptHandle>,
+    load: Option<(ListKind, u64)>,
+    cancelled: bool,
+}
+
+impl Loads {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Running> {
+        // The lock guards plain data that stays valid whatever a holder did.
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A load of `kind` at `generation` is about to be handed to the worker:
+    /// stops the one running if it is an older load of the same list. Its
+    /// result is dropped; the newer load answers instead.
+    pub fn supersede(&self, kind: ListKind, generation: u64) {
+        let mut running = self.lock();
+        if let Some((k, g)) = running.load {
+            if k == kind && g < generation && !running.cancelled {
+                running.cancelled = true;
+                if let Some(handle) = &running.interrupt {
+                    handle.interrupt();
+                }
+            }
+        }
+    }
+
+    fn begin(&self, kind: ListKind, generation: u64) {
+        let mut running = self.lock();
+        running.load = Some((kind, generation));
+        running.cancelled = false;
+    }
+
+    /// Ends the running load; whether it was cancelled meanwhile.
+    fn end(&self) -> bool {
+        let mut running = self.lock();
+        running.load = None;
+        std::mem::take(&mut running.cancelled)
+    }
 }
 
 impl Worker {
@@ -48,7 +107,13 @@ impl Worker {
             opening,
             service: None,
             out,
+            loads: Arc::default(),
         }
+    }
+
+    /// What the drawing thread uses to cancel an outdated list load.
+    pub fn loads(&self) -> Arc<Loads> {
+        self.loads.clone()
     }
 
     /// Runs until the effect channel closes (the program is leaving).
@@ -57,7 +122,16 @@ impl Worker {
             let mut batch = vec![first];
             batch.extend(effects.try_iter());
             for effect in newest_only(batch) {
+                let load = list_load(&effect);
+                if let Some((kind, generation)) = load {
+                    self.loads.begin(kind, generation);
+                }
                 let msg = self.execute(effect);
+                // A cancelled load's answer (rows or the interruption) is
+                // outdated: the load that cancelled it is on its way.
+                if load.is_some() && self.loads.end() {
+                    continue;
+                }
                 if let Some(msg) = msg {
                     if self.out.send(msg).is_err() {
                         return;
@@ -93,6 +167,7 @@ impl Worker {
     fn service(&mut self) -> Result<&mut Service> {
         if self.service.is_none() {
             let store = Store::open(&self.opening.path)?;
+            self.loads.lock().interrupt = Some(store.interrupt_handle());
             self.service = Some(
                 Service::new(
                     store,
@@ -116,6 +191,7 @@ impl Worker {
                 let made = Service::init(&o.path, o.origin.clone(), o.clock.clone(), &name, &email)
                     .map(|s| s.with_settings(o.settings.clone()));
                 Msg::StoreCreated(made.and_then(|mut s| {
+                    self.loads.lock().interrupt = Some(s.store().interrupt_handle());
                     let me = s.whoami();
                     self.service = Some(s);
                     me
@@ -246,6 +322,15 @@ pub fn edit_changes_fields(edit: &crate::service::EditKey) -> bool {
         || edit.expires.is_some()
 }
 
+/// The list and generation of a load that a newer one may cancel.
+pub fn list_load(effect: &Effect) -> Option<(ListKind, u64)> {
+    match effect {
+        Effect::LoadKeyRefs { generation, .. } => Some((ListKind::Keys, *generation)),
+        Effect::LoadHistory { generation, .. } => Some((ListKind::History, *generation)),
+        _ => None,
+    }
+}
+
 /// Of several loads of the same list waiting at once, only the newest matters.
 fn newest_only(batch: Vec<Effect>) -> Vec<Effect> {
     let last_keys = batch
@@ -328,6 +413,23 @@ mod tests {
             generation,
             query: KeyQuery::default(),
         }
+    }
+
+    #[test]
+    fn a_newer_load_of_the_same_list_cancels_the_running_one_and_nothing_else() {
+        let loads = Loads::default();
+        loads.begin(ListKind::Keys, 4);
+        loads.supersede(ListKind::History, 9);
+        loads.supersede(ListKind::Keys, 3);
+        loads.supersede(ListKind::Keys, 4);
+        assert!(!loads.end(), "another list, or an older or the same load");
+        loads.begin(ListKind::Keys, 5);
+        loads.supersede(ListKind::Keys, 6);
+        assert!(loads.end());
+        // Nothing running: nothing to cancel, and the next load starts clean.
+        loads.supersede(ListKind::Keys, 7);
+        loads.begin(ListKind::Keys, 7);
+        assert!(!loads.end());
     }
 
     #[test]
