@@ -3,6 +3,7 @@
 //! Data flows one way: key event → keymap → `Msg` → `update` → `Effect` →
 //! worker (service → store) → result `Msg` → `update` → `view`.
 
+pub mod headless;
 pub mod keymap;
 pub mod layout;
 pub mod runtime;

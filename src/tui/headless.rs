@@ -1,0 +1,192 @@
+//! The screen without a terminal: the runtime's `update`, `view` and worker,
+//! run on one thread and drawn into a ratatui `TestBackend`. The benchmarks
+//! time the screen's own work with it (a first frame, a keystroke, a page of
+//! scrolling) on a real store, with no terminal or tmux in the measurement.
+//!
+//! The one difference from the runtime: effects run as they come, in order,
+//! instead of on the store thread, so a step here is the sum of the work the
+//! two threads do for it. Timers, the clipboard and background delivery are
+//! left out; they are not part of drawing the store's data.
+
+use super::state::{Effect, Msg, State, UiSettings};
+use super::update::{is_full_frame, update};
+use super::view::view;
+use super::worker::{Opening, Worker};
+use crate::error::{Error, Result};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::VecDeque;
+use std::sync::mpsc::{self, Receiver};
+
+pub struct Headless {
+    pub state: State,
+    worker: Worker,
+    terminal: Terminal<TestBackend>,
+    /// What the worker would send on its own (nothing without delivery).
+    _from_worker: Receiver<Msg>,
+}
+
+impl Headless {
+    /// A screen of `width` × `height` on the store of `opening`, which must exist;
+    /// nothing is loaded until `start`.
+    pub fn new(opening: Opening, ui: UiSettings, width: u16, height: u16) -> Result<Headless> {
+        let mut state = State::new(ui, opening.path.display().to_string(), None);
+        state.width = width;
+        state.height = height;
+        let (tx, rx) = mpsc::channel();
+        let terminal = Terminal::new(TestBackend::new(width, height))
+            .map_err(|e| Error::usage(format!("cannot make a test terminal: {e}")))?;
+        Ok(Headless {
+            state,
+            worker: Worker::new(opening, tx),
+            terminal,
+            _from_worker: rx,
+        })
+    }
+
+    /// Opens the store and loads what the first frame shows, as the program does at start.
+    pub fn start(&mut self) {
+        self.run(vec![Effect::LoadMe]);
+    }
+
+    /// Hands a message to `update` and returns the effects it asks for, not yet run.
+    pub fn send(&mut self, msg: Msg) -> Vec<Effect> {
+        update(&mut self.state, msg)
+    }
+
+    /// A key press, without modifiers; its effects are returned, not run.
+    pub fn press(&mut self, code: KeyCode) -> Vec<Effect> {
+        self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    /// Types each character of `text`, running the effects of each.
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            let fx = self.press(KeyCode::Char(c));
+            self.run(fx);
+        }
+    }
+
+    /// Runs effects, and the effects of their results, until none is left.
+    pub fn run(&mut self, effects: Vec<Effect>) {
+        let mut queue: VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            if matches!(
+                effect,
+                Effect::Copy { .. }
+                    | Effect::ClearClipboard
+                    | Effect::SetTimer { .. }
+                    | Effect::Deliver
+            ) {
+                continue;
+            }
+            if let Some(msg) = self.worker.execute(effect) {
+                queue.extend(update(&mut self.state, msg));
+            }
+        }
+    }
+
+    /// Draws a frame of the current state.
+    pub fn draw(&mut self) -> Result<&Buffer> {
+        let state = &self.state;
+        let frame = self
+            .terminal
+            .draw(|f| view(state, f))
+            .map_err(|e| Error::usage(format!("cannot draw: {e}")))?;
+        Ok(frame.buffer)
+    }
+
+    /// Whether the tab on screen shows the store's data in full (the runtime's
+    /// frame log uses the same test).
+    pub fn is_full_frame(&self) -> bool {
+        is_full_frame(&self.state)
+    }
+
+    /// The text of the last frame drawn, one line per row.
+    pub fn text(&self) -> String {
+        let buffer = self.terminal.backend().buffer();
+        let width = buffer.area.width as usize;
+        let cells: Vec<&str> = buffer.content.iter().map(|c| c.symbol()).collect();
+        cells
+            .chunks(width.max(1))
+            .map(|row| row.concat().trim_end().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::history::Origin;
+    use crate::service::demo::DemoSpec;
+    use crate::service::{Service, Settings, SystemClock};
+    use std::sync::Arc;
+
+    fn opening(dir: &tempfile::TempDir) -> Opening {
+        let origin = Origin {
+            login: "ana".into(),
+            host: "bastion".into(),
+            ..Origin::default()
+        };
+        let path = dir.path().join("k.db");
+        let mut s = Service::init(
+            &path,
+            origin.clone(),
+            Arc::new(SystemClock),
+            "Ana",
+            "ana@example.org",
+        )
+        .unwrap();
+        s.demo(DemoSpec {
+            keys: 300,
+            history: Some(2000),
+        })
+        .unwrap();
+        Opening {
+            path,
+            origin,
+            clock: Arc::new(SystemClock),
+            settings: Settings::default(),
+            delivery: None,
+        }
+    }
+
+    #[test]
+    fn start_fills_the_keys_tab_and_keys_move_through_the_real_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = Headless::new(opening(&dir), UiSettings::default(), 120, 30).unwrap();
+        assert!(!h.is_full_frame());
+        h.start();
+        assert!(h.is_full_frame());
+        assert!(h.state.keys.refs.len() > 200, "{}", h.state.keys.refs.len());
+        h.draw().unwrap();
+        let first = h.state.keys.current_key().unwrap().name.clone();
+        assert!(h.text().contains(&first), "{}", h.text());
+
+        // A page down shows rows that were loaded for it.
+        let fx = h.press(KeyCode::PageDown);
+        h.run(fx);
+        assert!(h.state.keys.cursor > 0);
+        assert!(h.is_full_frame());
+
+        // A filter typed on the Keys tab narrows the list from the store.
+        let all = h.state.keys.refs.len();
+        let fx = h.press(KeyCode::Char('/'));
+        h.run(fx);
+        h.type_text("status:deactivated");
+        assert!(h.state.keys.refs.len() < all);
+        let fx = h.press(KeyCode::Enter);
+        h.run(fx);
+        h.draw().unwrap();
+        assert!(h.text().contains("deactivated"), "{}", h.text());
+
+        // The History tab's first page.
+        let fx = h.press(KeyCode::Char('4'));
+        h.run(fx);
+        assert!(h.is_full_frame());
+        assert!(!h.state.history.rows.is_empty());
+    }
+}
