@@ -387,18 +387,20 @@ fn fill(
             channel_ids[channel],
         );
         let full = active.get(&slot).copied().unwrap_or(0) >= limits[instance];
+        // About a third active (5 000 per instance at 100 000 keys, the size of
+        // a large organisation's store), the rest expired or closed over two years.
         match roll {
             // Active, most for months, some soon to expire, a few never.
-            0..=54 if !full => {
+            0..=34 if !full => {
                 key.expires_at = match roll {
-                    0..=4 => None,
-                    5..=14 => Some(now + rng.random_range(3600..14 * DAY)),
+                    0..=2 => None,
+                    3..=9 => Some(now + rng.random_range(3600..14 * DAY)),
                     _ => Some(now + rng.random_range(15 * DAY..365 * DAY)),
                 };
                 *active.entry(slot).or_default() += 1;
             }
-            55..=66 => key.expires_at = Some(rng.random_range(created_at + 1..now)),
-            67..=89 | 0..=54 => {
+            35..=46 => key.expires_at = Some(rng.random_range(created_at + 1..now)),
+            47..=84 | 0..=34 => {
                 key.status = "deactivated";
                 key.closed_at = Some(rng.random_range(created_at..now));
             }
