@@ -444,6 +444,9 @@ pub struct State {
     pub copies: u64,
     pub quit: bool,
     pub next_id: u64,
+    /// Keys pressed while the store was still answering, replayed in order once
+    /// the main screen is up: a `4` or a filter typed at start is not lost.
+    pub typed_ahead: Vec<KeyEvent>,
 }
 
 impl State {
@@ -482,6 +485,7 @@ impl State {
             copies: 0,
             quit: false,
             next_id: 1,
+            typed_ahead: Vec::new(),
         }
     }
 

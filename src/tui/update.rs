@@ -16,7 +16,7 @@ use crate::service::{EditKey, NewKeyRequest, TeamChanges};
 use crate::store::history::HistoryPage;
 use chrono::{DateTime, Datelike, Utc};
 use ratatui::crossterm::event::{
-    Event, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 use std::collections::BTreeSet;
 use tui_input::Input;
@@ -92,8 +92,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Started(Ok(me)) => {
             state.me = Some(me);
             enter_main(state, &mut fx);
+            for ev in std::mem::take(&mut state.typed_ahead) {
+                on_key(state, ev, &mut fx);
+            }
         }
-        Msg::Started(Err(e)) => state.screen = Screen::Refused(refusal(&e)),
+        Msg::Started(Err(e)) => {
+            state.typed_ahead.clear();
+            state.screen = Screen::Refused(refusal(&e));
+        }
         Msg::StoreCreated(Ok(me)) => {
             state.me = Some(me);
             state.screen = Screen::OfferDemo;
@@ -334,7 +340,22 @@ fn query_line_mut(state: &mut State) -> &mut QueryLine {
     }
 }
 
+/// The most keys kept while loading; more is someone leaning on the keyboard.
+const TYPE_AHEAD: usize = 64;
+
 fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
+    // While the store answers (a few milliseconds, or a busy store's wait),
+    // keys wait for the main screen; only Ctrl-C leaves at once.
+    if matches!(state.screen, Screen::Loading) && !state.help {
+        let ctrl_c =
+            ev.modifiers.contains(KeyModifiers::CONTROL) && matches!(ev.code, KeyCode::Char('c'));
+        if !ctrl_c {
+            if state.typed_ahead.len() < TYPE_AHEAD {
+                state.typed_ahead.push(ev);
+            }
+            return;
+        }
+    }
     let layer = layer(state);
     match layer.action(&ev) {
         Some(action) => act(state, layer, action, fx),

@@ -13,7 +13,7 @@ use super::update::{
 use crate::clipboard::Via;
 use crate::domain::history::{HistoryRecord, Origin};
 use crate::domain::model::{Cloud, Developer, Instance, Key, KeyStatus, Operator, Role, Team};
-use crate::domain::query::KeyQuery;
+use crate::domain::query::{HistoryQuery, KeyQuery};
 use crate::domain::{KeyToken, PublicId};
 use crate::error::Error;
 use crate::export::Column;
@@ -401,6 +401,50 @@ fn an_operator_lands_on_the_keys_tab_and_everything_loads() {
     assert_eq!(s.keys.generation, 1);
     assert!(s.keys.loading);
     assert_eq!(layer(&s), Layer::Keys);
+}
+
+#[test]
+fn keys_typed_while_the_store_answers_are_replayed_on_the_main_screen() {
+    let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
+    for m in [ch('4'), ch('/'), ch('s'), ch('y'), press(KeyCode::Enter)] {
+        assert!(update(&mut s, m).is_empty());
+    }
+    // Enter and Esc would leave the loading screen; typed ahead they wait too.
+    assert!(matches!(s.screen, Screen::Loading));
+    assert!(!s.quit);
+    let fx = update(&mut s, Msg::Started(Ok(operator(Role::Manager))));
+    assert_eq!(s.tab, Tab::History);
+    assert_eq!(s.history.filter.input.value(), "sy");
+    assert!(!s.history.filter.editing);
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::LoadHistory { query, .. } if query == &HistoryQuery::parse("sy").unwrap()
+        )),
+        "{fx:?}"
+    );
+    assert!(s.typed_ahead.is_empty());
+}
+
+#[test]
+fn ctrl_c_leaves_while_loading_and_a_refusal_drops_what_was_typed() {
+    let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
+    update(&mut s, ch('q'));
+    assert!(!s.quit);
+    update(&mut s, ctrl('c'));
+    assert!(s.quit);
+
+    let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
+    for _ in 0..100 {
+        update(&mut s, ch('j'));
+    }
+    assert_eq!(s.typed_ahead.len(), 64, "bounded");
+    update(
+        &mut s,
+        Msg::Started(Err(Error::Permission("not an operator".into()))),
+    );
+    assert!(s.typed_ahead.is_empty());
+    assert!(matches!(s.screen, Screen::Refused(_)));
 }
 
 #[test]
