@@ -469,7 +469,8 @@ fn demo(c: &mut Criterion) {
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(300));
+    // One run per sample while a run takes 20 s or more: ten runs, not twenty.
+    group.measurement_time(Duration::from_secs(200));
     group.bench_function(format!("keyward_{keys}_keys_{history}_history"), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
