@@ -387,11 +387,12 @@ fn fill(
             channel_ids[channel],
         );
         let full = active.get(&slot).copied().unwrap_or(0) >= limits[instance];
-        // About a third active (5 000 per instance at 100 000 keys, the size of
-        // a large organisation's store), the rest expired or closed over two years.
+        // About a third active (5 000 per instance at 100 000 keys, once rolls
+        // that find their integration full are closed instead: the size of a
+        // large organisation's store), the rest expired or closed over two years.
         match roll {
             // Active, most for months, some soon to expire, a few never.
-            0..=34 if !full => {
+            0..=37 if !full => {
                 key.expires_at = match roll {
                     0..=2 => None,
                     3..=9 => Some(now + rng.random_range(3600..14 * DAY)),
@@ -399,8 +400,8 @@ fn fill(
                 };
                 *active.entry(slot).or_default() += 1;
             }
-            35..=46 => key.expires_at = Some(rng.random_range(created_at + 1..now)),
-            47..=84 | 0..=34 => {
+            38..=49 => key.expires_at = Some(rng.random_range(created_at + 1..now)),
+            50..=85 | 0..=37 => {
                 key.status = "deactivated";
                 key.closed_at = Some(rng.random_range(created_at..now));
             }
