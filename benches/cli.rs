@@ -76,7 +76,8 @@ fn time_runs(
     total
 }
 
-/// Prints `a / b` of two medians to stderr, with the target beside it.
+/// Prints `a / b` of two medians to stderr, with the target beside it (none
+/// when `target` is infinite).
 fn report_ratio(what: &str, a: &[Duration], b: &[Duration], target: f64) {
     if a.is_empty() || b.is_empty() {
         return;
@@ -86,9 +87,13 @@ fn report_ratio(what: &str, a: &[Duration], b: &[Duration], target: f64) {
         support::median_ms(b.to_vec()),
     );
     let ratio = ma / mb;
-    let met = if ratio <= target { "met" } else { "MISSED" };
+    let verdict = match (target.is_finite(), ratio <= target) {
+        (false, _) => "no target".to_owned(),
+        (true, true) => format!("target <= {target}x: met"),
+        (true, false) => format!("target <= {target}x: MISSED"),
+    };
     eprintln!(
-        "RATIO {what}: {ma:.3} ms / {mb:.3} ms = {ratio:.3}x (target <= {target}x: {met}; \
+        "RATIO {what}: {ma:.3} ms / {mb:.3} ms = {ratio:.3}x ({verdict}; \
          medians of {} and {} runs)",
         a.len(),
         b.len()
