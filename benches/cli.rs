@@ -5,7 +5,9 @@
 //!    against the very same statement run by the `sqlite3` shell on the same
 //!    file, both as whole processes (target: keyward ≤ 1.5× sqlite3).
 //! 2. `verify_valid`: `Service::verify` of a valid key against one Argon2id hash
-//!    with the same parameters (target ≤ 1.2×), and `keyward verify` whole.
+//!    with the same parameters (target ≤ 1.2×), and `keyward verify` whole,
+//!    against the hash and against the reference `argon2` command line (when
+//!    installed) hashing with the same parameters as a whole process.
 //! 3. `verify_malformed`: a malformed key rejected by `keyward verify` (≤ 2 ms).
 //! 4. `bulk_teams`: one team added to (or removed from) 10 000 keys in one
 //!    transaction through the service (≤ 500 ms), and the whole
@@ -303,6 +305,33 @@ fn verify(c: &mut Criterion) {
     group.bench_function("keyward_process", |b| {
         b.iter_custom(|iters| time_runs(iters, &process_samples, &keyward, Some(key), 0));
     });
+    // One hash as a whole process too: the reference implementation's command
+    // line (Debian's `argon2`) with the same parameters, so the process figure
+    // has a like-for-like comparison (a new process faults in its 19 MiB).
+    let reference = || {
+        let mut cmd = Command::new("argon2");
+        cmd.args(["keyward-bench-salt", "-id", "-r", "-l", "32", "-p", "1"])
+            .args(["-t", &secret::PASSES.to_string()])
+            .args(["-k", &secret::MEMORY_KIB.to_string()]);
+        cmd
+    };
+    let reference_samples = RefCell::new(Vec::new());
+    let has_reference = reference()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if has_reference {
+        group.bench_function("argon2_cli_process", |b| {
+            b.iter_custom(|iters| time_runs(iters, &reference_samples, &reference, Some(key), 0));
+        });
+    } else {
+        eprintln!(
+            "verify_valid: the argon2 command is not installed (apt-get install argon2); \
+             the whole-process hash is skipped"
+        );
+    }
     group.finish();
     report_ratio(
         "verify_valid service/argon2id_hash",
@@ -315,6 +344,12 @@ fn verify(c: &mut Criterion) {
         &process_samples.borrow(),
         &hash_samples.borrow(),
         f64::INFINITY,
+    );
+    report_ratio(
+        "verify_valid keyward_process/argon2_cli_process",
+        &process_samples.borrow(),
+        &reference_samples.borrow(),
+        1.2,
     );
 
     // Target 3: the malformed key, refused by its checksum.
