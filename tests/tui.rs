@@ -288,6 +288,46 @@ fn the_clipboard_is_cleared_after_the_configured_delay() {
 }
 
 #[test]
+fn keys_typed_before_the_store_answers_are_not_lost() {
+    let env = store_with_instance();
+    env.ok(&[
+        "key",
+        "create",
+        "--name",
+        "early bird",
+        "--instance",
+        "acme",
+        "--developer",
+        "Ana",
+        "--channel",
+        "ci",
+    ]);
+    // Another connection holds the store exclusively, so keyward waits on its
+    // loading screen (in raw mode, drawn) until the lock goes.
+    let holder = rusqlite::Connection::open(&env.db).expect("open the store");
+    holder
+        .execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;")
+        .expect("hold the store");
+    let tmux = Tmux::start(env.dir.path());
+    let pane = start(&tmux, &env, &[]);
+    pane.wait_for("Opening");
+    pane.keys(&["4", "/"]);
+    pane.type_text("action:created");
+    pane.keys(&["Enter"]);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(pane.screen().contains("Opening"), "{}", pane.screen());
+    drop(holder);
+    let screen = pane.wait_until("the filtered history", |s| {
+        s.contains("Credential history")
+            && s.contains("action:created")
+            && s.lines()
+                .any(|l| l.contains("created") && l.contains("early bird"))
+    });
+    assert!(!screen.contains("store_created"), "{screen}");
+    quit_and_check_terminal(&pane);
+}
+
+#[test]
 fn the_expiring_soon_threshold_comes_from_the_configuration() {
     let env = store_with_instance();
     env.ok(&[
