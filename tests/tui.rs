@@ -43,6 +43,24 @@ fn store_with_instance() -> Env {
     env
 }
 
+/// A key on the store's instance, made through the CLI, with `more` arguments.
+fn add_key(env: &Env, name: &str, more: &[&str]) {
+    let mut args = vec![
+        "key",
+        "create",
+        "--name",
+        name,
+        "--instance",
+        "acme",
+        "--developer",
+        "Ana",
+        "--channel",
+        "ci",
+    ];
+    args.extend_from_slice(more);
+    env.ok(&args);
+}
+
 /// Fills the new-key form and saves it; returns the secret from the one showing.
 fn create_key(pane: &Pane, name: &str) -> String {
     pane.wait_for("Keys 0 of 0");
@@ -290,18 +308,7 @@ fn the_clipboard_is_cleared_after_the_configured_delay() {
 #[test]
 fn keys_typed_before_the_store_answers_are_not_lost() {
     let env = store_with_instance();
-    env.ok(&[
-        "key",
-        "create",
-        "--name",
-        "early bird",
-        "--instance",
-        "acme",
-        "--developer",
-        "Ana",
-        "--channel",
-        "ci",
-    ]);
+    add_key(&env, "early bird", &[]);
     // Another connection holds the store exclusively, so keyward waits on its
     // loading screen (in raw mode, drawn) until the lock goes.
     let holder = rusqlite::Connection::open(&env.db).expect("open the store");
@@ -330,20 +337,7 @@ fn keys_typed_before_the_store_answers_are_not_lost() {
 #[test]
 fn the_expiring_soon_threshold_comes_from_the_configuration() {
     let env = store_with_instance();
-    env.ok(&[
-        "key",
-        "create",
-        "--name",
-        "soon gone",
-        "--instance",
-        "acme",
-        "--developer",
-        "Ana",
-        "--channel",
-        "ci",
-        "--expires",
-        "5d",
-    ]);
+    add_key(&env, "soon gone", &["--expires", "5d"]);
     for (days, marked) in [(3, false), (10, true)] {
         let dir = env.dir.path().join(format!("run{days}"));
         std::fs::create_dir_all(&dir).unwrap();
