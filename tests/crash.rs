@@ -14,6 +14,7 @@
 mod common;
 
 use common::Env;
+use common::rng::{Rng, count_from_env};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -26,39 +27,7 @@ const DEMO_KEYS: u64 = 3000;
 const DEMO_HISTORY: u64 = 6000;
 
 fn kills() -> usize {
-    match std::env::var("KEYWARD_CRASH_KILLS") {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("KEYWARD_CRASH_KILLS={v} is not a count")),
-        Err(_) => 60,
-    }
-}
-
-/// A small xorshift64* generator: the same delays on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// A fraction in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
+    count_from_env("KEYWARD_CRASH_KILLS", 60)
 }
 
 /// keyward at `db` with this env's directories, its history rows tagged `tag`

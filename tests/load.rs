@@ -13,6 +13,7 @@
 mod common;
 
 use common::Env;
+use common::rng::{Rng, count_from_env};
 use rusqlite::Connection;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -32,7 +33,7 @@ const WEAKEN: &str = "KEYWARD_TEST_WEAKEN_WRITES";
 
 #[test]
 fn eight_admins_at_once_never_break_a_rule_or_lose_a_change() {
-    let ops = ops_from_env("KEYWARD_LOAD_OPS", 200);
+    let ops = count_from_env("KEYWARD_LOAD_OPS", 200);
     let report = run_load(ops, false);
     report.print("load");
     assert!(
@@ -66,7 +67,7 @@ fn the_load_checks_catch_writes_that_do_not_lock_up_front() {
         eprintln!("skipped: the weakening switch exists only in debug builds");
         return;
     }
-    let ops = ops_from_env("KEYWARD_LOAD_WEAKENED_OPS", 60);
+    let ops = count_from_env("KEYWARD_LOAD_WEAKENED_OPS", 60);
     let report = run_load(ops, true);
     report.print("weakened load");
     assert!(
@@ -187,41 +188,6 @@ fn the_replay_sees_a_limit_broken_for_a_moment() {
         seen.iter().any(|v| v.contains("not deactivated first")),
         "{seen:?}"
     );
-}
-
-fn ops_from_env(name: &str, default: usize) -> usize {
-    match std::env::var(name) {
-        Ok(v) => v
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v} is not a count")),
-        Err(_) => default,
-    }
-}
-
-/// A small xorshift64* generator: deterministic per stream, no crate needed.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -43,24 +43,6 @@ fn store_with_instance() -> Env {
     env
 }
 
-/// A key on the store's instance, made through the CLI, with `more` arguments.
-fn add_key(env: &Env, name: &str, more: &[&str]) {
-    let mut args = vec![
-        "key",
-        "create",
-        "--name",
-        name,
-        "--instance",
-        "acme",
-        "--developer",
-        "Ana",
-        "--channel",
-        "ci",
-    ];
-    args.extend_from_slice(more);
-    env.ok(&args);
-}
-
 /// Fills the new-key form and saves it; returns the secret from the one showing.
 fn create_key(pane: &Pane, name: &str) -> String {
     pane.wait_for("Keys 0 of 0");
@@ -308,7 +290,7 @@ fn the_clipboard_is_cleared_after_the_configured_delay() {
 #[test]
 fn keys_typed_before_the_store_answers_are_not_lost() {
     let env = store_with_instance();
-    add_key(&env, "early bird", &[]);
+    env.try_create("early bird", "Ana", "ci").expect(0);
     // Another connection holds the store exclusively, so keyward waits on its
     // loading screen (in raw mode, drawn) until the lock goes.
     let holder = rusqlite::Connection::open(&env.db).expect("open the store");
@@ -337,7 +319,8 @@ fn keys_typed_before_the_store_answers_are_not_lost() {
 #[test]
 fn the_expiring_soon_threshold_comes_from_the_configuration() {
     let env = store_with_instance();
-    add_key(&env, "soon gone", &["--expires", "5d"]);
+    env.try_create_with("soon gone", "Ana", "ci", &["--expires", "5d"])
+        .expect(0);
     for (days, marked) in [(3, false), (10, true)] {
         let dir = env.dir.path().join(format!("run{days}"));
         std::fs::create_dir_all(&dir).unwrap();

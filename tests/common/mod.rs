@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod rng;
 pub mod smtp;
 pub mod tmux;
 pub mod x11;
@@ -163,7 +164,18 @@ impl Env {
 
     /// Tries to create a key for `acme`, asserting nothing.
     pub fn try_create(&self, name: &str, developer: &str, channel: &str) -> Run {
-        self.run(&[
+        self.try_create_with(name, developer, channel, &[])
+    }
+
+    /// As `try_create`, with `more` arguments (`--expires 5d`, `--team ops`).
+    pub fn try_create_with(
+        &self,
+        name: &str,
+        developer: &str,
+        channel: &str,
+        more: &[&str],
+    ) -> Run {
+        let mut args = vec![
             "key",
             "create",
             "--name",
@@ -175,7 +187,9 @@ impl Env {
             "--channel",
             channel,
             "--json",
-        ])
+        ];
+        args.extend_from_slice(more);
+        self.run(&args)
     }
 
     /// Creates a key for `acme` and returns (public id, full key).
