@@ -21,7 +21,7 @@ mod support;
 use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::service::{Settings, SystemClock};
 use keyward::tui::headless::Headless;
-use keyward::tui::state::{Effect, UiSettings};
+use keyward::tui::state::UiSettings;
 use keyward::tui::worker::Opening;
 use ratatui::crossterm::event::KeyCode;
 use std::path::Path;
@@ -53,10 +53,6 @@ fn started(path: &Path) -> Headless {
         h.text()
     );
     h
-}
-
-fn run(h: &mut Headless, fx: Vec<Effect>) {
-    h.run(fx);
 }
 
 fn press(h: &mut Headless, code: KeyCode) {
@@ -197,7 +193,7 @@ fn filter_keystrokes(c: &mut Criterion) {
                         let start = Instant::now();
                         let fx = h.press(key);
                         if results {
-                            run(&mut h, fx);
+                            h.run(fx);
                             h.draw().expect("a frame");
                         } else {
                             // The program draws before the worker answers.
@@ -205,7 +201,7 @@ fn filter_keystrokes(c: &mut Criterion) {
                             let took = start.elapsed();
                             steps.times.push(took);
                             total += took;
-                            run(&mut h, fx);
+                            h.run(fx);
                             continue;
                         }
                         let took = start.elapsed();
@@ -238,7 +234,7 @@ fn scroll_pages(c: &mut Criterion) {
                     let before = (h.state.keys.cursor, h.state.history.cursor);
                     let start = Instant::now();
                     let fx = h.press(KeyCode::PageDown);
-                    run(&mut h, fx);
+                    h.run(fx);
                     h.draw().expect("a frame");
                     let took = start.elapsed();
                     assert!(h.is_full_frame(), "a page down left rows unloaded");

@@ -104,16 +104,10 @@ impl Headless {
         is_full_frame(&self.state)
     }
 
-    /// The text of the last frame drawn, one line per row.
+    /// The last frame drawn as text, one quoted line per row (ratatui's own
+    /// rendering of the test terminal).
     pub fn text(&self) -> String {
-        let buffer = self.terminal.backend().buffer();
-        let width = buffer.area.width as usize;
-        let cells: Vec<&str> = buffer.content.iter().map(|c| c.symbol()).collect();
-        cells
-            .chunks(width.max(1))
-            .map(|row| row.concat().trim_end().to_owned())
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.terminal.backend().to_string()
     }
 }
 
