@@ -21,10 +21,10 @@
 mod support;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use keyward::domain::KeyToken;
-use keyward::domain::query::KeyQuery;
-use keyward::service::{NewKeyRequest, TeamChanges, Verdict, secret};
-use keyward::store::keys::{KeyListing, listing_statement};
+use keyward_core::domain::KeyToken;
+use keyward_core::domain::query::KeyQuery;
+use keyward_core::service::{NewKeyRequest, TeamChanges, Verdict, secret};
+use keyward_core::store::keys::{KeyListing, listing_statement};
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
 use std::io::Write;
@@ -282,7 +282,7 @@ fn verify(c: &mut Criterion) {
     });
     // What verify adds to the hash, alone: its read of the key and its
     // write transaction counting the use (a durable commit, so one fsync).
-    let mut store_only = keyward::store::Store::open(&path).expect("the store opens");
+    let mut store_only = keyward_core::store::Store::open(&path).expect("the store opens");
     group.bench_function("store_read_and_use_commit", |b| {
         b.iter(|| {
             let now = now_secs();

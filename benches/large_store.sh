@@ -537,7 +537,7 @@ for ((i = 0; i < runs; i++)); do
 done
 row "\`keyward key list --filter '$filter' --json\`, whole process" "≤ 1.5× sqlite3" ms 1 "" \
     "${list_ms[@]}"
-notes+=("key list printed $list_bytes bytes of JSON. Its ratio to the same SQL in sqlite3 is measured by \`cargo bench --bench cli -- key_list\` (the SQL comes from keyward::store::keys::listing_statement, which a shell cannot call).")
+notes+=("key list printed $list_bytes bytes of JSON. Its ratio to the same SQL in sqlite3 is measured by \`cargo bench --bench cli -- key_list\` (the SQL comes from keyward_core::store::keys::listing_statement, which a shell cannot call).")
 
 # Demo -----------------------------------------------------------------------------------------
 if [[ -n $demo_s ]]; then

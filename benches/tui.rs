@@ -19,10 +19,10 @@
 mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use keyward::service::{Settings, SystemClock};
 use keyward::tui::headless::Headless;
 use keyward::tui::state::UiSettings;
 use keyward::tui::worker::Opening;
+use keyward_core::service::{Settings, SystemClock};
 use ratatui::crossterm::event::KeyCode;
 use std::path::Path;
 use std::sync::Arc;

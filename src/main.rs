@@ -4,7 +4,7 @@
 use clap::Parser;
 use clap::error::ErrorKind;
 use keyward::cli::{self, Cli, Failure};
-use keyward::safe_text::escape_message;
+use keyward_core::safe_text::escape_message;
 use std::io::{self, Write};
 use std::process::ExitCode;
 

@@ -3,7 +3,7 @@
 mod common;
 
 use common::Env;
-use keyward::domain::{KeyToken, PublicId};
+use keyward_core::domain::{KeyToken, PublicId};
 use std::collections::HashMap;
 
 #[test]

@@ -12,11 +12,11 @@
 mod common;
 
 use common::{Env, Run};
-use keyward::domain::history::Origin;
-use keyward::domain::query::KeyQuery;
-use keyward::domain::{KeyToken, PublicId};
-use keyward::service::{EditKey, NewKeyRequest, Service, SystemClock};
-use keyward::store::Store;
+use keyward_core::domain::history::Origin;
+use keyward_core::domain::query::KeyQuery;
+use keyward_core::domain::{KeyToken, PublicId};
+use keyward_core::service::{EditKey, NewKeyRequest, Service, SystemClock};
+use keyward_core::store::Store;
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
@@ -419,9 +419,9 @@ fn long_session(db: &Path) -> Service {
     let mut service =
         Service::init(db, ana(), Arc::new(SystemClock), "Ana", "ana@example.org").expect("init");
     service
-        .add_instance(&keyward::service::InstanceSpec {
+        .add_instance(&keyward_core::service::InstanceSpec {
             name: "acme".into(),
-            cloud: keyward::domain::Cloud::Salesforce,
+            cloud: keyward_core::domain::Cloud::Salesforce,
             url: None,
             max_active: Some(5),
         })
@@ -663,7 +663,7 @@ fn a_flipped_byte_in_a_table_page_is_exit_6_and_a_write_there_commits_nothing() 
 fn a_store_from_a_newer_keyward_is_exit_6_and_left_as_it_was() {
     let env = Env::with_instance();
     env.create_key("k", "ana", "ci");
-    let latest = keyward::store::schema::latest_version();
+    let latest = keyward_core::store::schema::latest_version();
     for version in [latest + 1, 1000] {
         open(&env.db)
             .pragma_update(None, "user_version", version)

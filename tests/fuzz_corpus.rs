@@ -186,7 +186,7 @@ fn sql_fragments_in_names_are_matched_literally_by_filters() {
     );
     let keys = service
         .list_keys(
-            &keyward::domain::query::KeyQuery::parse("team:a_b").expect("a query"),
+            &keyward_core::domain::query::KeyQuery::parse("team:a_b").expect("a query"),
             false,
             None,
         )
@@ -199,7 +199,7 @@ fn sql_fragments_in_names_are_matched_literally_by_filters() {
     assert_eq!(keys[0].name, "'; DROP TABLE keys; --");
     let keys = service
         .list_keys(
-            &keyward::domain::query::KeyQuery::parse("100%").expect("a query"),
+            &keyward_core::domain::query::KeyQuery::parse("100%").expect("a query"),
             false,
             None,
         )

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{Env, Run};
-use keyward::safe_text::escape;
+use keyward_core::safe_text::escape;
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -737,8 +737,8 @@ fn verify_refuses_hostile_input_as_malformed_without_echoing_it() {
 fn nul_bytes_and_a_megabyte_are_refused_by_the_service_in_one_line() {
     // Neither can pass through argv (the kernel cuts at NUL and at 128 KiB per
     // argument), so the service, which the TUI calls too, is checked directly.
-    use keyward::domain::history::Origin;
-    use keyward::service::{InstanceSpec, NewKeyRequest, Service, SystemClock};
+    use keyward_core::domain::history::Origin;
+    use keyward_core::service::{InstanceSpec, NewKeyRequest, Service, SystemClock};
     let dir = tempfile::tempdir().expect("temp dir");
     let origin = Origin {
         login: "ana".into(),
@@ -755,7 +755,7 @@ fn nul_bytes_and_a_megabyte_are_refused_by_the_service_in_one_line() {
     .expect("store");
     svc.add_instance(&InstanceSpec {
         name: "acme".into(),
-        cloud: keyward::domain::Cloud::Other,
+        cloud: keyward_core::domain::Cloud::Other,
         url: None,
         max_active: None,
     })
@@ -778,7 +778,7 @@ fn nul_bytes_and_a_megabyte_are_refused_by_the_service_in_one_line() {
             svc.add_team(&bad).err(),
             svc.add_instance(&InstanceSpec {
                 name: bad.clone(),
-                cloud: keyward::domain::Cloud::Other,
+                cloud: keyward_core::domain::Cloud::Other,
                 url: None,
                 max_active: None,
             })
@@ -794,9 +794,9 @@ fn nul_bytes_and_a_megabyte_are_refused_by_the_service_in_one_line() {
     }
     assert!(svc.list_teams().expect("teams").is_empty());
     for q in [&megabyte, &"a".repeat(1 << 20), &"\"x\" ".repeat(1 << 18)] {
-        let e = keyward::domain::query::KeyQuery::parse(q).expect_err("too big");
+        let e = keyward_core::domain::query::KeyQuery::parse(q).expect_err("too big");
         assert!(e.message.len() < 200);
-        let e = keyward::domain::query::HistoryQuery::parse(q).expect_err("too big");
+        let e = keyward_core::domain::query::HistoryQuery::parse(q).expect_err("too big");
         assert!(e.message.len() < 200);
     }
 }

@@ -11,15 +11,15 @@
 //! `KEYWARD_MODEL_STEPS` makes the cases longer.
 
 use chrono::{TimeZone, Utc};
-use keyward::Error;
-use keyward::domain::history::Origin;
-use keyward::domain::model::{Key, KeyStatus, Role};
-use keyward::domain::query::{HistoryQuery, KeyQuery};
-use keyward::domain::{Cloud, KeyToken, PublicId};
-use keyward::service::{
+use keyward_core::Error;
+use keyward_core::domain::history::Origin;
+use keyward_core::domain::model::{Key, KeyStatus, Role};
+use keyward_core::domain::query::{HistoryQuery, KeyQuery};
+use keyward_core::domain::{Cloud, KeyToken, PublicId};
+use keyward_core::service::{
     Clock, EditKey, InstanceSpec, NewKeyRequest, Service, TeamChanges, Verdict, VerifyFailure,
 };
-use keyward::store::Store;
+use keyward_core::store::Store;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, contextualize_config};

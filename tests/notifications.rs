@@ -8,11 +8,11 @@ mod common;
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::Env;
 use common::smtp::{Mode, ReplyAt, SmtpOptions, SmtpServer, free_port};
-use keyward::config::{NotifyConfig, SmtpTls};
-use keyward::domain::Cloud;
-use keyward::domain::history::Origin;
-use keyward::service::{Clock, InstanceSpec, NewKeyRequest, Service};
-use keyward::store::Store;
+use keyward_core::config::{NotifyConfig, SmtpTls};
+use keyward_core::domain::Cloud;
+use keyward_core::domain::history::Origin;
+use keyward_core::service::{Clock, InstanceSpec, NewKeyRequest, Service};
+use keyward_core::store::Store;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -649,7 +649,7 @@ fn library_store(dir: &Path, clock: Arc<HandClock>) -> Service {
         "bob",
         "Bob",
         "bob@example.org",
-        keyward::domain::model::Role::Manager,
+        keyward_core::domain::model::Role::Manager,
     )
     .expect("bob");
     s.add_instance(&InstanceSpec {
@@ -785,7 +785,7 @@ fn a_failed_message_waits_out_its_back_off_then_a_later_run_delivers_it() {
         smtp_ca_file: None,
         sendmail: None,
     };
-    let mut transport = keyward::mail::transport(&config);
+    let mut transport = keyward_core::mail::transport(&config);
 
     let report = s.deliver(transport.as_mut(), false).expect("deliver");
     assert_eq!(report.sent, 0);

@@ -2,11 +2,11 @@
 //! loaded by id, and history pages found by sequence number, which together
 //! must give exactly what one full listing gives.
 
-use keyward::domain::history::Origin;
-use keyward::domain::query::{HistoryQuery, KeyQuery};
-use keyward::service::demo::DemoSpec;
-use keyward::service::{Service, SystemClock};
-use keyward::store::history::HistoryPage;
+use keyward_core::domain::history::HistoryPage;
+use keyward_core::domain::history::Origin;
+use keyward_core::domain::query::{HistoryQuery, KeyQuery};
+use keyward_core::service::demo::DemoSpec;
+use keyward_core::service::{Service, SystemClock};
 use std::sync::Arc;
 
 fn demo_service(keys: u64, history: u64) -> (tempfile::TempDir, Service) {

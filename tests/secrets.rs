@@ -625,8 +625,9 @@ fn every_byte_written_in_a_lifecycle_with_mail_and_the_tui_is_free_of_every_secr
     life.verify(&keys[0].1, "key 1 in its grace period", 0);
     life.verify(&keys[2].1, "key 1 renewed", 0);
     life.verify(&keys[1].1, "key 2 after renewal without grace", 1);
-    let wrong =
-        keyward::domain::KeyToken::generate(&keyward::domain::PublicId::parse(&id).expect("id"));
+    let wrong = keyward_core::domain::KeyToken::generate(
+        &keyward_core::domain::PublicId::parse(&id).expect("id"),
+    );
     life.verify(wrong.expose(), "a wrong secret for key 1", 1);
     life.run(&["key", "deactivate", &id, "--yes"], 0);
     life.verify(&keys[2].1, "key 1 renewed, deactivated", 1);

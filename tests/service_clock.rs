@@ -2,9 +2,9 @@
 //! clock moved by hand: no sleeps, and no clock override in the binary.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use keyward::domain::Cloud;
-use keyward::domain::history::Origin;
-use keyward::service::{Clock, InstanceSpec, NewKeyRequest, Service, Verdict, VerifyFailure};
+use keyward_core::domain::Cloud;
+use keyward_core::domain::history::Origin;
+use keyward_core::service::{Clock, InstanceSpec, NewKeyRequest, Service, Verdict, VerifyFailure};
 use std::sync::{Arc, Mutex};
 
 struct HandClock(Mutex<DateTime<Utc>>);
@@ -162,7 +162,7 @@ fn copying_a_new_secret_is_recorded_with_the_way_it_went() {
     let (_dir, _clock, mut svc) = service();
     let key = svc.create_key(&request("sync", None)).unwrap();
     svc.record_copied(&key.key.public_id, "osc52").unwrap();
-    let query = keyward::domain::query::HistoryQuery::parse("action:copied").unwrap();
+    let query = keyward_core::domain::query::HistoryQuery::parse("action:copied").unwrap();
     let rows = svc.history(&query, None).unwrap();
     assert_eq!(rows.len(), 1);
     let row = &rows[0].record;
@@ -175,7 +175,7 @@ fn copying_a_new_secret_is_recorded_with_the_way_it_went() {
 #[test]
 fn an_unknown_action_in_a_history_filter_is_a_usage_error() {
     let (_dir, _clock, mut svc) = service();
-    let query = keyward::domain::query::HistoryQuery::parse("action:exploded").unwrap();
+    let query = keyward_core::domain::query::HistoryQuery::parse("action:exploded").unwrap();
     let err = svc.history(&query, None).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("teams_changed"), "{err}");
@@ -219,7 +219,7 @@ fn a_span_counts_from_the_write_so_a_key_lives_exactly_that_long() {
         max_active: Some(10),
     })
     .unwrap();
-    let life = |k: &keyward::domain::model::Key| k.expires_at.unwrap() - k.created_at;
+    let life = |k: &keyward_core::domain::model::Key| k.expires_at.unwrap() - k.created_at;
     let default = s.create_key(&request("default", None)).unwrap().key;
     assert_eq!(life(&default), 90 * 86_400);
     let month = s.create_key(&request("month", Some("30d"))).unwrap().key;

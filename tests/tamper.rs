@@ -10,8 +10,8 @@
 mod common;
 
 use common::{Env, Run};
-use keyward::domain::history::{HistoryRecord, Origin};
-use keyward::domain::{KeyToken, PublicId};
+use keyward_core::domain::history::{HistoryRecord, Origin};
+use keyward_core::domain::{KeyToken, PublicId};
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use std::collections::BTreeMap;
@@ -434,7 +434,7 @@ fn forge(rng: &mut Rng, rows: &[Vec<Sql>], _: u64) -> Mutation {
     row[14] = if chained {
         // A correct hash: the forged row itself passes, the one after it cannot.
         let prev = if at == 1 {
-            keyward::domain::history::GENESIS.to_owned()
+            keyward_core::domain::history::GENESIS.to_owned()
         } else {
             text(&rows[(at - 2) as usize][14]).expect("hash").to_owned()
         };
@@ -611,7 +611,7 @@ fn rewriting_the_chain_from_a_row_on_is_caught_only_by_the_expected_head() {
             row[5] = Sql::Text("forged".into());
             rows.push(row);
         }
-        let mut prev = keyward::domain::history::GENESIS.to_owned();
+        let mut prev = keyward_core::domain::history::GENESIS.to_owned();
         for row in &mut rows {
             let hash = record_of(row).chain_hash(&prev);
             row[14] = Sql::Text(hash.clone());

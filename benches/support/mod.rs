@@ -9,10 +9,10 @@
 
 #![allow(dead_code)]
 
-use keyward::domain::history::Origin;
-use keyward::service::demo::DemoSpec;
-use keyward::service::{Service, SystemClock};
-use keyward::store::Store;
+use keyward_core::domain::history::Origin;
+use keyward_core::service::demo::DemoSpec;
+use keyward_core::service::{Service, SystemClock};
+use keyward_core::store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ pub fn bench_dir() -> PathBuf {
 
 /// The login running the benchmark, as keyward itself sees it.
 pub fn origin() -> Origin {
-    keyward::identity::current(None).expect("the login running the benchmark")
+    keyward_core::identity::current(None).expect("the login running the benchmark")
 }
 
 /// The large store, built on first use (about 25 s at full size on 2 cores).

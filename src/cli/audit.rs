@@ -3,7 +3,7 @@
 //! checked with `--expect-head`, which also catches the newest rows cut off.
 
 use super::{Context, Outcome};
-use crate::safe_text::escape;
+use keyward_core::safe_text::escape;
 use std::io::Write;
 
 pub fn run(ctx: &Context, expect_head: Option<&str>, out: &mut dyn Write) -> Outcome {

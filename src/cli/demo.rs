@@ -1,7 +1,7 @@
 //! `keyward demo`: sample data for a try-out, creating the store if needed.
 
 use super::{Context, Outcome};
-use crate::service::demo::DemoSpec;
+use keyward_core::service::demo::DemoSpec;
 use std::io::Write;
 
 pub fn run(ctx: &Context, keys: u64, history: Option<u64>, out: &mut dyn Write) -> Outcome {

@@ -2,7 +2,7 @@
 
 use super::output::{Table, write_json};
 use super::{Context, DeveloperCommand, Outcome};
-use crate::safe_text::escape;
+use keyward_core::safe_text::escape;
 use serde_json::json;
 use std::io::Write;
 

@@ -2,9 +2,9 @@
 
 use super::output::{Table, local_time, write_json};
 use super::{Context, Outcome};
-use crate::domain::query::HistoryQuery;
-use crate::error::Error;
-use crate::export::{Column, csv_header, csv_row, row_json};
+use keyward_core::domain::query::HistoryQuery;
+use keyward_core::error::Error;
+use keyward_core::export::{Column, csv_header, csv_row, row_json};
 use serde_json::json;
 use std::io::Write;
 

@@ -1,7 +1,7 @@
 //! `keyward init`: create the store with this login as its first admin.
 
 use super::{Context, Outcome};
-use crate::safe_text::escape;
+use keyward_core::safe_text::escape;
 use std::io::Write;
 
 pub fn run(ctx: &Context, name: &str, email: &str, out: &mut dyn Write) -> Outcome {

@@ -2,8 +2,8 @@
 
 use super::output::{Table, write_json};
 use super::{Context, InstanceCommand, Outcome};
-use crate::safe_text::escape;
-use crate::service::{InstanceSpec, rfc3339};
+use keyward_core::safe_text::escape;
+use keyward_core::service::{InstanceSpec, rfc3339};
 use serde_json::json;
 use std::io::Write;
 

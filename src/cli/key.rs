@@ -2,11 +2,11 @@
 
 use super::output::{Table, fields, key_json, local_date, local_time, opt_time, write_json};
 use super::{Context, CreateArgs, KeyCommand, Outcome};
-use crate::domain::model::Key;
-use crate::domain::query::KeyQuery;
-use crate::error::Error;
-use crate::safe_text::escape;
-use crate::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
+use keyward_core::domain::model::Key;
+use keyward_core::domain::query::KeyQuery;
+use keyward_core::error::Error;
+use keyward_core::safe_text::escape;
+use keyward_core::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
 use serde_json::json;
 use std::io::Write;
 

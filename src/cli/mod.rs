@@ -15,13 +15,12 @@ pub mod output;
 mod team;
 mod verify;
 
-use crate::config::Config;
-use crate::domain::history::Origin;
-use crate::domain::model::{Cloud, Role};
-use crate::error::Error;
-use crate::service::{Clock, Service, SystemClock};
-use crate::store::Store;
 use clap::{Args, Parser, Subcommand};
+use keyward_core::config::Config;
+use keyward_core::domain::history::Origin;
+use keyward_core::domain::model::{Cloud, Role};
+use keyward_core::error::Error;
+use keyward_core::service::{Clock, Service, SystemClock};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -355,20 +354,28 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn origin(&self) -> crate::Result<Origin> {
-        crate::identity::current(self.act_as.as_deref())
+    pub fn origin(&self) -> keyward_core::Result<Origin> {
+        keyward_core::identity::current(self.act_as.as_deref())
     }
 
     /// The service over the existing store; never creates one.
-    pub fn service(&self) -> crate::Result<Service> {
-        let origin = self.origin()?;
-        let store = Store::open(&self.db)?;
-        Ok(Service::new(store, origin, self.clock.clone()).with_settings(self.config.settings()))
+    pub fn service(&self) -> keyward_core::Result<Service> {
+        Service::open(
+            &self.db,
+            self.origin()?,
+            self.clock.clone(),
+            self.config.settings(),
+        )
     }
 
     /// Creates the store with `origin`'s login as its first admin, and the
     /// service over it.
-    pub fn create_store(&self, origin: Origin, name: &str, email: &str) -> crate::Result<Service> {
+    pub fn create_store(
+        &self,
+        origin: Origin,
+        name: &str,
+        email: &str,
+    ) -> keyward_core::Result<Service> {
         let service = Service::init(&self.db, origin, self.clock.clone(), name, email)?;
         Ok(service.with_settings(self.config.settings()))
     }
@@ -382,7 +389,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         .db
         .clone()
         .or_else(|| config.store.clone())
-        .unwrap_or_else(crate::paths::default_store);
+        .unwrap_or_else(keyward_core::paths::default_store);
     let ctx = Context {
         db,
         config_path: cli.config.clone(),
@@ -450,7 +457,7 @@ fn screen(ctx: &Context) -> Outcome {
         color: config.color.enabled(true, no_color),
         expiring_soon_days: config.expiring_soon_days,
         clipboard_clear: config.clipboard_clear(),
-        default_expiry: crate::domain::expiry::format_duration(config.default_expiry),
+        default_expiry: keyward_core::domain::expiry::format_duration(config.default_expiry),
         utc_offset: chrono::Local::now().offset().local_minus_utc(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
         ..Default::default()

@@ -6,8 +6,8 @@
 
 use super::output::{Table, json_time, local_time, write_json};
 use super::{Context, Outcome};
-use crate::safe_text::escape;
-use crate::store::outbox::OutboxMessage;
+use keyward_core::domain::outbox::OutboxMessage;
+use keyward_core::safe_text::escape;
 use serde_json::json;
 use std::io::Write;
 
@@ -118,7 +118,7 @@ pub fn send(
         }
         return Ok(0);
     };
-    let mut transport = crate::mail::transport(notify);
+    let mut transport = keyward_core::mail::transport(notify);
     let report = service.deliver(transport.as_mut(), retry_now)?;
     let code = if report.failures.is_empty() { 0 } else { 1 };
     if json {
@@ -188,6 +188,6 @@ pub fn deliver_in_background(ctx: &Context) -> std::io::Result<()> {
     if ctx.config.notify.is_none() {
         return Ok(());
     }
-    crate::mail::spawn_delivery(&ctx.db, ctx.config_path.as_deref(), ctx.act_as.as_deref())
+    keyward_core::mail::spawn_delivery(&ctx.db, ctx.config_path.as_deref(), ctx.act_as.as_deref())
         .map(drop)
 }

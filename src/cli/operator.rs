@@ -2,8 +2,8 @@
 
 use super::output::{Table, local_time, write_json};
 use super::{Context, OperatorCommand, Outcome};
-use crate::safe_text::escape;
-use crate::service::rfc3339;
+use keyward_core::safe_text::escape;
+use keyward_core::service::rfc3339;
 use serde_json::json;
 use std::io::Write;
 

@@ -2,10 +2,10 @@
 //! cell passes through the one escape function, stable JSON, CSV, and times
 //! (UTC stored, local shown; RFC 3339 UTC in JSON).
 
-use crate::domain::model::Key;
-use crate::safe_text::escape;
-use crate::service::rfc3339;
 use chrono::{DateTime, Local};
+use keyward_core::domain::model::Key;
+use keyward_core::safe_text::escape;
+use keyward_core::service::rfc3339;
 use serde_json::{Value, json};
 use std::io::{self, Write};
 use unicode_width::UnicodeWidthStr;

@@ -3,8 +3,8 @@
 
 use super::key::verified_json;
 use super::{Context, Outcome};
-use crate::domain::KeyToken;
-use crate::service::{Verdict, VerifyFailure};
+use keyward_core::domain::KeyToken;
+use keyward_core::service::{Verdict, VerifyFailure};
 use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
 use serde_json::json;
 use std::io::{BufRead, IsTerminal, Read, Write};

@@ -12,7 +12,7 @@ use super::state::{Effect, Msg, State, UiSettings};
 use super::update::{is_full_frame, update};
 use super::view::view;
 use super::worker::{Opening, Worker};
-use crate::error::{Error, Result};
+use keyward_core::error::{Error, Result};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -114,9 +114,9 @@ impl Headless {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::history::Origin;
-    use crate::service::demo::DemoSpec;
-    use crate::service::{Service, Settings, SystemClock};
+    use keyward_core::domain::history::Origin;
+    use keyward_core::service::demo::DemoSpec;
+    use keyward_core::service::{Service, Settings, SystemClock};
     use std::sync::Arc;
 
     fn opening(dir: &tempfile::TempDir) -> Opening {

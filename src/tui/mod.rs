@@ -15,9 +15,9 @@ mod update_tests;
 pub mod view;
 pub mod worker;
 
-use crate::domain::history::Origin;
-use crate::error::{Error, Result};
-use crate::service::{Clock, Settings};
+use keyward_core::domain::history::Origin;
+use keyward_core::error::{Error, Result};
+use keyward_core::service::{Clock, Settings};
 use state::{Effect, State, UiSettings};
 use std::io::IsTerminal;
 use std::path::PathBuf;

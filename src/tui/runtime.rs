@@ -10,7 +10,7 @@ use super::update::update;
 use super::view::view;
 use super::worker::{Loads, Opening, Worker, list_load};
 use crate::clipboard::{Clipboard, Path as ClipboardPath};
-use crate::error::{Error, Result};
+use keyward_core::error::{Error, Result};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};

@@ -4,17 +4,17 @@
 //! without a terminal or a store.
 
 use crate::clipboard::Via;
-use crate::domain::KeyToken;
-use crate::domain::model::{Developer, Instance, Key, Operator, Role, Team};
-use crate::domain::query::{HistoryQuery, KeyQuery};
-use crate::error::Error;
-use crate::export::Column;
-use crate::service::demo::DemoReport;
-use crate::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
-use crate::store::history::{HistoryPage, HistoryRow};
-use crate::store::keys::KeyRef;
-use crate::store::outbox::OutboxCounts;
-use crate::store::preferences::SavedFilter;
+use keyward_core::domain::KeyToken;
+use keyward_core::domain::history::{HistoryPage, HistoryRow};
+use keyward_core::domain::model::KeyRef;
+use keyward_core::domain::model::SavedFilter;
+use keyward_core::domain::model::{Developer, Instance, Key, Operator, Role, Team};
+use keyward_core::domain::outbox::OutboxCounts;
+use keyward_core::domain::query::{HistoryQuery, KeyQuery};
+use keyward_core::error::Error;
+use keyward_core::export::Column;
+use keyward_core::service::demo::DemoReport;
+use keyward_core::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;

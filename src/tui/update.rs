@@ -6,15 +6,15 @@
 use super::keymap::{Action, Layer};
 use super::layout;
 use super::state::*;
-use crate::domain::Name;
-use crate::domain::expiry::{Expiry, parse_duration};
-use crate::domain::model::{KeyStatus, Role};
-use crate::domain::query::{HistoryQuery, KeyQuery};
-use crate::error::Error;
-use crate::export::Column;
-use crate::service::{EditKey, NewKeyRequest, TeamChanges};
-use crate::store::history::HistoryPage;
 use chrono::{DateTime, Datelike, Utc};
+use keyward_core::domain::Name;
+use keyward_core::domain::expiry::{Expiry, parse_duration};
+use keyward_core::domain::history::HistoryPage;
+use keyward_core::domain::model::{KeyStatus, Role};
+use keyward_core::domain::query::{HistoryQuery, KeyQuery};
+use keyward_core::error::Error;
+use keyward_core::export::Column;
+use keyward_core::service::{EditKey, NewKeyRequest, TeamChanges};
 use ratatui::crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -910,7 +910,7 @@ fn confirm_delete(keys: Vec<KeyBrief>) -> Modal {
 
 fn on_changed(
     state: &mut State,
-    result: crate::Result<Vec<crate::domain::model::Key>>,
+    result: keyward_core::Result<Vec<keyward_core::domain::model::Key>>,
     verb: &str,
     fx: &mut Vec<Effect>,
 ) {
@@ -1074,7 +1074,7 @@ fn load_history(state: &mut State, page: HistoryPage, fx: &mut Vec<Effect>) {
 fn on_history_page(
     state: &mut State,
     page: HistoryPage,
-    rows: Vec<crate::store::history::HistoryRow>,
+    rows: Vec<keyward_core::domain::history::HistoryRow>,
 ) {
     let h = &mut state.history;
     let full = rows.len() as u64 == HISTORY_PAGE;
@@ -1247,7 +1247,7 @@ fn export_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
 // Key form
 // ---------------------------------------------------------------------------------------------
 
-fn new_form(state: &State, key: Option<crate::domain::model::Key>) -> KeyForm {
+fn new_form(state: &State, key: Option<keyward_core::domain::model::Key>) -> KeyForm {
     let values: [String; 6] = match &key {
         None => [
             String::new(),
@@ -1555,7 +1555,7 @@ fn refuse_save(state: &mut State, e: &Error, fx: &mut Vec<Effect>) {
 
 fn on_issued(
     state: &mut State,
-    result: crate::Result<crate::service::IssuedKey>,
+    result: keyward_core::Result<keyward_core::service::IssuedKey>,
     fx: &mut Vec<Effect>,
 ) {
     match result {

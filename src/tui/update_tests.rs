@@ -11,17 +11,19 @@ use super::update::{
     suggestions, update,
 };
 use crate::clipboard::Via;
-use crate::domain::history::{HistoryRecord, Origin};
-use crate::domain::model::{Cloud, Developer, Instance, Key, KeyStatus, Operator, Role, Team};
-use crate::domain::query::{HistoryQuery, KeyQuery};
-use crate::domain::{KeyToken, PublicId};
-use crate::error::Error;
-use crate::export::Column;
-use crate::service::IssuedKey;
-use crate::service::demo::DemoReport;
-use crate::store::history::{HistoryPage, HistoryRow};
-use crate::store::keys::KeyRef;
-use crate::store::preferences::SavedFilter;
+use keyward_core::domain::history::{HistoryPage, HistoryRow};
+use keyward_core::domain::history::{HistoryRecord, Origin};
+use keyward_core::domain::model::KeyRef;
+use keyward_core::domain::model::SavedFilter;
+use keyward_core::domain::model::{
+    Cloud, Developer, Instance, Key, KeyStatus, Operator, Role, Team,
+};
+use keyward_core::domain::query::{HistoryQuery, KeyQuery};
+use keyward_core::domain::{KeyToken, PublicId};
+use keyward_core::error::Error;
+use keyward_core::export::Column;
+use keyward_core::service::IssuedKey;
+use keyward_core::service::demo::DemoReport;
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
@@ -455,7 +457,7 @@ fn starting_counts_the_outbox_and_delivers_what_earlier_sessions_left() {
     assert!(fx.iter().any(|e| matches!(e, Effect::Deliver)), "{fx:?}");
     update(
         &mut s,
-        Msg::Outbox(Ok(crate::store::outbox::OutboxCounts {
+        Msg::Outbox(Ok(keyward_core::domain::outbox::OutboxCounts {
             pending: 3,
             failed: 1,
         })),

@@ -3,13 +3,12 @@
 //! of outdated loads (a filter typed fast) is cut to the newest before running.
 
 use super::state::{Effect, ExportFormat, FormChoices, Msg};
-use crate::domain::history::Origin;
-use crate::error::{Error, Result};
-use crate::export::{Column, JsonArray, csv_header, csv_row, row_json};
-use crate::service::demo::DemoSpec;
-use crate::service::preferences::HISTORY_COLUMNS;
-use crate::service::{Clock, Service, Settings};
-use crate::store::Store;
+use keyward_core::domain::history::Origin;
+use keyward_core::error::{Error, Result};
+use keyward_core::export::{Column, JsonArray, csv_header, csv_row, row_json};
+use keyward_core::service::demo::DemoSpec;
+use keyward_core::service::preferences::HISTORY_COLUMNS;
+use keyward_core::service::{CancelHandle, Clock, Service, Settings};
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
@@ -61,7 +60,7 @@ pub struct Loads {
 #[derive(Default)]
 struct Running {
     /// Set once the store is open.
-    interrupt: Option<rusqlite::InterruptHandle>,
+    cancel: Option<CancelHandle>,
     load: Option<(ListKind, u64)>,
     cancelled: bool,
 }
@@ -80,8 +79,8 @@ impl Loads {
         if let Some((k, g)) = running.load {
             if k == kind && g < generation && !running.cancelled {
                 running.cancelled = true;
-                if let Some(handle) = &running.interrupt {
-                    handle.interrupt();
+                if let Some(handle) = &running.cancel {
+                    handle.cancel();
                 }
             }
         }
@@ -148,7 +147,7 @@ impl Worker {
         let Some(d) = &self.opening.delivery else {
             return;
         };
-        let Ok(mut child) = crate::mail::spawn_delivery(
+        let Ok(mut child) = keyward_core::mail::spawn_delivery(
             &self.opening.path,
             d.config.as_deref(),
             d.act_as.as_deref(),
@@ -166,16 +165,15 @@ impl Worker {
 
     fn service(&mut self) -> Result<&mut Service> {
         if self.service.is_none() {
-            let store = Store::open(&self.opening.path)?;
-            self.loads.lock().interrupt = Some(store.interrupt_handle());
-            self.service = Some(
-                Service::new(
-                    store,
-                    self.opening.origin.clone(),
-                    self.opening.clock.clone(),
-                )
-                .with_settings(self.opening.settings.clone()),
-            );
+            let o = &self.opening;
+            let service = Service::open(
+                &o.path,
+                o.origin.clone(),
+                o.clock.clone(),
+                o.settings.clone(),
+            )?;
+            self.loads.lock().cancel = Some(service.cancel_handle());
+            self.service = Some(service);
         }
         self.service
             .as_mut()
@@ -191,7 +189,7 @@ impl Worker {
                 let made = Service::init(&o.path, o.origin.clone(), o.clock.clone(), &name, &email)
                     .map(|s| s.with_settings(o.settings.clone()));
                 Msg::StoreCreated(made.and_then(|mut s| {
-                    self.loads.lock().interrupt = Some(s.store().interrupt_handle());
+                    self.loads.lock().cancel = Some(s.cancel_handle());
                     let me = s.whoami();
                     self.service = Some(s);
                     me
@@ -315,7 +313,7 @@ impl Worker {
 }
 
 /// Whether an edit touches any field (teams go through `change_teams`).
-pub fn edit_changes_fields(edit: &crate::service::EditKey) -> bool {
+pub fn edit_changes_fields(edit: &keyward_core::service::EditKey) -> bool {
     edit.name.is_some()
         || edit.developer.is_some()
         || edit.channel.is_some()
@@ -366,7 +364,7 @@ fn form_choices(s: &mut Service) -> Result<FormChoices> {
 /// existing one), streaming from the store; returns how many rows it wrote.
 fn export(
     s: &mut Service,
-    query: &crate::domain::query::HistoryQuery,
+    query: &keyward_core::domain::query::HistoryQuery,
     columns: &[Column],
     path: &Path,
     format: ExportFormat,
@@ -405,8 +403,8 @@ fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::query::KeyQuery;
-    use crate::store::history::HistoryPage;
+    use keyward_core::domain::history::HistoryPage;
+    use keyward_core::domain::query::KeyQuery;
 
     fn load_keys(generation: u64) -> Effect {
         Effect::LoadKeyRefs {
@@ -479,7 +477,7 @@ mod tests {
                     host: "bastion".into(),
                     ..Origin::default()
                 },
-                clock: Arc::new(crate::service::SystemClock),
+                clock: Arc::new(keyward_core::service::SystemClock),
                 settings: Settings::default(),
                 delivery: None,
             },
@@ -499,14 +497,14 @@ mod tests {
         let (mut w, _rx) = worker_on_new_store(&dir);
         w.service()
             .unwrap()
-            .add_instance(&crate::service::InstanceSpec {
+            .add_instance(&keyward_core::service::InstanceSpec {
                 name: "acme".into(),
-                cloud: crate::domain::Cloud::Salesforce,
+                cloud: keyward_core::domain::Cloud::Salesforce,
                 url: None,
                 max_active: None,
             })
             .unwrap();
-        let created = w.execute(Effect::CreateKey(crate::service::NewKeyRequest {
+        let created = w.execute(Effect::CreateKey(keyward_core::service::NewKeyRequest {
             name: "bot".into(),
             instance: "acme".into(),
             developer: "Ana".into(),
@@ -538,11 +536,11 @@ mod tests {
         // An edit answers with the edited key and records only what changed.
         let edited = w.execute(Effect::EditKey {
             public_id: issued.key.public_id.clone(),
-            edit: crate::service::EditKey {
+            edit: keyward_core::service::EditKey {
                 name: Some("renamed bot".into()),
                 ..Default::default()
             },
-            teams: crate::service::TeamChanges {
+            teams: keyward_core::service::TeamChanges {
                 add: vec!["ops".into()],
                 remove: vec![],
             },
@@ -573,7 +571,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut w, _rx) = worker_on_new_store(&dir);
         w.execute(Effect::LoadDemo);
-        let query = crate::domain::query::HistoryQuery::parse("action:created").unwrap();
+        let query = keyward_core::domain::query::HistoryQuery::parse("action:created").unwrap();
         let expected = w.service().unwrap().history(&query, None).unwrap().len() as u64;
         assert!(expected > 0);
         let columns = vec![Column::At, Column::Action, Column::Masked];

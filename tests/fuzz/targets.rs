@@ -10,13 +10,13 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
-use keyward::domain::expiry::{format_duration, parse_duration};
-use keyward::domain::history::Origin;
-use keyward::domain::key_format::{PREFIX, PUBLIC_ID_LEN, SECRET_LEN, TAIL_LEN, mask};
-use keyward::domain::query::{HistoryQuery, HistoryTermKind, KeyQuery};
-use keyward::domain::{Cloud, Expiry, KeyStatus, KeyToken, PublicId};
-use keyward::service::demo::DemoSpec;
-use keyward::service::{Clock, InstanceSpec, NewKeyRequest, Service};
+use keyward_core::domain::expiry::{format_duration, parse_duration};
+use keyward_core::domain::history::Origin;
+use keyward_core::domain::key_format::{PREFIX, PUBLIC_ID_LEN, SECRET_LEN, TAIL_LEN, mask};
+use keyward_core::domain::query::{HistoryQuery, HistoryTermKind, KeyQuery};
+use keyward_core::domain::{Cloud, Expiry, KeyStatus, KeyToken, PublicId};
+use keyward_core::service::demo::DemoSpec;
+use keyward_core::service::{Clock, InstanceSpec, NewKeyRequest, Service};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -106,7 +106,7 @@ pub fn expiry(data: &[u8]) {
 }
 
 /// A refusal is a usage error (exit 2) with a message.
-fn assert_usage(s: &str, e: &keyward::error::Error) {
+fn assert_usage(s: &str, e: &keyward_core::error::Error) {
     assert_eq!(e.exit_code(), 2, "{s:?}: {e}");
     assert!(!e.to_string().is_empty(), "{s:?}");
 }

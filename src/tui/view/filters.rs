@@ -2,11 +2,11 @@
 //! help panel listing every field of the query language.
 
 use super::{block, query_line, safe};
-use crate::domain::query::KEY_FIELDS;
 use crate::tui::layout;
 use crate::tui::state::{State, Tab};
 use crate::tui::theme::Theme;
 use crate::tui::update::{READY_MADE, filter_at, filter_count};
+use keyward_core::domain::query::KEY_FIELDS;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};

@@ -2,11 +2,11 @@
 //! operator chose, from the window of rows loaded around the viewport.
 
 use super::{block, fit, local_time, query_line, safe};
-use crate::export::Column;
-use crate::store::history::HistoryRow;
 use crate::tui::layout;
 use crate::tui::state::{State, Tab};
 use crate::tui::theme::Theme;
+use keyward_core::domain::history::HistoryRow;
+use keyward_core::export::Column;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;

@@ -2,10 +2,10 @@
 //! from the rows loaded around the viewport), and the detail pane.
 
 use super::{block, fit, local_date, local_time, query_line, safe};
-use crate::domain::model::{Key, KeyStatus};
 use crate::tui::layout;
 use crate::tui::state::{State, Tab};
 use crate::tui::theme::Theme;
+use keyward_core::domain::model::{Key, KeyStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;

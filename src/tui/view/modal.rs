@@ -2,10 +2,10 @@
 //! secret's one showing, the team picker, the column menu and the prompts.
 
 use super::{byte_at, centered, safe};
-use crate::export::Column;
 use crate::tui::state::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::{DEACTIVATION_WARNINGS, suggestions};
+use keyward_core::export::Column;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -7,17 +7,19 @@
 
 use super::view;
 use crate::clipboard::Via;
-use crate::domain::KeyToken;
-use crate::domain::history::{HistoryRecord, Origin};
-use crate::domain::model::{Cloud, Developer, Instance, Key, KeyStatus, Operator, Role, Team};
-use crate::domain::query::KeyQuery;
-use crate::error::Error;
-use crate::export::Column;
-use crate::store::history::HistoryRow;
-use crate::store::keys::KeyRef;
-use crate::store::preferences::SavedFilter;
 use crate::tui::state::*;
 use crate::tui::update::update;
+use keyward_core::domain::KeyToken;
+use keyward_core::domain::history::HistoryRow;
+use keyward_core::domain::history::{HistoryRecord, Origin};
+use keyward_core::domain::model::KeyRef;
+use keyward_core::domain::model::SavedFilter;
+use keyward_core::domain::model::{
+    Cloud, Developer, Instance, Key, KeyStatus, Operator, Role, Team,
+};
+use keyward_core::domain::query::KeyQuery;
+use keyward_core::error::Error;
+use keyward_core::export::Column;
 use ratatui::Terminal;
 use ratatui::backend::{Backend, TestBackend};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -466,7 +468,7 @@ fn history_state() -> State {
 #[test]
 fn status_line_counts_undelivered_notifications() {
     let mut state = keys_state();
-    state.outbox = crate::store::outbox::OutboxCounts {
+    state.outbox = keyward_core::domain::outbox::OutboxCounts {
         pending: 2,
         failed: 1,
     };

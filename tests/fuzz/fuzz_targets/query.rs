@@ -5,7 +5,7 @@
 #[path = "../targets.rs"]
 mod targets;
 
-use keyward::service::Service;
+use keyward_core::service::Service;
 use std::cell::RefCell;
 use std::path::PathBuf;
 

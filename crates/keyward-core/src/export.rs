@@ -2,8 +2,8 @@
 //! header, its text and its JSON value. The History tab shows them, its export
 //! writes them, and `keyward history --csv/--json` prints them.
 
+use crate::domain::history::HistoryRow;
 use crate::service::rfc3339;
-use crate::store::history::HistoryRow;
 use serde_json::{Map, Value};
 use std::io::{self, Write};
 

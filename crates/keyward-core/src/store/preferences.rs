@@ -1,15 +1,9 @@
 //! What each operator keeps for themselves: saved filters and screen preferences.
 
 use super::{Db, from_sqlite};
+use crate::domain::model::SavedFilter;
 use crate::error::{Error, Result};
 use rusqlite::{OptionalExtension, params};
-
-/// A filter an operator named and kept.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SavedFilter {
-    pub name: String,
-    pub query: String,
-}
 
 impl Db<'_> {
     /// The operator's saved filters, by name.

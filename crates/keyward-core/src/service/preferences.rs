@@ -5,9 +5,9 @@
 use super::Service;
 use crate::domain::Name;
 use crate::domain::model::Role;
+use crate::domain::model::SavedFilter;
 use crate::domain::query::KeyQuery;
 use crate::error::{Error, Result};
-use crate::store::preferences::SavedFilter;
 
 /// The preference holding the History tab's visible columns.
 pub const HISTORY_COLUMNS: &str = "history.columns";

@@ -13,9 +13,10 @@
 use super::{Actor, Service, notice, with_details};
 use crate::domain::history::Action;
 use crate::domain::model::Key;
+use crate::domain::outbox::{OutboxCounts, OutboxMessage};
 use crate::error::Result;
 use crate::mail::{SendError, Transport};
-use crate::store::outbox::{AttemptResult, OutboxCounts, OutboxMessage};
+use crate::store::outbox::AttemptResult;
 use rand::Rng;
 use serde_json::json;
 use std::collections::BTreeMap;

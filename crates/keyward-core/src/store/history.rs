@@ -3,7 +3,7 @@
 
 use super::query_sql::{Sql, history_filter};
 use super::{Db, from_sqlite};
-use crate::domain::history::{GENESIS, HistoryRecord, Origin};
+use crate::domain::history::{GENESIS, HistoryPage, HistoryRecord, HistoryRow, Origin};
 use crate::domain::query::HistoryQuery;
 use crate::error::Result;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
@@ -11,13 +11,6 @@ use std::ops::ControlFlow;
 
 const HISTORY_SELECT: &str = "SELECT seq, at, action, key_id, masked, subject, operator, email,
     login, host, sudo_user, ssh_client, tty, details, hash FROM history h";
-
-/// A stored history row and the hash it was stored with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryRow {
-    pub record: HistoryRecord,
-    pub hash: String,
-}
 
 fn row_from(r: &Row) -> rusqlite::Result<HistoryRow> {
     Ok(HistoryRow {
@@ -48,17 +41,6 @@ fn row_from(r: &Row) -> rusqlite::Result<HistoryRow> {
 pub struct UnreadableRow {
     pub seq: i64,
     pub reason: String,
-}
-
-/// Which page of the history to read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HistoryPage {
-    Newest,
-    Oldest,
-    /// The rows just older than this sequence number.
-    OlderThan(i64),
-    /// The rows just newer than this sequence number.
-    NewerThan(i64),
 }
 
 /// The newest row's sequence number and hash, which the next row chains to.

@@ -153,6 +153,24 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// A stored history row and the hash it was stored with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub record: HistoryRecord,
+    pub hash: String,
+}
+
+/// Which page of the history to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryPage {
+    Newest,
+    Oldest,
+    /// The rows just older than this sequence number.
+    OlderThan(i64),
+    /// The rows just newer than this sequence number.
+    NewerThan(i64),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

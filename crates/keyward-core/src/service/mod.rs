@@ -24,6 +24,7 @@ use crate::domain::model::{Key, Operator, Role};
 use crate::error::{Error, Result};
 use crate::store::{Db, Store};
 use chrono::{DateTime, TimeDelta, Utc};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Where the service reads the time; tests inject a clock they move by hand.
@@ -84,6 +85,24 @@ impl Service {
         &self.settings
     }
 
+    /// Opens the existing store at `path` (never creates one) for `origin`'s
+    /// login, reading `settings`.
+    pub fn open(
+        path: &Path,
+        origin: Origin,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Result<Service> {
+        Ok(Service::new(Store::open(path)?, origin, clock).with_settings(settings))
+    }
+
+    /// What another thread uses to stop the query this service is running.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.store.interrupt_handle())
+    }
+
+    /// The store under the service, for tests and benchmarks of the store itself.
+    #[cfg(feature = "internals")]
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -129,6 +148,17 @@ impl Service {
         let login = self.origin.login.clone();
         self.store
             .read(|db| operator_with(db, &login, role).map(drop))
+    }
+}
+
+/// Stops the query a service is running, from another thread: a list load that
+/// a newer filter made outdated. The interrupted call fails (its answer was
+/// outdated anyway); the service stays usable.
+pub struct CancelHandle(rusqlite::InterruptHandle);
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        self.0.interrupt();
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::query_sql::{Sql, key_filter};
 use super::{Db, from_sqlite};
-use crate::domain::model::{Cloud, Integration, Key, KeyStatus};
+use crate::domain::model::{Cloud, Integration, Key, KeyRef, KeyStatus};
 use crate::domain::query::KeyQuery;
 use crate::error::{Error, Result};
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
@@ -95,15 +95,6 @@ pub struct KeyFields<'a> {
     pub developer_id: i64,
     pub channel_id: i64,
     pub expires_at: Option<i64>,
-}
-
-/// A key's row id and public id: what a list needs to find it again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyRef {
-    pub id: i64,
-    pub public_id: String,
-    /// For naming the key in a confirmation before its row is loaded.
-    pub name: String,
 }
 
 /// The order of every key listing: by name, then by age.

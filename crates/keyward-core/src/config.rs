@@ -676,7 +676,7 @@ smtp_password_file = "/etc/keyward/smtp.pw"
         );
     }
 
-    const EXAMPLE: &str = include_str!("../assets/config.toml");
+    const EXAMPLE: &str = include_str!("../../../assets/config.toml");
 
     /// The example with its settings uncommented, but for those named in `except`.
     fn uncommented(except: &[&str]) -> String {

@@ -245,6 +245,22 @@ impl Key {
     }
 }
 
+/// A key's row id and public id: what a list needs to find it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRef {
+    pub id: i64,
+    pub public_id: String,
+    /// For naming the key in a confirmation before its row is loaded.
+    pub name: String,
+}
+
+/// A filter an operator named and kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedFilter {
+    pub name: String,
+    pub query: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

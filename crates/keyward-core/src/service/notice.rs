@@ -3,10 +3,10 @@
 
 use super::{Actor, rfc3339};
 use crate::domain::model::Key;
+use crate::domain::outbox::OutboxMessage;
 use crate::error::Result;
 use crate::safe_text::escape;
 use crate::store::Db;
-use crate::store::outbox::OutboxMessage;
 use std::fmt::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

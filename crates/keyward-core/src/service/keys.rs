@@ -4,13 +4,14 @@
 use super::notice::{self, Event};
 use super::{Actor, Service, rfc3339, secret, with_details};
 use crate::domain::history::Action;
+use crate::domain::model::KeyRef;
 use crate::domain::model::{Integration, Key, KeyStatus, Role};
 use crate::domain::query::KeyQuery;
 use crate::domain::{Expiry, KeyToken, Name, PublicId, expiry};
 use crate::error::{Error, Result};
 use crate::safe_text::escape;
 use crate::store::Db;
-use crate::store::keys::{KeyFields, KeyListing, KeyRef, NewKey, NewSecret};
+use crate::store::keys::{KeyFields, KeyListing, NewKey, NewSecret};
 use serde_json::json;
 use std::collections::BTreeSet;
 

@@ -3,10 +3,10 @@
 
 use super::Service;
 use crate::domain::history::{Action, GENESIS};
+use crate::domain::history::{HistoryPage, HistoryRow};
+use crate::domain::outbox::OutboxMessage;
 use crate::domain::query::{HistoryQuery, HistoryTermKind};
 use crate::error::{Error, Result};
-use crate::store::history::{HistoryPage, HistoryRow};
-use crate::store::outbox::OutboxMessage;
 use std::ops::ControlFlow;
 
 /// What the audit found.

@@ -6,6 +6,7 @@ pub mod history;
 pub mod key_format;
 pub mod model;
 pub mod name;
+pub mod outbox;
 pub mod query;
 
 pub use expiry::Expiry;

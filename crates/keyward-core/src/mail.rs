@@ -4,7 +4,7 @@
 //! is down, a 4xx answer), or a lasting one that an admin should look at.
 
 use crate::config::{NotifyConfig, SmtpTls};
-use crate::store::outbox::OutboxMessage;
+use crate::domain::outbox::OutboxMessage;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, Message};
 use lettre::transport::smtp::authentication::Credentials;
