@@ -1527,10 +1527,7 @@ fn save_form(form: &mut KeyForm, now: i64, fx: &mut Vec<Effect>) {
         }
     };
     if let Effect::EditKey { edit, teams, .. } = &effect {
-        if !super::worker::edit_changes_fields(edit)
-            && teams.add.is_empty()
-            && teams.remove.is_empty()
-        {
+        if !edit.changes_fields() && teams.is_empty() {
             form.refused = Some("nothing to save: no field was changed".to_owned());
             return;
         }

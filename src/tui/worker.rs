@@ -223,19 +223,10 @@ impl Worker {
                 public_id,
                 edit,
                 teams,
-            } => Msg::KeyEdited(self.service().and_then(|s| {
-                // The key as each change left it; not `show_key`, which would
-                // record a `viewed` nobody asked for.
-                let mut edited = None;
-                if edit_changes_fields(&edit) {
-                    edited = Some(s.edit_key(&public_id, &edit)?);
-                }
-                if !teams.add.is_empty() || !teams.remove.is_empty() {
-                    let changed = s.change_teams(std::slice::from_ref(&public_id), &teams)?;
-                    edited = changed.into_iter().next().or(edited);
-                }
-                edited.ok_or_else(|| Error::usage("nothing to change"))
-            })),
+            } => Msg::KeyEdited(
+                self.service()
+                    .and_then(|s| s.edit_key_and_teams(&public_id, &edit, &teams)),
+            ),
             Effect::RenewKey {
                 public_id,
                 grace,
@@ -310,14 +301,6 @@ impl Worker {
             Effect::Copy { .. } | Effect::ClearClipboard | Effect::SetTimer { .. } => return None,
         })
     }
-}
-
-/// Whether an edit touches any field (teams go through `change_teams`).
-pub fn edit_changes_fields(edit: &keyward_core::service::EditKey) -> bool {
-    edit.name.is_some()
-        || edit.developer.is_some()
-        || edit.channel.is_some()
-        || edit.expires.is_some()
 }
 
 /// The list and generation of a load that a newer one may cancel.

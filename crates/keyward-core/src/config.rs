@@ -2,9 +2,9 @@
 //! a user's file combine setting by setting, and what each setting may hold. An
 //! invalid file is a usage error (exit 2) naming the file, the line and the setting.
 
+use crate::domain::settings::Settings;
 use crate::error::{Error, Result};
 use crate::safe_text::escape;
-use crate::service::Settings;
 use chrono::TimeDelta;
 use serde::Deserialize;
 use std::ops::Range;
@@ -532,7 +532,7 @@ impl Setting<'_> {
 
     fn email(&self) -> Result<String> {
         let s = self.string("an email address")?;
-        crate::service::parse_email(s).map_err(|e| self.fail(e))
+        crate::domain::email::parse_email(s).map_err(|e| self.fail(e))
     }
 
     /// The name of an environment variable.

@@ -20,8 +20,30 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
     /// The store is missing, locked, read-only, full, corrupt or too new (exit 6).
-    #[error("{0}")]
-    Store(String),
+    #[error("{message}")]
+    Store { cause: StoreCause, message: String },
+}
+
+/// Why the store failed, for code that reacts to the cause; the message says it
+/// to the admin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreCause {
+    /// The file could not be opened (SQLite's "unable to open database file").
+    CannotOpen,
+    /// A read or write failed below SQLite.
+    Io,
+    /// The disk is full.
+    Full,
+    /// Another process held the lock past the wait.
+    Locked,
+    /// The file, the directory or the file system is read-only.
+    ReadOnly,
+    /// Not a SQLite file, or a damaged one.
+    Corrupt,
+    /// The query was stopped through a cancel handle.
+    Cancelled,
+    /// Anything else: missing, too new, replaced while open, an unexpected answer.
+    Other,
 }
 
 /// keyward's result type.
@@ -35,7 +57,7 @@ impl Error {
             Error::Permission(_) => 3,
             Error::NotFound(_) => 4,
             Error::Conflict(_) => 5,
-            Error::Store(_) => 6,
+            Error::Store { .. } => 6,
         }
     }
 
@@ -52,13 +74,14 @@ impl Error {
     }
 
     pub fn store(msg: impl fmt::Display) -> Error {
-        Error::Store(msg.to_string())
+        Error::store_because(StoreCause::Other, msg)
     }
-}
 
-impl From<crate::domain::query::QueryError> for Error {
-    fn from(e: crate::domain::query::QueryError) -> Error {
-        Error::Usage(format!("filter: {e}"))
+    pub fn store_because(cause: StoreCause, msg: impl fmt::Display) -> Error {
+        Error::Store {
+            cause,
+            message: msg.to_string(),
+        }
     }
 }
 

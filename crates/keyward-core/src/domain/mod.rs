@@ -1,6 +1,7 @@
 //! The domain: keyward's types and rules with no I/O — keys and their format,
 //! instances, operators and roles, expiry and the smart-filter query language.
 
+pub mod email;
 pub mod expiry;
 pub mod history;
 pub mod key_format;
@@ -8,6 +9,7 @@ pub mod model;
 pub mod name;
 pub mod outbox;
 pub mod query;
+pub mod settings;
 
 pub use expiry::Expiry;
 pub use history::Action;

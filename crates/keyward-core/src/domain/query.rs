@@ -1245,6 +1245,12 @@ fn write_quoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
 // Tests
 // ---------------------------------------------------------------------------------------------
 
+impl From<QueryError> for crate::error::Error {
+    fn from(e: QueryError) -> crate::error::Error {
+        crate::error::Error::Usage(format!("filter: {e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

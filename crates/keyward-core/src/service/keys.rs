@@ -4,14 +4,15 @@
 use super::notice::{self, Event};
 use super::{Actor, Service, rfc3339, secret, with_details};
 use crate::domain::history::Action;
-use crate::domain::model::KeyRef;
-use crate::domain::model::{Integration, Key, KeyStatus, Role};
+use crate::domain::model::{Integration, Key, KeyRef, KeyStatus, Role};
 use crate::domain::query::KeyQuery;
 use crate::domain::{Expiry, KeyToken, Name, PublicId, expiry};
 use crate::error::{Error, Result};
 use crate::safe_text::escape;
 use crate::store::Db;
+use crate::store::history::ChainHead;
 use crate::store::keys::{KeyFields, KeyListing, NewKey, NewSecret};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -36,11 +37,27 @@ pub struct EditKey {
     pub expires: Option<String>,
 }
 
+impl EditKey {
+    /// Whether the edit touches any field.
+    pub fn changes_fields(&self) -> bool {
+        self.name.is_some()
+            || self.developer.is_some()
+            || self.channel.is_some()
+            || self.expires.is_some()
+    }
+}
+
 /// Teams to add to and remove from a selection of keys.
 #[derive(Clone, Debug, Default)]
 pub struct TeamChanges {
     pub add: Vec<String>,
     pub remove: Vec<String>,
+}
+
+impl TeamChanges {
+    pub fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.remove.is_empty()
+    }
 }
 
 /// A key with its secret, as made by create or renew: the one time it is shown.
@@ -190,78 +207,45 @@ impl Service {
 
     pub fn edit_key(&mut self, id: &str, edit: &EditKey) -> Result<Key> {
         let public_id = parse_id(id)?;
-        let name = edit
-            .name
-            .as_deref()
-            .map(|n| Name::parse("key name", n))
-            .transpose()?;
-        let developer = edit
-            .developer
-            .as_deref()
-            .map(|n| Name::parse("developer", n))
-            .transpose()?;
-        let channel = edit
-            .channel
-            .as_deref()
-            .map(|n| Name::parse("channel", n))
-            .transpose()?;
-        let expires = edit
-            .expires
-            .as_deref()
-            .map(|e| Expiry::parse(e, self.now()))
-            .transpose()?;
-        if name.is_none() && developer.is_none() && channel.is_none() && expires.is_none() {
+        let fields = FieldEdit::parse(edit, self.now())?;
+        if fields.is_empty() {
             return Err(Error::usage(
                 "nothing to change; give --name, --developer, --channel or --expires",
             ));
         }
         self.write(Role::Manager, |db, actor, now| {
-            let before = load(db, public_id.as_str(), now)?;
-            if before.status == KeyStatus::Deleted {
-                return Err(final_status(&before));
-            }
-            let developer_id = match &developer {
-                Some(d) => db.ensure_developer(before.instance_id, d.as_str())?,
-                None => before.developer_id,
+            edit_fields(db, actor, now, public_id.as_str(), &fields)
+        })
+    }
+
+    /// Edits a key's fields and its teams in one transaction: both are saved,
+    /// or neither. Returns the key as the edit left it.
+    pub fn edit_key_and_teams(
+        &mut self,
+        id: &str,
+        edit: &EditKey,
+        teams: &TeamChanges,
+    ) -> Result<Key> {
+        let public_id = parse_id(id)?;
+        let fields = FieldEdit::parse(edit, self.now())?;
+        let teams = TeamEdit::parse(teams)?;
+        if fields.is_empty() && teams.is_empty() {
+            return Err(Error::usage("nothing to change: no field was changed"));
+        }
+        self.write(Role::Manager, |db, actor, now| {
+            let mut key = if fields.is_empty() {
+                load(db, public_id.as_str(), now)?
+            } else {
+                edit_fields(db, actor, now, public_id.as_str(), &fields)?
             };
-            let channel_id = match &channel {
-                Some(c) => db.ensure_channel(c.as_str())?,
-                None => before.channel_id,
-            };
-            let fields = KeyFields {
-                name: name.as_ref().map_or(&before.name, |n| n.as_str()),
-                developer_id,
-                channel_id,
-                expires_at: expires.map_or(before.expires_at, Expiry::timestamp),
-            };
-            let moves = developer_id != before.developer_id || channel_id != before.channel_id;
-            let revives =
-                before.status == KeyStatus::Expired && fields.expires_at.is_none_or(|e| e > now);
-            if before.status != KeyStatus::Deactivated && (moves || revives) {
-                let integration = Integration {
-                    instance_id: before.instance_id,
-                    developer_id,
-                    channel_id,
-                };
-                let becomes_active = before.status == KeyStatus::Active || revives;
-                if becomes_active {
-                    check_limit(db, integration, now, Some(before.id))?;
+            if !teams.is_empty() {
+                let resolved = teams.resolve(db, actor, now)?;
+                let mut head = db.history_head()?;
+                if let Some(changed) = resolved.apply(db, actor, now, &mut head, key.clone())? {
+                    key = changed;
                 }
             }
-            if revives && developer.is_none() {
-                // As in renew: a key active again brings its developer back to the list.
-                db.ensure_developer(before.instance_id, &before.developer)?;
-            }
-            db.update_key_fields(before.id, &fields, now)?;
-            let after = load(db, public_id.as_str(), now)?;
-            let changes = changed_fields(&before, &after);
-            if !changes.is_empty() {
-                db.append_history(with_details(
-                    actor.key_record(now, Action::Updated, &after),
-                    serde_json::Value::Object(changes),
-                ))?;
-            }
-            Ok(after)
+            Ok(key)
         })
     }
 
@@ -269,18 +253,11 @@ impl Service {
     /// Returns the keys that changed.
     pub fn change_teams(&mut self, ids: &[String], changes: &TeamChanges) -> Result<Vec<Key>> {
         let ids = parse_ids(ids)?;
-        let add = team_names(&changes.add)?;
-        let remove = team_names(&changes.remove)?;
-        if add.is_empty() && remove.is_empty() {
+        let teams = TeamEdit::parse(changes)?;
+        if teams.is_empty() {
             return Err(Error::usage(
                 "nothing to change; give --add TEAM or --remove TEAM",
             ));
-        }
-        if let Some(both) = add.iter().find(|t| remove.contains(t)) {
-            return Err(Error::usage(format!(
-                "team {} is both added and removed",
-                escape(both.as_str())
-            )));
         }
         // Thousands of keys touch pages all over the keys and the history: a
         // larger page cache for this one transaction keeps SQLite from spilling
@@ -290,54 +267,17 @@ impl Service {
             self.store.set_cache_size_kib(BULK_CACHE_KIB)?;
         }
         let changed = self.write(Role::Manager, |db, actor, now| {
-            let mut adds = Vec::with_capacity(add.len());
-            for team in &add {
-                adds.push((ensure_team(db, actor, team.as_str(), now)?, team));
-            }
-            let mut removes = Vec::with_capacity(remove.len());
-            for team in &remove {
-                let id = db.team_id(team.as_str())?.ok_or_else(|| {
-                    Error::not_found(format!("no team named {}", escape(team.as_str())))
-                })?;
-                removes.push((id, team));
-            }
+            let resolved = teams.resolve(db, actor, now)?;
             // Thousands of keys in one transaction: the chain's head is carried
             // from row to row, and each key's teams are worked out from what
             // changed rather than read back.
             let mut head = db.history_head()?;
             let mut changed = Vec::new();
             for public_id in &ids {
-                let mut key = load(db, public_id.as_str(), now)?;
-                if key.status == KeyStatus::Deleted {
-                    return Err(final_status(&key));
+                let key = load(db, public_id.as_str(), now)?;
+                if let Some(key) = resolved.apply(db, actor, now, &mut head, key)? {
+                    changed.push(key);
                 }
-                let mut added = Vec::new();
-                for (team_id, team) in &adds {
-                    if db.add_key_to_team(key.id, *team_id)? {
-                        added.push(team.as_str());
-                    }
-                }
-                let mut removed = Vec::new();
-                for (team_id, team) in &removes {
-                    if db.remove_key_from_team(key.id, *team_id)? {
-                        removed.push(team.as_str());
-                    }
-                }
-                if added.is_empty() && removed.is_empty() {
-                    continue;
-                }
-                key.teams.retain(|t| !removed.contains(&t.as_str()));
-                key.teams.extend(added.iter().map(|t| (*t).to_owned()));
-                // The order the store lists a key's teams in (by name, bytewise).
-                key.teams.sort_unstable();
-                head = db.append_history_after(
-                    &head,
-                    with_details(
-                        actor.key_record(now, Action::TeamsChanged, &key),
-                        json!({ "added": added, "removed": removed, "teams": key.teams }),
-                    ),
-                )?;
-                changed.push(key);
             }
             Ok(changed)
         });
@@ -512,6 +452,184 @@ pub(super) fn parse_id(id: &str) -> Result<PublicId> {
             escape(id)
         ))
     })
+}
+
+/// An edit's fields, checked: `None` leaves a field as it is.
+struct FieldEdit {
+    name: Option<Name>,
+    developer: Option<Name>,
+    channel: Option<Name>,
+    expires: Option<Expiry>,
+}
+
+impl FieldEdit {
+    fn parse(edit: &EditKey, now: DateTime<Utc>) -> Result<FieldEdit> {
+        let name = |what: &str, raw: &Option<String>| {
+            raw.as_deref().map(|n| Name::parse(what, n)).transpose()
+        };
+        Ok(FieldEdit {
+            name: name("key name", &edit.name)?,
+            developer: name("developer", &edit.developer)?,
+            channel: name("channel", &edit.channel)?,
+            expires: edit
+                .expires
+                .as_deref()
+                .map(|e| Expiry::parse(e, now))
+                .transpose()?,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.developer.is_none()
+            && self.channel.is_none()
+            && self.expires.is_none()
+    }
+}
+
+/// Changes a key's fields inside the caller's transaction, with its history row.
+fn edit_fields(
+    db: &Db,
+    actor: &Actor,
+    now: i64,
+    public_id: &str,
+    fields: &FieldEdit,
+) -> Result<Key> {
+    let before = load(db, public_id, now)?;
+    if before.status == KeyStatus::Deleted {
+        return Err(final_status(&before));
+    }
+    let developer_id = match &fields.developer {
+        Some(d) => db.ensure_developer(before.instance_id, d.as_str())?,
+        None => before.developer_id,
+    };
+    let channel_id = match &fields.channel {
+        Some(c) => db.ensure_channel(c.as_str())?,
+        None => before.channel_id,
+    };
+    let row = KeyFields {
+        name: fields.name.as_ref().map_or(&before.name, |n| n.as_str()),
+        developer_id,
+        channel_id,
+        expires_at: fields.expires.map_or(before.expires_at, Expiry::timestamp),
+    };
+    let moves = developer_id != before.developer_id || channel_id != before.channel_id;
+    let revives = before.status == KeyStatus::Expired && row.expires_at.is_none_or(|e| e > now);
+    if before.status != KeyStatus::Deactivated && (moves || revives) {
+        let integration = Integration {
+            instance_id: before.instance_id,
+            developer_id,
+            channel_id,
+        };
+        let becomes_active = before.status == KeyStatus::Active || revives;
+        if becomes_active {
+            check_limit(db, integration, now, Some(before.id))?;
+        }
+    }
+    if revives && fields.developer.is_none() {
+        // As in renew: a key active again brings its developer back to the list.
+        db.ensure_developer(before.instance_id, &before.developer)?;
+    }
+    db.update_key_fields(before.id, &row, now)?;
+    let after = load(db, public_id, now)?;
+    let changes = changed_fields(&before, &after);
+    if !changes.is_empty() {
+        db.append_history(with_details(
+            actor.key_record(now, Action::Updated, &after),
+            serde_json::Value::Object(changes),
+        ))?;
+    }
+    Ok(after)
+}
+
+/// Team changes, checked: names valid, none both added and removed.
+struct TeamEdit {
+    add: Vec<Name>,
+    remove: Vec<Name>,
+}
+
+impl TeamEdit {
+    fn parse(changes: &TeamChanges) -> Result<TeamEdit> {
+        let add = team_names(&changes.add)?;
+        let remove = team_names(&changes.remove)?;
+        if let Some(both) = add.iter().find(|t| remove.contains(t)) {
+            return Err(Error::usage(format!(
+                "team {} is both added and removed",
+                escape(both.as_str())
+            )));
+        }
+        Ok(TeamEdit { add, remove })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.remove.is_empty()
+    }
+
+    /// The teams' row ids, making the added ones that do not exist yet.
+    fn resolve<'a>(&'a self, db: &Db, actor: &Actor, now: i64) -> Result<ResolvedTeams<'a>> {
+        let mut adds = Vec::with_capacity(self.add.len());
+        for team in &self.add {
+            adds.push((ensure_team(db, actor, team.as_str(), now)?, team));
+        }
+        let mut removes = Vec::with_capacity(self.remove.len());
+        for team in &self.remove {
+            let id = db.team_id(team.as_str())?.ok_or_else(|| {
+                Error::not_found(format!("no team named {}", escape(team.as_str())))
+            })?;
+            removes.push((id, team));
+        }
+        Ok(ResolvedTeams { adds, removes })
+    }
+}
+
+/// Team changes with the teams' row ids, ready to apply key by key.
+struct ResolvedTeams<'a> {
+    adds: Vec<(i64, &'a Name)>,
+    removes: Vec<(i64, &'a Name)>,
+}
+
+impl ResolvedTeams<'_> {
+    /// Applies the changes to one key, appending its history row after `head`
+    /// (carried from key to key, not read again); the key as it is now, if it changed.
+    fn apply(
+        &self,
+        db: &Db,
+        actor: &Actor,
+        now: i64,
+        head: &mut ChainHead,
+        mut key: Key,
+    ) -> Result<Option<Key>> {
+        if key.status == KeyStatus::Deleted {
+            return Err(final_status(&key));
+        }
+        let mut added = Vec::new();
+        for (team_id, team) in &self.adds {
+            if db.add_key_to_team(key.id, *team_id)? {
+                added.push(team.as_str());
+            }
+        }
+        let mut removed = Vec::new();
+        for (team_id, team) in &self.removes {
+            if db.remove_key_from_team(key.id, *team_id)? {
+                removed.push(team.as_str());
+            }
+        }
+        if added.is_empty() && removed.is_empty() {
+            return Ok(None);
+        }
+        key.teams.retain(|t| !removed.contains(&t.as_str()));
+        key.teams.extend(added.iter().map(|t| (*t).to_owned()));
+        // The order the store lists a key's teams in (by name, bytewise).
+        key.teams.sort_unstable();
+        *head = db.append_history_after(
+            head,
+            with_details(
+                actor.key_record(now, Action::TeamsChanged, &key),
+                json!({ "added": added, "removed": removed, "teams": key.teams }),
+            ),
+        )?;
+        Ok(Some(key))
+    }
 }
 
 /// Ids in the order given, each once.

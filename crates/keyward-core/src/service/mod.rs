@@ -13,17 +13,18 @@ pub mod secret;
 mod verify;
 
 pub use admin::InstanceSpec;
-pub(crate) use admin::parse_email;
 pub use delivery::{DeliveryReport, REMINDER_DAYS};
 pub use history::AuditReport;
 pub use keys::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
 pub use verify::{Verdict, VerifyFailure};
+// The configuration file builds them; the service reads them.
+pub use crate::domain::settings::Settings;
 
 use crate::domain::history::{Action, HistoryRecord, Origin};
 use crate::domain::model::{Key, Operator, Role};
 use crate::error::{Error, Result};
 use crate::store::{Db, Store};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -38,21 +39,6 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
-    }
-}
-
-/// Settings the operations read; SPEC §8 names them in the configuration file.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// How long a key lives when no expiry is given.
-    pub default_expiry: TimeDelta,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            default_expiry: TimeDelta::days(90),
-        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Turns SQLite's failures into keyward errors an admin can act on.
 
-use crate::error::Error;
+use crate::error::{Error, StoreCause};
 use nix::sys::statvfs::{FsFlags, statvfs};
 use rusqlite::ErrorCode;
 use std::path::Path;
@@ -28,18 +28,29 @@ pub fn from_sqlite(e: rusqlite::Error) -> Error {
                 Error::conflict(text)
             }
         }
-        ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Error::store(
+        ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Error::store_because(
+            StoreCause::Locked,
             "the store is locked by another keyward process and stayed locked past the wait; try again",
         ),
-        ErrorCode::ReadOnly => Error::store("the store is read-only; nothing was changed"),
-        ErrorCode::DiskFull => Error::store(FULL),
-        ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
-            Error::store("the store is corrupt or not a SQLite file")
+        ErrorCode::ReadOnly => Error::store_because(
+            StoreCause::ReadOnly,
+            "the store is read-only; nothing was changed",
+        ),
+        ErrorCode::DiskFull => Error::store_because(StoreCause::Full, FULL),
+        ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => Error::store_because(
+            StoreCause::Corrupt,
+            "the store is corrupt or not a SQLite file",
+        ),
+        ErrorCode::CannotOpen => Error::store_because(StoreCause::CannotOpen, CANNOT_OPEN),
+        ErrorCode::PermissionDenied => {
+            Error::store_because(StoreCause::CannotOpen, "no permission to use the store")
         }
-        ErrorCode::CannotOpen => Error::store(CANNOT_OPEN),
-        ErrorCode::PermissionDenied => Error::store("no permission to use the store"),
-        ErrorCode::SystemIoFailure => {
-            Error::store(format!("{IO_FAILURE} ({detail}); nothing was changed"))
+        ErrorCode::SystemIoFailure => Error::store_because(
+            StoreCause::Io,
+            format!("{IO_FAILURE} ({detail}); nothing was changed"),
+        ),
+        ErrorCode::OperationInterrupted => {
+            Error::store_because(StoreCause::Cancelled, format!("store error: {detail}"))
         }
         _ => Error::store(format!("store error: {detail}")),
     }
@@ -50,10 +61,13 @@ pub fn from_sqlite(e: rusqlite::Error) -> Error {
 /// database file", and a disk too full to grow the store's -shm file a plain
 /// "disk I/O error".
 pub(super) fn in_light_of_file_system(e: Error, path: &Path) -> Error {
-    let Error::Store(message) = &e else {
-        return e;
-    };
-    if !(message.starts_with(CANNOT_OPEN) || message.starts_with(IO_FAILURE)) {
+    if !matches!(
+        e,
+        Error::Store {
+            cause: StoreCause::CannotOpen | StoreCause::Io,
+            ..
+        }
+    ) {
         return e;
     }
     let on = if path.exists() {
@@ -68,7 +82,10 @@ pub(super) fn in_light_of_file_system(e: Error, path: &Path) -> Error {
         return e;
     };
     if fs.flags().contains(FsFlags::ST_RDONLY) {
-        return Error::store("the store is on a read-only file system; nothing was changed");
+        return Error::store_because(
+            StoreCause::ReadOnly,
+            "the store is on a read-only file system; nothing was changed",
+        );
     }
     // Root may use the blocks reserved for it; others only the available ones.
     let blocks = if nix::unistd::geteuid().is_root() {
@@ -80,7 +97,7 @@ pub(super) fn in_light_of_file_system(e: Error, path: &Path) -> Error {
     #[allow(clippy::useless_conversion)]
     let free = u64::from(blocks).saturating_mul(u64::from(fs.fragment_size()));
     if free < NEARLY_FULL_BYTES {
-        return Error::store(FULL);
+        return Error::store_because(StoreCause::Full, FULL);
     }
     e
 }

@@ -346,8 +346,8 @@ fn moved(path: &Path) -> Error {
 /// Store errors name the file they are about.
 fn describe(e: Error, path: &Path) -> Error {
     match error::in_light_of_file_system(e, path) {
-        Error::Store(m) if !m.contains(&*path.to_string_lossy()) => {
-            Error::Store(format!("{m} ({})", path.display()))
+        Error::Store { cause, message } if !message.contains(&*path.to_string_lossy()) => {
+            Error::store_because(cause, format!("{message} ({})", path.display()))
         }
         other => other,
     }
