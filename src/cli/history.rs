@@ -1,10 +1,10 @@
 //! `keyward history`: the credential history as a table, JSON or CSV.
 
 use super::output::{Table, local_time, write_json};
-use super::{Context, Outcome};
+use super::{Context, Failure, Outcome};
 use keyward_core::domain::query::HistoryQuery;
 use keyward_core::error::Error;
-use keyward_core::export::{Column, csv_header, csv_row, row_json};
+use keyward_core::export::{Column, ExportError, ExportFormat, row_json};
 use serde_json::json;
 use std::io::Write;
 
@@ -20,9 +20,21 @@ pub fn run(
         Some(f) => HistoryQuery::parse(f).map_err(Error::from)?,
         None => HistoryQuery::default(),
     };
-    let rows = ctx
-        .service()?
-        .history(&query, (limit > 0).then_some(limit))?;
+    let limit = (limit > 0).then_some(limit);
+    let mut service = ctx.service()?;
+    if csv {
+        // Every column but the hash, which `--json` carries for auditors; the
+        // same streaming export as the History tab's.
+        let columns = &Column::ALL[..Column::ALL.len() - 1];
+        service
+            .export_history(&query, columns, ExportFormat::Csv, limit, out)
+            .map_err(|e| match e {
+                ExportError::Store(e) => Failure::Keyward(e),
+                ExportError::Write(e) => Failure::Output(e),
+            })?;
+        return Ok(0);
+    }
+    let rows = service.history(&query, limit)?;
     if json {
         write_json(
             out,
@@ -32,13 +44,6 @@ pub fn run(
                     .collect::<Vec<_>>()
             ),
         )?;
-    } else if csv {
-        // Every column but the hash, which `--json` carries for auditors.
-        let columns = &Column::ALL[..Column::ALL.len() - 1];
-        csv_header(out, columns)?;
-        for row in &rows {
-            csv_row(out, row, columns)?;
-        }
     } else {
         let mut t = Table::new(&[
             "#",

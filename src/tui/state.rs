@@ -12,7 +12,7 @@ use keyward_core::domain::model::{Developer, Instance, Key, Operator, Role, Team
 use keyward_core::domain::outbox::OutboxCounts;
 use keyward_core::domain::query::{HistoryQuery, KeyQuery};
 use keyward_core::error::Error;
-use keyward_core::export::Column;
+use keyward_core::export::{Column, ExportFormat};
 use keyward_core::service::demo::DemoReport;
 use keyward_core::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
@@ -367,21 +367,6 @@ pub struct TeamPicker {
     pub new_team: Input,
     pub typing: bool,
     pub error: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExportFormat {
-    Csv,
-    Json,
-}
-
-impl ExportFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportFormat::Csv => "csv",
-            ExportFormat::Json => "json",
-        }
-    }
 }
 
 #[derive(Debug)]

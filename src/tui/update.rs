@@ -13,7 +13,7 @@ use keyward_core::domain::history::HistoryPage;
 use keyward_core::domain::model::{KeyStatus, Role};
 use keyward_core::domain::query::{HistoryQuery, KeyQuery};
 use keyward_core::error::Error;
-use keyward_core::export::Column;
+use keyward_core::export::{Column, ExportFormat};
 use keyward_core::service::{EditKey, NewKeyRequest, TeamChanges};
 use ratatui::crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,

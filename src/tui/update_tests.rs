@@ -21,7 +21,7 @@ use keyward_core::domain::model::{
 use keyward_core::domain::query::{HistoryQuery, KeyQuery};
 use keyward_core::domain::{KeyToken, PublicId};
 use keyward_core::error::Error;
-use keyward_core::export::Column;
+use keyward_core::export::{Column, ExportFormat};
 use keyward_core::service::IssuedKey;
 use keyward_core::service::demo::DemoReport;
 use ratatui::crossterm::event::{

@@ -2,16 +2,16 @@
 //! time, off the drawing thread, and sends each result back as a `Msg`. A burst
 //! of outdated loads (a filter typed fast) is cut to the newest before running.
 
-use super::state::{Effect, ExportFormat, FormChoices, Msg};
+use super::state::{Effect, FormChoices, Msg};
 use keyward_core::domain::history::Origin;
+use keyward_core::domain::query::HistoryQuery;
 use keyward_core::error::{Error, Result};
-use keyward_core::export::{Column, JsonArray, csv_header, csv_row, row_json};
+use keyward_core::export::{Column, ExportError, ExportFormat};
 use keyward_core::service::demo::DemoSpec;
 use keyward_core::service::preferences::HISTORY_COLUMNS;
 use keyward_core::service::{CancelHandle, Clock, Service, Settings};
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -347,7 +347,7 @@ fn form_choices(s: &mut Service) -> Result<FormChoices> {
 /// existing one), streaming from the store; returns how many rows it wrote.
 fn export(
     s: &mut Service,
-    query: &keyward_core::domain::query::HistoryQuery,
+    query: &HistoryQuery,
     columns: &[Column],
     path: &Path,
     format: ExportFormat,
@@ -359,26 +359,12 @@ fn export(
         .open(path)
         .map_err(io)?;
     let mut out = BufWriter::new(file);
-    let mut rows = 0u64;
-    match format {
-        ExportFormat::Csv => {
-            csv_header(&mut out, columns).map_err(io)?;
-            s.each_history(query, |row| {
-                rows += 1;
-                csv_row(&mut out, &row, columns).map_err(io)?;
-                Ok(ControlFlow::Continue(()))
-            })?;
-        }
-        ExportFormat::Json => {
-            let mut array = JsonArray::start(&mut out).map_err(io)?;
-            s.each_history(query, |row| {
-                rows += 1;
-                array.push(&row_json(&row, columns)).map_err(io)?;
-                Ok(ControlFlow::Continue(()))
-            })?;
-            array.finish().map_err(io)?;
-        }
-    }
+    let rows = s
+        .export_history(query, columns, format, None, &mut out)
+        .map_err(|e| match e {
+            ExportError::Store(e) => e,
+            ExportError::Write(e) => io(e),
+        })?;
     out.flush().map_err(io)?;
     Ok(rows)
 }

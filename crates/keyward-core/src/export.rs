@@ -175,6 +175,78 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
+/// The file formats of a history export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Json => "json",
+        }
+    }
+}
+
+/// Why an export stopped: the store, or the output it was writing to (whose
+/// kind a caller keeps: a closed pipe is no failure of the command).
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] crate::error::Error),
+    #[error("{0}")]
+    Write(#[from] io::Error),
+}
+
+/// Writes history rows in one format, a row at a time: the CSV header or the
+/// JSON array's opening first, its closing last.
+pub enum RowWriter<'w> {
+    Csv {
+        out: &'w mut dyn Write,
+        columns: &'w [Column],
+    },
+    Json {
+        array: JsonArray<'w>,
+        columns: &'w [Column],
+    },
+}
+
+impl<'w> RowWriter<'w> {
+    pub fn start(
+        out: &'w mut dyn Write,
+        format: ExportFormat,
+        columns: &'w [Column],
+    ) -> io::Result<RowWriter<'w>> {
+        Ok(match format {
+            ExportFormat::Csv => {
+                csv_header(out, columns)?;
+                RowWriter::Csv { out, columns }
+            }
+            ExportFormat::Json => RowWriter::Json {
+                array: JsonArray::start(out)?,
+                columns,
+            },
+        })
+    }
+
+    pub fn row(&mut self, row: &HistoryRow) -> io::Result<()> {
+        match self {
+            RowWriter::Csv { out, columns } => csv_row(*out, row, columns),
+            RowWriter::Json { array, columns } => array.push(&row_json(row, columns)),
+        }
+    }
+
+    pub fn finish(self) -> io::Result<()> {
+        match self {
+            RowWriter::Csv { out, .. } => out.flush(),
+            RowWriter::Json { array, .. } => array.finish(),
+        }
+    }
+}
+
 /// Writes a JSON array one element at a time, so an export of a million rows
 /// never holds them all.
 pub struct JsonArray<'w> {

@@ -5,7 +5,7 @@ use super::{byte_at, centered, safe};
 use crate::tui::state::*;
 use crate::tui::theme::Theme;
 use crate::tui::update::{DEACTIVATION_WARNINGS, suggestions};
-use keyward_core::export::Column;
+use keyward_core::export::{Column, ExportFormat};
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

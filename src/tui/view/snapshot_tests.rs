@@ -19,7 +19,7 @@ use keyward_core::domain::model::{
 };
 use keyward_core::domain::query::KeyQuery;
 use keyward_core::error::Error;
-use keyward_core::export::Column;
+use keyward_core::export::{Column, ExportFormat};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, TestBackend};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

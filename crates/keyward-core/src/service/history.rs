@@ -7,6 +7,8 @@ use crate::domain::history::{HistoryPage, HistoryRow};
 use crate::domain::outbox::OutboxMessage;
 use crate::domain::query::{HistoryQuery, HistoryTermKind};
 use crate::error::{Error, Result};
+use crate::export::{Column, ExportError, ExportFormat, RowWriter};
+use std::io::Write;
 use std::ops::ControlFlow;
 
 /// What the audit found.
@@ -47,6 +49,38 @@ impl Service {
     ) -> Result<()> {
         check_actions(query)?;
         self.read(|db, _, now| db.each_history(query, now, visit))
+    }
+
+    /// Writes the rows the filter matches (at most `limit`), newest first and
+    /// in `columns`, to `out` as they come from one snapshot: an export of a
+    /// million rows never holds them all. Returns how many rows it wrote.
+    pub fn export_history(
+        &mut self,
+        query: &HistoryQuery,
+        columns: &[Column],
+        format: ExportFormat,
+        limit: Option<u64>,
+        out: &mut dyn Write,
+    ) -> Result<u64, ExportError> {
+        let mut writer = RowWriter::start(out, format, columns)?;
+        let mut rows = 0u64;
+        let mut failed = None;
+        self.each_history(query, |row| {
+            if limit.is_some_and(|l| rows >= l) {
+                return Ok(ControlFlow::Break(()));
+            }
+            if let Err(e) = writer.row(&row) {
+                failed = Some(e);
+                return Ok(ControlFlow::Break(()));
+            }
+            rows += 1;
+            Ok(ControlFlow::Continue(()))
+        })?;
+        if let Some(e) = failed {
+            return Err(ExportError::Write(e));
+        }
+        writer.finish()?;
+        Ok(rows)
     }
 
     /// The notification outbox, oldest first.
