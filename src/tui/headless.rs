@@ -8,8 +8,8 @@
 //! two threads do for it. Timers, the clipboard and background delivery are
 //! left out; they are not part of drawing the store's data.
 
-use super::state::{Effect, Msg, State, UiSettings};
-use super::update::{is_full_frame, update};
+use super::router::{is_full_frame, update};
+use super::state::{Effect, Msg, Runner, State, UiSettings};
 use super::view::view;
 use super::worker::{Opening, Worker};
 use keyward_core::error::{Error, Result};
@@ -73,13 +73,7 @@ impl Headless {
     pub fn run(&mut self, effects: Vec<Effect>) {
         let mut queue: VecDeque<Effect> = effects.into();
         while let Some(effect) = queue.pop_front() {
-            if matches!(
-                effect,
-                Effect::Copy { .. }
-                    | Effect::ClearClipboard
-                    | Effect::SetTimer { .. }
-                    | Effect::Deliver
-            ) {
+            if effect.runner() != Runner::Store {
                 continue;
             }
             if let Some(msg) = self.worker.execute(effect) {

@@ -1,18 +1,27 @@
 //! keyward's terminal application (SPEC §4): four tabs over the service layer.
 //!
-//! Data flows one way: key event → keymap → `Msg` → `update` → `Effect` →
-//! worker (service → store) → result `Msg` → `update` → `view`.
+//! Data flows one way: key event → keymap → `Msg` → `router::update` → the
+//! feature's update → `Effect` → worker (service → store) → result `Msg` →
+//! `update` → `view`. One folder per feature (`keys/`, `filters/`,
+//! `history/`, `key_form/`, `windows/`, `first_run/`), each with its state,
+//! update, view and keymap table, over the shared `kit/`.
 
+pub mod filters;
+pub mod first_run;
 pub mod headless;
-pub mod keymap;
-pub mod layout;
+pub mod history;
+pub mod key_form;
+pub mod keys;
+pub mod kit;
+pub mod router;
 pub mod runtime;
-pub mod state;
-pub mod theme;
-pub mod update;
 #[cfg(test)]
-mod update_tests;
+pub(crate) mod snapshot_testing;
+pub mod state;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod view;
+pub mod windows;
 pub mod worker;
 
 use keyward_core::domain::history::Origin;

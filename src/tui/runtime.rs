@@ -5,8 +5,8 @@
 //! blocking wait — on input, a worker's result or the next timer — so an idle
 //! keyward uses no CPU.
 
-use super::state::{Effect, Msg, State, Timer};
-use super::update::update;
+use super::router::update;
+use super::state::{Effect, Msg, Runner, State, Timer};
 use super::view::view;
 use super::worker::{Loads, Opening, Worker, list_load};
 use crate::clipboard::{Clipboard, Path as ClipboardPath};
@@ -149,6 +149,14 @@ impl Runtime {
     }
 
     fn dispatch(&mut self, effect: Effect, terminal: &mut Term) {
+        if effect.runner() != Runner::Runtime {
+            if let Some((kind, generation)) = list_load(&effect) {
+                self.loads.supersede(kind, generation);
+            }
+            // The worker only stops when this side is gone.
+            let _ = self.fx_tx.send(effect);
+            return;
+        }
         match effect {
             Effect::SetTimer { after, timer } => {
                 self.timers.push((Instant::now() + after, timer));
@@ -167,13 +175,8 @@ impl Runtime {
                     .map_err(|e| e.to_string());
                 self.local.push_back(Msg::ClipboardCleared(result));
             }
-            other => {
-                if let Some((kind, generation)) = list_load(&other) {
-                    self.loads.supersede(kind, generation);
-                }
-                // The worker only stops when this side is gone.
-                let _ = self.fx_tx.send(other);
-            }
+            // Only the runtime's own effects reach this point.
+            _ => {}
         }
     }
 
@@ -232,7 +235,7 @@ impl FrameLog {
         let Some(file) = &self.file else {
             return;
         };
-        if self.logged.contains(&state.tab) || !super::update::is_full_frame(state) {
+        if self.logged.contains(&state.tab) || !super::router::is_full_frame(state) {
             return;
         }
         self.logged.push(state.tab);

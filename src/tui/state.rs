@@ -1,14 +1,18 @@
-//! Everything the screen shows, as plain data: the `State`, the `Msg`s that
-//! change it (keys, mouse, results of work done), and the `Effect`s that `update`
-//! asks the runtime to carry out. No I/O here, so the state machine is tested
-//! without a terminal or a store.
+//! Everything the screen shows, as plain data: the `State` (each feature's own
+//! state, side by side), the `Msg`s that change it (keys, mouse, results of
+//! work done), and the `Effect`s that `update` asks for, each saying who runs
+//! it. No I/O here, so the state machine is tested without a terminal or a store.
 
+use super::filters::FiltersTab;
+use super::first_run::Setup;
+use super::history::HistoryTab;
+use super::key_form::FormChoices;
+use super::keys::{KeyList, TeamsTab};
+use super::kit::status::Status;
+use super::router::Modal;
 use crate::clipboard::Via;
-use keyward_core::domain::KeyToken;
 use keyward_core::domain::history::{HistoryPage, HistoryRow};
-use keyward_core::domain::model::KeyRef;
-use keyward_core::domain::model::SavedFilter;
-use keyward_core::domain::model::{Developer, Instance, Key, Operator, Role, Team};
+use keyward_core::domain::model::{Key, KeyRef, Operator, Role, SavedFilter, Team};
 use keyward_core::domain::outbox::OutboxCounts;
 use keyward_core::domain::query::{HistoryQuery, KeyQuery};
 use keyward_core::error::Error;
@@ -16,10 +20,8 @@ use keyward_core::export::{Column, ExportFormat};
 use keyward_core::service::demo::DemoReport;
 use keyward_core::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
-use tui_input::Input;
 use zeroize::Zeroizing;
 
 /// The four tabs of SPEC §4, in their order.
@@ -92,316 +94,6 @@ pub enum Screen {
     Main,
 }
 
-#[derive(Debug)]
-pub struct Setup {
-    pub login: String,
-    pub store: String,
-    pub name: Input,
-    pub email: Input,
-    /// 0 = name, 1 = email.
-    pub focus: usize,
-    pub error: Option<String>,
-    pub busy: bool,
-}
-
-/// A message in the status line; `error` ones stand out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Status {
-    pub text: String,
-    pub error: bool,
-    pub id: u64,
-}
-
-/// A line the user types a query into, with the last parse error.
-#[derive(Debug, Default)]
-pub struct QueryLine {
-    pub input: Input,
-    pub editing: bool,
-    pub error: Option<String>,
-    /// The query whose results are on screen.
-    pub applied: String,
-}
-
-/// The keys the filter selects: every handle in order, rows loaded near the
-/// viewport only, so a hundred thousand keys cost a few megabytes.
-#[derive(Debug, Default)]
-pub struct KeyList {
-    pub filter: QueryLine,
-    pub generation: u64,
-    pub loading: bool,
-    pub refs: Vec<KeyRef>,
-    pub rows: HashMap<i64, Key>,
-    pub requested: HashSet<i64>,
-    pub cursor: usize,
-    pub offset: usize,
-    /// Selected keys by row id, with their public id and name.
-    pub selected: BTreeMap<i64, (String, String)>,
-    /// The key whose details are open (opening was recorded as viewed).
-    pub detail: Option<Key>,
-}
-
-impl KeyList {
-    pub fn current(&self) -> Option<&KeyRef> {
-        self.refs.get(self.cursor)
-    }
-
-    pub fn current_key(&self) -> Option<&Key> {
-        self.current().and_then(|r| self.rows.get(&r.id))
-    }
-}
-
-/// The Filters tab: a query line, ready-made and saved filters, the field help.
-#[derive(Debug, Default)]
-pub struct FiltersTab {
-    pub query: QueryLine,
-    pub saved: Vec<SavedFilter>,
-    pub cursor: usize,
-}
-
-/// The Teams tab: the teams with their key counts (the keys share `KeyList`).
-#[derive(Debug, Default)]
-pub struct TeamsTab {
-    pub teams: Vec<Team>,
-}
-
-/// The History tab: a window of rows around the viewport, paged by sequence.
-#[derive(Debug)]
-pub struct HistoryTab {
-    pub filter: QueryLine,
-    pub generation: u64,
-    pub loading: bool,
-    pub loaded: bool,
-    /// Newest first.
-    pub rows: Vec<HistoryRow>,
-    pub more_newer: bool,
-    pub more_older: bool,
-    pub cursor: usize,
-    pub offset: usize,
-    pub columns: Vec<Column>,
-}
-
-/// The seed portal's history table: action, credential, date, user's name and email.
-pub const DEFAULT_HISTORY_COLUMNS: [Column; 6] = [
-    Column::At,
-    Column::Action,
-    Column::Masked,
-    Column::Subject,
-    Column::Operator,
-    Column::Email,
-];
-
-impl Default for HistoryTab {
-    fn default() -> HistoryTab {
-        HistoryTab {
-            filter: QueryLine::default(),
-            generation: 0,
-            loading: false,
-            loaded: false,
-            rows: Vec::new(),
-            more_newer: false,
-            more_older: false,
-            cursor: 0,
-            offset: 0,
-            columns: DEFAULT_HISTORY_COLUMNS.to_vec(),
-        }
-    }
-}
-
-/// What a form field holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Field {
-    Name,
-    Instance,
-    Developer,
-    Channel,
-    Teams,
-    Expires,
-}
-
-impl Field {
-    pub const ALL: [Field; 6] = [
-        Field::Name,
-        Field::Instance,
-        Field::Developer,
-        Field::Channel,
-        Field::Teams,
-        Field::Expires,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Field::Name => "Name",
-            Field::Instance => "Instance",
-            Field::Developer => "Developer",
-            Field::Channel => "Channel",
-            Field::Teams => "Teams",
-            Field::Expires => "Expires",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
-
-/// The lists a key form picks from.
-#[derive(Clone, Debug, Default)]
-pub struct FormChoices {
-    pub instances: Vec<Instance>,
-    pub developers: Vec<Developer>,
-    pub channels: Vec<String>,
-    pub teams: Vec<Team>,
-}
-
-#[derive(Debug)]
-pub enum FormKind {
-    Create,
-    Edit(Box<Key>),
-}
-
-/// The new-key and edit-key form.
-#[derive(Debug)]
-pub struct KeyForm {
-    pub kind: FormKind,
-    pub inputs: [Input; 6],
-    /// What the inputs held when the form opened, to tell unsaved input.
-    pub initial: [String; 6],
-    pub focus: Field,
-    /// The highlighted suggestion of the focused field.
-    pub choice: Option<usize>,
-    pub errors: [Option<String>; 6],
-    /// The service's refusal of the last save (limit reached, role…).
-    pub refused: Option<String>,
-    pub saving: bool,
-    /// None while loading.
-    pub choices: Option<FormChoices>,
-}
-
-impl KeyForm {
-    pub fn value(&self, field: Field) -> &str {
-        self.inputs[field.index()].value()
-    }
-
-    pub fn is_dirty(&self) -> bool {
-        self.inputs
-            .iter()
-            .zip(&self.initial)
-            .any(|(i, v)| i.value() != v)
-    }
-}
-
-/// A key named in a confirmation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyBrief {
-    pub public_id: String,
-    pub name: String,
-    /// Whether it is not yet deactivated or deleted (active or expired): the
-    /// deactivation warnings apply to it.
-    pub active: bool,
-}
-
-/// A change waiting for the admin's yes: one path for every confirmation.
-#[derive(Debug)]
-pub enum Pending {
-    Deactivate(Vec<KeyBrief>),
-    Delete(Vec<KeyBrief>),
-    ChangeTeams {
-        ids: Vec<String>,
-        changes: TeamChanges,
-    },
-    DeleteFilter(String),
-    /// Leave the program although a form holds unsaved input.
-    Quit,
-    /// Close a form and lose its input.
-    Discard,
-    /// Close the new-secret modal although the key was never copied.
-    LeaveSecret,
-}
-
-#[derive(Debug)]
-pub struct Confirm {
-    pub title: String,
-    pub lines: Vec<String>,
-    pub pending: Pending,
-    /// The modal to go back to on "no" (the form or secret it interrupted).
-    pub back: Option<Box<Modal>>,
-}
-
-/// Renewing: optional grace period and new expiry; the modal is its own confirmation.
-#[derive(Debug)]
-pub struct RenewForm {
-    pub key: KeyBrief,
-    pub masked: String,
-    pub grace: Input,
-    pub expires: Input,
-    /// 0 = grace, 1 = expires.
-    pub focus: usize,
-    pub error: Option<String>,
-    pub saving: bool,
-}
-
-/// The one showing of a new secret.
-#[derive(Debug)]
-pub struct NewSecret {
-    pub key: Key,
-    pub token: KeyToken,
-    pub renewed: bool,
-    pub copied: Option<Via>,
-    pub copy_error: Option<String>,
-}
-
-/// Whether the team picker adds or removes a team for the whole selection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mark {
-    Add,
-    Remove,
-}
-
-#[derive(Debug)]
-pub struct TeamPicker {
-    /// Public ids of the keys that change.
-    pub ids: Vec<String>,
-    pub teams: Vec<String>,
-    pub marks: BTreeMap<String, Mark>,
-    pub cursor: usize,
-    pub new_team: Input,
-    pub typing: bool,
-    pub error: Option<String>,
-}
-
-#[derive(Debug)]
-pub struct ExportPrompt {
-    pub path: Input,
-    pub format: ExportFormat,
-    pub error: Option<String>,
-}
-
-#[derive(Debug)]
-pub enum NamePurpose {
-    SaveFilter { query: String },
-    RenameFilter { from: String },
-}
-
-#[derive(Debug)]
-pub struct NamePrompt {
-    pub purpose: NamePurpose,
-    pub input: Input,
-    pub error: Option<String>,
-}
-
-/// A window over the tab, taking the keys while it is open.
-#[derive(Debug)]
-pub enum Modal {
-    Form(Box<KeyForm>),
-    Confirm(Box<Confirm>),
-    Renew(Box<RenewForm>),
-    NewSecret(Box<NewSecret>),
-    TeamPicker(Box<TeamPicker>),
-    Columns { cursor: usize, changed: bool },
-    Export(ExportPrompt),
-    NamePrompt(NamePrompt),
-}
-
 /// The whole state of the screen.
 #[derive(Debug)]
 pub struct State {
@@ -438,15 +130,7 @@ impl State {
     /// The state at start: loading the operator of an existing store, or the setup screen.
     pub fn new(settings: UiSettings, store: String, setup_login: Option<String>) -> State {
         let screen = match setup_login {
-            Some(login) => Screen::Setup(Box::new(Setup {
-                login,
-                store: store.clone(),
-                name: Input::default(),
-                email: Input::default(),
-                focus: 0,
-                error: None,
-                busy: false,
-            })),
+            Some(login) => Screen::Setup(Box::new(Setup::new(login, store.clone()))),
             None => Screen::Loading,
         };
         State {
@@ -618,12 +302,28 @@ pub enum Effect {
     },
 }
 
-impl KeyBrief {
-    pub fn of(key: &Key) -> KeyBrief {
-        KeyBrief {
-            public_id: key.public_id.clone(),
-            name: key.name.clone(),
-            active: !key.status.is_final(),
+/// Who carries out an effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Runner {
+    /// The runtime itself, on the drawing thread: timers and the clipboard,
+    /// which needs the terminal.
+    Runtime,
+    /// The store thread, through the service; its answer comes back as a `Msg`.
+    Store,
+    /// The store thread starts it and it goes on in the background (delivery).
+    Background,
+}
+
+impl Effect {
+    /// Who runs this effect: the one place the runtime, the worker and the
+    /// headless screen read it from.
+    pub fn runner(&self) -> Runner {
+        match self {
+            Effect::SetTimer { .. } | Effect::Copy { .. } | Effect::ClearClipboard => {
+                Runner::Runtime
+            }
+            Effect::Deliver => Runner::Background,
+            _ => Runner::Store,
         }
     }
 }

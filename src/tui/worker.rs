@@ -2,7 +2,8 @@
 //! time, off the drawing thread, and sends each result back as a `Msg`. A burst
 //! of outdated loads (a filter typed fast) is cut to the newest before running.
 
-use super::state::{Effect, FormChoices, Msg};
+use super::key_form::FormChoices;
+use super::state::{Effect, Msg, Runner};
 use keyward_core::domain::history::Origin;
 use keyward_core::domain::query::HistoryQuery;
 use keyward_core::error::{Error, Result};
@@ -182,6 +183,15 @@ impl Worker {
 
     /// Runs one effect; the message that reports it, if any.
     pub fn execute(&mut self, effect: Effect) -> Option<Msg> {
+        match effect.runner() {
+            // The runtime carries these out itself.
+            Runner::Runtime => return None,
+            Runner::Background => {
+                self.deliver_in_background();
+                return None;
+            }
+            Runner::Store => {}
+        }
         Some(match effect {
             Effect::LoadMe => Msg::Started(self.service().and_then(|s| s.whoami())),
             Effect::CreateStore { name, email } => {
@@ -292,13 +302,12 @@ impl Worker {
                 self.service()
                     .and_then(|s| s.record_copied(&public_id, via.as_str())),
             ),
-            // The runtime carries these out itself.
             Effect::LoadOutbox => Msg::Outbox(self.service().and_then(|s| s.outbox_counts())),
-            Effect::Deliver => {
-                self.deliver_in_background();
-                return None;
-            }
-            Effect::Copy { .. } | Effect::ClearClipboard | Effect::SetTimer { .. } => return None,
+            // Sorted out by their runner above.
+            Effect::Deliver
+            | Effect::Copy { .. }
+            | Effect::ClearClipboard
+            | Effect::SetTimer { .. } => return None,
         })
     }
 }

@@ -1,9 +1,10 @@
 //! Whole-screen states: first run (setup and the sample-data offer), a login
 //! that may not use the store, and the moment before the operator is known.
 
-use super::{byte_at, centered, safe};
-use crate::tui::state::{Setup, State};
-use crate::tui::theme::Theme;
+use super::{Setup, SetupField};
+use crate::tui::kit::theme::Theme;
+use crate::tui::kit::widgets::{byte_at, centered, safe};
+use crate::tui::state::State;
 use ratatui::Frame;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
@@ -32,8 +33,8 @@ pub fn setup(s: &Setup, theme: &Theme, frame: &mut Frame) {
             safe(&s.login)
         )),
         Line::from(""),
-        field("Name", s.name.value(), s.focus == 0),
-        field("Email", s.email.value(), s.focus == 1),
+        field("Name", s.name.value(), s.focus == SetupField::Name),
+        field("Email", s.email.value(), s.focus == SetupField::Email),
         Line::from(""),
     ];
     if let Some(e) = &s.error {
@@ -54,10 +55,9 @@ pub fn setup(s: &Setup, theme: &Theme, frame: &mut Frame) {
         .title(" Welcome to keyward ");
     let inner = block.inner(area);
     frame.render_widget(Paragraph::new(lines).block(block), area);
-    let (input, row) = if s.focus == 0 {
-        (&s.name, 4)
-    } else {
-        (&s.email, 5)
+    let (input, row) = match s.focus {
+        SetupField::Name => (&s.name, 4),
+        SetupField::Email => (&s.email, 5),
     };
     let value = input.value();
     let x = inner.x

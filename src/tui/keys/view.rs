@@ -1,10 +1,11 @@
 //! The Keys tab: filter line, the keys table (only the visible rows are drawn,
 //! from the rows loaded around the viewport), and the detail pane.
 
-use super::{block, fit, local_date, local_time, query_line, safe};
-use crate::tui::layout;
+use crate::tui::kit::layout;
+use crate::tui::kit::query_line;
+use crate::tui::kit::theme::Theme;
+use crate::tui::kit::widgets::{block, fit, local_date, local_time, safe};
 use crate::tui::state::{State, Tab};
-use crate::tui::theme::Theme;
 use keyward_core::domain::model::{Key, KeyStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -15,7 +16,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let detail = state.keys.detail.as_ref();
     let b = layout::body(Tab::Keys, area, detail.is_some());
-    query_line(&state.keys.filter, "/", theme, frame, b.line);
+    query_line::draw(&state.keys.filter, "/", theme, frame, b.line);
     table(state, theme, frame, b.table);
     if let Some(key) = detail {
         detail_pane(key, state, theme, frame, b.side);

@@ -1,10 +1,11 @@
 //! The History tab: the credential history, newest first, in the columns the
 //! operator chose, from the window of rows loaded around the viewport.
 
-use super::{block, fit, local_time, query_line, safe};
-use crate::tui::layout;
+use crate::tui::kit::layout;
+use crate::tui::kit::query_line;
+use crate::tui::kit::theme::Theme;
+use crate::tui::kit::widgets::{block, fit, local_time, safe};
 use crate::tui::state::{State, Tab};
-use crate::tui::theme::Theme;
 use keyward_core::domain::history::HistoryRow;
 use keyward_core::export::Column;
 use ratatui::Frame;
@@ -15,7 +16,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let h = &state.history;
     let b = layout::body(Tab::History, area, false);
-    query_line(&h.filter, "/", theme, frame, b.line);
+    query_line::draw(&h.filter, "/", theme, frame, b.line);
     let visible = usize::from(b.table.height.saturating_sub(3));
     // Only the chosen columns that fit at their width, so none is squeezed
     // unreadable; the title says how many are left out.

@@ -2,7 +2,7 @@
 //! The view draws into these areas and `update` uses the same ones to page by
 //! the visible height and to find what a mouse click hit.
 
-use super::state::Tab;
+use crate::tui::state::Tab;
 use ratatui::layout::{Constraint, Layout, Rect};
 
 /// Below this size the screen says it is too small instead of drawing.

@@ -1,42 +1,39 @@
 //! The Filters tab: a query line, the ready-made and saved filters, and the
 //! help panel listing every field of the query language.
 
-use super::{block, query_line, safe};
-use crate::tui::layout;
-use crate::tui::state::{State, Tab};
-use crate::tui::theme::Theme;
-use crate::tui::update::{READY_MADE, filter_at, filter_count};
+use super::{FiltersTab, READY_MADE, filter_at, filter_count};
+use crate::tui::kit::layout;
+use crate::tui::kit::query_line;
+use crate::tui::kit::theme::Theme;
+use crate::tui::kit::widgets::{block, safe};
+use crate::tui::state::Tab;
 use keyward_core::domain::query::KEY_FIELDS;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
 
-pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn tab(tab: &FiltersTab, now: i64, theme: &Theme, frame: &mut Frame, area: Rect) {
     let b = layout::body(Tab::Filters, area, false);
-    query_line(&state.filters.query, "query", theme, frame, b.line);
-    let rows: Vec<Row> = (0..filter_count(state))
-        .filter_map(|i| filter_at(state, i).map(|f| (i, f)))
-        .map(|(i, (name, _, saved))| {
-            let kind = if saved { "saved" } else { "ready" };
+    query_line::draw(&tab.query, "query", theme, frame, b.line);
+    let rows: Vec<Row> = (0..filter_count(tab))
+        .filter_map(|i| filter_at(tab, now, i).map(|f| (i, f)))
+        .map(|(i, f)| {
+            let kind = if f.saved { "saved" } else { "ready" };
             let row = Row::new(vec![
-                Cell::from(if i == state.filters.cursor {
-                    "›"
-                } else {
-                    " "
-                }),
-                Cell::from(safe(&name)),
+                Cell::from(if i == tab.cursor { "›" } else { " " }),
+                Cell::from(safe(&f.name)),
                 Cell::from(Span::styled(kind, theme.dim())),
             ]);
-            if i == state.filters.cursor {
+            if i == tab.cursor {
                 row.style(theme.cursor())
             } else {
                 row
             }
         })
         .collect();
-    let current = filter_at(state, state.filters.cursor)
-        .map(|(_, q, _)| format!(" {} ", safe(&q)))
+    let current = filter_at(tab, now, tab.cursor)
+        .map(|f| format!(" {} ", safe(&f.query)))
         .unwrap_or_default();
     // On a narrow list the names need the room more than the ready/saved
     // column (saved filters come after the ready-made ones, as the title counts).
@@ -53,7 +50,7 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         block(format!(
             " Filters: {} ready-made, {} saved ",
             READY_MADE.len(),
-            state.filters.saved.len()
+            tab.saved.len()
         ))
         .title_bottom(Line::from(current)),
     );

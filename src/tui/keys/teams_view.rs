@@ -1,17 +1,19 @@
 //! The Teams tab: the keys with checkboxes on the left (the same list and
 //! selection as the Keys tab), the teams with their key counts on the right.
 
-use super::{block, keys, query_line, safe};
-use crate::tui::layout;
+use super::view as keys;
+use crate::tui::kit::layout;
+use crate::tui::kit::query_line;
+use crate::tui::kit::theme::Theme;
+use crate::tui::kit::widgets::{block, safe};
 use crate::tui::state::{State, Tab};
-use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Row, Table};
 
 pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let b = layout::body(Tab::Teams, area, false);
-    query_line(&state.keys.filter, "/", theme, frame, b.line);
+    query_line::draw(&state.keys.filter, "/", theme, frame, b.line);
     keys::table(state, theme, frame, b.table);
     let rows: Vec<Row> = state
         .teams

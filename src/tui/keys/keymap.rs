@@ -1,0 +1,117 @@
+//! The keys of the Keys and Teams tabs.
+
+use crate::tui::kit::keymap::{Action, ENTER, ESC, Layer, MOVE, TABS, bind, key, table};
+
+table!(
+    KEYS,
+    [
+        bind(
+            &[key('/')],
+            Action::FocusFilter,
+            "filter the keys (query language)",
+            "filter"
+        ),
+        bind(
+            &[ENTER],
+            Action::Open,
+            "open the key's details (recorded as viewed)",
+            "details"
+        ),
+        bind(&[key('n')], Action::New, "new key", "new"),
+        bind(&[key('e')], Action::Edit, "edit the key", "edit"),
+        bind(
+            &[key('r')],
+            Action::Renew,
+            "renew the key (new secret)",
+            "renew"
+        ),
+        bind(
+            &[key('x')],
+            Action::Deactivate,
+            "deactivate (revoke) the selected keys",
+            "deactivate"
+        ),
+        bind(
+            &[key('D')],
+            Action::Delete,
+            "delete the selected keys",
+            "delete"
+        ),
+        bind(
+            &[key(' ')],
+            Action::Select,
+            "select or unselect the key",
+            "select"
+        ),
+        bind(
+            &[key('a')],
+            Action::SelectAll,
+            "select every key the filter shows",
+            ""
+        ),
+        bind(&[key('A')], Action::SelectNone, "select none", ""),
+        bind(
+            &[key('t')],
+            Action::ManageTeams,
+            "add or remove teams of the selection",
+            "teams"
+        ),
+        bind(
+            &[ESC],
+            Action::Close,
+            "close the details, or clear the filter",
+            ""
+        ),
+    ] + MOVE
+        + TABS
+);
+
+table!(
+    TEAMS,
+    [
+        bind(
+            &[key(' ')],
+            Action::Select,
+            "select or unselect the key",
+            "select"
+        ),
+        bind(
+            &[key('a')],
+            Action::SelectAll,
+            "select every key the filter shows",
+            "all"
+        ),
+        bind(&[key('A')], Action::SelectNone, "select none", "none"),
+        bind(
+            &[key('t'), ENTER],
+            Action::ManageTeams,
+            "add or remove teams of the selection",
+            "teams"
+        ),
+        bind(
+            &[key('/')],
+            Action::FocusFilter,
+            "filter the keys",
+            "filter"
+        ),
+        bind(&[ESC], Action::Close, "clear the filter", ""),
+    ] + MOVE
+        + TABS
+);
+
+/// The marks the keys table uses, under the help overlay's keys.
+const MARKS: &str = "Marks: ! expires within the soon threshold, [x] selected";
+
+pub const KEYS_LAYER: Layer = Layer {
+    name: "Keys",
+    bindings: KEYS,
+    takes_text: false,
+    note: MARKS,
+};
+
+pub const TEAMS_LAYER: Layer = Layer {
+    name: "Teams",
+    bindings: TEAMS,
+    takes_text: false,
+    note: MARKS,
+};

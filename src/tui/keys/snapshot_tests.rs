@@ -1,0 +1,183 @@
+//! Snapshots of keys screens at 80×24 and 60×16 (`snapshot_testing` says how).
+
+use crate::tui::snapshot_testing::*;
+
+#[test]
+fn status_line_counts_undelivered_notifications() {
+    let mut state = keys_state();
+    state.outbox = keyward_core::domain::outbox::OutboxCounts {
+        pending: 2,
+        failed: 1,
+    };
+    let text = render(&state, 80, 24);
+    assert!(text.contains("✉ 2 pending · 1 failed"), "{text}");
+    state.outbox.failed = 0;
+    assert!(render(&state, 80, 24).contains("✉ 2 pending "));
+    state.outbox.pending = 0;
+    assert!(!render(&state, 80, 24).contains('✉'));
+    state.outbox.failed = 4;
+    snap_both("status_line_failed_notifications", &mut state);
+}
+
+#[test]
+fn keys_tab() {
+    let mut state = keys_state();
+    snap_both("keys_tab", &mut state);
+}
+
+#[test]
+fn keys_tab_with_query_error() {
+    let mut state = keys_state();
+    let typed = "stauts:active expires:<30d";
+    state.keys.filter.input = Input::new(typed.to_owned());
+    state.keys.filter.editing = true;
+    state.keys.filter.error = Some(
+        KeyQuery::parse(typed)
+            .expect_err("stauts is no field")
+            .to_string(),
+    );
+    snap_both("keys_tab_query_error", &mut state);
+}
+
+#[test]
+fn keys_tab_with_detail_pane() {
+    let mut state = keys_state();
+    state.keys.cursor = 0;
+    let mut k = state.keys.rows[&1].clone();
+    k.grace_until = Some(NOW + 2 * DAY);
+    state.keys.detail = Some(k);
+    snap_both("keys_tab_detail", &mut state);
+}
+
+#[test]
+fn keys_tab_empty() {
+    let mut state = main_state();
+    state.keys.filter.input = Input::new("team:nobody".to_owned());
+    state.keys.filter.applied = "team:nobody".to_owned();
+    state.status = Some(Status {
+        text: "You are a viewer; creating keys needs the manager role.".to_owned(),
+        error: true,
+        id: 1,
+    });
+    snap_both("keys_tab_empty", &mut state);
+}
+
+#[test]
+fn keys_tab_help_overlay() {
+    let mut state = keys_state();
+    state.help = true;
+    snap_both("keys_tab_help", &mut state);
+}
+
+#[test]
+fn hostile_names_on_the_keys_tab() {
+    let mut state = hostile_state();
+    snap_both("hostile_keys_tab", &mut state);
+    let text = render(&state, 80, 24);
+    // The name column is narrow at 80 columns: the OSC 52 name shows cut short
+    // here, whole in the detail pane.
+    for shown in [
+        "\\e[31mred\\e[0m",
+        "\\e]52;c;aGk=",
+        "\\u{202e}",
+        "\\u{200b}",
+    ] {
+        assert!(text.contains(shown), "{shown} not shown in\n{text}");
+    }
+}
+
+#[test]
+fn hostile_names_in_the_detail_pane() {
+    let mut state = hostile_state();
+    state.keys.cursor = 1;
+    state.keys.detail = Some(state.keys.rows[&12].clone());
+    snap_both("hostile_detail", &mut state);
+    let text = render(&state, 80, 24);
+    for shown in ["\\e]52;c;aGk=\\u{7}", "acme\\u{200b}-prod", "c\\e[2Ji"] {
+        assert!(text.contains(shown), "{shown} not shown in\n{text}");
+    }
+}
+
+#[test]
+fn hostile_names_on_the_teams_tab() {
+    let mut state = hostile_state();
+    state.tab = Tab::Teams;
+    select(&mut state, 14);
+    snap_both("hostile_teams_tab", &mut state);
+    let text = render(&state, 80, 24);
+    assert!(text.contains("pay\\u{200b}ments"), "{text}");
+}
+
+#[test]
+fn more_hostile_names_on_the_keys_tab() {
+    let mut state = more_hostile_state();
+    snap_both("hostile_more_keys_tab", &mut state);
+    let text = render(&state, 80, 24);
+    // Narrow columns cut the names short: the detail pane shows more.
+    for shown in [
+        "c1\\u{9b}",
+        "acme\\e]50;?\\",
+        "Z\u{336}\u{335}a\u{301}\u{302}l\u{30a}g\u{327}o",
+        "🔑 deploy 👩\\u{2",
+        "line\\u{2028}sep",
+    ] {
+        assert!(text.contains(shown), "{shown} not shown in\n{text}");
+    }
+}
+
+#[test]
+fn more_hostile_names_in_the_detail_pane() {
+    let mut state = more_hostile_state();
+    state.keys.detail = Some(state.keys.rows[&21].clone());
+    snap_both("hostile_more_detail", &mut state);
+    let text = render(&state, 80, 24);
+    for shown in [
+        "c1\\u{9b}31m\\u{85}x",
+        "acme\\e]50;?\\u{7}",
+        "iso\\u{2066}la\\u{2067}t",
+        "z\\u{200c}w\\u{200d}j",
+        "ops\\u{9d}52;c;aGk=",
+    ] {
+        assert!(text.contains(shown), "{shown} not shown in\n{text}");
+    }
+}
+
+#[test]
+fn separators_and_marks_in_the_detail_pane() {
+    let mut state = more_hostile_state();
+    state.keys.cursor = 3;
+    state.keys.detail = Some(state.keys.rows[&24].clone());
+    snap_both("hostile_separators_detail", &mut state);
+    let text = render(&state, 80, 24);
+    assert!(text.contains("line\\u{2028}sep\\u{2029}"), "{text}");
+}
+
+#[test]
+fn a_name_as_long_as_names_go_in_the_detail_pane_and_a_confirmation() {
+    let mut state = more_hostile_state();
+    state.keys.cursor = 4;
+    state.keys.detail = Some(state.keys.rows[&25].clone());
+    snap_both("hostile_long_name_detail", &mut state);
+    select(&mut state, 25);
+    select(&mut state, 21);
+    press(&mut state, KeyCode::Char('x'));
+    assert!(matches!(state.modal, Some(Modal::Confirm(_))));
+    snap_both("hostile_long_name_confirm", &mut state);
+}
+
+#[test]
+fn more_hostile_names_on_the_teams_tab() {
+    let mut state = more_hostile_state();
+    state.tab = Tab::Teams;
+    select(&mut state, 23);
+    snap_both("hostile_more_teams_tab", &mut state);
+    let text = render(&state, 80, 24);
+    assert!(text.contains("font\\e]50;?\\u{7}"), "{text}");
+}
+
+#[test]
+fn teams_tab() {
+    let mut state = keys_state();
+    state.tab = Tab::Teams;
+    snap_both("teams_tab", &mut state);
+}

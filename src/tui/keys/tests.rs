@@ -1,0 +1,584 @@
+//! `update` tests of the Keys and Teams tabs: the list, selection, roles, deactivate and delete, bulk teams, driven by hand-made messages.
+
+use crate::tui::testing::*;
+
+// ---------------------------------------------------------------------------------------------
+// Keys list
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn moving_through_the_keys_requests_only_rows_not_yet_loaded_or_asked_for() {
+    let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
+    update(&mut s, Msg::Started(Ok(operator(Role::Admin))));
+    let g = s.keys.generation;
+    let all = keys(100);
+    let fx = update(
+        &mut s,
+        Msg::KeyRefs {
+            generation: g,
+            result: Ok(refs_of(&all)),
+        },
+    );
+    // 80×24 shows 17 rows; a page above and below the viewport is read ahead.
+    let h = layout::visible_rows(Tab::Keys, 80, 24, false) as i64;
+    assert_eq!(h, 17);
+    assert_eq!(row_loads(&fx), vec![(1..=2 * h).collect::<Vec<_>>()]);
+
+    // j and k inside what is already asked for read nothing.
+    let fx = update(&mut s, ch('j'));
+    assert_eq!(s.keys.cursor, 1);
+    assert!(row_loads(&fx).is_empty());
+    let fx = update(&mut s, ch('k'));
+    assert_eq!(s.keys.cursor, 0);
+    assert!(row_loads(&fx).is_empty());
+
+    // A page down moves the viewport by one row past the asked-for window.
+    update(&mut s, ch('j'));
+    let fx = update(&mut s, press(KeyCode::PageDown));
+    assert_eq!(s.keys.cursor, 18);
+    assert_eq!(s.keys.offset, 2);
+    assert_eq!(row_loads(&fx), vec![vec![35, 36]]);
+
+    // Rows that arrived are not asked for again.
+    update(
+        &mut s,
+        Msg::KeyRows {
+            generation: g,
+            now: NOW,
+            result: Ok(all[..36].to_vec()),
+        },
+    );
+    let fx = update(&mut s, ch('G'));
+    assert_eq!(s.keys.cursor, 99);
+    assert_eq!(s.keys.offset, 100 - 17);
+    assert_eq!(row_loads(&fx), vec![(67..=100).collect::<Vec<_>>()]);
+
+    let fx = update(&mut s, ch('g'));
+    assert_eq!(s.keys.cursor, 0);
+    assert_eq!(s.keys.offset, 0);
+    assert!(row_loads(&fx).is_empty());
+
+    // The cursor stops at both ends.
+    update(&mut s, ch('k'));
+    assert_eq!(s.keys.cursor, 0);
+    update(&mut s, ch('G'));
+    update(&mut s, ch('j'));
+    assert_eq!(s.keys.cursor, 99);
+}
+
+#[test]
+fn space_selects_the_key_and_moves_down_and_space_again_unselects() {
+    let mut s = admin_with(5);
+    update(&mut s, ch(' '));
+    assert_eq!(s.keys.cursor, 1);
+    assert_eq!(
+        s.keys.selected.get(&1),
+        Some(&KeyRef {
+            id: 1,
+            public_id: public_id(1),
+            name: "key-001".to_owned(),
+        })
+    );
+    update(&mut s, ch(' '));
+    assert_eq!(
+        s.keys.selected.keys().copied().collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    update(&mut s, ch('k'));
+    update(&mut s, ch(' '));
+    assert_eq!(
+        s.keys.selected.keys().copied().collect::<Vec<_>>(),
+        vec![1],
+        "space on a selected key unselects it"
+    );
+}
+
+#[test]
+fn a_selects_every_filtered_key_and_capital_a_selects_none() {
+    let mut s = admin_with(7);
+    let fx = update(&mut s, ch('a'));
+    assert_eq!(s.keys.selected.len(), 7);
+    assert!(status_text(&s).contains("7 keys selected"));
+    assert!(quiet(&fx));
+    update(&mut s, ch('A'));
+    assert!(s.keys.selected.is_empty());
+}
+
+#[test]
+fn enter_opens_the_key_and_its_detail_shows_when_it_arrives() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('j'));
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::OpenKey(id)] if *id == public_id(2)),
+        "{fx:?}"
+    );
+    assert!(s.keys.detail.is_none());
+    let mut opened = key(2, "key-002");
+    opened.use_count = 7;
+    update(&mut s, Msg::KeyOpened(Ok(opened)));
+    assert_eq!(s.keys.detail.as_ref().map(|k| k.id), Some(2));
+    assert_eq!(s.keys.rows[&2].use_count, 7, "the row shows what was read");
+    // Moving away closes it.
+    update(&mut s, ch('j'));
+    assert!(s.keys.detail.is_none());
+}
+
+#[test]
+fn a_detail_for_a_key_no_longer_under_the_cursor_is_not_shown() {
+    let mut s = admin_with(3);
+    update(&mut s, press(KeyCode::Enter));
+    update(&mut s, ch('j'));
+    update(&mut s, Msg::KeyOpened(Ok(key(1, "key-001"))));
+    assert!(s.keys.detail.is_none());
+}
+
+#[test]
+fn esc_closes_the_detail_first_then_clears_the_filter() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('/'));
+    type_text(&mut s, "key");
+    update(&mut s, press(KeyCode::Enter));
+    assert_eq!(layer(&s), KEYS_LAYER);
+    assert_eq!(s.keys.filter.applied, "key");
+    update(&mut s, Msg::KeyOpened(Ok(key(1, "key-001"))));
+    assert!(s.keys.detail.is_some());
+
+    let fx = update(&mut s, press(KeyCode::Esc));
+    assert!(s.keys.detail.is_none());
+    assert_eq!(s.keys.filter.input.value(), "key");
+    assert!(fx.is_empty());
+
+    let fx = update(&mut s, press(KeyCode::Esc));
+    assert_eq!(s.keys.filter.input.value(), "");
+    assert_eq!(s.keys.filter.applied, "");
+    assert_eq!(
+        key_ref_loads(&fx),
+        vec![(s.keys.generation, KeyQuery::default())]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter line
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn typing_a_valid_filter_reloads_the_keys_with_a_new_generation() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('/'));
+    assert_eq!(layer(&s), query_line::LAYER);
+    let before = s.keys.generation;
+    type_text(&mut s, "status:activ");
+    let fx = update(&mut s, ch('e'));
+    let loads = key_ref_loads(&fx);
+    assert_eq!(loads.len(), 1, "{fx:?}");
+    let (generation, query) = &loads[0];
+    assert!(*generation > before);
+    assert_eq!(*generation, s.keys.generation);
+    assert_eq!(*query, KeyQuery::parse("status:active").unwrap());
+    assert_eq!(s.keys.filter.applied, "status:active");
+    assert!(s.keys.filter.error.is_none());
+    assert!(s.keys.loading);
+}
+
+#[test]
+fn letters_typed_into_the_filter_line_are_text_not_commands() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('/'));
+    type_text(&mut s, "qnxD");
+    assert!(!s.quit);
+    assert!(s.modal.is_none());
+    assert_eq!(s.keys.filter.input.value(), "qnxD");
+}
+
+#[test]
+fn an_invalid_filter_says_at_which_column_and_loads_nothing() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('/'));
+    type_text(&mut s, "status:sleepin");
+    let generation = s.keys.generation;
+    let fx = update(&mut s, ch('g'));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(s.keys.generation, generation);
+    let error = s.keys.filter.error.as_deref().unwrap_or_default();
+    assert!(error.contains("column"), "{error}");
+    assert_ne!(s.keys.filter.applied, "status:sleeping");
+    // Enter leaves the line but applies nothing.
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(fx.is_empty());
+    assert!(!s.keys.filter.editing);
+}
+
+#[test]
+fn esc_on_the_filter_line_clears_it_and_shows_every_key_again() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('/'));
+    type_text(&mut s, "status:sleeping");
+    assert!(s.keys.filter.error.is_some());
+    let fx = update(&mut s, press(KeyCode::Esc));
+    assert!(!s.keys.filter.editing);
+    assert_eq!(s.keys.filter.input.value(), "");
+    assert!(s.keys.filter.error.is_none());
+    assert_eq!(
+        key_ref_loads(&fx),
+        vec![(s.keys.generation, KeyQuery::default())]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_viewer_cannot_create_edit_renew_deactivate_delete_or_change_teams() {
+    let mut s = main_with(Role::Viewer, keys(3));
+    for c in ['n', 'e', 'r', 'x', 'D', 't'] {
+        s.status = None;
+        let fx = update(&mut s, ch(c));
+        assert!(s.modal.is_none(), "{c}: {:?}", s.modal);
+        assert!(quiet(&fx), "{c}: {fx:?}");
+        assert!(error_status(&s), "{c}");
+        assert!(status_text(&s).contains("viewer"), "{c}: {:?}", s.status);
+    }
+    // Looking is allowed.
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(matches!(fx.as_slice(), [Effect::OpenKey(_)]));
+}
+
+#[test]
+fn a_viewer_cannot_change_teams_from_the_teams_tab_either() {
+    let mut s = main_with(Role::Viewer, keys(3));
+    update(&mut s, ch('3'));
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(s.modal.is_none());
+    assert!(quiet(&fx));
+    assert!(error_status(&s));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deactivate and delete
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn deactivating_asks_first_and_names_the_key_with_the_three_warnings() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('j'));
+    let fx = update(&mut s, ch('x'));
+    assert!(fx.is_empty());
+    assert_eq!(layer(&s), confirm::LAYER);
+    let c = confirm(&s);
+    assert_eq!(c.title, "Deactivate 1 key?");
+    let text = c.lines.join("\n");
+    assert!(text.contains("key-002"), "{text}");
+    assert!(text.contains(&public_id(2)), "{text}");
+    for w in DEACTIVATION_WARNINGS {
+        assert!(text.contains(w), "missing {w:?} in {text}");
+    }
+}
+
+#[test]
+fn no_on_the_deactivation_leaves_the_key_and_sends_nothing() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('x'));
+    let fx = update(&mut s, ch('n'));
+    assert!(fx.is_empty());
+    assert!(s.modal.is_none());
+    update(&mut s, ch('x'));
+    let fx = update(&mut s, press(KeyCode::Esc));
+    assert!(fx.is_empty());
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn yes_deactivates_exactly_the_key_named() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('j'));
+    update(&mut s, ch('x'));
+    let fx = update(&mut s, ch('y'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Deactivate(ids)] if *ids == vec![public_id(2)]),
+        "{fx:?}"
+    );
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn deactivating_a_selection_targets_every_selected_key_not_the_cursor() {
+    let mut s = admin_with(6);
+    update(&mut s, ch(' '));
+    update(&mut s, ch('j'));
+    update(&mut s, ch(' '));
+    update(&mut s, ch(' '));
+    assert_eq!(s.keys.cursor, 4);
+    update(&mut s, ch('x'));
+    let c = confirm(&s);
+    assert_eq!(c.title, "Deactivate 3 keys?");
+    assert!(!c.lines.join("\n").contains("key-005"));
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Deactivate(ids)]
+            if *ids == vec![public_id(1), public_id(3), public_id(4)]),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn more_than_five_keys_are_summed_up_as_and_n_more() {
+    let mut s = admin_with(8);
+    update(&mut s, ch('a'));
+    update(&mut s, ch('x'));
+    let c = confirm(&s);
+    assert_eq!(c.title, "Deactivate 8 keys?");
+    let text = c.lines.join("\n");
+    for i in 1..=5 {
+        assert!(text.contains(&format!("key-{i:03}")), "{text}");
+    }
+    assert!(!text.contains("key-006"), "{text}");
+    assert!(text.contains("… and 3 more"), "{text}");
+}
+
+#[test]
+fn a_finished_deactivation_says_so_clears_the_selection_and_reloads() {
+    let mut s = admin_with(4);
+    update(&mut s, ch(' '));
+    update(&mut s, ch(' '));
+    update(&mut s, ch('x'));
+    update(&mut s, ch('y'));
+    let fx = update(
+        &mut s,
+        Msg::KeysDeactivated(Ok(vec![key(1, "key-001"), key(2, "key-002")])),
+    );
+    assert!(status_text(&s).contains("Deactivated 2 keys"));
+    assert!(!error_status(&s));
+    assert!(s.keys.selected.is_empty());
+    assert_eq!(key_ref_loads(&fx).len(), 1);
+    // Team counts are read again only where they show.
+    assert!(!fx.iter().any(|e| matches!(e, Effect::LoadTeams)));
+    update(&mut s, ch('3'));
+    let fx = update(&mut s, Msg::KeysDeactivated(Ok(vec![key(1, "key-001")])));
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadTeams)));
+}
+
+#[test]
+fn a_failed_deactivation_says_why_and_keeps_the_selection() {
+    let mut s = admin_with(4);
+    update(&mut s, ch(' '));
+    update(&mut s, ch('x'));
+    update(&mut s, ch('y'));
+    let fx = update(
+        &mut s,
+        Msg::KeysDeactivated(Err(Error::store("the store is locked"))),
+    );
+    assert!(error_status(&s));
+    assert_eq!(s.keys.selected.len(), 1);
+    assert!(quiet(&fx));
+}
+
+#[test]
+fn deleting_asks_first_and_yes_deletes() {
+    let mut s = admin_with(3);
+    let fx = update(&mut s, ch('D'));
+    assert!(fx.is_empty());
+    let c = confirm(&s);
+    assert_eq!(c.title, "Delete 1 key?");
+    let text = c.lines.join("\n");
+    assert!(text.contains("key-001"));
+    assert!(text.contains("history stays"), "{text}");
+    assert!(
+        text.contains(DEACTIVATION_WARNINGS[0]),
+        "an active key is deactivated first: {text}"
+    );
+    let fx = update(&mut s, ch('y'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Delete(ids)] if *ids == vec![public_id(1)]),
+        "{fx:?}"
+    );
+    let fx = update(&mut s, Msg::KeysDeleted(Ok(vec![key(1, "key-001")])));
+    assert!(status_text(&s).contains("Deleted key-001"));
+    assert_eq!(key_ref_loads(&fx).len(), 1);
+}
+
+#[test]
+fn deleting_a_deactivated_key_does_not_repeat_the_deactivation_warnings() {
+    let mut k = key(1, "old");
+    k.status = KeyStatus::Deactivated;
+    let mut s = main_with(Role::Admin, vec![k]);
+    update(&mut s, ch('D'));
+    let text = confirm(&s).lines.join("\n");
+    assert!(!text.contains(DEACTIVATION_WARNINGS[0]), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Teams
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn t_opens_the_team_picker_for_the_selection() {
+    let mut s = admin_with(4);
+    update(&mut s, ch(' '));
+    update(&mut s, ch(' '));
+    let fx = update(&mut s, ch('t'));
+    assert!(matches!(fx.as_slice(), [Effect::LoadTeams]), "{fx:?}");
+    let p = picker(&s);
+    assert_eq!(p.ids, vec![public_id(1), public_id(2)]);
+    assert_eq!(p.teams, vec!["payments", "ops"]);
+    assert!(p.marks.is_empty());
+    assert_eq!(layer(&s), team_picker::LAYER);
+}
+
+#[test]
+fn t_without_a_selection_changes_the_key_under_the_cursor() {
+    let mut s = admin_with(4);
+    update(&mut s, ch('j'));
+    update(&mut s, ch('j'));
+    update(&mut s, ch('t'));
+    assert_eq!(picker(&s).ids, vec![public_id(3)]);
+}
+
+#[test]
+fn enter_on_the_teams_tab_opens_the_picker_too() {
+    let mut s = admin_with(4);
+    update(&mut s, ch('3'));
+    update(&mut s, ch('a'));
+    update(&mut s, press(KeyCode::Enter));
+    assert_eq!(picker(&s).ids.len(), 4);
+}
+
+#[test]
+fn plus_and_minus_mark_teams_and_the_same_mark_again_unmarks() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('t'));
+    update(&mut s, ch('+'));
+    assert_eq!(picker(&s).marks.get("payments"), Some(&Mark::Add));
+    update(&mut s, press(KeyCode::Down));
+    update(&mut s, ch('-'));
+    assert_eq!(picker(&s).marks.get("ops"), Some(&Mark::Remove));
+    update(&mut s, ch('+'));
+    assert_eq!(
+        picker(&s).marks.get("ops"),
+        Some(&Mark::Add),
+        "the other mark replaces it"
+    );
+    update(&mut s, ch('+'));
+    assert_eq!(picker(&s).marks.get("ops"), None);
+    update(&mut s, press(KeyCode::Down));
+    assert_eq!(picker(&s).cursor, 1, "the cursor stops at the last team");
+}
+
+#[test]
+fn typing_a_new_team_adds_it_marked_to_add() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('t'));
+    update(&mut s, ch('/'));
+    assert_eq!(layer(&s), query_line::LAYER);
+    type_text(&mut s, "platform");
+    assert_eq!(picker(&s).new_team.value(), "platform");
+    update(&mut s, press(KeyCode::Enter));
+    let p = picker(&s);
+    assert!(!p.typing);
+    assert_eq!(p.teams, vec!["payments", "ops", "platform"]);
+    assert_eq!(p.marks.get("platform"), Some(&Mark::Add));
+    assert_eq!(p.cursor, 2);
+    assert_eq!(layer(&s), team_picker::LAYER);
+}
+
+#[test]
+fn an_empty_new_team_name_is_refused() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('t'));
+    update(&mut s, ch('/'));
+    update(&mut s, press(KeyCode::Enter));
+    let p = picker(&s);
+    assert!(p.error.is_some());
+    assert!(p.typing);
+    assert_eq!(p.teams.len(), 2);
+}
+
+#[test]
+fn enter_asks_to_confirm_saying_how_many_keys_change_and_yes_changes_them() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('a'));
+    update(&mut s, ch('t'));
+    update(&mut s, ch('-')); // payments
+    update(&mut s, ch('/'));
+    type_text(&mut s, "platform");
+    update(&mut s, press(KeyCode::Enter));
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(fx.is_empty());
+    let c = confirm(&s);
+    assert_eq!(c.title, "Change the teams of 3 keys?");
+    let text = c.lines.join("\n");
+    assert!(text.contains("Add platform to 3 keys."), "{text}");
+    assert!(text.contains("Remove payments from 3 keys."), "{text}");
+    let fx = update(&mut s, ch('y'));
+    let [Effect::ChangeTeams { ids, changes }] = fx.as_slice() else {
+        panic!("expected ChangeTeams, got {fx:?}");
+    };
+    assert_eq!(*ids, vec![public_id(1), public_id(2), public_id(3)]);
+    assert_eq!(changes.add, vec!["platform"]);
+    assert_eq!(changes.remove, vec!["payments"]);
+    assert!(s.modal.is_none());
+    let fx = update(&mut s, Msg::TeamsChanged(Ok(keys(3))));
+    assert!(status_text(&s).contains("Changed the teams of 3 keys"));
+    assert_eq!(
+        s.keys.selected.len(),
+        3,
+        "the selection stays for more changes"
+    );
+    assert_eq!(key_ref_loads(&fx).len(), 1, "the list shows the new teams");
+}
+
+#[test]
+fn no_on_the_team_change_returns_to_the_picker_with_its_marks() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('t'));
+    update(&mut s, ch('+'));
+    update(&mut s, press(KeyCode::Down));
+    update(&mut s, ch('-'));
+    update(&mut s, press(KeyCode::Enter));
+    let fx = update(&mut s, ch('n'));
+    assert!(fx.is_empty());
+    let p = picker(&s);
+    assert_eq!(p.marks.get("payments"), Some(&Mark::Add));
+    assert_eq!(p.marks.get("ops"), Some(&Mark::Remove));
+    assert_eq!(p.cursor, 1);
+}
+
+#[test]
+fn enter_with_no_team_marked_says_what_to_do() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('t'));
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(fx.is_empty());
+    assert!(
+        picker(&s)
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("mark"))
+    );
+    update(&mut s, press(KeyCode::Esc));
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn teams_that_arrive_after_the_picker_opened_are_offered() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('t'));
+    update(&mut s, ch('/'));
+    type_text(&mut s, "platform");
+    update(&mut s, press(KeyCode::Enter));
+    // The LoadTeams the picker asked for comes back with a team made meanwhile.
+    update(
+        &mut s,
+        Msg::Teams(Ok(vec![
+            team(1, "payments"),
+            team(2, "ops"),
+            team(3, "security"),
+        ])),
+    );
+    let p = picker(&s);
+    assert!(p.teams.contains(&"security".to_owned()), "{:?}", p.teams);
+    assert!(p.teams.contains(&"platform".to_owned()), "typed teams stay");
+    assert_eq!(p.marks.get("platform"), Some(&Mark::Add));
+    assert_eq!(s.teams.teams.len(), 3);
+}

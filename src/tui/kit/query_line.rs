@@ -1,0 +1,62 @@
+//! A line the admin types a query into above a list (the Keys, Teams, Filters
+//! and History tabs each have one): its state and how it is drawn.
+
+use super::keymap::{Action, Binding, DOWN, ENTER, ESC, Layer, UP, bind};
+use super::theme::Theme;
+use super::widgets::{byte_at, safe};
+use keyward_core::safe_text::escape;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use tui_input::Input;
+
+/// A line the user types a query into, with the last parse error.
+#[derive(Debug, Default)]
+pub struct QueryLine {
+    pub input: Input,
+    pub editing: bool,
+    pub error: Option<String>,
+    /// The query whose results are on screen.
+    pub applied: String,
+}
+
+/// The query line above a table: the text being typed, with the cursor, and a
+/// parse error beside it naming the column.
+pub fn draw(line: &QueryLine, label: &str, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let value = line.input.value();
+    let mut spans = vec![Span::styled(format!(" {label} "), theme.key())];
+    if value.is_empty() && !line.editing {
+        spans.push(Span::styled("(none: press / to filter)", theme.dim()));
+    } else {
+        spans.push(Span::raw(safe(value)));
+    }
+    if let Some(e) = &line.error {
+        spans.push(Span::styled(format!("  ✗ {}", safe(e)), theme.error()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    if line.editing {
+        let prefix = label.chars().count() as u16 + 2;
+        let x = area.x
+            + prefix
+            + escape(&value[..byte_at(value, line.input.cursor())])
+                .chars()
+                .count() as u16;
+        frame.set_cursor_position((x.min(area.x + area.width.saturating_sub(1)), area.y));
+    }
+}
+
+static LINE: &[Binding] = &[
+    bind(&[ENTER], Action::Apply, "apply and leave the line", "apply"),
+    bind(&[ESC], Action::Cancel, "clear the line", "clear"),
+    bind(&[UP], Action::Up, "move in the list", ""),
+    bind(&[DOWN], Action::Down, "move in the list", ""),
+];
+
+/// Typing in a query line: Enter applies it, Esc clears it.
+pub const LAYER: Layer = Layer {
+    name: "typing a query",
+    bindings: LINE,
+    takes_text: true,
+    note: "",
+};

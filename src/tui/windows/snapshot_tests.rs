@@ -1,0 +1,113 @@
+//! Snapshots of windows screens at 80×24 and 60×16 (`snapshot_testing` says how).
+
+use crate::tui::snapshot_testing::*;
+
+#[test]
+fn hostile_names_in_a_confirmation() {
+    let mut state = hostile_state();
+    select(&mut state, 11);
+    select(&mut state, 12);
+    select(&mut state, 13);
+    press(&mut state, KeyCode::Char('x'));
+    assert!(matches!(state.modal, Some(Modal::Confirm(_))));
+    snap_both("hostile_deactivate_confirm", &mut state);
+}
+
+#[test]
+fn renew_modal() {
+    let mut state = keys_state();
+    state.keys.cursor = 0;
+    press(&mut state, KeyCode::Char('r'));
+    assert!(matches!(state.modal, Some(Modal::Renew(_))));
+    snap_both("renew_modal", &mut state);
+}
+
+#[test]
+fn deactivate_confirmation() {
+    let mut state = keys_state();
+    state.keys.selected.clear();
+    state.keys.cursor = 0;
+    press(&mut state, KeyCode::Char('x'));
+    assert!(matches!(state.modal, Some(Modal::Confirm(_))));
+    snap_both("deactivate_confirm", &mut state);
+}
+
+#[test]
+fn delete_confirmation() {
+    let mut state = keys_state();
+    press(&mut state, KeyCode::Char('D'));
+    assert!(matches!(state.modal, Some(Modal::Confirm(_))));
+    snap_both("delete_confirm", &mut state);
+}
+
+#[test]
+fn delete_confirmation_of_many_keys() {
+    let mut state = keys_state();
+    state.keys.rows.insert(
+        6,
+        key(K {
+            id: 6,
+            name: "zeta sync",
+            instance: "acme-prod",
+            developer: "ana.silva",
+            channel: "cron",
+            teams: &[],
+            status: KeyStatus::Active,
+            expires: Some(200),
+            last_used: None,
+        }),
+    );
+    press(&mut state, KeyCode::Char('a'));
+    press(&mut state, KeyCode::Char('D'));
+    assert!(matches!(state.modal, Some(Modal::Confirm(_))));
+    snap_both("delete_confirm_many", &mut state);
+}
+
+#[test]
+fn new_secret_before_copy() {
+    let mut state = secret_state(None, None);
+    snap_both("new_secret", &mut state);
+}
+
+#[test]
+fn new_secret_copied_through_osc52() {
+    let mut state = secret_state(Some(Via::Osc52), None);
+    state.status = Some(Status {
+        text: "Copied the key to the terminal (OSC 52); it is cleared in 30 s.".to_owned(),
+        error: false,
+        id: 1,
+    });
+    snap_both("new_secret_copied_osc52", &mut state);
+}
+
+#[test]
+fn new_secret_copy_failed() {
+    let mut state = secret_state(
+        None,
+        Some("no display, not in tmux, and stdout is no terminal"),
+    );
+    snap_both("new_secret_copy_error", &mut state);
+}
+
+#[test]
+fn leave_without_copying() {
+    let mut state = secret_state(None, None);
+    press(&mut state, KeyCode::Esc);
+    assert!(matches!(state.modal, Some(Modal::Confirm(_))));
+    snap_both("leave_without_copying", &mut state);
+}
+
+#[test]
+fn team_picker() {
+    let mut state = keys_state();
+    press(&mut state, KeyCode::Char('t'));
+    let Some(Modal::TeamPicker(p)) = &mut state.modal else {
+        panic!("no team picker");
+    };
+    p.marks.insert("payments".to_owned(), Mark::Add);
+    p.marks.insert("platform".to_owned(), Mark::Remove);
+    p.cursor = 1;
+    p.new_team = Input::new("billing-ops".to_owned());
+    p.typing = true;
+    snap_both("team_picker", &mut state);
+}

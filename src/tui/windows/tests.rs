@@ -1,0 +1,305 @@
+//! `update` tests of renew and the new secret's one showing with the clipboard, driven by hand-made messages.
+
+use crate::tui::testing::*;
+
+// ---------------------------------------------------------------------------------------------
+// Renew
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn r_opens_renew_for_the_key_with_the_default_expiry() {
+    let mut s = admin_with(2);
+    let fx = update(&mut s, ch('r'));
+    assert!(fx.is_empty());
+    let r = renew(&s);
+    assert_eq!(r.key.public_id, public_id(1));
+    assert_eq!(r.key.name, "key-001");
+    assert_eq!(r.grace.value(), "");
+    assert_eq!(r.expires.value(), "90d");
+    assert_eq!(r.focus, RenewField::Grace);
+    assert_eq!(layer(&s), renew::LAYER);
+}
+
+#[test]
+fn a_bad_grace_period_is_refused_and_nothing_is_sent() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('r'));
+    type_text(&mut s, "5x");
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(renew(&s).error.is_some());
+    assert!(!renew(&s).saving);
+}
+
+#[test]
+fn renewing_asks_for_a_new_secret_with_the_grace_and_the_expiry() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('r'));
+    type_text(&mut s, "2d");
+    update(&mut s, press(KeyCode::Tab));
+    assert_eq!(renew(&s).focus, RenewField::Expires);
+    clear_line(&mut s);
+    type_text(&mut s, "30d");
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::RenewKey { public_id: id, grace, expires }]
+            if *id == public_id(1)
+                && grace.as_deref() == Some("2d")
+                && expires.as_deref() == Some("30d")),
+        "{fx:?}"
+    );
+    assert!(renew(&s).saving);
+    let fx = update(&mut s, Msg::KeyRenewed(Ok(issued(1, "key-001"))));
+    assert!(secret(&s).renewed);
+    assert!(status_text(&s).contains("Renewed key-001"));
+    assert_eq!(key_ref_loads(&fx).len(), 1);
+}
+
+#[test]
+fn renewing_without_grace_or_expiry_sends_neither() {
+    let mut s = admin_with(1);
+    update(&mut s, ch('r'));
+    update(&mut s, press(KeyCode::Tab));
+    clear_line(&mut s);
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(
+        matches!(
+            fx.as_slice(),
+            [Effect::RenewKey {
+                grace: None,
+                expires: None,
+                ..
+            }]
+        ),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn a_refused_renewal_shows_why_in_the_renew_modal() {
+    let mut s = admin_with(1);
+    update(&mut s, ch('r'));
+    update(&mut s, press(KeyCode::Enter));
+    update(
+        &mut s,
+        Msg::KeyRenewed(Err(Error::conflict("the key was deactivated meanwhile"))),
+    );
+    let r = renew(&s);
+    assert!(!r.saving);
+    assert!(r.error.as_deref().is_some_and(|e| e.contains("meanwhile")));
+}
+
+#[test]
+fn a_deactivated_key_cannot_be_renewed() {
+    let mut k = key(1, "old");
+    k.status = KeyStatus::Deactivated;
+    let mut s = main_with(Role::Admin, vec![k]);
+    let fx = update(&mut s, ch('r'));
+    assert!(s.modal.is_none());
+    assert!(quiet(&fx));
+    assert!(error_status(&s));
+    assert!(
+        status_text(&s).contains("deactivated key cannot be renewed"),
+        "{:?}",
+        s.status
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// New-secret modal and the clipboard
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn c_copies_the_full_secret() {
+    let (mut s, id, full) = showing_secret();
+    let fx = update(&mut s, ch('c'));
+    let [Effect::Copy { public_id, secret }] = fx.as_slice() else {
+        panic!("expected Copy, got {fx:?}");
+    };
+    assert_eq!(*public_id, id);
+    assert_eq!(secret.as_str(), full);
+}
+
+#[test]
+fn a_copy_that_worked_says_which_way_records_it_and_sets_the_clearing_timer() {
+    let (mut s, id, _) = showing_secret();
+    update(&mut s, ch('c'));
+    let fx = update(
+        &mut s,
+        Msg::Copied {
+            public_id: id.clone(),
+            result: Ok(Via::Osc52),
+        },
+    );
+    assert_eq!(secret(&s).copied, Some(Via::Osc52));
+    assert!(secret(&s).copy_error.is_none());
+    assert_eq!(s.on_clipboard.as_deref(), Some(id.as_str()));
+    assert!(status_text(&s).contains("OSC 52"), "{:?}", s.status);
+    assert!(status_text(&s).contains("30 s"), "{:?}", s.status);
+    assert!(
+        fx.iter().any(
+            |e| matches!(e, Effect::RecordCopied { public_id, via: Via::Osc52 }
+            if *public_id == id)
+        ),
+        "{fx:?}"
+    );
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::SetTimer {
+                after,
+                timer: Timer::ClearClipboard(1)
+            } if *after == Duration::from_secs(30)
+        )),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn a_copy_that_failed_keeps_the_secret_on_screen_with_the_reason() {
+    let (mut s, id, full) = showing_secret();
+    update(&mut s, ch('c'));
+    let fx = update(
+        &mut s,
+        Msg::Copied {
+            public_id: id,
+            result: Err("no display and not in a terminal that takes OSC 52".into()),
+        },
+    );
+    let n = secret(&s);
+    assert!(n.copied.is_none());
+    assert!(
+        n.copy_error
+            .as_deref()
+            .is_some_and(|e| e.contains("OSC 52"))
+    );
+    assert_eq!(n.token.expose(), full);
+    assert!(error_status(&s));
+    assert!(s.on_clipboard.is_none());
+    assert!(quiet(&fx), "no clearing timer, nothing recorded: {fx:?}");
+}
+
+#[test]
+fn leaving_an_uncopied_secret_asks_first_and_no_returns_to_the_same_secret() {
+    let (mut s, id, full) = showing_secret();
+    let fx = update(&mut s, press(KeyCode::Esc));
+    assert!(fx.is_empty());
+    let c = confirm(&s);
+    assert!(matches!(c.pending, Pending::LeaveSecret));
+    assert!(c.lines.join(" ").contains("not be shown again"));
+    update(&mut s, ch('n'));
+    let n = secret(&s);
+    assert_eq!(n.token.expose(), full);
+    assert_eq!(n.key.public_id, id);
+    update(&mut s, press(KeyCode::Esc));
+    let fx = update(&mut s, ch('y'));
+    assert!(fx.is_empty());
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn once_copied_esc_closes_the_secret_at_once() {
+    let (mut s, id, _) = showing_secret();
+    update(
+        &mut s,
+        Msg::Copied {
+            public_id: id,
+            result: Ok(Via::SystemClipboard),
+        },
+    );
+    update(&mut s, press(KeyCode::Esc));
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn the_clipboard_is_cleared_when_its_timer_fires_if_it_still_holds_the_key() {
+    let (mut s, id, _) = showing_secret();
+    // Nothing of ours on the clipboard: nothing to clear.
+    assert!(update(&mut s, Msg::Timer(Timer::ClearClipboard(0))).is_empty());
+    update(
+        &mut s,
+        Msg::Copied {
+            public_id: id,
+            result: Ok(Via::TmuxBuffer),
+        },
+    );
+    let fx = update(&mut s, Msg::Timer(Timer::ClearClipboard(1)));
+    assert!(matches!(fx.as_slice(), [Effect::ClearClipboard]), "{fx:?}");
+    update(&mut s, Msg::ClipboardCleared(Ok(true)));
+    assert!(s.on_clipboard.is_none());
+    assert!(status_text(&s).contains("Cleared"), "{:?}", s.status);
+    assert!(update(&mut s, Msg::Timer(Timer::ClearClipboard(1))).is_empty());
+}
+
+#[test]
+fn a_clipboard_that_no_longer_holds_the_key_is_left_alone_quietly() {
+    let (mut s, id, _) = showing_secret();
+    update(
+        &mut s,
+        Msg::Copied {
+            public_id: id,
+            result: Ok(Via::SystemClipboard),
+        },
+    );
+    s.status = None;
+    let fx = update(&mut s, Msg::ClipboardCleared(Ok(false)));
+    assert!(fx.is_empty());
+    assert!(s.status.is_none());
+    assert!(s.on_clipboard.is_none());
+}
+
+#[test]
+fn a_copy_that_lands_after_the_secret_was_left_is_still_recorded_and_cleared() {
+    let (mut s, id, _) = showing_secret();
+    update(&mut s, ch('c'));
+    // The operator presses Esc before the clipboard answered…
+    update(&mut s, press(KeyCode::Esc));
+    // …and the copy lands while the "leave without copying?" question is up.
+    let fx = update(
+        &mut s,
+        Msg::Copied {
+            public_id: id.clone(),
+            result: Ok(Via::SystemClipboard),
+        },
+    );
+    assert_eq!(s.on_clipboard.as_deref(), Some(id.as_str()));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::RecordCopied { .. })),
+        "{fx:?}"
+    );
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::SetTimer {
+                timer: Timer::ClearClipboard(_),
+                ..
+            }
+        )),
+        "{fx:?}"
+    );
+    // Going back shows it as copied.
+    update(&mut s, ch('n'));
+    assert_eq!(secret(&s).copied, Some(Via::SystemClipboard));
+
+    // Even with the modal gone, a late copy is still cleared.
+    let (mut s, id, _) = showing_secret();
+    update(&mut s, ch('c'));
+    update(&mut s, press(KeyCode::Esc));
+    update(&mut s, ch('y'));
+    assert!(s.modal.is_none());
+    let fx = update(
+        &mut s,
+        Msg::Copied {
+            public_id: id,
+            result: Ok(Via::Osc52),
+        },
+    );
+    assert!(s.on_clipboard.is_some());
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::SetTimer {
+            timer: Timer::ClearClipboard(_),
+            ..
+        }
+    )));
+}
