@@ -193,6 +193,18 @@ impl Worker {
             Runner::Store => {}
         }
         Some(match effect {
+            Effect::CreateKey(_)
+            | Effect::EditKey { .. }
+            | Effect::RenewKey { .. }
+            | Effect::Deactivate(_)
+            | Effect::Delete(_)
+            | Effect::ChangeTeams { .. } => return self.change_keys(effect),
+            Effect::LoadSavedFilters
+            | Effect::SaveFilter { .. }
+            | Effect::RenameFilter { .. }
+            | Effect::DeleteFilter(_)
+            | Effect::LoadHistoryColumns
+            | Effect::SaveHistoryColumns(_) => return self.preferences(effect),
             Effect::LoadMe => Msg::Started(self.service().and_then(|s| s.whoami())),
             Effect::CreateStore { name, email } => {
                 let o = &self.opening;
@@ -226,6 +238,71 @@ impl Worker {
             }
             Effect::OpenKey(id) => Msg::KeyOpened(self.service().and_then(|s| s.show_key(&id))),
             Effect::LoadFormChoices => Msg::FormChoices(self.service().and_then(form_choices)),
+            Effect::LoadTeams => Msg::Teams(self.service().and_then(|s| s.list_teams())),
+            Effect::LoadHistory {
+                generation,
+                query,
+                page,
+                limit,
+            } => Msg::HistoryRows {
+                generation,
+                page,
+                result: self
+                    .service()
+                    .and_then(|s| s.history_page(&query, page, limit)),
+            },
+            Effect::Export {
+                query,
+                columns,
+                path,
+                format,
+            } => Msg::Exported(self.service().and_then(|s| {
+                let rows = export(s, &query, &columns, &path, format)?;
+                Ok((path, rows))
+            })),
+            Effect::RecordCopied { public_id, via } => Msg::CopyRecorded(
+                self.service()
+                    .and_then(|s| s.record_copied(&public_id, via.as_str())),
+            ),
+            Effect::LoadOutbox => Msg::Outbox(self.service().and_then(|s| s.outbox_counts())),
+            // Sorted out by their runner above.
+            // Key changes are above; the rest are sorted out by their runner.
+            _ => return None,
+        })
+    }
+
+    /// The operator's own saved filters and history columns.
+    fn preferences(&mut self, effect: Effect) -> Option<Msg> {
+        Some(match effect {
+            Effect::LoadSavedFilters => {
+                Msg::SavedFilters(self.service().and_then(|s| s.saved_filters()))
+            }
+            Effect::SaveFilter { name, query } => Msg::SavedFilters(
+                self.service()
+                    .and_then(|s| s.save_filter(&name, &query).and_then(|_| s.saved_filters())),
+            ),
+            Effect::RenameFilter { from, to } => Msg::SavedFilters(
+                self.service()
+                    .and_then(|s| s.rename_filter(&from, &to).and_then(|()| s.saved_filters())),
+            ),
+            Effect::DeleteFilter(name) => Msg::SavedFilters(
+                self.service()
+                    .and_then(|s| s.delete_filter(&name).and_then(|()| s.saved_filters())),
+            ),
+            Effect::LoadHistoryColumns => {
+                Msg::HistoryColumns(self.service().and_then(|s| s.preference(HISTORY_COLUMNS)))
+            }
+            Effect::SaveHistoryColumns(names) => Msg::PreferenceSaved(
+                self.service()
+                    .and_then(|s| s.set_preference(HISTORY_COLUMNS, &names)),
+            ),
+            _ => return None,
+        })
+    }
+
+    /// The effects that change keys; each is one service operation.
+    fn change_keys(&mut self, effect: Effect) -> Option<Msg> {
+        Some(match effect {
             Effect::CreateKey(req) => {
                 Msg::KeyCreated(self.service().and_then(|s| s.create_key(&req)))
             }
@@ -254,60 +331,7 @@ impl Worker {
             Effect::ChangeTeams { ids, changes } => {
                 Msg::TeamsChanged(self.service().and_then(|s| s.change_teams(&ids, &changes)))
             }
-            Effect::LoadTeams => Msg::Teams(self.service().and_then(|s| s.list_teams())),
-            Effect::LoadSavedFilters => {
-                Msg::SavedFilters(self.service().and_then(|s| s.saved_filters()))
-            }
-            Effect::SaveFilter { name, query } => Msg::SavedFilters(
-                self.service()
-                    .and_then(|s| s.save_filter(&name, &query).and_then(|_| s.saved_filters())),
-            ),
-            Effect::RenameFilter { from, to } => Msg::SavedFilters(
-                self.service()
-                    .and_then(|s| s.rename_filter(&from, &to).and_then(|()| s.saved_filters())),
-            ),
-            Effect::DeleteFilter(name) => Msg::SavedFilters(
-                self.service()
-                    .and_then(|s| s.delete_filter(&name).and_then(|()| s.saved_filters())),
-            ),
-            Effect::LoadHistory {
-                generation,
-                query,
-                page,
-                limit,
-            } => Msg::HistoryRows {
-                generation,
-                page,
-                result: self
-                    .service()
-                    .and_then(|s| s.history_page(&query, page, limit)),
-            },
-            Effect::LoadHistoryColumns => {
-                Msg::HistoryColumns(self.service().and_then(|s| s.preference(HISTORY_COLUMNS)))
-            }
-            Effect::SaveHistoryColumns(names) => Msg::PreferenceSaved(
-                self.service()
-                    .and_then(|s| s.set_preference(HISTORY_COLUMNS, &names)),
-            ),
-            Effect::Export {
-                query,
-                columns,
-                path,
-                format,
-            } => Msg::Exported(self.service().and_then(|s| {
-                let rows = export(s, &query, &columns, &path, format)?;
-                Ok((path, rows))
-            })),
-            Effect::RecordCopied { public_id, via } => Msg::CopyRecorded(
-                self.service()
-                    .and_then(|s| s.record_copied(&public_id, via.as_str())),
-            ),
-            Effect::LoadOutbox => Msg::Outbox(self.service().and_then(|s| s.outbox_counts())),
-            // Sorted out by their runner above.
-            Effect::Deliver
-            | Effect::Copy { .. }
-            | Effect::ClearClipboard
-            | Effect::SetTimer { .. } => return None,
+            _ => return None,
         })
     }
 }
