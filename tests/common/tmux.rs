@@ -36,6 +36,12 @@ impl Tmux {
             .arg(&self.socket)
             .args(args)
             .env_remove("TMUX")
+            // The server (and every keyward in its panes) never reads the
+            // host's /etc/keyward/config.toml.
+            .env(
+                "KEYWARD_SYSTEM_CONFIG",
+                self.socket.with_file_name("etc-keyward.toml"),
+            )
             .output()
             .expect("tmux runs")
     }

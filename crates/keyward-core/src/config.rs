@@ -113,7 +113,7 @@ impl Config {
             .map(Path::to_path_buf)
             .or_else(crate::paths::user_config);
         Config::load_from(
-            crate::paths::system_config(),
+            &crate::paths::system_config(),
             user.as_deref(),
             explicit.is_some(),
         )

@@ -1,9 +1,9 @@
 //! Where keyward looks for things when nothing says otherwise: the store at
 //! `$XDG_DATA_HOME/keyward/keyward.db` (or `~/.local/share/keyward/keyward.db`),
-//! the configuration at `/etc/keyward/config.toml` and then
+//! the configuration at `/etc/keyward/config.toml` (`KEYWARD_SYSTEM_CONFIG`) and then
 //! `$XDG_CONFIG_HOME/keyward/config.toml` (or `~/.config/keyward/config.toml`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The system-wide configuration, read first when present (SPEC §8).
 pub const SYSTEM_CONFIG: &str = "/etc/keyward/config.toml";
@@ -24,8 +24,11 @@ pub fn user_config() -> Option<PathBuf> {
     Some(home.join(".config").join("keyward").join("config.toml"))
 }
 
-pub fn system_config() -> &'static Path {
-    Path::new(SYSTEM_CONFIG)
+/// The system-wide configuration file: `KEYWARD_SYSTEM_CONFIG` when set (the
+/// tests point it into their own directory, so a host's `/etc/keyward` never
+/// leaks into them), else `/etc/keyward/config.toml`.
+pub fn system_config() -> PathBuf {
+    from_env("KEYWARD_SYSTEM_CONFIG").unwrap_or_else(|| PathBuf::from(SYSTEM_CONFIG))
 }
 
 fn data_home() -> PathBuf {
