@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+use common::tools::require;
 use common::x11::Xvfb;
 use keyward::clipboard::{Clipboard, Path, Via};
 
@@ -252,6 +253,11 @@ fn xclip_read(target: Option<&str>) -> Option<String> {
 
 #[test]
 fn x11_copy_is_served_to_other_programs_and_cleared_while_ours() {
+    if !require("Xvfb", "a display of the test's own")
+        || !require("xclip", "reading the X11 clipboard as another program")
+    {
+        return;
+    }
     let xvfb = Xvfb::start();
     run_in_child(
         "x11_in_child",
@@ -326,6 +332,9 @@ fn not_an_x_server() -> OsString {
 
 #[test]
 fn without_a_reachable_display_the_copy_falls_back_to_tmux_or_osc52() {
+    if !require("tmux", "a tmux server of the test's own") {
+        return;
+    }
     let tmux = Tmux::start();
     let mut tmux_var = tmux.socket().into_os_string();
     tmux_var.push(",1,0");
@@ -397,6 +406,9 @@ fn fallback_in_child() {
 
 #[test]
 fn tmux_copy_lands_in_its_buffer_and_clearing_restores_the_admins_previous_one() {
+    if !require("tmux", "a tmux server of the test's own") {
+        return;
+    }
     let tmux = Tmux::start();
     let outer = tmux.attach_outer_terminal();
     tmux.admin_copies("an earlier copy");
@@ -427,6 +439,9 @@ fn tmux_copy_lands_in_its_buffer_and_clearing_restores_the_admins_previous_one()
 
 #[test]
 fn tmux_clear_leaves_a_newer_copy_of_the_admins_alone_but_removes_the_secret() {
+    if !require("tmux", "a tmux server of the test's own") {
+        return;
+    }
     let tmux = Tmux::start();
     let outer = tmux.attach_outer_terminal();
     let mut clipboard = Clipboard::new(Path::Tmux {
@@ -449,6 +464,9 @@ fn tmux_clear_leaves_a_newer_copy_of_the_admins_alone_but_removes_the_secret() {
 
 #[test]
 fn tmux_failure_is_reported_in_words() {
+    if !require("tmux", "a tmux client that fails to find its server") {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut clipboard = Clipboard::new(Path::Tmux {
         socket: Some(dir.path().join("no-server-here")),

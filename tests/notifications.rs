@@ -1,6 +1,6 @@
 //! Notifications (SPEC §5) end to end: the real binary and a real store send
-//! to a real SMTP server on loopback (aiosmtpd, `tests/smtp_server.py`) or
-//! through a sendmail script; retries, back-off and reminders are driven with
+//! to a real SMTP server on loopback (`tests/common/smtp.rs`, in the test
+//! process) or through a sendmail script; retries, back-off and reminders are driven with
 //! an injected clock through the library, and concurrency with two processes.
 
 mod common;

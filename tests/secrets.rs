@@ -467,8 +467,7 @@ fn all_sent(env: &Env) -> Vec<serde_json::Value> {
 /// Returns the key shown, or `None` when tmux is not installed.
 fn tui_session(env: &Env, exports: &Path, recording: &Path) -> Option<String> {
     use common::tmux::{Tmux, binary, secret_on};
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipped the TUI part: tmux is not installed");
+    if !common::tools::require("tmux", "the TUI part of this test") {
         return None;
     }
     fs::create_dir_all(exports).expect("exports dir");

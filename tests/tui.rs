@@ -7,6 +7,7 @@ mod common;
 
 use common::Env;
 use common::tmux::{Pane, Tmux, binary, secret_on};
+use common::tools::require;
 use common::x11::{self, Xvfb};
 use std::path::Path;
 
@@ -95,6 +96,9 @@ fn quit_and_check_terminal(pane: &Pane) {
 
 #[test]
 fn a_key_made_copied_and_deactivated_through_the_screens_is_in_the_history() {
+    if !require("tmux", "a terminal to run keyward in") {
+        return;
+    }
     let env = store_with_instance();
     let tmux = Tmux::start(env.dir.path());
     let pane = start(&tmux, &env, &["-DISPLAY", "-WAYLAND_DISPLAY"]);
@@ -150,6 +154,9 @@ fn a_key_made_copied_and_deactivated_through_the_screens_is_in_the_history() {
 
 #[test]
 fn without_a_display_or_tmux_the_key_goes_out_as_osc_52() {
+    if !require("tmux", "a terminal to run keyward in") {
+        return;
+    }
     let env = store_with_instance();
     let tmux = Tmux::start(env.dir.path());
     let pane = start(&tmux, &env, &["-DISPLAY", "-WAYLAND_DISPLAY", "-TMUX"]);
@@ -174,6 +181,9 @@ fn without_a_display_or_tmux_the_key_goes_out_as_osc_52() {
 
 #[test]
 fn leaving_the_secret_uncopied_asks_first() {
+    if !require("tmux", "a terminal to run keyward in") {
+        return;
+    }
     let env = store_with_instance();
     let tmux = Tmux::start(env.dir.path());
     let pane = start(&tmux, &env, &["-DISPLAY", "-WAYLAND_DISPLAY"]);
@@ -191,6 +201,9 @@ fn leaving_the_secret_uncopied_asks_first() {
 
 #[test]
 fn first_run_makes_the_store_and_this_login_its_admin() {
+    if !require("tmux", "a terminal to run keyward in") {
+        return;
+    }
     let env = Env::empty();
     let tmux = Tmux::start(env.dir.path());
     let pane = start(&tmux, &env, &[]);
@@ -223,6 +236,9 @@ fn first_run_makes_the_store_and_this_login_its_admin() {
 
 #[test]
 fn a_login_that_is_not_an_operator_is_told_who_to_ask() {
+    if !require("tmux", "a terminal to run keyward in") {
+        return;
+    }
     require_root!();
     let env = Env::empty();
     // A store whose only admin is someone else.
@@ -264,6 +280,9 @@ fn base64_of(s: &str) -> String {
 
 #[test]
 fn the_clipboard_is_cleared_after_the_configured_delay() {
+    if !require("tmux", "a terminal to run keyward in") {
+        return;
+    }
     let env = store_with_instance();
     let tmux = Tmux::start(env.dir.path());
     let pane = start_with(
@@ -289,6 +308,9 @@ fn the_clipboard_is_cleared_after_the_configured_delay() {
 
 #[test]
 fn keys_typed_before_the_store_answers_are_not_lost() {
+    if !require("tmux", "a terminal to run keyward in") {
+        return;
+    }
     let env = store_with_instance();
     env.try_create("early bird", "Ana", "ci").expect(0);
     // Another connection holds the store exclusively, so keyward waits on its
@@ -318,6 +340,9 @@ fn keys_typed_before_the_store_answers_are_not_lost() {
 
 #[test]
 fn the_expiring_soon_threshold_comes_from_the_configuration() {
+    if !require("tmux", "a terminal to run keyward in") {
+        return;
+    }
     let env = store_with_instance();
     env.try_create_with("soon gone", "Ana", "ci", &["--expires", "5d"])
         .expect(0);
@@ -342,6 +367,12 @@ fn the_expiring_soon_threshold_comes_from_the_configuration() {
 
 #[test]
 fn with_a_display_the_key_goes_to_the_x11_clipboard_until_cleared() {
+    if !require("Xvfb", "a display for the X11 clipboard")
+        || !require("xclip", "reading the X11 clipboard back")
+        || !require("tmux", "a terminal to run keyward in")
+    {
+        return;
+    }
     let xvfb = Xvfb::start();
     let env = store_with_instance();
     let tmux = Tmux::start(env.dir.path());
@@ -365,6 +396,9 @@ fn with_a_display_the_key_goes_to_the_x11_clipboard_until_cleared() {
 
 #[test]
 fn a_key_made_on_screen_is_mailed_in_the_background_and_undelivered_mail_is_counted() {
+    if !require("tmux", "a terminal to run keyward in") {
+        return;
+    }
     use common::smtp::{SmtpOptions, SmtpServer, free_port};
     let env = store_with_instance();
     let mail = env.dir.path().join("mail");

@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 pub mod rng;
 pub mod smtp;
 pub mod tmux;
+pub mod tools;
 pub mod x11;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_keyward");

@@ -1,25 +1,32 @@
-//! A real SMTP server on loopback for tests of sending mail: `tests/smtp_server.py`
-//! (aiosmtpd) in its own process, its files in the test's directory. Tests
-//! read what it accepted from its spool, one JSON line per message, and what it
-//! refused from a file of one line per refusal. Waiting is by polling files
+//! A real SMTP server on loopback for tests of sending mail, running on threads
+//! of the test process: it listens on 127.0.0.1, speaks SMTP as aiosmtpd does
+//! (the server these tests used before, so what they check did not change),
+//! with STARTTLS or implicit TLS through rustls and a CA that rcgen makes, and
+//! keeps what it accepted and refused for the test to read. Its log and the
+//! CA certificate go to files in the test's directory. Waiting is by polling
 //! against a deadline, never by timing.
 #![allow(dead_code)]
 
-use serde_json::Value;
+mod conversation;
+mod mime;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
+};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::collections::HashMap;
 use std::fs::File;
-use std::net::{Ipv4Addr, TcpListener};
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How long the server may take to start listening before the test fails.
-const STARTUP: Duration = Duration::from_secs(20);
-
-/// How long between looks at a file the server writes.
+/// How long between looks at what the server received.
 const POLL: Duration = Duration::from_millis(20);
-
-/// The server script, next to this crate's other tests.
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_server.py");
 
 /// How the server speaks on its port.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,7 +35,7 @@ pub enum Mode {
     #[default]
     Plain,
     /// Cleartext that offers STARTTLS (port 587 style); with `auth`, every
-    /// command but EHLO, NOOP and QUIT needs STARTTLS first.
+    /// command but EHLO, NOOP, STARTTLS and QUIT needs STARTTLS first.
     Starttls,
     /// TLS from the first byte (port 465 style).
     Tls,
@@ -47,9 +54,10 @@ pub enum ReplyAt {
 #[derive(Debug, Clone, Default)]
 pub struct SmtpOptions {
     pub mode: Mode,
-    /// AUTH (PLAIN and LOGIN) required with this login (no `:` in it) and
-    /// password. Wrong credentials get `535 5.7.8`. Offered without TLS only
-    /// in `Mode::Plain`; without it, no AUTH is offered at all.
+    /// AUTH (PLAIN and LOGIN) required with this login and password. Wrong
+    /// credentials get `535 5.7.8`. Offered without TLS in `Mode::Plain` and
+    /// `Mode::Tls`, only after STARTTLS in `Mode::Starttls`; without it, no
+    /// AUTH is offered at all (and any attempt gets `535`).
     pub auth: Option<(String, String)>,
     /// Refuse instead of accepting: the full reply line, such as
     /// `451 4.3.0 try again later`, and the command it answers.
@@ -59,108 +67,104 @@ pub struct SmtpOptions {
     pub port: Option<u16>,
 }
 
-/// A running server; killed when dropped.
+/// What the conversations share with the test: the settings, and what the
+/// server received.
+struct Shared {
+    opts: SmtpOptions,
+    /// The TLS side for the two TLS modes.
+    tls: Option<Arc<rustls::ServerConfig>>,
+    messages: Mutex<Vec<Received>>,
+    /// One line per refused command: `RCPT <address>` or `DATA`.
+    refusals: Mutex<Vec<String>>,
+    log: Mutex<File>,
+    /// Set by `stop`: the acceptor ends, and conversations cut short by it
+    /// are not failures worth a log line.
+    stopping: AtomicBool,
+    /// A handle on every open connection, so `stop` can cut them: a client
+    /// that never says QUIT must not hold the server up.
+    open: Mutex<HashMap<u64, TcpStream>>,
+}
+
+impl Shared {
+    /// Adds a line to the server's log, the file tests read on failure.
+    fn log(&self, line: &str) {
+        // Nowhere better to say that the log cannot be written.
+        let _ = writeln!(lock(&self.log), "smtp: {line}");
+    }
+}
+
+/// A lock that a panicked conversation did not poison for the others: what
+/// it guards is appended to whole, never left half-changed.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A running server; stopped when dropped.
 pub struct SmtpServer {
-    child: Option<Child>,
     port: u16,
-    spool: PathBuf,
-    refusals: PathBuf,
-    stderr: PathBuf,
     ca: Option<PathBuf>,
+    log: PathBuf,
+    shared: Arc<Shared>,
+    /// The accepting thread, which hands back its conversations' threads.
+    acceptor: Option<JoinHandle<Vec<JoinHandle<()>>>>,
 }
 
 impl SmtpServer {
-    /// Starts a server whose files (port, spool, refusals, stderr, and for the
-    /// TLS modes the certificates) go under `dir`, and waits until it listens.
-    /// Panics with the server's stderr if it exits or takes over 20 s.
+    /// Starts a server listening on 127.0.0.1, whose files (its log
+    /// `smtp.log`, and for the TLS modes the CA `smtp-ca.pem` and server
+    /// certificate `smtp-server.pem`) go under `dir`. It listens when this
+    /// returns. Panics if the port cannot be had or the options make no sense.
     /// One server per directory: the file names are fixed.
     pub fn start(dir: &Path, opts: SmtpOptions) -> SmtpServer {
-        let port_file = dir.join("smtp.port");
-        let spool = dir.join("smtp.spool.jsonl");
-        let refusals = dir.join("smtp.refusals");
-        let stderr = dir.join("smtp.stderr");
-
-        let mut cmd = Command::new(python());
-        cmd.arg(SCRIPT)
-            .arg("--port-file")
-            .arg(&port_file)
-            .arg("--spool")
-            .arg(&spool)
-            .arg("--refusals")
-            .arg(&refusals);
-        let ca = match opts.mode {
-            Mode::Plain => None,
+        if let Some((reply, _)) = &opts.reply {
+            let b = reply.as_bytes();
+            assert!(
+                b.len() >= 3
+                    && (b'2'..=b'5').contains(&b[0])
+                    && b[1..3].iter().all(u8::is_ascii_digit)
+                    && (b.len() == 3 || b[3] == b' '),
+                "the reply is a reply line, such as '451 4.3.0 try again later': {reply:?}"
+            );
+        }
+        let (ca, tls) = match opts.mode {
+            Mode::Plain => (None, None),
             Mode::Starttls | Mode::Tls => {
-                let certs = make_certificates(dir);
-                let mode = if opts.mode == Mode::Tls {
-                    "tls"
-                } else {
-                    "starttls"
-                };
-                cmd.args(["--mode", mode])
-                    .arg("--tls-cert")
-                    .arg(&certs.server_cert)
-                    .arg("--tls-key")
-                    .arg(&certs.server_key);
-                Some(certs.ca_cert)
+                let (ca, config) = make_certificates(dir);
+                (Some(ca), Some(Arc::new(config)))
             }
         };
-        if let Some(port) = opts.port {
-            cmd.arg("--port").arg(port.to_string());
-        }
-        if let Some((user, password)) = &opts.auth {
-            cmd.arg("--auth").arg(format!("{user}:{password}"));
-        }
-        if let Some((reply, at)) = &opts.reply {
-            let at = match at {
-                ReplyAt::Rcpt => "rcpt",
-                ReplyAt::Data => "data",
-            };
-            cmd.args(["--reply", reply, "--reply-at", at]);
-        }
-        // stderr to a file, not a pipe: nobody reads it until something fails,
-        // and a full pipe would stall the server.
-        let err_file = File::create(&stderr).expect("create the SMTP server's stderr file");
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(err_file)
-            .spawn()
-            .expect("python3 runs (apt-get install python3-aiosmtpd)");
-
-        let mut server = SmtpServer {
-            child: Some(child),
-            port: 0,
-            spool,
-            refusals,
-            stderr,
+        let log = dir.join("smtp.log");
+        let log_file = File::create(&log).expect("create the SMTP server's log file");
+        // std sets SO_REUSEADDR on Unix: a fixed port may still be in
+        // TIME_WAIT from the server that had it before.
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port.unwrap_or(0)))
+            .unwrap_or_else(|e| panic!("SMTP server cannot listen on {:?}: {e}", opts.port));
+        let port = listener
+            .local_addr()
+            .expect("the SMTP server's own address")
+            .port();
+        let shared = Arc::new(Shared {
+            opts,
+            tls,
+            messages: Mutex::new(Vec::new()),
+            refusals: Mutex::new(Vec::new()),
+            log: Mutex::new(log_file),
+            stopping: AtomicBool::new(false),
+            open: Mutex::new(HashMap::new()),
+        });
+        let acceptor = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(format!("smtp-accept-{port}"))
+                .spawn(move || accept(&shared, &listener))
+                .expect("start the SMTP server's thread")
+        };
+        SmtpServer {
+            port,
             ca,
-        };
-        let start = Instant::now();
-        loop {
-            // The script renames the port file into place once it listens, so
-            // a file that exists is complete.
-            if let Ok(text) = std::fs::read_to_string(&port_file) {
-                server.port = text
-                    .trim()
-                    .parse()
-                    .unwrap_or_else(|_| panic!("SMTP server wrote {text:?} as its port"));
-                return server;
-            }
-            let child = server.child.as_mut().expect("the server process");
-            if let Some(status) = child.try_wait().expect("look at the SMTP server") {
-                panic!(
-                    "SMTP server exited ({status}) before listening; stderr:\n{}",
-                    server.stderr_text()
-                );
-            }
-            if start.elapsed() > STARTUP {
-                panic!(
-                    "SMTP server not listening after {STARTUP:?}; stderr:\n{}",
-                    server.stderr_text()
-                );
-            }
-            std::thread::sleep(POLL);
+            log,
+            shared,
+            acceptor: Some(acceptor),
         }
     }
 
@@ -177,20 +181,7 @@ impl SmtpServer {
 
     /// Every message accepted so far, oldest first.
     pub fn messages(&self) -> Vec<Received> {
-        let Ok(text) = std::fs::read_to_string(&self.spool) else {
-            return Vec::new();
-        };
-        // Only whole lines: the server may be halfway through writing the last.
-        let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
-        whole
-            .lines()
-            .map(|line| {
-                let v: Value = serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("spool line is not JSON ({e}): {line}"));
-                Received::from_json(&v)
-                    .unwrap_or_else(|| panic!("spool line lacks a field: {line}"))
-            })
-            .collect()
+        lock(&self.shared.messages).clone()
     }
 
     /// Waits until at least `n` messages were accepted or `deadline` passes,
@@ -209,56 +200,110 @@ impl SmtpServer {
     /// How many commands were refused with the configured reply, which shows
     /// the server was contacted even though it accepted nothing.
     pub fn refusals(&self) -> usize {
-        std::fs::read_to_string(&self.refusals)
-            .map(|text| text.lines().count())
-            .unwrap_or(0)
+        lock(&self.shared.refusals).len()
     }
 
-    /// What the server wrote to stderr so far (warnings, tracebacks).
-    pub fn stderr_text(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    /// What the server logged so far: failed TLS handshakes, broken
+    /// connections. A conversation that went as SMTP says logs nothing.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Stops the server (SIGTERM, which it handles by closing its port and
-    /// exiting 0) and waits for it; afterwards nothing listens on `port()`.
-    /// Panics if it does not exit cleanly within the startup patience.
+    /// Stops the server: closes its port, cuts the connections still open and
+    /// waits for their threads; afterwards nothing listens on `port()`.
+    /// Panics if one of its threads panicked.
     pub fn stop(mut self) {
-        let mut child = self.child.take().expect("the server process");
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -TERM the SMTP server: {status}");
-        let start = Instant::now();
-        let exit: ExitStatus = loop {
-            if let Some(exit) = child.try_wait().expect("look at the SMTP server") {
-                break exit;
-            }
-            if start.elapsed() > STARTUP {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "SMTP server ignored SIGTERM for {STARTUP:?}; stderr:\n{}",
-                    self.stderr_text()
-                );
-            }
-            std::thread::sleep(POLL);
+        if let Err(why) = self.shut_down() {
+            panic!("{why}; the SMTP server's log:\n{}", self.log_text());
+        }
+    }
+
+    fn shut_down(&mut self) -> Result<(), String> {
+        let Some(acceptor) = self.acceptor.take() else {
+            return Ok(());
         };
-        assert!(
-            exit.success(),
-            "SMTP server exited {exit} on SIGTERM; stderr:\n{}",
-            self.stderr_text()
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // The acceptor waits in accept(): a connection of our own wakes it to
+        // see the flag. If none can be made, it is not listening anyway.
+        let _ = TcpStream::connect_timeout(
+            &SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)),
+            Duration::from_secs(5),
         );
+        let conversations = acceptor
+            .join()
+            .map_err(|_| "the SMTP server's accepting thread panicked".to_owned())?;
+        // The acceptor is gone, so no connection is added after this look.
+        for (_, stream) in lock(&self.shared.open).drain() {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        let mut panicked = 0;
+        for conversation in conversations {
+            if conversation.join().is_err() {
+                panicked += 1;
+            }
+        }
+        if panicked > 0 {
+            return Err(format!("{panicked} SMTP conversation thread(s) panicked"));
+        }
+        Ok(())
     }
 }
 
 impl Drop for SmtpServer {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        // A test that failed is already unwinding; one that passed asked for
+        // nothing more than that the port be closed.
+        let _ = self.shut_down();
+    }
+}
+
+/// Accepts connections until `stop`, one thread per conversation; returns
+/// all those threads (a test makes few), for `stop` to see none panicked.
+fn accept(shared: &Arc<Shared>, listener: &TcpListener) -> Vec<JoinHandle<()>> {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+    let mut threads: Vec<JoinHandle<()>> = Vec::new();
+    loop {
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(_) if shared.stopping.load(Ordering::SeqCst) => break,
+            Err(e) => {
+                shared.log(&format!("accept: {e}"));
+                // Out of descriptors, say: give the conversations time to end.
+                std::thread::sleep(POLL);
+                continue;
+            }
+        };
+        if shared.stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        match stream.try_clone() {
+            Ok(handle) => {
+                lock(&shared.open).insert(id, handle);
+            }
+            Err(e) => {
+                shared.log(&format!("keep a handle on a connection: {e}"));
+                continue;
+            }
+        }
+        let conversation = {
+            let shared = Arc::clone(shared);
+            std::thread::Builder::new()
+                .name(format!("smtp-conversation-{id}"))
+                .spawn(move || {
+                    conversation::serve(&shared, stream);
+                    lock(&shared.open).remove(&id);
+                })
+        };
+        match conversation {
+            Ok(thread) => threads.push(thread),
+            Err(e) => {
+                shared.log(&format!("start a conversation's thread: {e}"));
+                lock(&shared.open).remove(&id);
+            }
         }
     }
+    threads
 }
 
 /// One accepted message, as the server received it.
@@ -275,28 +320,11 @@ pub struct Received {
     pub auth_user: Option<String>,
     /// Whether the message came over TLS (implicit or after STARTTLS).
     pub tls: bool,
-    subject: String,
-    body: String,
+    /// The message's bytes, which the decoding of `subject` and `body` reads.
+    raw: Vec<u8>,
 }
 
 impl Received {
-    fn from_json(v: &Value) -> Option<Received> {
-        let text = |key: &str| v[key].as_str().map(str::to_owned);
-        Some(Received {
-            mail_from: text("mail_from")?,
-            rcpt_tos: v["rcpt_tos"]
-                .as_array()?
-                .iter()
-                .map(|r| r.as_str().map(str::to_owned))
-                .collect::<Option<_>>()?,
-            data: text("data")?,
-            auth_user: text("auth_user"),
-            tls: v["tls"].as_bool()?,
-            subject: text("subject")?,
-            body: text("body")?,
-        })
-    }
-
     /// The first header called `name` (any case), unfolded (continuation
     /// lines joined, as RFC 5322 says) and trimmed, but not otherwise decoded.
     pub fn header(&self, name: &str) -> Option<String> {
@@ -326,15 +354,15 @@ impl Received {
 
     /// The text body: the text/plain part (or else text/html) with its
     /// Content-Transfer-Encoding (quoted-printable, base64) undone and its
-    /// charset decoded; LF line ends. Decoded by Python's email package.
+    /// charset decoded; LF line ends.
     pub fn body(&self) -> String {
-        self.body.clone()
+        mime::text_body(&self.raw).replace("\r\n", "\n")
     }
 
     /// The Subject with RFC 2047 encoded words decoded, unfolded; empty if
-    /// there is none. Decoded by Python's email package.
+    /// there is none.
     pub fn subject(&self) -> String {
-        self.subject.clone()
+        mime::subject(&self.raw)
     }
 }
 
@@ -347,106 +375,52 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Debian's python3, where apt installs python3-aiosmtpd; else whatever
-/// `python3` is on PATH.
-fn python() -> PathBuf {
-    let debian = PathBuf::from("/usr/bin/python3");
-    if debian.exists() {
-        debian
-    } else {
-        PathBuf::from("python3")
-    }
-}
-
-struct Certificates {
-    ca_cert: PathBuf,
-    server_cert: PathBuf,
-    server_key: PathBuf,
-}
-
-/// A CA and a server certificate it signs, for `localhost` and `127.0.0.1`,
-/// made by the openssl CLI in `dir`. rustls accepts no self-signed end-entity
+/// A CA and a server certificate it signs, for `localhost` and `127.0.0.1`:
+/// writes the CA (`smtp-ca.pem`, for clients to trust) and the server's
+/// certificate (`smtp-server.pem`) to `dir`, and returns the CA's path and
+/// the server's TLS side. rustls accepts no self-signed end-entity
 /// certificate, so this is a real chain: an X.509 v3 CA (basicConstraints
 /// CA:TRUE, keyCertSign) and a v3 leaf with subjectAltName and the serverAuth
 /// extended key usage. P-256 keys, as they are made in milliseconds.
-fn make_certificates(dir: &Path) -> Certificates {
-    let path = |name: &str| dir.join(name);
-    std::fs::write(
-        path("smtp-ca.cnf"),
-        "[req]\n\
-         distinguished_name = dn\n\
-         prompt = no\n\
-         x509_extensions = ca_ext\n\
-         [dn]\n\
-         CN = keyward test CA\n\
-         [ca_ext]\n\
-         basicConstraints = critical, CA:TRUE\n\
-         keyUsage = critical, keyCertSign, cRLSign\n\
-         subjectKeyIdentifier = hash\n",
-    )
-    .expect("write the CA's openssl config");
-    std::fs::write(
-        path("smtp-server.ext"),
-        "basicConstraints = critical, CA:FALSE\n\
-         keyUsage = critical, digitalSignature\n\
-         extendedKeyUsage = serverAuth\n\
-         subjectAltName = DNS:localhost, IP:127.0.0.1\n\
-         subjectKeyIdentifier = hash\n\
-         authorityKeyIdentifier = keyid\n",
-    )
-    .expect("write the server certificate's extensions");
-    let certs = Certificates {
-        ca_cert: path("smtp-ca.pem"),
-        server_cert: path("smtp-server.pem"),
-        server_key: path("smtp-server.key"),
-    };
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-    openssl(
-        Command::new("openssl")
-            .args(["req", "-x509", "-config"])
-            .arg(path("smtp-ca.cnf"))
-            .args(ec)
-            .args(["-noenc", "-days", "2", "-keyout"])
-            .arg(path("smtp-ca.key"))
-            .arg("-out")
-            .arg(&certs.ca_cert),
-    );
-    openssl(
-        Command::new("openssl")
-            .args(["req", "-new", "-subj", "/CN=localhost"])
-            .args(ec)
-            .args(["-noenc", "-keyout"])
-            .arg(&certs.server_key)
-            .arg("-out")
-            .arg(path("smtp-server.csr")),
-    );
-    openssl(
-        Command::new("openssl")
-            .args(["x509", "-req", "-days", "2", "-in"])
-            .arg(path("smtp-server.csr"))
-            .arg("-CA")
-            .arg(&certs.ca_cert)
-            .arg("-CAkey")
-            .arg(path("smtp-ca.key"))
-            .arg("-CAcreateserial")
-            .arg("-CAserial")
-            .arg(path("smtp-ca.srl"))
-            .arg("-extfile")
-            .arg(path("smtp-server.ext"))
-            .arg("-out")
-            .arg(&certs.server_cert),
-    );
-    certs
-}
+fn make_certificates(dir: &Path) -> (PathBuf, rustls::ServerConfig) {
+    let ca_key = KeyPair::generate().expect("make the test CA's key");
+    let mut ca = CertificateParams::default();
+    ca.distinguished_name
+        .push(DnType::CommonName, "keyward test CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_cert = ca.self_signed(&ca_key).expect("sign the test CA");
 
-fn openssl(cmd: &mut Command) {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .expect("openssl runs (apt-get install openssl)");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let server_key = KeyPair::generate().expect("make the server's key");
+    let mut leaf = CertificateParams::default();
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
+    leaf.subject_alt_names = vec![
+        SanType::DnsName("localhost".try_into().expect("an IA5 name")),
+        SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+    ];
+    leaf.is_ca = IsCa::ExplicitNoCa;
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    leaf.use_authority_key_identifier_extension = true;
+    let issuer = Issuer::new(ca, ca_key);
+    let server_cert = leaf
+        .signed_by(&server_key, &issuer)
+        .expect("sign the server's certificate");
+
+    let ca_path = dir.join("smtp-ca.pem");
+    std::fs::write(&ca_path, ca_cert.pem()).expect("write the test CA");
+    std::fs::write(dir.join("smtp-server.pem"), server_cert.pem())
+        .expect("write the server's certificate");
+
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("rustls's default protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![server_cert.der().clone()], key)
+    .expect("the server's certificate and key go together");
+    (ca_path, config)
 }
