@@ -6,20 +6,16 @@
 #[cfg(test)]
 mod tests;
 
-use super::filters::{self, name_prompt::NamePrompt};
+use super::filters;
 use super::first_run::{self, Offer};
-use super::history::{self, columns::ColumnMenu, export::ExportPrompt};
-use super::key_form::KeyForm;
+use super::history;
 use super::keys::{self, Change};
 use super::kit::keymap::{Action, Layer};
 use super::kit::query_line::{self, QueryLine};
 use super::kit::status::Status;
 use super::kit::{Ask, Cx, Window, help, layout};
 use super::state::{Effect, Msg, Screen, State, Tab, Timer};
-use super::windows::confirm::Confirm;
 use super::windows::new_secret::NewSecret;
-use super::windows::renew::RenewForm;
-use super::windows::team_picker::TeamPicker;
 use crate::clipboard::Via;
 use keyward_core::domain::model::Role;
 use keyward_core::error::Error;
@@ -59,14 +55,14 @@ macro_rules! windows {
 }
 
 windows! {
-    Form(KeyForm),
-    Confirm(Confirm),
-    Renew(RenewForm),
-    NewSecret(NewSecret),
-    TeamPicker(TeamPicker),
-    Columns(ColumnMenu),
-    Export(ExportPrompt),
-    NamePrompt(NamePrompt),
+    Form(super::key_form::KeyForm),
+    Confirm(super::windows::confirm::Confirm),
+    Renew(super::windows::renew::RenewForm),
+    NewSecret(super::windows::new_secret::NewSecret),
+    TeamPicker(super::windows::team_picker::TeamPicker),
+    Columns(super::history::columns::ColumnMenu),
+    Export(super::history::export::ExportPrompt),
+    NamePrompt(super::filters::name_prompt::NamePrompt),
 }
 
 /// `Window` without its associated constant, so a window can be reached
