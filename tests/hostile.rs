@@ -737,22 +737,10 @@ fn verify_refuses_hostile_input_as_malformed_without_echoing_it() {
 fn nul_bytes_and_a_megabyte_are_refused_by_the_service_in_one_line() {
     // Neither can pass through argv (the kernel cuts at NUL and at 128 KiB per
     // argument), so the service, which the TUI calls too, is checked directly.
-    use keyward_core::domain::history::Origin;
-    use keyward_core::service::{InstanceSpec, NewKeyRequest, Service, SystemClock};
-    let dir = tempfile::tempdir().expect("temp dir");
-    let origin = Origin {
-        login: "ana".into(),
-        host: "bastion".into(),
-        ..Origin::default()
-    };
-    let mut svc = Service::init(
-        &dir.path().join("k.db"),
-        origin,
-        std::sync::Arc::new(SystemClock),
-        "Ana",
-        "ana@example.org",
-    )
-    .expect("store");
+    use keyward_core::service::{InstanceSpec, NewKeyRequest, SystemClock};
+    use keyward_core::testing::TempStore;
+    let store = TempStore::with_clock(std::sync::Arc::new(SystemClock));
+    let mut svc = store.admin();
     svc.add_instance(&InstanceSpec {
         name: "acme".into(),
         cloud: keyward_core::domain::Cloud::Other,

@@ -3,39 +3,27 @@
 //! must give exactly what one full listing gives.
 
 use keyward_core::domain::history::HistoryPage;
-use keyward_core::domain::history::Origin;
 use keyward_core::domain::query::{HistoryQuery, KeyQuery};
 use keyward_core::service::demo::DemoSpec;
 use keyward_core::service::{Service, SystemClock};
+use keyward_core::testing::TempStore;
 use std::sync::Arc;
 
-fn demo_service(keys: u64, history: u64) -> (tempfile::TempDir, Service) {
-    let dir = tempfile::tempdir().unwrap();
-    let origin = Origin {
-        login: "ana".into(),
-        host: "bastion".into(),
-        ..Origin::default()
-    };
-    let mut service = Service::init(
-        &dir.path().join("k.db"),
-        origin,
-        Arc::new(SystemClock),
-        "Ana",
-        "ana@example.org",
-    )
-    .unwrap();
+fn demo_service(keys: u64, history: u64) -> (TempStore<SystemClock>, Service) {
+    let store = TempStore::with_clock(Arc::new(SystemClock));
+    let mut service = store.admin();
     service
         .demo(DemoSpec {
             keys,
             history: Some(history),
         })
         .unwrap();
-    (dir, service)
+    (store, service)
 }
 
 #[test]
 fn key_handles_follow_the_listing_order_for_any_filter() {
-    let (_dir, mut service) = demo_service(120, 0);
+    let (_store, mut service) = demo_service(120, 0);
     for filter in [
         "",
         "status:active",
@@ -54,7 +42,7 @@ fn key_handles_follow_the_listing_order_for_any_filter() {
 
 #[test]
 fn rows_load_by_id_in_the_order_asked() {
-    let (_dir, mut service) = demo_service(40, 0);
+    let (_store, mut service) = demo_service(40, 0);
     let refs = service.list_key_refs(&KeyQuery::default(), true).unwrap();
     let mut wanted: Vec<i64> = refs.iter().map(|r| r.id).take(10).collect();
     wanted.reverse();
@@ -66,7 +54,7 @@ fn rows_load_by_id_in_the_order_asked() {
 
 #[test]
 fn history_pages_walked_both_ways_give_the_full_history() {
-    let (_dir, mut service) = demo_service(30, 500);
+    let (_store, mut service) = demo_service(30, 500);
     for filter in ["", "action:viewed,copied", "-action:viewed"] {
         let query = HistoryQuery::parse(filter).unwrap();
         let all = service.history(&query, None).unwrap();
@@ -103,7 +91,7 @@ fn history_pages_walked_both_ways_give_the_full_history() {
 
 #[test]
 fn export_visits_every_matching_row_newest_first() {
-    let (_dir, mut service) = demo_service(20, 200);
+    let (_store, mut service) = demo_service(20, 200);
     let query = HistoryQuery::parse("action:created").unwrap();
     let all = service.history(&query, None).unwrap();
     let mut seen = Vec::new();

@@ -3,43 +3,14 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use keyward_core::domain::Cloud;
-use keyward_core::domain::history::Origin;
 use keyward_core::service::{Clock, InstanceSpec, NewKeyRequest, Service, Verdict, VerifyFailure};
+use keyward_core::testing::{HandClock, TempStore, start};
 use std::sync::{Arc, Mutex};
 
-struct HandClock(Mutex<DateTime<Utc>>);
-
-impl HandClock {
-    fn advance(&self, by: TimeDelta) {
-        let mut now = self.0.lock().unwrap();
-        *now += by;
-    }
-}
-
-impl Clock for HandClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-fn service() -> (tempfile::TempDir, Arc<HandClock>, Service) {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(HandClock(Mutex::new(
-        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
-    )));
-    let origin = Origin {
-        login: "ana".into(),
-        host: "bastion".into(),
-        ..Origin::default()
-    };
-    let mut service = Service::init(
-        &dir.path().join("k.db"),
-        origin,
-        clock.clone(),
-        "Ana",
-        "ana@example.org",
-    )
-    .unwrap();
+fn service() -> (TempStore, Arc<HandClock>, Service) {
+    let store = TempStore::new();
+    let clock = store.clock().clone();
+    let mut service = store.admin();
     service
         .add_instance(&InstanceSpec {
             name: "acme".into(),
@@ -48,7 +19,7 @@ fn service() -> (tempfile::TempDir, Arc<HandClock>, Service) {
             max_active: None,
         })
         .unwrap();
-    (dir, clock, service)
+    (store, clock, service)
 }
 
 fn request(name: &str, expires: Option<&str>) -> NewKeyRequest {
@@ -71,7 +42,7 @@ fn reason(v: Verdict) -> Option<VerifyFailure> {
 
 #[test]
 fn with_a_grace_period_both_secrets_work_until_it_ends() {
-    let (_dir, clock, mut svc) = service();
+    let (_store, clock, mut svc) = service();
     let old = svc.create_key(&request("sync", None)).unwrap();
     let new = svc
         .renew_key(&old.key.public_id, Some("24h"), None)
@@ -90,7 +61,7 @@ fn with_a_grace_period_both_secrets_work_until_it_ends() {
 
 #[test]
 fn without_a_grace_period_the_old_secret_stops_at_once() {
-    let (_dir, _clock, mut svc) = service();
+    let (_store, _clock, mut svc) = service();
     let old = svc.create_key(&request("sync", None)).unwrap();
     let new = svc.renew_key(&old.key.public_id, None, None).unwrap();
     assert_eq!(
@@ -102,7 +73,7 @@ fn without_a_grace_period_the_old_secret_stops_at_once() {
 
 #[test]
 fn deactivation_ends_a_grace_period_too() {
-    let (_dir, _clock, mut svc) = service();
+    let (_store, _clock, mut svc) = service();
     let old = svc.create_key(&request("sync", None)).unwrap();
     let new = svc
         .renew_key(&old.key.public_id, Some("24h"), None)
@@ -122,7 +93,7 @@ fn deactivation_ends_a_grace_period_too() {
 
 #[test]
 fn a_key_past_its_expiry_fails_as_expired() {
-    let (_dir, clock, mut svc) = service();
+    let (_store, clock, mut svc) = service();
     let key = svc.create_key(&request("sync", Some("30d"))).unwrap();
     clock.advance(TimeDelta::days(29));
     assert_eq!(reason(svc.verify(&key.token).unwrap()), None);
@@ -135,7 +106,7 @@ fn a_key_past_its_expiry_fails_as_expired() {
 
 #[test]
 fn expired_keys_do_not_count_against_the_limit() {
-    let (_dir, clock, mut svc) = service();
+    let (_store, clock, mut svc) = service();
     let a = svc.create_key(&request("a", Some("1d"))).unwrap();
     svc.create_key(&request("b", Some("1d"))).unwrap();
     assert!(svc.create_key(&request("c", None)).is_err());
@@ -149,7 +120,7 @@ fn expired_keys_do_not_count_against_the_limit() {
 
 #[test]
 fn the_default_expiry_is_ninety_days() {
-    let (_dir, clock, mut svc) = service();
+    let (_store, clock, mut svc) = service();
     let key = svc.create_key(&request("sync", None)).unwrap();
     assert_eq!(
         key.key.expires_at,
@@ -159,7 +130,7 @@ fn the_default_expiry_is_ninety_days() {
 
 #[test]
 fn copying_a_new_secret_is_recorded_with_the_way_it_went() {
-    let (_dir, _clock, mut svc) = service();
+    let (_store, _clock, mut svc) = service();
     let key = svc.create_key(&request("sync", None)).unwrap();
     svc.record_copied(&key.key.public_id, "osc52").unwrap();
     let query = keyward_core::domain::query::HistoryQuery::parse("action:copied").unwrap();
@@ -174,7 +145,7 @@ fn copying_a_new_secret_is_recorded_with_the_way_it_went() {
 
 #[test]
 fn an_unknown_action_in_a_history_filter_is_a_usage_error() {
-    let (_dir, _clock, mut svc) = service();
+    let (_store, _clock, mut svc) = service();
     let query = keyward_core::domain::query::HistoryQuery::parse("action:exploded").unwrap();
     let err = svc.history(&query, None).unwrap_err();
     assert_eq!(err.exit_code(), 2);
@@ -195,23 +166,8 @@ impl Clock for TickingClock {
 
 #[test]
 fn a_span_counts_from_the_write_so_a_key_lives_exactly_that_long() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(TickingClock(Mutex::new(
-        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
-    )));
-    let origin = Origin {
-        login: "ana".into(),
-        host: "bastion".into(),
-        ..Origin::default()
-    };
-    let mut s = Service::init(
-        &dir.path().join("k.db"),
-        origin,
-        clock,
-        "Ana",
-        "ana@example.org",
-    )
-    .unwrap();
+    let store = TempStore::with_clock(Arc::new(TickingClock(Mutex::new(start()))));
+    let mut s = store.admin();
     s.add_instance(&InstanceSpec {
         name: "acme".into(),
         cloud: Cloud::Salesforce,
