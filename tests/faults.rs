@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{Env, Run};
+use common::{Env, Run, key_create};
 use keyward_core::domain::query::KeyQuery;
 use keyward_core::domain::{KeyToken, PublicId};
 use keyward_core::service::{EditKey, NewKeyRequest, Service, SystemClock};
@@ -289,22 +289,12 @@ fn a_disk_too_full_to_open_the_store_says_it_is_full() {
     env.ok(&["instance", "add", "acme", "--cloud", "salesforce"]);
     let before = fs::read(&env.db).expect("read");
     let fillers = fill(&mount);
+    let create = key_create("k", "acme", "ana", "ci", &[]);
     for args in [
         &["key", "list"][..],
         &["audit", "verify"],
         &["instance", "add", "globex", "--cloud", "other"],
-        &[
-            "key",
-            "create",
-            "--name",
-            "k",
-            "--instance",
-            "acme",
-            "--developer",
-            "ana",
-            "--channel",
-            "ci",
-        ],
+        &create,
     ] {
         store_error(env.run(args), FULL);
     }
@@ -691,21 +681,15 @@ fn a_change_whose_history_row_cannot_be_written_is_not_committed() {
         .expect("add the failing trigger");
     let before = dump(&env.db);
 
+    let create = key_create(
+        "new",
+        "acme",
+        "newdev",
+        "newchannel",
+        &["--team", "newteam"],
+    );
     let changes: &[&[&str]] = &[
-        &[
-            "key",
-            "create",
-            "--name",
-            "new",
-            "--instance",
-            "acme",
-            "--developer",
-            "newdev",
-            "--channel",
-            "newchannel",
-            "--team",
-            "newteam",
-        ],
+        &create,
         &["key", "edit", &id, "--name", "renamed", "--expires", "10d"],
         &["key", "teams", &id, &other, "--add", "payments"],
         &["key", "renew", &id, "--grace", "1h"],

@@ -3,32 +3,29 @@
 
 mod common;
 
-use common::Env;
+use common::{Env, key_create};
 
 #[test]
 fn a_key_lives_its_whole_life_through_the_cli() {
     let env = Env::with_instance();
 
     // Create: the secret is printed once, in full.
-    let created = env.json(&[
-        "key",
-        "create",
-        "--name",
-        "billing sync",
-        "--instance",
-        "acme",
-        "--developer",
-        "Ana Lopez",
-        "--channel",
-        "ci",
-        "--team",
-        "payments",
-        "--team",
-        "platform",
-        "--expires",
-        "30d",
-        "--json",
-    ]);
+    let created = env
+        .try_create_with(
+            "billing sync",
+            "Ana Lopez",
+            "ci",
+            &[
+                "--team",
+                "payments",
+                "--team",
+                "platform",
+                "--expires",
+                "30d",
+            ],
+        )
+        .expect(0)
+        .json();
     let id = created["id"].as_str().unwrap().to_owned();
     let first = created["key"].as_str().unwrap().to_owned();
     assert!(first.starts_with(&format!("kw_{id}_")));
@@ -253,22 +250,13 @@ fn filters_select_keys_by_field_and_free_text() {
         "3",
     ]);
     env.create_key("billing sync", "Ana", "ci");
-    env.ok(&[
-        "key",
-        "create",
-        "--name",
+    env.ok(&key_create(
         "ticket bot",
-        "--instance",
         "itsm",
-        "--developer",
         "Ben",
-        "--channel",
         "api",
-        "--team",
-        "support",
-        "--expires",
-        "10d",
-    ]);
+        &["--team", "support", "--expires", "10d"],
+    ));
     let names = |filter: &str| -> Vec<String> {
         env.json(&["key", "list", "--filter", filter, "--json"])
             .as_array()

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Env;
+use common::{Env, key_create};
 use std::process::Stdio;
 
 #[test]
@@ -107,18 +107,7 @@ fn eight_processes_at_once_never_exceed_the_limit() {
     let children: Vec<_> = (0..8)
         .map(|i| {
             env.command()
-                .args([
-                    "key",
-                    "create",
-                    "--name",
-                    &format!("racer {i}"),
-                    "--instance",
-                    "acme",
-                    "--developer",
-                    "Ana",
-                    "--channel",
-                    "ci",
-                ])
+                .args(key_create(&format!("racer {i}"), "acme", "Ana", "ci", &[]))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
