@@ -2,24 +2,11 @@
 //! loaded by id, and history pages found by sequence number, which together
 //! must give exactly what one full listing gives.
 
+mod common;
+
+use common::service::demo_service;
 use keyward_core::domain::history::HistoryPage;
 use keyward_core::domain::query::{HistoryQuery, KeyQuery};
-use keyward_core::service::demo::DemoSpec;
-use keyward_core::service::{Service, SystemClock};
-use keyward_core::testing::TempStore;
-use std::sync::Arc;
-
-fn demo_service(keys: u64, history: u64) -> (TempStore<SystemClock>, Service) {
-    let store = TempStore::with_clock(Arc::new(SystemClock));
-    let mut service = store.admin();
-    service
-        .demo(DemoSpec {
-            keys,
-            history: Some(history),
-        })
-        .unwrap();
-    (store, service)
-}
 
 #[test]
 fn key_handles_follow_the_listing_order_for_any_filter() {

@@ -1,44 +1,14 @@
 //! Rules that depend on time, checked at the service level with an injected
 //! clock moved by hand: no sleeps, and no clock override in the binary.
 
+mod common;
+
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use common::service::{reason, request, service};
 use keyward_core::domain::Cloud;
-use keyward_core::service::{Clock, InstanceSpec, NewKeyRequest, Service, Verdict, VerifyFailure};
-use keyward_core::testing::{HandClock, TempStore, start};
+use keyward_core::service::{Clock, InstanceSpec, VerifyFailure};
+use keyward_core::testing::{TempStore, start};
 use std::sync::{Arc, Mutex};
-
-fn service() -> (TempStore, Arc<HandClock>, Service) {
-    let store = TempStore::new();
-    let clock = store.clock().clone();
-    let mut service = store.admin();
-    service
-        .add_instance(&InstanceSpec {
-            name: "acme".into(),
-            cloud: Cloud::Salesforce,
-            url: None,
-            max_active: None,
-        })
-        .unwrap();
-    (store, clock, service)
-}
-
-fn request(name: &str, expires: Option<&str>) -> NewKeyRequest {
-    NewKeyRequest {
-        name: name.into(),
-        instance: "acme".into(),
-        developer: "Ana".into(),
-        channel: "ci".into(),
-        teams: vec![],
-        expires: expires.map(str::to_owned),
-    }
-}
-
-fn reason(v: Verdict) -> Option<VerifyFailure> {
-    match v {
-        Verdict::Valid(_) => None,
-        Verdict::Invalid(f) => Some(f),
-    }
-}
 
 #[test]
 fn with_a_grace_period_both_secrets_work_until_it_ends() {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub mod rng;
+pub mod service;
 pub mod smtp;
 pub mod tmux;
 pub mod x11;
