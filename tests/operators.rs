@@ -1,6 +1,7 @@
-//! Roles are checked in the service layer, so the CLI enforces them: a viewer
-//! changes nothing, a manager handles keys and teams but not operators or
-//! instances. Acting as other logins needs root (`--as`).
+//! Operators and their roles. Roles are checked in the service layer, so the
+//! CLI enforces them: a viewer changes nothing, a manager handles keys and
+//! teams but not operators or instances. Acting as other logins needs root
+//! (`--as`).
 
 #[macro_use]
 mod common;
