@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{BIN, Env, Run};
+use common::{BIN, Env, Run, key_create};
 use serde_json::{Value, json};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -133,22 +133,12 @@ fn can_drop_to_nobody(env: &Env) -> bool {
 #[test]
 fn a_missing_store_is_exit_6_with_one_line_and_is_not_created() {
     let env = Env::empty();
+    let create = key_create("k", "acme", "d", "c", &[]);
     let commands: &[&[&str]] = &[
         &[],
         &["key", "list"],
         &["key", "show", "abcdefgh"],
-        &[
-            "key",
-            "create",
-            "--name",
-            "k",
-            "--instance",
-            "acme",
-            "--developer",
-            "d",
-            "--channel",
-            "c",
-        ],
+        &create,
         &["instance", "add", "acme", "--cloud", "other"],
         &["instance", "list"],
         &["operator", "list"],
@@ -325,18 +315,7 @@ fn init_twice_is_exit_5_and_keeps_the_first_store() {
 fn an_unknown_instance_on_key_create_is_exit_4() {
     let env = Env::with_instance();
     let run = env
-        .run(&[
-            "key",
-            "create",
-            "--name",
-            "k",
-            "--instance",
-            "nope",
-            "--developer",
-            "ana",
-            "--channel",
-            "ci",
-        ])
+        .run(&key_create("k", "nope", "ana", "ci", &[]))
         .expect(4);
     assert!(run.stderr.contains("nope"), "{}", run.stderr);
     assert_eq!(env.json(&["key", "list", "--all", "--json"]), json!([]));
@@ -412,20 +391,7 @@ fn a_129_character_name_is_exit_2_while_128_works() {
     env.try_create(&"é".repeat(129), "ana", "ci").expect(2);
     // Surrounding white space does not count.
     let padded = format!("  {}  ", "y".repeat(128));
-    env.run(&[
-        "key",
-        "create",
-        "--name",
-        &padded,
-        "--instance",
-        "acme",
-        "--developer",
-        "ana",
-        "--channel",
-        "ide",
-        "--json",
-    ])
-    .expect(0);
+    env.try_create(&padded, "ana", "ide").expect(0);
 }
 
 const HOSTILE: &str = "\u{1b}[31mred\u{1b}]52;c;aGk=\u{7} \u{202e}gnp.exe\u{200b}end";
@@ -446,20 +412,13 @@ fn assert_no_raw_controls(what: &str, out: &str) {
 fn a_name_with_escape_sequences_is_stored_exactly_and_shown_escaped() {
     let env = Env::with_instance();
     let plain_create = env
-        .run(&[
-            "key",
-            "create",
-            "--name",
+        .run(&key_create(
             HOSTILE,
-            "--instance",
             "acme",
-            "--developer",
             "ana",
-            "--channel",
             "ci",
-            "--team",
-            HOSTILE,
-        ])
+            &["--team", HOSTILE],
+        ))
         .expect(0);
     assert_no_raw_controls("key create", &plain_create.stdout);
 
@@ -642,20 +601,7 @@ fn clap_usage_errors_are_exit_2_with_one_line() {
         assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
     }
     let run = env
-        .run(&[
-            "key",
-            "create",
-            "--name",
-            "k",
-            "--instance",
-            "acme",
-            "--developer",
-            "ana",
-            "--channel",
-            "ci",
-            "--expires",
-            "30x",
-        ])
+        .run(&key_create("k", "acme", "ana", "ci", &["--expires", "30x"]))
         .expect(2);
     assert!(run.stderr.contains("30x"), "{}", run.stderr);
     assert_eq!(env.json(&["key", "list", "--all", "--json"]), json!([]));

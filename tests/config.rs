@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::{DateTime, TimeDelta};
-use common::Env;
+use common::{Env, key_create};
 use serde_json::Value;
 
 /// The ids of the keys `key list --json` printed.
@@ -138,21 +138,13 @@ fn default_expiry_sets_the_life_of_a_key_made_without_expires() {
     let config = env.write("keyward.toml", "default_expiry = \"7d\"\n");
     let config = config.to_str().unwrap();
 
-    let made = env.json(&[
-        "--config",
-        config,
-        "key",
-        "create",
-        "--name",
-        "weekly",
-        "--instance",
-        "acme",
-        "--developer",
-        "Ana",
-        "--channel",
-        "ci",
-        "--json",
-    ]);
+    let made = env.json(
+        &[
+            &["--config", config][..],
+            &key_create("weekly", "acme", "Ana", "ci", &["--json"]),
+        ]
+        .concat(),
+    );
     let weekly = made["id"].as_str().unwrap();
     assert_eq!(lifetime(&env, &[], weekly), TimeDelta::days(7));
 
@@ -161,23 +153,19 @@ fn default_expiry_sets_the_life_of_a_key_made_without_expires() {
     assert_eq!(lifetime(&env, &[], &usual), TimeDelta::days(90));
 
     // An explicit --expires still wins over the file.
-    let made = env.json(&[
-        "--config",
-        config,
-        "key",
-        "create",
-        "--name",
-        "monthly",
-        "--instance",
-        "acme",
-        "--developer",
-        "Cleo",
-        "--channel",
-        "ci",
-        "--expires",
-        "30d",
-        "--json",
-    ]);
+    let made = env.json(
+        &[
+            &["--config", config][..],
+            &key_create(
+                "monthly",
+                "acme",
+                "Cleo",
+                "ci",
+                &["--expires", "30d", "--json"],
+            ),
+        ]
+        .concat(),
+    );
     let monthly = made["id"].as_str().unwrap();
     assert_eq!(lifetime(&env, &[], monthly), TimeDelta::days(30));
 }

@@ -13,8 +13,8 @@
 
 mod common;
 
-use common::Env;
 use common::rng::{Rng, count_from_env};
+use common::{Env, key_create};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -373,19 +373,7 @@ fn killed_creates_and_renews_lose_nothing_reported_done() {
         let channel = ["ci", "api"][rng.below(2)];
         let args: Vec<&str> = match renew {
             Some(i) => vec!["key", "renew", &made[i].id, "--json"],
-            None => vec![
-                "key",
-                "create",
-                "--name",
-                &tag,
-                "--instance",
-                "acme",
-                "--developer",
-                &developer,
-                "--channel",
-                channel,
-                "--json",
-            ],
+            None => key_create(&tag, "acme", &developer, channel, &["--json"]),
         };
         let hash_before = renew.map(|i| secret_hash(&env, &made[i].id));
         // Half the runs are not killed (the first ones tell how long a command

@@ -11,12 +11,11 @@
 
 mod common;
 
-use common::{Env, Run};
-use keyward_core::domain::history::Origin;
+use common::{Env, Run, key_create};
 use keyward_core::domain::query::KeyQuery;
 use keyward_core::domain::{KeyToken, PublicId};
 use keyward_core::service::{EditKey, NewKeyRequest, Service, SystemClock};
-use keyward_core::store::Store;
+use keyward_core::testing::TempStore;
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
@@ -290,22 +289,12 @@ fn a_disk_too_full_to_open_the_store_says_it_is_full() {
     env.ok(&["instance", "add", "acme", "--cloud", "salesforce"]);
     let before = fs::read(&env.db).expect("read");
     let fillers = fill(&mount);
+    let create = key_create("k", "acme", "ana", "ci", &[]);
     for args in [
         &["key", "list"][..],
         &["audit", "verify"],
         &["instance", "add", "globex", "--cloud", "other"],
-        &[
-            "key",
-            "create",
-            "--name",
-            "k",
-            "--instance",
-            "acme",
-            "--developer",
-            "ana",
-            "--channel",
-            "ci",
-        ],
+        &create,
     ] {
         store_error(env.run(args), FULL);
     }
@@ -396,14 +385,6 @@ fn a_store_locked_past_the_busy_timeout_refuses_the_write_and_still_reads() {
 // A store removed or replaced while keyward holds it open.
 // ---------------------------------------------------------------------------
 
-fn ana() -> Origin {
-    Origin {
-        login: "ana".into(),
-        host: "bastion".into(),
-        ..Origin::default()
-    }
-}
-
 fn request(name: &str) -> NewKeyRequest {
     NewKeyRequest {
         name: name.into(),
@@ -414,11 +395,11 @@ fn request(name: &str) -> NewKeyRequest {
     }
 }
 
-/// A store opened the way the TUI's worker opens it: once, for the whole session.
-fn long_session(db: &Path) -> Service {
-    let mut service =
-        Service::init(db, ana(), Arc::new(SystemClock), "Ana", "ana@example.org").expect("init");
-    service
+/// A store at `db` with the instance acme, made by ana.
+fn store_at(db: &Path) -> TempStore<SystemClock> {
+    let store = TempStore::at(db, Arc::new(SystemClock));
+    store
+        .admin()
         .add_instance(&keyward_core::service::InstanceSpec {
             name: "acme".into(),
             cloud: keyward_core::domain::Cloud::Salesforce,
@@ -426,7 +407,12 @@ fn long_session(db: &Path) -> Service {
             max_active: Some(5),
         })
         .expect("instance");
-    service
+    store
+}
+
+/// A store opened the way the TUI's worker opens it: once, for the whole session.
+fn long_session(store: &TempStore<SystemClock>) -> Service {
+    store.admin()
 }
 
 #[test]
@@ -437,7 +423,7 @@ fn a_store_removed_while_a_session_holds_it_open_refuses_every_change() {
     let env = Env::empty();
     let dir = env.path("vault");
     let db = dir.join("keyward.db");
-    let mut session = long_session(&db);
+    let mut session = long_session(&store_at(&db));
     let made = session.create_key(&request("before")).expect("create");
 
     fs::remove_dir_all(&dir).expect("remove the store's directory");
@@ -470,17 +456,14 @@ fn a_store_replaced_while_a_session_holds_it_open_refuses_every_change() {
     // session must not go on writing to the file that was replaced.
     let env = Env::empty();
     let db = env.path("vault/keyward.db");
-    let mut session = long_session(&db);
+    let store = store_at(&db);
+    let mut session = long_session(&store);
     session.create_key(&request("kept")).expect("create");
     drop(session);
     let copy = env.path("backup.db");
     fs::copy(&db, &copy).expect("back up");
 
-    let mut session = Service::new(
-        Store::open(&db).expect("open"),
-        ana(),
-        Arc::new(SystemClock),
-    );
+    let mut session = long_session(&store);
     session.create_key(&request("lost")).expect("create");
     fs::remove_file(&db).expect("remove");
     fs::copy(&copy, &db).expect("restore");
@@ -498,11 +481,7 @@ fn a_store_replaced_while_a_session_holds_it_open_refuses_every_change() {
     // opener applies that WAL to the restored file, here bringing back "lost".
     // A restore is only safe with keyward closed and the -wal and -shm removed
     // with the old file, as docs/RELIABILITY.md says.)
-    let mut fresh = Service::new(
-        Store::open(&db).expect("open"),
-        ana(),
-        Arc::new(SystemClock),
-    );
+    let mut fresh = store.admin();
     let names: Vec<String> = fresh
         .list_keys(&KeyQuery::default(), true, None)
         .expect("list")
@@ -702,21 +681,15 @@ fn a_change_whose_history_row_cannot_be_written_is_not_committed() {
         .expect("add the failing trigger");
     let before = dump(&env.db);
 
+    let create = key_create(
+        "new",
+        "acme",
+        "newdev",
+        "newchannel",
+        &["--team", "newteam"],
+    );
     let changes: &[&[&str]] = &[
-        &[
-            "key",
-            "create",
-            "--name",
-            "new",
-            "--instance",
-            "acme",
-            "--developer",
-            "newdev",
-            "--channel",
-            "newchannel",
-            "--team",
-            "newteam",
-        ],
+        &create,
         &["key", "edit", &id, "--name", "renamed", "--expires", "10d"],
         &["key", "teams", &id, &other, "--add", "payments"],
         &["key", "renew", &id, "--grace", "1h"],

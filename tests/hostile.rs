@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Env, Run};
+use common::{Env, Run, key_create};
 use keyward_core::safe_text::escape;
 use serde_json::Value;
 use std::ffi::OsStr;
@@ -146,39 +146,11 @@ fn hostile_store() -> (Env, Vec<(String, String)>) {
         assert!(run.stdout.contains(&shown), "{label}: {}", run.stdout);
         let run = clean(label, env.run(&["team", "add", &h]));
         assert!(run.stdout.contains(&shown), "{label}: {}", run.stdout);
-        let run = clean(
-            label,
-            env.run(&[
-                "key",
-                "create",
-                "--name",
-                &h,
-                "--instance",
-                &h,
-                "--developer",
-                &h,
-                "--channel",
-                &h,
-                "--team",
-                &h,
-            ]),
-        );
+        let run = clean(label, env.run(&key_create(&h, &h, &h, &h, &["--team", &h])));
         assert!(run.stdout.contains(&shown), "{label}: {}", run.stdout);
         let plain = format!("plain {i}");
         let created = env
-            .run(&[
-                "key",
-                "create",
-                "--name",
-                &plain,
-                "--instance",
-                &h,
-                "--developer",
-                &h,
-                "--channel",
-                &h,
-                "--json",
-            ])
+            .run(&key_create(&plain, &h, &h, &h, &["--json"]))
             .expect(0)
             .json();
         let renamed = as_str(&created, "id").to_owned();
@@ -461,17 +433,21 @@ fn names_that_are_blank_or_too_long_are_refused_in_one_short_line() {
     // The most one argument may hold on Linux is 128 KiB.
     let long = ["x".repeat(129), "\u{1b}".repeat(129), "鍵".repeat(40_000)];
     let fields: &[(&str, Args)] = &[
-        ("key name", |v| create(v, "ana", "ci", "acme")),
-        ("developer", |v| create("k", v, "ci", "acme")),
-        ("channel", |v| create("k", "ana", v, "acme")),
+        ("key name", |v| {
+            owned(&key_create(v, "acme", "ana", "ci", &[]))
+        }),
+        ("developer", |v| {
+            owned(&key_create("k", "acme", v, "ci", &[]))
+        }),
+        ("channel", |v| {
+            owned(&key_create("k", "acme", "ana", v, &[]))
+        }),
         ("instance", |v| {
             owned(&["instance", "add", v, "--cloud", "other"])
         }),
         ("team", |v| owned(&["team", "add", v])),
         ("team of a key", |v| {
-            let mut args = create("k", "ana", "ci", "acme");
-            args.extend(["--team".to_owned(), v.to_owned()]);
-            args
+            owned(&key_create("k", "acme", "ana", "ci", &["--team", v]))
         }),
     ];
     for (field, args) in fields {
@@ -503,25 +479,11 @@ fn owned(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| (*s).to_owned()).collect()
 }
 
-fn create(name: &str, developer: &str, channel: &str, instance: &str) -> Vec<String> {
-    owned(&[
-        "key",
-        "create",
-        "--name",
-        name,
-        "--instance",
-        instance,
-        "--developer",
-        developer,
-        "--channel",
-        channel,
-    ])
-}
-
 #[test]
 fn arguments_that_are_not_utf8_are_refused_by_clap_with_exit_2() {
     let env = Env::with_instance();
     let bad = OsStr::from_bytes(b"a\xff\xfeb\xc3(");
+    let team_last = key_create("k", "acme", "d", "c", &["--team"]);
     let cases: &[&[&str]] = &[
         &[
             "key",
@@ -567,19 +529,7 @@ fn arguments_that_are_not_utf8_are_refused_by_clap_with_exit_2() {
             "d",
             "--channel",
         ],
-        &[
-            "key",
-            "create",
-            "--name",
-            "k",
-            "--instance",
-            "acme",
-            "--developer",
-            "d",
-            "--channel",
-            "c",
-            "--team",
-        ],
+        &team_last,
         &["team", "add"],
         &["instance", "add", "--cloud", "other"],
         &["key", "list", "--filter"],
@@ -628,21 +578,7 @@ fn errors_that_name_a_hostile_value_show_it_escaped() {
             (vec!["key", "show", &h], 2),
             (vec!["key", "renew", &id, "--grace", &h], 2),
             (vec!["key", "edit", &id, "--expires", &h], 2),
-            (
-                vec![
-                    "key",
-                    "create",
-                    "--name",
-                    "k",
-                    "--instance",
-                    &h,
-                    "--developer",
-                    "d",
-                    "--channel",
-                    "c",
-                ],
-                4,
-            ),
+            (key_create("k", &h, "d", "c", &[]), 4),
             (vec!["developer", "remove", &h, "--instance", "acme"], 4),
             (vec!["developer", "list", "--instance", &h], 4),
             (vec!["operator", "remove", &h], 4),
@@ -737,22 +673,10 @@ fn verify_refuses_hostile_input_as_malformed_without_echoing_it() {
 fn nul_bytes_and_a_megabyte_are_refused_by_the_service_in_one_line() {
     // Neither can pass through argv (the kernel cuts at NUL and at 128 KiB per
     // argument), so the service, which the TUI calls too, is checked directly.
-    use keyward_core::domain::history::Origin;
-    use keyward_core::service::{InstanceSpec, NewKeyRequest, Service, SystemClock};
-    let dir = tempfile::tempdir().expect("temp dir");
-    let origin = Origin {
-        login: "ana".into(),
-        host: "bastion".into(),
-        ..Origin::default()
-    };
-    let mut svc = Service::init(
-        &dir.path().join("k.db"),
-        origin,
-        std::sync::Arc::new(SystemClock),
-        "Ana",
-        "ana@example.org",
-    )
-    .expect("store");
+    use keyward_core::service::{InstanceSpec, NewKeyRequest, SystemClock};
+    use keyward_core::testing::TempStore;
+    let store = TempStore::with_clock(std::sync::Arc::new(SystemClock));
+    let mut svc = store.admin();
     svc.add_instance(&InstanceSpec {
         name: "acme".into(),
         cloud: keyward_core::domain::Cloud::Other,

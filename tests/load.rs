@@ -12,8 +12,8 @@
 
 mod common;
 
-use common::Env;
 use common::rng::{Rng, count_from_env};
+use common::{Env, key_create};
 use rusqlite::Connection;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -345,19 +345,7 @@ fn stream(env: &Env, shared: &Shared, s: u64, ops: usize, weaken: bool) -> Vec<D
         match (kind, &first) {
             (Kind::Create, _) => {
                 let (developer, channel) = INTEGRATIONS[rng.below(INTEGRATIONS.len())];
-                for a in [
-                    "key",
-                    "create",
-                    "--name",
-                    &tag,
-                    "--instance",
-                    INSTANCE,
-                    "--developer",
-                    developer,
-                    "--channel",
-                    channel,
-                    "--json",
-                ] {
+                for a in key_create(&tag, INSTANCE, developer, channel, &["--json"]) {
                     arg(a);
                 }
                 if rng.chance(40) {

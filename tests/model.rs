@@ -10,16 +10,15 @@
 //! CI runs 256 cases of up to 50 steps; `PROPTEST_CASES=2000` runs more, and
 //! `KEYWARD_MODEL_STEPS` makes the cases longer.
 
-use chrono::{TimeZone, Utc};
+use chrono::TimeDelta;
 use keyward_core::Error;
-use keyward_core::domain::history::Origin;
 use keyward_core::domain::model::{Key, KeyStatus, Role};
 use keyward_core::domain::query::{HistoryQuery, KeyQuery};
 use keyward_core::domain::{Cloud, KeyToken, PublicId};
 use keyward_core::service::{
-    Clock, EditKey, InstanceSpec, NewKeyRequest, Service, TeamChanges, Verdict, VerifyFailure,
+    EditKey, InstanceSpec, NewKeyRequest, Service, TeamChanges, Verdict, VerifyFailure,
 };
-use keyward_core::store::Store;
+use keyward_core::testing::{HandClock, TempStore};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, contextualize_config};
@@ -53,10 +52,7 @@ const DAY: i64 = 86_400;
 const DEFAULT_EXPIRY: i64 = 90 * DAY;
 
 fn start() -> i64 {
-    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0)
-        .single()
-        .expect("start date")
-        .timestamp()
+    keyward_core::testing::start().timestamp()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -919,20 +915,6 @@ impl ReferenceStateMachine for LifecycleModel {
 // The system under test: the service layer over a real store
 // ---------------------------------------------------------------------------------------------
 
-struct HandClock(Mutex<chrono::DateTime<Utc>>);
-
-impl Clock for HandClock {
-    fn now(&self) -> chrono::DateTime<Utc> {
-        *self.0.lock().expect("clock")
-    }
-}
-
-impl HandClock {
-    fn advance(&self, seconds: i64) {
-        *self.0.lock().expect("clock") += chrono::TimeDelta::seconds(seconds);
-    }
-}
-
 /// A key the service made, with every secret it was ever issued.
 struct Issued {
     public_id: String,
@@ -940,7 +922,7 @@ struct Issued {
 }
 
 struct Keyward {
-    _dir: tempfile::TempDir,
+    _store: TempStore,
     clock: Arc<HandClock>,
     /// One service per operator, indexed by `Who::index`, all on one store file.
     services: Vec<Service>,
@@ -950,36 +932,16 @@ struct Keyward {
     steps: u64,
 }
 
-fn origin(login: &str) -> Origin {
-    Origin {
-        login: login.into(),
-        host: "bastion".into(),
-        ..Origin::default()
-    }
-}
-
 impl Keyward {
     fn new() -> Keyward {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("keyward.db");
-        let clock = Arc::new(HandClock(Mutex::new(
-            chrono::DateTime::from_timestamp(start(), 0).expect("start"),
-        )));
-        let mut admin = Service::init(
-            &path,
-            origin(LOGINS[0].0),
-            clock.clone(),
-            "Ana",
-            "ana@example.org",
-        )
-        .expect("init");
-        for (login, role) in &LOGINS[1..] {
-            admin
-                .add_operator(login, login, &format!("{login}@example.org"), *role)
-                .expect("operator");
-        }
+        let store = TempStore::new();
+        // The operators before the instances, as SETUP_HISTORY counts them.
+        let mut services: Vec<Service> = LOGINS
+            .iter()
+            .map(|(login, role)| store.service_as(login, *role))
+            .collect();
         for (name, limit) in INSTANCES {
-            admin
+            services[Who::Admin.index()]
                 .add_instance(&InstanceSpec {
                     name: name.into(),
                     cloud: Cloud::Other,
@@ -988,14 +950,9 @@ impl Keyward {
                 })
                 .expect("instance");
         }
-        let mut services = vec![admin];
-        for (login, _) in &LOGINS[1..] {
-            let store = Store::open(&path).expect("open the store");
-            services.push(Service::new(store, origin(login), clock.clone()));
-        }
         Keyward {
-            _dir: dir,
-            clock,
+            clock: store.clock().clone(),
+            _store: store,
             services,
             keys: Vec::new(),
             unknown: PublicId::generate(),
@@ -1162,7 +1119,7 @@ impl Keyward {
                 Outcome::of(&removed)
             }
             Step::Advance { hours } => {
-                self.clock.advance(hours * HOUR);
+                self.clock.advance(TimeDelta::seconds(hours * HOUR));
                 Outcome::Done
             }
         }
@@ -1437,7 +1394,7 @@ fn a_key_brought_back_after_expiry_brings_its_removed_developer_back() {
     };
     let renewed = make(&mut kw, "dana");
     let extended = make(&mut kw, "eli");
-    kw.clock.advance(DAY);
+    kw.clock.advance(TimeDelta::seconds(DAY));
     let listed = |kw: &mut Keyward| -> Vec<String> {
         kw.as_who(Who::Viewer)
             .list_developers(Some("globex"))

@@ -10,9 +10,10 @@
 #![allow(dead_code)]
 
 use keyward_core::domain::history::Origin;
+use keyward_core::domain::model::Role;
 use keyward_core::service::demo::DemoSpec;
-use keyward_core::service::{Service, SystemClock};
-use keyward_core::store::Store;
+use keyward_core::service::{Service, Settings, SystemClock};
+use keyward_core::testing::TempStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -53,15 +54,10 @@ pub fn large_store() -> BenchStore {
             "building the benchmark store ({keys} keys, {history} history rows) at {}",
             path.display()
         );
-        let login = origin().login;
-        let mut service = Service::init(
-            &building,
-            origin(),
-            Arc::new(SystemClock),
-            &login,
-            &format!("{login}@example.org"),
-        )
-        .expect("a new store");
+        // The login running the bench is an admin too, for the keyward commands
+        // the benchmarks run on the store.
+        let mut service = TempStore::at(&building, Arc::new(SystemClock))
+            .service_as(&origin().login, Role::Admin);
         service
             .demo(DemoSpec {
                 keys,
@@ -80,8 +76,8 @@ pub fn large_store() -> BenchStore {
 
 /// A service on `path` for the login running the benchmark.
 pub fn service(path: &Path) -> Service {
-    let store = Store::open(path).expect("the benchmark store opens");
-    Service::new(store, origin(), Arc::new(SystemClock))
+    Service::open(path, origin(), Arc::new(SystemClock), Settings::default())
+        .expect("the benchmark store opens")
 }
 
 /// A private copy of the store, for benchmarks that write.

@@ -9,22 +9,20 @@
 //! its display and runs as SQL against a real store.
 #![allow(dead_code)]
 
-use chrono::{DateTime, SecondsFormat, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use keyward_core::domain::expiry::{format_duration, parse_duration};
-use keyward_core::domain::history::Origin;
 use keyward_core::domain::key_format::{PREFIX, PUBLIC_ID_LEN, SECRET_LEN, TAIL_LEN, mask};
 use keyward_core::domain::query::{HistoryQuery, HistoryTermKind, KeyQuery};
 use keyward_core::domain::{Cloud, Expiry, KeyStatus, KeyToken, PublicId};
 use keyward_core::service::demo::DemoSpec;
-use keyward_core::service::{Clock, InstanceSpec, NewKeyRequest, Service};
+use keyward_core::service::{InstanceSpec, NewKeyRequest, Service};
+use keyward_core::testing::{HandClock, TempStore};
 use std::path::Path;
 use std::sync::Arc;
 
 /// The moment every target treats as now, so a run can be replayed.
 pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0)
-        .single()
-        .expect("a valid fixed date")
+    keyward_core::testing::start()
 }
 
 /// `KeyToken::parse` (checksum included) and `PublicId::parse`.
@@ -111,25 +109,11 @@ fn assert_usage(s: &str, e: &keyward_core::error::Error) {
     assert!(!e.to_string().is_empty(), "{s:?}");
 }
 
-/// A clock that stays at [`now`].
-struct Fixed;
-
-impl Clock for Fixed {
-    fn now(&self) -> DateTime<Utc> {
-        now()
-    }
-}
-
 /// A store at `db` with demo data and names that look like SQL and LIKE
 /// patterns, for the query target to run its SQL against.
 pub fn query_service(db: &Path) -> Service {
-    let origin = Origin {
-        login: "fuzz".into(),
-        host: "fuzzhost".into(),
-        ..Origin::default()
-    };
-    let mut service = Service::init(db, origin, Arc::new(Fixed), "Fuzz", "fuzz@example.org")
-        .expect("create the store");
+    // The clock is never moved: every query runs at [`now`].
+    let mut service = TempStore::at(db, Arc::new(HandClock::at(now()))).admin();
     service
         .demo(DemoSpec {
             keys: 40,

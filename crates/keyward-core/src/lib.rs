@@ -16,6 +16,10 @@ pub mod mail;
 pub mod paths;
 pub mod safe_text;
 pub mod service;
+// A store with a first admin and a hand-moved clock, for tests and benchmarks
+// here and in the keyward package (whose tests turn `internals` on).
+#[cfg(any(test, feature = "internals"))]
+pub mod testing;
 
 // The store is the service's own business: the binary reaches the data through
 // the service alone. Tests and benchmarks that check the store itself (its

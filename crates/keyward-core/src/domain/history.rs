@@ -185,11 +185,7 @@ mod tests {
             subject: Some("billing sync".into()),
             operator: Some("Ana".into()),
             email: Some("ana@example.org".into()),
-            origin: Origin {
-                login: "ana".into(),
-                host: "bastion".into(),
-                ..Origin::default()
-            },
+            origin: crate::testing::origin("ana"),
             details: "{}".into(),
         }
     }

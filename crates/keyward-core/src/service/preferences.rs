@@ -57,49 +57,23 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::history::Origin;
+    use crate::domain::model::Role;
     use crate::error::Error;
-    use crate::service::{Service, SystemClock};
+    use crate::service::SystemClock;
+    use crate::testing::TempStore;
     use std::sync::Arc;
 
-    fn service(dir: &tempfile::TempDir, login: &str) -> Service {
-        let origin = Origin {
-            login: login.to_owned(),
-            host: "bastion".to_owned(),
-            sudo_user: None,
-            ssh_client: None,
-            tty: None,
-        };
-        let path = dir.path().join("k.db");
-        if path.exists() {
-            let store = crate::store::Store::open(&path).unwrap();
-            Service::new(store, origin, Arc::new(SystemClock))
-        } else {
-            Service::init(
-                &path,
-                origin,
-                Arc::new(SystemClock),
-                "Ana",
-                "ana@example.org",
-            )
-            .unwrap()
-        }
+    fn store() -> TempStore<SystemClock> {
+        TempStore::with_clock(Arc::new(SystemClock))
     }
 
     #[test]
     fn saved_filters_belong_to_their_operator() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ana = service(&dir, "ana");
-        ana.add_operator(
-            "ben",
-            "Ben",
-            "ben@example.org",
-            crate::domain::model::Role::Viewer,
-        )
-        .unwrap();
+        let store = store();
+        let mut ana = store.admin();
         ana.save_filter("payments", "team:payments status:active")
             .unwrap();
-        let mut ben = service(&dir, "ben");
+        let mut ben = store.service_as("ben", Role::Viewer);
         assert!(ben.saved_filters().unwrap().is_empty());
         ben.save_filter("payments", "team:payments").unwrap();
         assert_eq!(
@@ -111,8 +85,8 @@ mod tests {
 
     #[test]
     fn a_filter_that_does_not_parse_is_not_saved() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ana = service(&dir, "ana");
+        let store = store();
+        let mut ana = store.admin();
         let err = ana.save_filter("bad", "status:sleeping").unwrap_err();
         assert!(matches!(err, Error::Usage(_)), "{err:?}");
         assert!(ana.saved_filters().unwrap().is_empty());
@@ -120,8 +94,8 @@ mod tests {
 
     #[test]
     fn rename_and_delete_name_what_is_missing_or_taken() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ana = service(&dir, "ana");
+        let store = store();
+        let mut ana = store.admin();
         ana.save_filter("a", "status:active").unwrap();
         ana.save_filter("b", "status:expired").unwrap();
         assert!(matches!(
@@ -142,8 +116,8 @@ mod tests {
 
     #[test]
     fn preferences_are_kept_per_operator() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ana = service(&dir, "ana");
+        let store = store();
+        let mut ana = store.admin();
         assert_eq!(ana.preference(super::HISTORY_COLUMNS).unwrap(), None);
         ana.set_preference(super::HISTORY_COLUMNS, "at,action")
             .unwrap();

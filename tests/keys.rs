@@ -1,34 +1,36 @@
-//! The whole key lifecycle through the real binary: init → instance → create →
-//! verify → renew → deactivate → delete.
+//! Keys as an admin makes, finds and changes them: the whole lifecycle through
+//! the real binary (init → instance → create → verify → renew → deactivate →
+//! delete), the list and its fields, filters, edits and what they record, the
+//! notifications key events send, the list read a screen at a time as the TUI
+//! reads it, and a copied secret recorded in the history.
 
 mod common;
 
-use common::Env;
+use common::service::{demo_service, request, service};
+use common::{Env, key_create};
+use keyward_core::domain::query::KeyQuery;
 
 #[test]
 fn a_key_lives_its_whole_life_through_the_cli() {
     let env = Env::with_instance();
 
     // Create: the secret is printed once, in full.
-    let created = env.json(&[
-        "key",
-        "create",
-        "--name",
-        "billing sync",
-        "--instance",
-        "acme",
-        "--developer",
-        "Ana Lopez",
-        "--channel",
-        "ci",
-        "--team",
-        "payments",
-        "--team",
-        "platform",
-        "--expires",
-        "30d",
-        "--json",
-    ]);
+    let created = env
+        .try_create_with(
+            "billing sync",
+            "Ana Lopez",
+            "ci",
+            &[
+                "--team",
+                "payments",
+                "--team",
+                "platform",
+                "--expires",
+                "30d",
+            ],
+        )
+        .expect(0)
+        .json();
     let id = created["id"].as_str().unwrap().to_owned();
     let first = created["key"].as_str().unwrap().to_owned();
     assert!(first.starts_with(&format!("kw_{id}_")));
@@ -196,51 +198,6 @@ fn edit_records_what_changed_before_and_after() {
 }
 
 #[test]
-fn bulk_teams_change_every_selected_key_in_one_go() {
-    let env = Env::with_instance();
-    let (a, _) = env.create_key("a", "Ana", "ci");
-    let (b, _) = env.create_key("b", "Ben", "ci");
-    let (c, _) = env.create_key("c", "Cleo", "ci");
-    env.ok(&[
-        "key",
-        "teams",
-        &a,
-        &b,
-        &c,
-        "--add",
-        "payments",
-        "--add",
-        "data platform",
-    ]);
-    env.ok(&["key", "teams", &b, "--remove", "payments"]);
-    let in_payments = env.json(&["key", "list", "--filter", "team:payments", "--json"]);
-    let ids: Vec<&str> = in_payments
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids.len(), 2);
-    assert!(ids.contains(&a.as_str()) && ids.contains(&c.as_str()));
-    let teams = env.json(&["team", "list", "--json"]);
-    let count = |name: &str| {
-        teams
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"] == name)
-            .map(|t| t["keys"].clone())
-    };
-    assert_eq!(count("payments"), Some(serde_json::json!(2)));
-    assert_eq!(count("data platform"), Some(serde_json::json!(3)));
-    // One unknown key refuses the whole change.
-    env.run(&["key", "teams", &a, "kw_00000000", "--add", "late"])
-        .expect(4);
-    let late = env.json(&["key", "list", "--filter", "team:late", "--json"]);
-    assert!(late.as_array().unwrap().is_empty());
-}
-
-#[test]
 fn filters_select_keys_by_field_and_free_text() {
     let env = Env::with_instance();
     env.ok(&[
@@ -253,22 +210,13 @@ fn filters_select_keys_by_field_and_free_text() {
         "3",
     ]);
     env.create_key("billing sync", "Ana", "ci");
-    env.ok(&[
-        "key",
-        "create",
-        "--name",
+    env.ok(&key_create(
         "ticket bot",
-        "--instance",
         "itsm",
-        "--developer",
         "Ben",
-        "--channel",
         "api",
-        "--team",
-        "support",
-        "--expires",
-        "10d",
-    ]);
+        &["--team", "support", "--expires", "10d"],
+    ));
     let names = |filter: &str| -> Vec<String> {
         env.json(&["key", "list", "--filter", filter, "--json"])
             .as_array()
@@ -291,56 +239,6 @@ fn filters_select_keys_by_field_and_free_text() {
     assert_eq!(names("billing"), ["billing sync"]);
     assert_eq!(names("-team:support"), ["billing sync"]);
     assert!(names("status:deactivated").is_empty());
-}
-
-#[test]
-fn instances_developers_and_operators_are_listed() {
-    let env = Env::with_instance();
-    env.create_key("one", "Ana Lopez", "ci");
-    let instances = env.json(&["instance", "list", "--json"]);
-    assert_eq!(instances[0]["name"], "acme");
-    assert_eq!(instances[0]["max_active"], 2);
-    assert_eq!(instances[0]["active_keys"], 1);
-    let devs = env.json(&["developer", "list", "--instance", "acme", "--json"]);
-    assert_eq!(devs[0]["name"], "Ana Lopez");
-    assert_eq!(devs[0]["active_keys"], 1);
-    let ops = env.json(&["operator", "list", "--json"]);
-    assert_eq!(ops[0]["role"], "admin");
-    env.run(&["developer", "list", "--instance", "nope"])
-        .expect(4);
-}
-
-#[test]
-fn removing_a_developer_with_active_keys_needs_their_deactivation() {
-    let env = Env::with_instance();
-    let (id, key) = env.create_key("one", "Ana", "ci");
-    let refused = env
-        .run(&["developer", "remove", "Ana", "--instance", "acme"])
-        .expect(5);
-    assert!(
-        refused.stderr.contains("--deactivate-keys"),
-        "{}",
-        refused.stderr
-    );
-    env.verify(&key).expect(0);
-    env.ok(&[
-        "developer",
-        "remove",
-        "Ana",
-        "--instance",
-        "acme",
-        "--deactivate-keys",
-    ]);
-    assert_eq!(env.verify(&key).expect(1).json()["reason"], "deactivated");
-    let devs = env.json(&["developer", "list", "--json"]);
-    assert!(devs.as_array().unwrap().is_empty());
-    let rows = env.json(&[
-        "history",
-        "--filter",
-        &format!("key:{id} action:deactivated"),
-        "--json",
-    ]);
-    assert_eq!(rows.as_array().unwrap().len(), 1);
 }
 
 #[test]
@@ -384,4 +282,50 @@ fn create_renew_and_deactivate_notify_every_admin_and_manager() {
             .iter()
             .all(|m| m["recipient"]["email"] != "vic@example.org")
     );
+}
+
+#[test]
+fn key_handles_follow_the_listing_order_for_any_filter() {
+    let (_store, mut service) = demo_service(120, 0);
+    for filter in [
+        "",
+        "status:active",
+        "-status:active team:none",
+        "expires:<30d",
+        "a",
+    ] {
+        let query = KeyQuery::parse(filter).unwrap();
+        let keys = service.list_keys(&query, false, None).unwrap();
+        let refs = service.list_key_refs(&query, false).unwrap();
+        let ids: Vec<&str> = keys.iter().map(|k| k.public_id.as_str()).collect();
+        let ref_ids: Vec<&str> = refs.iter().map(|r| r.public_id.as_str()).collect();
+        assert_eq!(ids, ref_ids, "filter {filter:?}");
+    }
+}
+
+#[test]
+fn rows_load_by_id_in_the_order_asked() {
+    let (_store, mut service) = demo_service(40, 0);
+    let refs = service.list_key_refs(&KeyQuery::default(), true).unwrap();
+    let mut wanted: Vec<i64> = refs.iter().map(|r| r.id).take(10).collect();
+    wanted.reverse();
+    wanted.push(i64::MAX); // gone: skipped, not an error
+    let keys = service.keys_by_ids(&wanted).unwrap();
+    let got: Vec<i64> = keys.iter().map(|k| k.id).collect();
+    assert_eq!(got, wanted[..10]);
+}
+
+#[test]
+fn copying_a_new_secret_is_recorded_with_the_way_it_went() {
+    let (_store, _clock, mut svc) = service();
+    let key = svc.create_key(&request("sync", None)).unwrap();
+    svc.record_copied(&key.key.public_id, "osc52").unwrap();
+    let query = keyward_core::domain::query::HistoryQuery::parse("action:copied").unwrap();
+    let rows = svc.history(&query, None).unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0].record;
+    assert_eq!(row.key.as_deref(), Some(key.key.public_id.as_str()));
+    assert_eq!(row.masked.as_deref(), Some(key.token.masked().as_str()));
+    assert_eq!(row.details, r#"{"via":"osc52"}"#);
+    assert_eq!(row.origin.login, "ana");
 }

@@ -1,11 +1,12 @@
-//! Roles are checked in the service layer, so the CLI enforces them: a viewer
-//! changes nothing, a manager handles keys and teams but not operators or
-//! instances. Acting as other logins needs root (`--as`).
+//! Operators and their roles. Roles are checked in the service layer, so the
+//! CLI enforces them: a viewer changes nothing, a manager handles keys and
+//! teams but not operators or instances. Acting as other logins needs root
+//! (`--as`).
 
 #[macro_use]
 mod common;
 
-use common::Env;
+use common::{Env, key_create};
 
 fn store_with_roles() -> (Env, String) {
     let env = Env::with_instance();
@@ -20,18 +21,7 @@ fn a_viewer_gets_exit_3_for_every_change() {
     require_root!();
     let (env, id) = store_with_roles();
     let changes: Vec<Vec<&str>> = vec![
-        vec![
-            "key",
-            "create",
-            "--name",
-            "x",
-            "--instance",
-            "acme",
-            "--developer",
-            "Vic",
-            "--channel",
-            "ci",
-        ],
+        key_create("x", "acme", "Vic", "ci", &[]),
         vec!["key", "edit", &id, "--name", "y"],
         vec!["key", "teams", &id, "--add", "t"],
         vec!["key", "renew", &id],
@@ -127,22 +117,8 @@ fn a_manager_handles_keys_but_not_operators_or_instances() {
     env.run_as("mia", &["operator", "remove", "vic"]).expect(3);
     env.run_as("mia", &["instance", "add", "other", "--cloud", "other"])
         .expect(3);
-    env.run_as(
-        "mia",
-        &[
-            "key",
-            "create",
-            "--name",
-            "m",
-            "--instance",
-            "acme",
-            "--developer",
-            "Mia",
-            "--channel",
-            "ci",
-        ],
-    )
-    .expect(0);
+    env.run_as("mia", &key_create("m", "acme", "Mia", "ci", &[]))
+        .expect(0);
     env.run_as("mia", &["key", "renew", &id]).expect(0);
     env.run_as("mia", &["key", "teams", &id, "--add", "payments"])
         .expect(0);

@@ -1,9 +1,12 @@
-//! The active-key limit of an integration (instance, developer, channel), from
-//! one process and from eight at once.
+//! Instances and their developers, and the active-key limit of an integration
+//! (instance, developer, channel): from one process and from eight at once, in
+//! the schema itself, and once keys have expired.
 
 mod common;
 
-use common::Env;
+use chrono::TimeDelta;
+use common::service::{request, service};
+use common::{Env, key_create};
 use std::process::Stdio;
 
 #[test]
@@ -107,18 +110,7 @@ fn eight_processes_at_once_never_exceed_the_limit() {
     let children: Vec<_> = (0..8)
         .map(|i| {
             env.command()
-                .args([
-                    "key",
-                    "create",
-                    "--name",
-                    &format!("racer {i}"),
-                    "--instance",
-                    "acme",
-                    "--developer",
-                    "Ana",
-                    "--channel",
-                    "ci",
-                ])
+                .args(key_create(&format!("racer {i}"), "acme", "Ana", "ci", &[]))
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -143,4 +135,68 @@ fn eight_processes_at_once_never_exceed_the_limit() {
     let active = env.json(&["key", "list", "--filter", "status:active", "--json"]);
     assert_eq!(active.as_array().unwrap().len(), 2);
     env.ok(&["audit", "verify"]);
+}
+
+#[test]
+fn instances_developers_and_operators_are_listed() {
+    let env = Env::with_instance();
+    env.create_key("one", "Ana Lopez", "ci");
+    let instances = env.json(&["instance", "list", "--json"]);
+    assert_eq!(instances[0]["name"], "acme");
+    assert_eq!(instances[0]["max_active"], 2);
+    assert_eq!(instances[0]["active_keys"], 1);
+    let devs = env.json(&["developer", "list", "--instance", "acme", "--json"]);
+    assert_eq!(devs[0]["name"], "Ana Lopez");
+    assert_eq!(devs[0]["active_keys"], 1);
+    let ops = env.json(&["operator", "list", "--json"]);
+    assert_eq!(ops[0]["role"], "admin");
+    env.run(&["developer", "list", "--instance", "nope"])
+        .expect(4);
+}
+
+#[test]
+fn removing_a_developer_with_active_keys_needs_their_deactivation() {
+    let env = Env::with_instance();
+    let (id, key) = env.create_key("one", "Ana", "ci");
+    let refused = env
+        .run(&["developer", "remove", "Ana", "--instance", "acme"])
+        .expect(5);
+    assert!(
+        refused.stderr.contains("--deactivate-keys"),
+        "{}",
+        refused.stderr
+    );
+    env.verify(&key).expect(0);
+    env.ok(&[
+        "developer",
+        "remove",
+        "Ana",
+        "--instance",
+        "acme",
+        "--deactivate-keys",
+    ]);
+    assert_eq!(env.verify(&key).expect(1).json()["reason"], "deactivated");
+    let devs = env.json(&["developer", "list", "--json"]);
+    assert!(devs.as_array().unwrap().is_empty());
+    let rows = env.json(&[
+        "history",
+        "--filter",
+        &format!("key:{id} action:deactivated"),
+        "--json",
+    ]);
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn expired_keys_do_not_count_against_the_limit() {
+    let (_store, clock, mut svc) = service();
+    let a = svc.create_key(&request("a", Some("1d"))).unwrap();
+    svc.create_key(&request("b", Some("1d"))).unwrap();
+    assert!(svc.create_key(&request("c", None)).is_err());
+    clock.advance(TimeDelta::days(2));
+    svc.create_key(&request("c", None)).unwrap();
+    svc.create_key(&request("d", None)).unwrap();
+    // Renewing an expired key brings it back, so the full integration refuses it.
+    let err = svc.renew_key(&a.key.public_id, None, None).unwrap_err();
+    assert_eq!(err.exit_code(), 5);
 }

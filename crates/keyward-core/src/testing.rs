@@ -1,0 +1,184 @@
+//! A keyward store for tests and benchmarks: made by a first admin, on a clock
+//! the test moves by hand (or any other), with a service for any operator.
+//! Compiled for the core's own tests and, through the `internals` feature, for
+//! the binary's tests, the integration tests and the benchmarks, so the set-up
+//! is written once.
+
+use crate::domain::history::Origin;
+use crate::domain::model::Role;
+use crate::service::{Clock, Service, Settings};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The login of the admin who makes every test store.
+pub const FIRST_ADMIN: &str = "ana";
+
+/// Where a hand clock starts: a fixed moment, so runs can be compared.
+pub fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0)
+        .single()
+        .expect("a valid start date")
+}
+
+/// `login` acting from the test host, with no sudo, SSH or terminal.
+pub fn origin(login: &str) -> Origin {
+    Origin {
+        login: login.into(),
+        host: "bastion".into(),
+        ..Origin::default()
+    }
+}
+
+/// A clock that stands still until the test moves it: rules that depend on
+/// time are checked without sleeping.
+pub struct HandClock(Mutex<DateTime<Utc>>);
+
+impl HandClock {
+    pub fn at(now: DateTime<Utc>) -> HandClock {
+        HandClock(Mutex::new(now))
+    }
+
+    pub fn advance(&self, by: TimeDelta) {
+        *self.0.lock().expect("the hand clock") += by;
+    }
+}
+
+impl Clock for HandClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("the hand clock")
+    }
+}
+
+/// A store made by [`FIRST_ADMIN`] (Ana, ana@example.org) on clock `C`.
+/// A store made by [`TempStore::new`] or [`TempStore::with_clock`] lives in a
+/// temporary directory removed when this is dropped; one made by
+/// [`TempStore::at`] stays where it was put.
+pub struct TempStore<C: Clock + 'static = HandClock> {
+    // Held for its removal on drop.
+    _dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+    clock: Arc<C>,
+}
+
+impl TempStore<HandClock> {
+    /// A store in a temporary directory, on a hand clock standing at [`start`].
+    pub fn new() -> TempStore<HandClock> {
+        TempStore::with_clock(Arc::new(HandClock::at(start())))
+    }
+}
+
+impl Default for TempStore<HandClock> {
+    fn default() -> Self {
+        TempStore::new()
+    }
+}
+
+impl<C: Clock + 'static> TempStore<C> {
+    /// A store in a temporary directory, on `clock`.
+    pub fn with_clock(clock: Arc<C>) -> TempStore<C> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut store = TempStore::at(&dir.path().join("keyward.db"), clock);
+        store._dir = Some(dir);
+        store
+    }
+
+    /// A store at `path`, which the caller keeps (and may remove or replace,
+    /// or rename into place), on `clock`.
+    pub fn at(path: &Path, clock: Arc<C>) -> TempStore<C> {
+        Service::init(
+            path,
+            origin(FIRST_ADMIN),
+            clock.clone(),
+            "Ana",
+            "ana@example.org",
+        )
+        .expect("a new store with its first admin");
+        TempStore {
+            _dir: None,
+            path: path.to_owned(),
+            clock,
+        }
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The clock every service of this store reads.
+    pub fn clock(&self) -> &Arc<C> {
+        &self.clock
+    }
+
+    /// A service for the first admin. It reads nothing on opening, so a test
+    /// on a clock that moves when read sees only its own reads.
+    pub fn admin(&self) -> Service {
+        self.open_as(FIRST_ADMIN)
+    }
+
+    /// A service for `login`, who is first added as an operator with `role`
+    /// (named after the login, at `login@example.org`) unless they are one.
+    pub fn service_as(&self, login: &str, role: Role) -> Service {
+        let mut admin = self.admin();
+        let operators = admin.list_operators().expect("the operators");
+        match operators.iter().find(|op| op.login == login) {
+            Some(op) => assert_eq!(op.role, role, "{login} is already an operator"),
+            None => {
+                admin
+                    .add_operator(
+                        login,
+                        &display_name(login),
+                        &format!("{login}@example.org"),
+                        role,
+                    )
+                    .expect("the operator added");
+            }
+        }
+        self.open_as(login)
+    }
+
+    fn open_as(&self, login: &str) -> Service {
+        Service::open(
+            &self.path,
+            origin(login),
+            self.clock.clone(),
+            Settings::default(),
+        )
+        .expect("the store opens")
+    }
+}
+
+/// `bob` → `Bob`: the name an operator added by a test goes by.
+fn display_name(login: &str) -> String {
+    let mut chars = login.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operator_added_by_the_fixture_acts_with_their_role() {
+        let store = TempStore::new();
+        let mut bob = store.service_as("bob", Role::Manager);
+        let me = bob.whoami().unwrap();
+        assert_eq!((me.name.as_str(), me.role), ("Bob", Role::Manager));
+        // Asked again, the same operator is not added twice.
+        store.service_as("bob", Role::Manager).whoami().unwrap();
+        assert_eq!(store.admin().list_operators().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn every_service_of_a_store_reads_its_one_hand_clock() {
+        let store = TempStore::new();
+        let admin = store.admin();
+        store.clock().advance(TimeDelta::hours(2));
+        assert_eq!(admin.now(), start() + TimeDelta::hours(2));
+        assert_eq!(store.service_as("cy", Role::Viewer).now(), admin.now());
+    }
+}
