@@ -39,6 +39,34 @@ fn lifetime(env: &Env, extra: &[&str], id: &str) -> TimeDelta {
     at("expires_at") - at("created_at")
 }
 
+/// The system file each test's environment points `KEYWARD_SYSTEM_CONFIG` at
+/// is read as the system configuration: so no test reads the host's
+/// `/etc/keyward/config.toml`, and the user's file still wins over it.
+#[test]
+fn the_system_file_is_the_one_the_environment_names_and_the_users_file_wins() {
+    let (env, id) = store_with_a_key();
+    env.write(
+        "etc-keyward.toml",
+        &format!("store = {:?}\n", env.db.to_str().unwrap()),
+    );
+    let list = env
+        .run_with(env.command_without_db(), &["key", "list", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(ids(&list), [id]);
+
+    let elsewhere = env.path("elsewhere.db");
+    let user = env.write(
+        "user.toml",
+        &format!("store = {:?}\n", elsewhere.to_str().unwrap()),
+    );
+    env.run_with(
+        env.command_without_db(),
+        &["--config", user.to_str().unwrap(), "key", "list"],
+    )
+    .expect(6);
+}
+
 #[test]
 fn the_configured_store_is_used_when_no_db_is_given() {
     let (env, id) = store_with_a_key();

@@ -5,18 +5,17 @@
 
 mod common;
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use common::Env;
+use chrono::{DateTime, TimeDelta};
 use common::smtp::{Mode, ReplyAt, SmtpOptions, SmtpServer, free_port};
+use common::{Env, key_create};
 use keyward_core::config::{NotifyConfig, SmtpTls};
 use keyward_core::domain::Cloud;
-use keyward_core::domain::history::Origin;
-use keyward_core::service::{Clock, InstanceSpec, NewKeyRequest, Service};
-use keyward_core::store::Store;
+use keyward_core::service::{InstanceSpec, NewKeyRequest, Service, Settings};
+use keyward_core::testing::{FIRST_ADMIN, HandClock, TempStore, origin, start};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -87,19 +86,7 @@ fn a_created_key_mails_each_admin_and_manager_once_saying_who_what_and_never_the
     let created = env
         .run_with(
             cmd,
-            &[
-                "key",
-                "create",
-                "--name",
-                "billing sync",
-                "--instance",
-                "acme",
-                "--developer",
-                "dev1",
-                "--channel",
-                "ci",
-                "--json",
-            ],
+            &key_create("billing sync", "acme", "dev1", "ci", &["--json"]),
         )
         .expect(0)
         .json();
@@ -534,20 +521,13 @@ fn without_delivery_the_outbox_is_the_record() {
 fn two_send_processes_at_once_remind_and_deliver_everything_exactly_once() {
     let env = team_env();
     for i in 0..12 {
-        env.ok(&[
-            "key",
-            "create",
-            "--name",
+        env.ok(&key_create(
             &format!("k{i}"),
-            "--instance",
             "acme",
-            "--developer",
             &format!("dev{i}"),
-            "--channel",
             "ci",
-            "--expires",
-            "3d",
-        ]);
+            &["--expires", "3d"],
+        ));
     }
     let server = SmtpServer::start(env.dir.path(), SmtpOptions::default());
     configure(&env, &plain_smtp(server.port()));
@@ -609,42 +589,9 @@ fn two_send_processes_at_once_remind_and_deliver_everything_exactly_once() {
 // Through the library, with a clock moved by hand
 // ---------------------------------------------------------------------------------------------
 
-struct HandClock(Mutex<DateTime<Utc>>);
-
-impl HandClock {
-    fn at(t: DateTime<Utc>) -> Arc<HandClock> {
-        Arc::new(HandClock(Mutex::new(t)))
-    }
-
-    fn advance(&self, by: TimeDelta) {
-        *self.0.lock().expect("clock") += by;
-    }
-}
-
-impl Clock for HandClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock")
-    }
-}
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0)
-        .single()
-        .expect("date")
-}
-
-fn origin() -> Origin {
-    Origin {
-        login: "ana".into(),
-        host: "bastion".into(),
-        ..Origin::default()
-    }
-}
-
 /// A store made by `ana` (admin) with a manager and an instance.
 fn library_store(dir: &Path, clock: Arc<HandClock>) -> Service {
-    let mut s =
-        Service::init(&dir.join("k.db"), origin(), clock, "Ana", "ana@example.org").expect("init");
+    let mut s = TempStore::at(&dir.join("k.db"), clock).admin();
     s.add_operator(
         "bob",
         "Bob",
@@ -689,7 +636,7 @@ fn reminders(s: &mut Service) -> Vec<(String, Vec<String>)> {
 #[test]
 fn each_reminder_threshold_is_crossed_once_per_key() {
     let dir = tempfile::tempdir().expect("dir");
-    let clock = HandClock::at(start());
+    let clock = Arc::new(HandClock::at(start()));
     let mut s = library_store(dir.path(), clock.clone());
     let far = create(&mut s, "far", "20d");
     let near = create(&mut s, "near", "10d");
@@ -758,7 +705,7 @@ fn each_reminder_threshold_is_crossed_once_per_key() {
 #[test]
 fn a_renewed_key_is_reminded_again_for_its_new_expiry() {
     let dir = tempfile::tempdir().expect("dir");
-    let clock = HandClock::at(start());
+    let clock = Arc::new(HandClock::at(start()));
     let mut s = library_store(dir.path(), clock.clone());
     let id = create(&mut s, "rotating", "2d");
     assert_eq!(s.queue_reminders().expect("queue"), 1);
@@ -770,7 +717,7 @@ fn a_renewed_key_is_reminded_again_for_its_new_expiry() {
 #[test]
 fn a_failed_message_waits_out_its_back_off_then_a_later_run_delivers_it() {
     let dir = tempfile::tempdir().expect("dir");
-    let clock = HandClock::at(start());
+    let clock = Arc::new(HandClock::at(start()));
     let mut s = library_store(dir.path(), clock.clone());
     create(&mut s, "billing", "30d");
     let port = free_port();
@@ -841,9 +788,16 @@ fn reminder_child_process() {
         return;
     };
     let now: i64 = now.parse().expect("seconds");
-    let clock = HandClock::at(DateTime::from_timestamp(now, 0).expect("time"));
-    let store = Store::open(Path::new(&db)).expect("open");
-    let mut s = Service::new(store, origin(), clock);
+    let clock = Arc::new(HandClock::at(
+        DateTime::from_timestamp(now, 0).expect("time"),
+    ));
+    let mut s = Service::open(
+        Path::new(&db),
+        origin(FIRST_ADMIN),
+        clock,
+        Settings::default(),
+    )
+    .expect("open");
     let deadline = Instant::now() + PATIENCE;
     while !Path::new(&go).exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
@@ -855,7 +809,7 @@ fn reminder_child_process() {
 #[test]
 fn reminders_from_two_processes_at_once_are_written_once() {
     let dir = tempfile::tempdir().expect("dir");
-    let clock = HandClock::at(start());
+    let clock = Arc::new(HandClock::at(start()));
     let mut s = library_store(dir.path(), clock.clone());
     for i in 0..40 {
         create(&mut s, &format!("k{i}"), &format!("{}d", 2 + i % 12));
@@ -898,8 +852,13 @@ fn reminders_from_two_processes_at_once_are_written_once() {
     let (ra, rb) = (reminded(a), reminded(b));
     assert_eq!(ra + rb, 40, "every key once between the two: {ra} + {rb}");
 
-    let store = Store::open(&dir.path().join("k.db")).expect("open");
-    let mut s = Service::new(store, origin(), clock);
+    let mut s = Service::open(
+        &dir.path().join("k.db"),
+        origin(FIRST_ADMIN),
+        clock,
+        Settings::default(),
+    )
+    .expect("open");
     let ana: Vec<_> = s
         .notifications(false)
         .expect("outbox")

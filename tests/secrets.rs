@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Env, Run};
+use common::{Env, Run, key_create};
 use rusqlite::Connection;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -160,21 +160,13 @@ fn a_secret_never_appears_after_its_one_showing() {
     let mut life = Lifecycle::started(env);
     let holder = hold_wal(&life.env.db);
 
-    let created = life.issue(&[
-        "key",
-        "create",
-        "--name",
+    let created = life.issue(&key_create(
         "billing sync",
-        "--instance",
         "acme",
-        "--developer",
         "ana",
-        "--channel",
         "ci",
-        "--team",
-        "payments",
-        "--json",
-    ]);
+        &["--team", "payments", "--json"],
+    ));
     let id = created["id"].as_str().expect("id").to_owned();
     let first = created["key"].as_str().expect("key").to_owned();
     assert!(first.starts_with(&format!("kw_{id}_")), "{first}");
@@ -561,36 +553,16 @@ fn every_byte_written_in_a_lifecycle_with_mail_and_the_tui_is_free_of_every_secr
     let holder = hold_wal(&life.env.db);
 
     let mut keys: Vec<(String, String)> = Vec::new();
-    let created = life.issue(&[
-        "key",
-        "create",
-        "--name",
+    let created = life.issue(&key_create(
         "billing sync",
-        "--instance",
         "acme",
-        "--developer",
         "ana",
-        "--channel",
         "ci",
-        "--team",
-        "payments",
-        "--json",
-    ]);
+        &["--team", "payments", "--json"],
+    ));
     let id = created["id"].as_str().expect("id").to_owned();
     keys.push(("key 1".into(), created["key"].as_str().expect("key").into()));
-    let other = life.issue(&[
-        "key",
-        "create",
-        "--name",
-        "crm import",
-        "--instance",
-        "acme",
-        "--developer",
-        "ben",
-        "--channel",
-        "api",
-        "--json",
-    ]);
+    let other = life.issue(&key_create("crm import", "acme", "ben", "api", &["--json"]));
     let other_id = other["id"].as_str().expect("id").to_owned();
     keys.push(("key 2".into(), other["key"].as_str().expect("key").into()));
 

@@ -108,35 +108,24 @@ impl Headless {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keyward_core::domain::history::Origin;
     use keyward_core::service::demo::DemoSpec;
-    use keyward_core::service::{Service, Settings, SystemClock};
+    use keyward_core::service::{Settings, SystemClock};
+    use keyward_core::testing::{FIRST_ADMIN, TempStore, origin};
     use std::sync::Arc;
 
-    fn opening(dir: &tempfile::TempDir) -> Opening {
-        let origin = Origin {
-            login: "ana".into(),
-            host: "bastion".into(),
-            ..Origin::default()
-        };
-        let path = dir.path().join("k.db");
-        let mut s = Service::init(
-            &path,
-            origin.clone(),
-            Arc::new(SystemClock),
-            "Ana",
-            "ana@example.org",
-        )
-        .unwrap();
-        s.demo(DemoSpec {
-            keys: 300,
-            history: Some(2000),
-        })
-        .unwrap();
+    /// A demo store made by ana on the real clock, and how to open it.
+    fn opening(store: &TempStore<SystemClock>) -> Opening {
+        store
+            .admin()
+            .demo(DemoSpec {
+                keys: 300,
+                history: Some(2000),
+            })
+            .unwrap();
         Opening {
-            path,
-            origin,
-            clock: Arc::new(SystemClock),
+            path: store.path().to_path_buf(),
+            origin: origin(FIRST_ADMIN),
+            clock: store.clock().clone(),
             settings: Settings::default(),
             delivery: None,
         }
@@ -144,8 +133,8 @@ mod tests {
 
     #[test]
     fn start_fills_the_keys_tab_and_keys_move_through_the_real_store() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut h = Headless::new(opening(&dir), UiSettings::default(), 120, 30).unwrap();
+        let store = TempStore::with_clock(Arc::new(SystemClock));
+        let mut h = Headless::new(opening(&store), UiSettings::default(), 120, 30).unwrap();
         assert!(!h.is_full_frame());
         h.start();
         assert!(h.is_full_frame());

@@ -117,7 +117,10 @@ impl Env {
         cmd.env_remove("KEYWARD_DB")
             .env_remove("KEYWARD_CONFIG")
             // The host's /etc/keyward/config.toml never reaches a test.
-            .env("KEYWARD_SYSTEM_CONFIG", self.dir.path().join("etc-keyward.toml"))
+            .env(
+                "KEYWARD_SYSTEM_CONFIG",
+                self.dir.path().join("etc-keyward.toml"),
+            )
             .env_remove("SUDO_USER")
             .env_remove("SSH_CONNECTION")
             .env_remove("SSH_CLIENT")

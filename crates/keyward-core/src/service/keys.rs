@@ -716,3 +716,90 @@ fn changed_fields(before: &Key, after: &Key) -> serde_json::Map<String, serde_js
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Cloud;
+    use crate::domain::query::HistoryQuery;
+    use crate::service::InstanceSpec;
+    use crate::testing::TempStore;
+
+    fn store_with_a_key() -> (TempStore, IssuedKey) {
+        let store = TempStore::new();
+        let mut ana = store.admin();
+        ana.add_instance(&InstanceSpec {
+            name: "acme".into(),
+            cloud: Cloud::Salesforce,
+            url: None,
+            max_active: None,
+        })
+        .unwrap();
+        let issued = ana
+            .create_key(&NewKeyRequest {
+                name: "billing sync".into(),
+                instance: "acme".into(),
+                developer: "ana".into(),
+                channel: "ci".into(),
+                teams: vec!["payments".into()],
+                expires: None,
+            })
+            .unwrap();
+        (store, issued)
+    }
+
+    fn history_len(s: &mut Service) -> usize {
+        s.history(&HistoryQuery::default(), None).unwrap().len()
+    }
+
+    #[test]
+    fn an_edit_whose_team_change_is_refused_changes_nothing() {
+        let (store, issued) = store_with_a_key();
+        let mut ana = store.admin();
+        let before = history_len(&mut ana);
+        let edit = EditKey {
+            name: Some("renamed".into()),
+            ..EditKey::default()
+        };
+        let teams = TeamChanges {
+            add: Vec::new(),
+            remove: vec!["no such team".into()],
+        };
+        let refused = ana.edit_key_and_teams(&issued.key.public_id, &edit, &teams);
+        assert!(matches!(refused, Err(Error::NotFound(_))), "{refused:?}");
+        let key = ana
+            .list_keys(&KeyQuery::default(), false, None)
+            .unwrap()
+            .remove(0);
+        assert_eq!(key.name, "billing sync", "the name is not saved alone");
+        assert_eq!(history_len(&mut ana), before, "no history row either");
+    }
+
+    #[test]
+    fn an_edit_of_fields_and_teams_is_saved_whole_with_a_row_for_each() {
+        let (store, issued) = store_with_a_key();
+        let mut ana = store.admin();
+        let before = history_len(&mut ana);
+        let edit = EditKey {
+            channel: Some("api".into()),
+            ..EditKey::default()
+        };
+        let teams = TeamChanges {
+            add: vec!["ops".into()],
+            remove: vec!["payments".into()],
+        };
+        let key = ana
+            .edit_key_and_teams(&issued.key.public_id, &edit, &teams)
+            .unwrap();
+        assert_eq!(key.channel, "api");
+        assert_eq!(key.teams, ["ops"]);
+        // The edit, the new team and the key's team change.
+        assert_eq!(history_len(&mut ana), before + 3);
+        let nothing = ana.edit_key_and_teams(
+            &issued.key.public_id,
+            &EditKey::default(),
+            &TeamChanges::default(),
+        );
+        assert!(matches!(nothing, Err(Error::Usage(_))), "{nothing:?}");
+    }
+}
