@@ -384,17 +384,26 @@ fn query_line(state: &State) -> &QueryLine {
 }
 
 fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
+    let ctrl_c =
+        ev.modifiers.contains(KeyModifiers::CONTROL) && matches!(ev.code, KeyCode::Char('c'));
+    // A screen too small to draw shows no window, no confirmation and no line
+    // being typed in: keys would act unseen (an `x` then `y` deactivating a
+    // key whose confirmation never showed). Only Ctrl-C acts, and leaves —
+    // unless a window is open (a secret not yet copied, a form with input),
+    // which waits for a screen it can be seen on.
+    if layout::too_small(state.width, state.height) {
+        if ctrl_c && state.modal.is_none() {
+            state.quit = true;
+        }
+        return;
+    }
     // While the store answers (a few milliseconds, or a busy store's wait),
     // keys wait for the main screen; only Ctrl-C leaves at once.
-    if matches!(state.screen, Screen::Loading) && !state.help {
-        let ctrl_c =
-            ev.modifiers.contains(KeyModifiers::CONTROL) && matches!(ev.code, KeyCode::Char('c'));
-        if !ctrl_c {
-            if state.typed_ahead.len() < TYPE_AHEAD {
-                state.typed_ahead.push(ev);
-            }
-            return;
+    if matches!(state.screen, Screen::Loading) && !state.help && !ctrl_c {
+        if state.typed_ahead.len() < TYPE_AHEAD {
+            state.typed_ahead.push(ev);
         }
+        return;
     }
     let layer = layer(state);
     match layer.action(&ev) {

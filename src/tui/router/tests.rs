@@ -532,3 +532,33 @@ fn saving_an_edit_that_changes_nothing_writes_nothing() {
             .is_some_and(|r| r.contains("nothing to save"))
     );
 }
+
+#[test]
+fn keys_do_nothing_while_the_screen_is_too_small_to_show_them_but_ctrl_c_leaves() {
+    let mut s = admin_with(3);
+    update(&mut s, Msg::Resize(50, 12));
+    // `x` then `y` would deactivate a key whose confirmation cannot be seen.
+    let fx = update(&mut s, ch('x'));
+    assert!(s.modal.is_none(), "{:?}", s.modal);
+    let fx2 = update(&mut s, ch('y'));
+    assert!(fx.is_empty() && fx2.is_empty(), "{fx:?} {fx2:?}");
+    update(&mut s, ch('/'));
+    update(&mut s, ch('a'));
+    assert!(!s.keys.filter.editing);
+    assert_eq!(s.keys.filter.input.value(), "");
+    update(&mut s, Msg::Resize(80, 24));
+    update(&mut s, ch('x'));
+    assert!(
+        matches!(s.modal, Some(Modal::Confirm(_))),
+        "acts again once drawn"
+    );
+    // A window waits for a screen it can be seen on, even for Ctrl-C.
+    update(&mut s, Msg::Resize(59, 16));
+    update(&mut s, ctrl('c'));
+    assert!(!s.quit && s.modal.is_some());
+    update(&mut s, Msg::Resize(80, 24));
+    update(&mut s, press(KeyCode::Esc));
+    update(&mut s, Msg::Resize(59, 16));
+    update(&mut s, ctrl('c'));
+    assert!(s.quit);
+}
