@@ -4,7 +4,7 @@
 use crate::tui::kit::keymap::{Action, Binding, ENTER, ESC, Layer, bind};
 use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::{error_line, input_line, one_line_prompt, safe, window};
-use crate::tui::kit::{Ask, Cx, Window};
+use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
 use keyward_core::domain::Name;
 use ratatui::Frame;

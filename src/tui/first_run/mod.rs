@@ -11,7 +11,7 @@ pub mod view;
 use crate::tui::kit::keymap::{
     Action, BACKTAB, Binding, DOWN, ENTER, ESC, Layer, TAB, UP, bind, ctrl, key,
 };
-use crate::tui::kit::{Ask, Cx};
+use crate::tui::router::{Ask, Cx};
 use crate::tui::state::Effect;
 use keyward_core::error::Error;
 use ratatui::crossterm::event::Event;

@@ -4,7 +4,7 @@
 use crate::tui::kit::keymap::{Action, Binding, DOWN, ENTER, ESC, Layer, UP, bind, key};
 use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::window;
-use crate::tui::kit::{Ask, Cx, Window};
+use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
 use keyward_core::export::Column;
 use ratatui::Frame;

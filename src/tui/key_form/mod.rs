@@ -12,7 +12,7 @@ use crate::tui::kit::keymap::{
 };
 use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::{input_line, place_cursor, safe, window, wrapped_height};
-use crate::tui::kit::{Ask, Cx, Window};
+use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
 use crate::tui::windows::confirm::{Confirm, Pending};
 use chrono::{DateTime, Utc};

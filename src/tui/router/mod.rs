@@ -3,8 +3,11 @@
 //! feature its own state; what a feature asks of the others comes back as
 //! `Ask`s, which the router carries out in order.
 
+mod cx;
 #[cfg(test)]
 mod tests;
+
+pub use cx::{Ask, Cx, Window};
 
 use super::filters;
 use super::first_run::{self, Offer};
@@ -13,7 +16,7 @@ use super::keys::{self, Change};
 use super::kit::keymap::{Action, Layer};
 use super::kit::query_line::{self, QueryLine};
 use super::kit::status::Status;
-use super::kit::{Ask, Cx, Window, help, layout};
+use super::kit::{help, layout};
 use super::state::{Effect, Msg, Screen, State, Tab, Timer};
 use super::windows::new_secret::NewSecret;
 use crate::clipboard::Via;

@@ -4,8 +4,8 @@
 use crate::tui::kit::keymap::{Action, Binding, ENTER, ESC, Layer, bind, key};
 use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::{safe, window, wrapped_height};
-use crate::tui::kit::{Ask, Cx, Window};
 use crate::tui::router::Modal;
+use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
 use keyward_core::domain::model::Key;
 use keyward_core::service::TeamChanges;

@@ -6,7 +6,7 @@ use crate::clipboard::Via;
 use crate::tui::kit::keymap::{Action, Binding, ESC, Layer, bind, key};
 use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::{safe, window};
-use crate::tui::kit::{Ask, Cx, Window};
+use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
 use keyward_core::domain::KeyToken;
 use keyward_core::domain::model::Key;

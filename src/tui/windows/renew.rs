@@ -7,7 +7,7 @@ use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::{
     error_line, input_line, place_cursor, safe, window, wrapped_height,
 };
-use crate::tui::kit::{Ask, Cx, Window};
+use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
 use chrono::DateTime;
 use keyward_core::domain::expiry::{Expiry, parse_duration};

@@ -6,7 +6,7 @@ use crate::tui::kit::keymap::{Action, Binding, DOWN, ENTER, ESC, Layer, TAB, UP,
 use crate::tui::kit::query_line;
 use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::{error_line, input_line, place_cursor, safe, window};
-use crate::tui::kit::{Ask, Cx, Window};
+use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::State;
 use keyward_core::domain::Name;
 use keyward_core::domain::model::Team;
