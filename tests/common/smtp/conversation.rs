@@ -579,28 +579,14 @@ impl Talk<'_> {
         if self.needs_helo(wire, s, "HELO")? || self.needs_auth(wire, s)? {
             return Ok(());
         }
-        let syntax = if s.extended {
-            "501 Syntax: MAIL FROM: <address> [SP <mail-parameters>]"
-        } else {
-            "501 Syntax: MAIL FROM: <address>"
+        let Some((addr, params, syntax)) = envelope(wire, s, arg, "MAIL FROM:")? else {
+            return Ok(());
         };
-        let Some(rest) = arg.and_then(|a| strip_keyword(a, "FROM:")) else {
-            return wire.send(syntax);
-        };
-        if rest.is_empty() {
-            return wire.send(syntax);
-        }
-        let Some((addr, params)) = address(rest) else {
-            return wire.send("553 5.1.3 Error: malformed address");
-        };
-        if !s.extended && !params.is_empty() {
-            return wire.send(syntax);
-        }
         if s.mail_from.is_some() {
             return wire.send("503 Error: nested MAIL command");
         }
         let Some(mut params) = parameters(params) else {
-            return wire.send(syntax);
+            return wire.send(&syntax);
         };
         if let Some(body) = params.remove("BODY")
             && !matches!(body.as_deref(), Some("7BIT" | "8BITMIME"))
@@ -616,7 +602,7 @@ impl Talk<'_> {
                     return wire.send("552 Error: message size exceeds fixed maximum message size");
                 }
                 Some(Ok(_)) => {}
-                _ => return wire.send(syntax),
+                _ => return wire.send(&syntax),
             }
         }
         if !params.is_empty() {
@@ -633,25 +619,11 @@ impl Talk<'_> {
         if s.mail_from.is_none() {
             return wire.send("503 Error: need MAIL command");
         }
-        let syntax = if s.extended {
-            "501 Syntax: RCPT TO: <address> [SP <mail-parameters>]"
-        } else {
-            "501 Syntax: RCPT TO: <address>"
+        let Some((addr, params, syntax)) = envelope(wire, s, arg, "RCPT TO:")? else {
+            return Ok(());
         };
-        let Some(rest) = arg.and_then(|a| strip_keyword(a, "TO:")) else {
-            return wire.send(syntax);
-        };
-        if rest.is_empty() {
-            return wire.send(syntax);
-        }
-        let Some((addr, params)) = address(rest) else {
-            return wire.send("553 5.1.3 Error: malformed address");
-        };
-        if !s.extended && !params.is_empty() {
-            return wire.send(syntax);
-        }
         let Some(params) = parameters(params) else {
-            return wire.send(syntax);
+            return wire.send(&syntax);
         };
         if !params.is_empty() {
             return wire.send("555 RCPT TO parameters not recognized or not implemented");
@@ -736,6 +708,37 @@ fn strip_keyword<'a>(arg: &'a str, keyword: &str) -> Option<&'a str> {
 /// The address at the start of a MAIL or RCPT argument, `<a@b>` or bare, and
 /// the rest (its parameters); None if it is malformed. The null path `<>`
 /// comes back as `<>`, as aiosmtpd gives it.
+/// The address and parameters after `MAIL FROM:` or `RCPT TO:` (`command`),
+/// with the syntax reply that later checks answer; `None` once a reply that
+/// they do not parse has been sent.
+fn envelope<'a>(
+    wire: &mut Wire,
+    s: &Session,
+    arg: Option<&'a str>,
+    command: &str,
+) -> io::Result<Option<(String, &'a str, String)>> {
+    let syntax = if s.extended {
+        format!("501 Syntax: {command} <address> [SP <mail-parameters>]")
+    } else {
+        format!("501 Syntax: {command} <address>")
+    };
+    let keyword = command.split_once(' ').map_or(command, |(_, k)| k);
+    let rest = arg.and_then(|a| strip_keyword(a, keyword)).unwrap_or("");
+    if rest.is_empty() {
+        wire.send(&syntax)?;
+        return Ok(None);
+    }
+    let Some((addr, params)) = address(rest) else {
+        wire.send("553 5.1.3 Error: malformed address")?;
+        return Ok(None);
+    };
+    if !s.extended && !params.is_empty() {
+        wire.send(&syntax)?;
+        return Ok(None);
+    }
+    Ok(Some((addr, params, syntax)))
+}
+
 fn address(arg: &str) -> Option<(String, &str)> {
     let arg = arg.trim_start();
     let (addr, rest) = if let Some(inner) = arg.strip_prefix('<') {
