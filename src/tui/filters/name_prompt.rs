@@ -49,7 +49,9 @@ pub const LAYER: Layer = Layer {
 };
 
 impl Window for NamePrompt {
-    const LAYERS: &'static [Layer] = &[LAYER];
+    fn layers() -> &'static [Layer] {
+        &[LAYER]
+    }
 
     fn layer(&self) -> Layer {
         LAYER

@@ -70,7 +70,9 @@ pub const LAYER: Layer = Layer {
 };
 
 impl Window for ColumnMenu {
-    const LAYERS: &'static [Layer] = &[LAYER];
+    fn layers() -> &'static [Layer] {
+        &[LAYER]
+    }
 
     fn layer(&self) -> Layer {
         LAYER

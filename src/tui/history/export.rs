@@ -56,7 +56,9 @@ pub const LAYER: Layer = Layer {
 };
 
 impl Window for ExportPrompt {
-    const LAYERS: &'static [Layer] = &[LAYER];
+    fn layers() -> &'static [Layer] {
+        &[LAYER]
+    }
 
     fn layer(&self) -> Layer {
         LAYER

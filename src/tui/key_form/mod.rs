@@ -261,7 +261,9 @@ pub const LAYER: Layer = Layer {
 };
 
 impl Window for KeyForm {
-    const LAYERS: &'static [Layer] = &[LAYER];
+    fn layers() -> &'static [Layer] {
+        &[LAYER]
+    }
 
     fn layer(&self) -> Layer {
         LAYER

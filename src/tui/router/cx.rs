@@ -91,7 +91,9 @@ impl Cx<'_> {
 /// (`windows!` in `router.rs`) and hands it its own state.
 pub trait Window {
     /// Every layer this window may give keys to; the keymap tests walk them.
-    const LAYERS: &'static [keymap::Layer];
+    fn layers() -> &'static [keymap::Layer]
+    where
+        Self: Sized;
 
     /// The layer that takes keys now.
     fn layer(&self) -> keymap::Layer;

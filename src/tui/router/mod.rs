@@ -40,15 +40,17 @@ macro_rules! windows {
 
         impl Modal {
             /// Every layer a window may give keys to.
-            pub const LAYERS: &'static [&'static [Layer]] = &[$(<$ty as Window>::LAYERS,)*];
+            pub fn layers() -> Vec<&'static [Layer]> {
+                vec![$(<$ty as Window>::layers(),)*]
+            }
 
-            fn window(&self) -> &dyn WindowObject {
+            fn window(&self) -> &dyn Window {
                 match self {
                     $(Modal::$variant(w) => w.as_ref(),)*
                 }
             }
 
-            fn window_mut(&mut self) -> &mut dyn WindowObject {
+            fn window_mut(&mut self) -> &mut dyn Window {
                 match self {
                     $(Modal::$variant(w) => w.as_mut(),)*
                 }
@@ -66,30 +68,6 @@ windows! {
     Columns(super::history::columns::ColumnMenu),
     Export(super::history::export::ExportPrompt),
     NamePrompt(super::filters::name_prompt::NamePrompt),
-}
-
-/// `Window` without its associated constant, so a window can be reached
-/// through a reference whatever its type.
-trait WindowObject {
-    fn layer(&self) -> Layer;
-    fn act(&mut self, action: Action, cx: &mut Cx);
-    fn type_text(&mut self, event: &Event);
-    fn draw(&self, state: &State, theme: &super::kit::theme::Theme, frame: &mut ratatui::Frame);
-}
-
-impl<W: Window> WindowObject for W {
-    fn layer(&self) -> Layer {
-        Window::layer(self)
-    }
-    fn act(&mut self, action: Action, cx: &mut Cx) {
-        Window::act(self, action, cx)
-    }
-    fn type_text(&mut self, event: &Event) {
-        Window::type_text(self, event)
-    }
-    fn draw(&self, state: &State, theme: &super::kit::theme::Theme, frame: &mut ratatui::Frame) {
-        Window::draw(self, state, theme, frame)
-    }
 }
 
 impl Modal {
@@ -121,8 +99,8 @@ pub fn all_layers() -> Vec<Layer> {
         query_line::LAYER,
         help::LAYER,
     ];
-    for layers in Modal::LAYERS {
-        for layer in *layers {
+    for layers in Modal::layers() {
+        for layer in layers {
             if !all.contains(layer) {
                 all.push(*layer);
             }

@@ -137,7 +137,9 @@ pub const LAYER: Layer = Layer {
 };
 
 impl Window for Confirm {
-    const LAYERS: &'static [Layer] = &[LAYER];
+    fn layers() -> &'static [Layer] {
+        &[LAYER]
+    }
 
     fn layer(&self) -> Layer {
         LAYER

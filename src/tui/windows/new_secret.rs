@@ -64,7 +64,9 @@ pub const LAYER: Layer = Layer {
 };
 
 impl Window for NewSecret {
-    const LAYERS: &'static [Layer] = &[LAYER];
+    fn layers() -> &'static [Layer] {
+        &[LAYER]
+    }
 
     fn layer(&self) -> Layer {
         LAYER

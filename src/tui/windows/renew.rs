@@ -67,7 +67,9 @@ pub const LAYER: Layer = Layer {
 };
 
 impl Window for RenewForm {
-    const LAYERS: &'static [Layer] = &[LAYER];
+    fn layers() -> &'static [Layer] {
+        &[LAYER]
+    }
 
     fn layer(&self) -> Layer {
         LAYER

@@ -134,7 +134,9 @@ pub const LAYER: Layer = Layer {
 
 impl Window for TeamPicker {
     // Typing a new team's name takes the query line's keys.
-    const LAYERS: &'static [Layer] = &[LAYER, query_line::LAYER];
+    fn layers() -> &'static [Layer] {
+        &[LAYER, query_line::LAYER]
+    }
 
     fn layer(&self) -> Layer {
         if self.typing {
