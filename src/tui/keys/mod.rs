@@ -18,7 +18,7 @@ use crate::tui::kit::query_line::QueryLine;
 use crate::tui::router::Modal;
 use crate::tui::router::{Ask, Cx};
 use crate::tui::state::{Effect, Tab};
-use crate::tui::windows::confirm::{Confirm, KeyBrief};
+use crate::tui::windows::confirm::{Confirm, KeyBrief, count_keys};
 use crate::tui::windows::renew::RenewForm;
 use crate::tui::windows::team_picker::TeamPicker;
 use keyward_core::domain::model::{Key, KeyRef, KeyStatus, Role, Team};
@@ -217,10 +217,6 @@ pub fn on_changed(change: Change, result: Result<Vec<Key>, Error>, cx: &mut Cx) 
         }
         Err(e) => cx.fail(&e),
     }
-}
-
-fn count_keys(n: usize) -> String {
-    crate::tui::windows::confirm::count_keys(n)
 }
 
 pub fn move_cursor(list: &mut KeyList, by: isize, cx: &mut Cx) {
