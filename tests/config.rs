@@ -24,6 +24,17 @@ fn store_with_a_key() -> (Env, String) {
     (env, id)
 }
 
+/// Writes a configuration file at `file` (in the env's directory) naming the
+/// env's store, and checks that keyward, given no `--db`, lists `id` from it.
+fn finds_the_store_through(env: &Env, file: &str, id: &str) {
+    env.write(file, &format!("store = {:?}\n", env.db.to_str().unwrap()));
+    let list = env
+        .run_with(env.command_without_db(), &["key", "list", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(ids(&list), [id]);
+}
+
 /// `expires_at - created_at` of a key in `key list --json`.
 fn lifetime(env: &Env, extra: &[&str], id: &str) -> TimeDelta {
     let mut args = extra.to_vec();
@@ -45,15 +56,7 @@ fn lifetime(env: &Env, extra: &[&str], id: &str) -> TimeDelta {
 #[test]
 fn the_system_file_is_the_one_the_environment_names_and_the_users_file_wins() {
     let (env, id) = store_with_a_key();
-    env.write(
-        "etc-keyward.toml",
-        &format!("store = {:?}\n", env.db.to_str().unwrap()),
-    );
-    let list = env
-        .run_with(env.command_without_db(), &["key", "list", "--json"])
-        .expect(0)
-        .json();
-    assert_eq!(ids(&list), [id]);
+    finds_the_store_through(&env, "etc-keyward.toml", &id);
 
     let elsewhere = env.path("elsewhere.db");
     let user = env.write(
@@ -149,15 +152,7 @@ fn keyward_config_names_the_file() {
 #[test]
 fn the_file_in_xdg_config_home_is_read_by_default() {
     let (env, id) = store_with_a_key();
-    env.write(
-        "config/keyward/config.toml",
-        &format!("store = {:?}\n", env.db.to_str().unwrap()),
-    );
-    let list = env
-        .run_with(env.command_without_db(), &["key", "list", "--json"])
-        .expect(0)
-        .json();
-    assert_eq!(ids(&list), [id]);
+    finds_the_store_through(&env, "config/keyward/config.toml", &id);
 }
 
 #[test]
