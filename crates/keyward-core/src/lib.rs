@@ -27,7 +27,6 @@ pub mod testing;
 #[cfg(feature = "internals")]
 pub mod store;
 #[cfg(not(feature = "internals"))]
-#[allow(dead_code, unused_imports)]
 mod store;
 
 pub use error::{Error, Result};

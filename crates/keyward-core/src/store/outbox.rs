@@ -215,12 +215,14 @@ impl Db<'_> {
             AttemptResult::Sent { via } => self
                 .conn()
                 .prepare_cached(
-                    "UPDATE outbox SET status = 'sent', sent_at = ?3, last_attempt_at = ?3,
+                    "UPDATE outbox SET status = ?5, sent_at = ?3, last_attempt_at = ?3,
                         attempts = attempts + 1, last_error = NULL, via = ?4,
                         claim = NULL, claimed_until = NULL
                      WHERE id = ?1 AND claim = ?2",
                 )
-                .and_then(|mut s| s.execute(params![id, claim, now, via])),
+                .and_then(|mut s| {
+                    s.execute(params![id, claim, now, via, OutboxStatus::Sent.as_str()])
+                }),
             AttemptResult::Failed {
                 error,
                 lasting,
