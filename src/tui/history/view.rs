@@ -1,15 +1,16 @@
 //! The History tab: the credential history, newest first, in the columns the
 //! operator chose, from the window of rows loaded around the viewport.
 
+use crate::tui::kit::columns::{Want, fit_either, fit_text, text_width, widths};
 use crate::tui::kit::layout;
 use crate::tui::kit::query_line;
 use crate::tui::kit::theme::Theme;
-use crate::tui::kit::widgets::{block, fit, local_time, safe};
+use crate::tui::kit::widgets::{block, local_time, safe};
 use crate::tui::state::{State, Tab};
 use keyward_core::domain::history::HistoryRow;
 use keyward_core::export::Column;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
@@ -18,29 +19,37 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let b = layout::body(Tab::History, area, false);
     query_line::draw(&h.filter, "/", theme, frame, b.line);
     let visible = usize::from(b.table.height.saturating_sub(3));
-    // Only the chosen columns that fit at their width, so none is squeezed
-    // unreadable; the title says how many are left out.
-    // As wide as the longest action loaded (notification_sent), no wider.
-    let action = h
-        .rows
-        .iter()
-        .map(|r| r.record.action.chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(11, 17) as u16;
-    let minimums: Vec<(u16, u8)> = h
+    // Widths from what the loaded rows hold, with a minimum per column; the
+    // chosen columns that do not fit even at their minimum are left out, and
+    // the title says how many.
+    let offset = state.settings.utc_offset;
+    let wants: Vec<Want> = h
         .columns
         .iter()
-        .map(|c| (min_width(*c, action), rank(*c)))
+        .map(|c| Want {
+            min: min_width(*c),
+            content: h
+                .rows
+                .iter()
+                .map(|r| text_width(&cell(*c, r, offset)))
+                .chain([text_width(c.title())])
+                .max()
+                .unwrap_or(0),
+            rank: rank(*c),
+        })
         .collect();
-    // Borders, the cursor column and a space after each column.
-    let room = b.table.width.saturating_sub(2 + 1);
-    let shown: Vec<Column> = fit(&minimums, room)
-        .into_iter()
-        .map(|i| h.columns[i])
+    // Borders, the cursor column and the space after it.
+    let room = b.table.width.saturating_sub(2 + 2);
+    let widths = widths(&wants, room, 1);
+    let shown: Vec<(Column, u16)> = h
+        .columns
+        .iter()
+        .zip(&widths)
+        .filter(|(_, w)| **w > 0)
+        .map(|(c, w)| (*c, *w))
         .collect();
-    let mut columns = vec![(None, Constraint::Length(1))];
-    columns.extend(shown.iter().map(|c| (Some(*c), width(*c, action))));
+    let mut columns = vec![(None, 1)];
+    columns.extend(shown.iter().map(|(c, w)| (Some(*c), *w)));
     let rows: Vec<Row> = h
         .rows
         .iter()
@@ -50,9 +59,9 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map(|(i, r)| {
             let cells: Vec<Cell> = columns
                 .iter()
-                .map(|(c, _)| match c {
+                .map(|(c, w)| match c {
                     None => Cell::from(if i == h.cursor { "›" } else { " " }),
-                    Some(c) => Cell::from(cell(*c, r, state.settings.utc_offset)),
+                    Some(c) => Cell::from(fitted(*c, &cell(*c, r, offset), *w)),
                 })
                 .collect();
             let row = Row::new(cells);
@@ -66,7 +75,7 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let header = Row::new(
         columns
             .iter()
-            .map(|(c, _)| c.map_or("", |c| c.title()))
+            .map(|(c, w)| c.map_or(String::new(), |c| fit_text(c.title(), *w)))
             .collect::<Vec<_>>(),
     )
     .style(theme.header());
@@ -82,8 +91,10 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         // The filter line cuts a long parse error short; the border has room for it.
         outline = outline.title_bottom(Line::styled(format!(" ✗ {} ", safe(e)), theme.error()));
     }
-    let table = Table::new(rows, columns.iter().map(|(_, w)| *w).collect::<Vec<_>>())
+    let constraints = columns.iter().map(|(_, w)| Constraint::Length(*w));
+    let table = Table::new(rows, constraints.collect::<Vec<_>>())
         .header(header)
+        .flex(Flex::Start)
         .column_spacing(1)
         .block(outline);
     frame.render_widget(table, b.table);
@@ -99,12 +110,29 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
-/// The narrowest a column is drawn.
-fn min_width(c: Column, action: u16) -> u16 {
-    match width(c, action) {
-        Constraint::Length(n) | Constraint::Min(n) => n,
-        _ => 10,
+/// The narrowest a column is drawn; a cell wider than its column is cut with `…`.
+fn min_width(c: Column) -> u16 {
+    match c {
+        Column::Seq => 4,
+        Column::At => 16,
+        Column::Action => 11,
+        Column::Masked => 13,
+        Column::Details => 12,
+        Column::Key | Column::Subject | Column::Operator | Column::Email | Column::Hash => 8,
+        Column::SshClient => 8,
+        Column::Login | Column::Host | Column::SudoUser | Column::Tty => 6,
     }
+}
+
+/// A cell cut to its column; a masked key drops its `kw_` and `_` first.
+fn fitted(c: Column, text: &str, width: u16) -> String {
+    let short = match c {
+        Column::Masked => text
+            .strip_prefix("kw_")
+            .map_or_else(|| text.to_owned(), |t| t.replacen("_…", "…", 1)),
+        _ => text.to_owned(),
+    };
+    fit_either(text, &short, width)
 }
 
 /// Which columns stay when the table is narrow: lower ranks are kept first.
@@ -117,22 +145,6 @@ fn rank(c: Column) -> u8 {
         Column::Operator => 4,
         Column::Email => 5,
         other => 6 + Column::ALL.iter().position(|a| *a == other).unwrap_or(0) as u8,
-    }
-}
-
-/// A column's width; `action` is the Action column's, from the rows loaded.
-fn width(c: Column, action: u16) -> Constraint {
-    match c {
-        Column::Seq => Constraint::Length(7),
-        Column::At => Constraint::Length(16),
-        Column::Action => Constraint::Length(action),
-        Column::Key => Constraint::Length(11),
-        Column::Masked => Constraint::Length(17),
-        Column::Subject | Column::Operator | Column::Email => Constraint::Min(10),
-        Column::Login | Column::Host | Column::SudoUser | Column::Tty => Constraint::Length(10),
-        Column::SshClient => Constraint::Length(15),
-        Column::Details => Constraint::Min(16),
-        Column::Hash => Constraint::Length(16),
     }
 }
 

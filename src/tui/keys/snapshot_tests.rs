@@ -181,3 +181,180 @@ fn teams_tab() {
     state.tab = Tab::Teams;
     snap_both("teams_tab", &mut state);
 }
+
+/// Keys like the demo store's: long names, long developer logins, keys in
+/// many teams, every status, expiries near and far.
+fn demo_like_state() -> State {
+    let mut state = main_state();
+    let rows: [(
+        &str,
+        &str,
+        &str,
+        &str,
+        &[&str],
+        KeyStatus,
+        Option<i64>,
+        Option<i64>,
+    ); 10] = [
+        (
+            "billing-sync nightly reconciliation",
+            "acme-prod",
+            "ana.silva",
+            "ci",
+            &["payments", "finance", "platform"],
+            KeyStatus::Active,
+            Some(9),
+            Some(1),
+        ),
+        (
+            "crm contact export to the marketing warehouse",
+            "acme-prod",
+            "integration-bot",
+            "zapier",
+            &["marketing", "data-engineering"],
+            KeyStatus::Active,
+            Some(120),
+            None,
+        ),
+        (
+            "legacy webhook",
+            "acme-sandbox",
+            "bo.chen",
+            "webhook",
+            &[],
+            KeyStatus::Expired,
+            Some(-3),
+            Some(40),
+        ),
+        (
+            "old importer",
+            "acme-sandbox",
+            "bo.chen",
+            "cron",
+            &["platform"],
+            KeyStatus::Deactivated,
+            Some(60),
+            Some(25),
+        ),
+        (
+            "reporting bot",
+            "acme-prod",
+            "integration-bot",
+            "ci",
+            &["data"],
+            KeyStatus::Active,
+            None,
+            Some(0),
+        ),
+        (
+            "partner portal single sign-on bridge",
+            "globex-eu-production",
+            "maximiliane.oberhauser",
+            "partner-api",
+            &["security", "identity", "platform", "support"],
+            KeyStatus::Active,
+            Some(400),
+            Some(2),
+        ),
+        (
+            "invoice pdf renderer",
+            "acme-prod",
+            "li.wei",
+            "github-actions",
+            &["finance"],
+            KeyStatus::Active,
+            Some(30),
+            Some(3),
+        ),
+        (
+            "support desk ticket sync",
+            "initech-support",
+            "carla.mendes",
+            "webhook",
+            &["support", "customer-success"],
+            KeyStatus::Active,
+            Some(12),
+            Some(5),
+        ),
+        (
+            "data lake loader",
+            "acme-prod",
+            "integration-bot",
+            "airflow",
+            &["data-engineering", "data", "platform"],
+            KeyStatus::Active,
+            Some(800),
+            Some(1),
+        ),
+        (
+            "mobile app release pipeline",
+            "acme-prod",
+            "ana.silva",
+            "ci",
+            &["mobile"],
+            KeyStatus::Deleted,
+            Some(5),
+            None,
+        ),
+    ];
+    let keys = rows
+        .iter()
+        .enumerate()
+        .map(
+            |(i, &(name, instance, developer, channel, teams, status, expires, last_used))| {
+                key(K {
+                    id: i as i64 + 1,
+                    name,
+                    instance,
+                    developer,
+                    channel,
+                    teams,
+                    status,
+                    expires,
+                    last_used,
+                })
+            },
+        )
+        .collect();
+    load_keys(&mut state, keys);
+    state.keys.cursor = 1;
+    select(&mut state, 6);
+    state.teams.teams = teams();
+    state
+}
+
+#[test]
+fn keys_tab_fits_demo_like_keys_at_every_size() {
+    let mut state = demo_like_state();
+    for (w, h) in [(80, 24), (120, 34), (200, 50)] {
+        state.width = w;
+        state.height = h;
+        let text = render(&state, w, h);
+        snapshot(&format!("keys_tab_demo_{w}x{h}"), &text);
+    }
+    let at_80 = render(&state, 80, 24);
+    // Every column the issue names stays at 80 columns, in short forms.
+    for header in ["Name", "Key", "Dev", "Chan", "Teams", "Expires", "Status"] {
+        assert!(at_80.contains(header), "{header} missing:\n{at_80}");
+    }
+    assert!(at_80.contains('…'), "cut cells say so:\n{at_80}");
+    // At 200 columns the teams are whole: spare width went where it was needed.
+    let at_200 = render(&state, 200, 50);
+    assert!(
+        at_200.contains("security, identity, platform, support"),
+        "{at_200}"
+    );
+    assert!(
+        at_200.contains("crm contact export to the marketing warehouse"),
+        "{at_200}"
+    );
+}
+
+#[test]
+fn teams_tab_fits_demo_like_keys() {
+    let mut state = demo_like_state();
+    state.tab = Tab::Teams;
+    state.width = 80;
+    state.height = 24;
+    snapshot("teams_tab_demo_80x24", &render(&state, 80, 24));
+}

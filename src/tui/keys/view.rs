@@ -1,14 +1,15 @@
 //! The Keys tab: filter line, the keys table (only the visible rows are drawn,
 //! from the rows loaded around the viewport), and the detail pane.
 
+use crate::tui::kit::columns::{Want, fit_either, text_width, widths};
 use crate::tui::kit::layout;
 use crate::tui::kit::query_line;
 use crate::tui::kit::theme::Theme;
-use crate::tui::kit::widgets::{block, fit, local_date, local_time, safe};
+use crate::tui::kit::widgets::{block, local_date, local_time, safe};
 use crate::tui::state::{State, Tab};
 use keyward_core::domain::model::{Key, KeyStatus};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Flex, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
@@ -23,33 +24,63 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
-/// `(title, min width, rank)`: the rank says which columns go first when narrow.
-/// Expiry and status outrank the rest, so the `!` mark and an expired or
-/// deactivated key stay visible at the smallest size (60 columns).
-const COLUMNS: [(&str, u16, u8); 11] = [
-    ("", 1, 0),
-    ("Sel", 3, 0),
-    ("Name", 12, 0),
-    ("Key", 17, 3),
-    ("Instance", 12, 4),
-    ("Developer", 12, 5),
-    ("Channel", 9, 6),
-    ("Teams", 14, 7),
-    ("Expires", 12, 1),
-    ("Status", 11, 2),
-    ("Last used", 10, 8),
+/// A column of the keys table: its title, a shorter title for a narrow
+/// column, the narrowest it is drawn and its rank (the highest go first when
+/// narrow). At 80 columns name, key, developer, channel, teams, expiry and
+/// status stay, in their short forms where need be; instance and last use go.
+struct KeyColumn {
+    title: &'static str,
+    short: &'static str,
+    min: u16,
+    rank: u8,
+}
+
+const fn column(title: &'static str, short: &'static str, min: u16, rank: u8) -> KeyColumn {
+    KeyColumn {
+        title,
+        short,
+        min,
+        rank,
+    }
+}
+
+const COLUMNS: [KeyColumn; 11] = [
+    column("", "", 1, 0),
+    column("Sel", "Sel", 3, 0),
+    column("Name", "Name", 10, 0),
+    column("Key", "Key", 13, 3),
+    column("Instance", "Inst", 8, 8),
+    column("Developer", "Dev", 8, 4),
+    column("Channel", "Chan", 6, 5),
+    column("Teams", "Teams", 8, 6),
+    column("Expires", "Expires", 7, 1),
+    column("Status", "Status", 7, 2),
+    column("Last used", "Used", 6, 9),
 ];
+
+/// A cell's text in its long and short forms, and its style.
+struct KeyCell {
+    long: String,
+    short: String,
+    style: Style,
+}
+
+fn plain(text: String) -> KeyCell {
+    KeyCell {
+        short: text.clone(),
+        long: text,
+        style: Style::new(),
+    }
+}
 
 /// The keys table, also drawn on the Teams tab with its checkboxes.
 pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let list = &state.keys;
     let inner_width = area.width.saturating_sub(2);
-    let widths: Vec<(u16, u8)> = COLUMNS.iter().map(|c| (c.1, c.2)).collect();
-    let shown = fit(&widths, inner_width);
     let visible = usize::from(area.height.saturating_sub(3));
     let offset = list.offset;
     let soon = i64::from(state.settings.expiring_soon_days) * 86_400;
-    let rows: Vec<Row> = list
+    let drawn: Vec<(usize, Vec<KeyCell>)> = list
         .refs
         .iter()
         .enumerate()
@@ -58,43 +89,70 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map(|(i, r)| {
             let at_cursor = i == list.cursor;
             let selected = list.selected.contains_key(&r.id);
-            let cells: Vec<Cell> = match list.rows.get(&r.id) {
-                Some(k) => key_cells(k, state, theme, soon, at_cursor),
-                None => {
-                    let mut c = vec![Cell::from(safe(&r.name)), Cell::from(safe(&r.public_id))];
-                    c.extend((0..8).map(|_| Cell::from("…")));
-                    c
-                }
-            };
             let mut all = vec![
-                Cell::from(if at_cursor { "›" } else { " " }),
-                Cell::from(if selected { "[x]" } else { "[ ]" }),
+                plain(if at_cursor { "›" } else { " " }.to_owned()),
+                plain(if selected { "[x]" } else { "[ ]" }.to_owned()),
             ];
-            all.extend(cells);
+            match list.rows.get(&r.id) {
+                Some(k) => all.extend(key_cells(k, state, theme, soon, at_cursor)),
+                None => {
+                    all.push(plain(safe(&r.name)));
+                    all.push(plain(safe(&r.public_id)));
+                    all.extend((0..8).map(|_| plain("…".to_owned())));
+                }
+            }
+            (i, all)
+        })
+        .collect();
+    // Widths from the rows on screen, so a column is as wide as what it shows.
+    let wants: Vec<Want> = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(c, col)| Want {
+            min: col.min,
+            content: drawn
+                .iter()
+                .filter_map(|(_, cells)| cells.get(c))
+                .map(|cell| text_width(&cell.long))
+                .chain([text_width(col.title)])
+                .max()
+                .unwrap_or(0),
+            rank: col.rank,
+        })
+        .collect();
+    let widths = widths(&wants, inner_width, 1);
+    let shown: Vec<usize> = (0..COLUMNS.len()).filter(|&c| widths[c] > 0).collect();
+    let rows: Vec<Row> = drawn
+        .into_iter()
+        .map(|(i, all)| {
             let row = Row::new(
                 shown
                     .iter()
-                    .map(|&c| all.get(c).cloned().unwrap_or_default())
+                    .map(|&c| {
+                        all.get(c).map_or_else(Cell::default, |cell| {
+                            Cell::from(fit_either(&cell.long, &cell.short, widths[c]))
+                                .style(cell.style)
+                        })
+                    })
                     .collect::<Vec<_>>(),
             );
-            if at_cursor {
+            if i == list.cursor {
                 row.style(theme.cursor())
             } else {
                 row
             }
         })
         .collect();
-    let header =
-        Row::new(shown.iter().map(|&c| COLUMNS[c].0).collect::<Vec<_>>()).style(theme.header());
+    let header = Row::new(
+        shown
+            .iter()
+            .map(|&c| fit_either(COLUMNS[c].title, COLUMNS[c].short, widths[c]))
+            .collect::<Vec<_>>(),
+    )
+    .style(theme.header());
     let constraints: Vec<Constraint> = shown
         .iter()
-        .map(|&c| {
-            if COLUMNS[c].0 == "Name" {
-                Constraint::Min(COLUMNS[c].1)
-            } else {
-                Constraint::Length(COLUMNS[c].1)
-            }
-        })
+        .map(|&c| Constraint::Length(widths[c]))
         .collect();
     let mut outline = block(title(state));
     if let Some(e) = &list.filter.error {
@@ -103,6 +161,7 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let t = Table::new(rows, constraints)
         .header(header)
+        .flex(Flex::Start)
         .column_spacing(1)
         .block(outline);
     frame.render_widget(t, area);
@@ -142,20 +201,17 @@ fn title(state: &State) -> String {
 
 /// A loaded key's cells. On the cursor row the cells keep the row's style, so
 /// a status colour never sinks into the highlight.
-fn key_cells<'a>(
-    k: &Key,
-    state: &State,
-    theme: &Theme,
-    soon: i64,
-    at_cursor: bool,
-) -> Vec<Cell<'a>> {
+fn key_cells(k: &Key, state: &State, theme: &Theme, soon: i64, at_cursor: bool) -> Vec<KeyCell> {
     let offset = state.settings.utc_offset;
     let expiring =
         k.status == KeyStatus::Active && k.expires_at.is_some_and(|e| e - state.now <= soon);
-    let expires = match k.expires_at {
-        None => "never".to_owned(),
-        Some(t) if expiring => format!("{} !", local_date(t, offset)),
-        Some(t) => local_date(t, offset),
+    let mark = if expiring { " !" } else { "" };
+    let (expires, expires_short) = match k.expires_at {
+        None => ("never".to_owned(), "never".to_owned()),
+        Some(t) => (
+            format!("{}{mark}", local_date(t, offset)),
+            format!("{}{mark}", relative(t - state.now)),
+        ),
     };
     let status_style = match k.status {
         _ if at_cursor => Style::new(),
@@ -163,24 +219,62 @@ fn key_cells<'a>(
         KeyStatus::Expired => theme.error(),
         KeyStatus::Deactivated | KeyStatus::Deleted => theme.dim(),
     };
+    let teams = match k.teams.as_slice() {
+        [] | [_] => safe(&k.teams.join(", ")),
+        [first, rest @ ..] => format!("{} +{}", safe(first), rest.len()),
+    };
+    let last_used = k.last_used_at;
     vec![
-        Cell::from(safe(&k.name)),
-        Cell::from(k.masked()),
-        Cell::from(safe(&k.instance)),
-        Cell::from(safe(&k.developer)),
-        Cell::from(safe(&k.channel)),
-        Cell::from(safe(&k.teams.join(", "))),
-        Cell::from(expires).style(if expiring && !at_cursor {
-            theme.warning()
-        } else {
-            Style::new()
-        }),
-        Cell::from(k.status.as_str()).style(status_style),
-        Cell::from(
-            k.last_used_at
-                .map_or("never".to_owned(), |t| local_date(t, offset)),
-        ),
+        plain(safe(&k.name)),
+        KeyCell {
+            long: k.masked(),
+            // `kw_` and the `_` say nothing in a column headed Key.
+            short: format!("{}…{}", k.public_id, safe(&k.tail)),
+            style: Style::new(),
+        },
+        plain(safe(&k.instance)),
+        plain(safe(&k.developer)),
+        plain(safe(&k.channel)),
+        KeyCell {
+            long: safe(&k.teams.join(", ")),
+            short: teams,
+            style: Style::new(),
+        },
+        KeyCell {
+            long: expires,
+            short: expires_short,
+            style: if expiring && !at_cursor {
+                theme.warning()
+            } else {
+                Style::new()
+            },
+        },
+        KeyCell {
+            long: k.status.as_str().to_owned(),
+            short: k.status.as_str().to_owned(),
+            style: status_style,
+        },
+        KeyCell {
+            long: last_used.map_or("never".to_owned(), |t| local_date(t, offset)),
+            short: last_used.map_or("never".to_owned(), |t| relative(t - state.now)),
+            style: Style::new(),
+        },
     ]
+}
+
+/// A time from now in a few cells: `in 9d`, `3d ago`, `in 4mo`, `2y ago`.
+fn relative(seconds: i64) -> String {
+    let days = seconds.abs() / 86_400;
+    let span = match days {
+        0..100 => format!("{days}d"),
+        100..730 => format!("{}mo", days / 30),
+        _ => format!("{}y", days / 365),
+    };
+    if seconds >= 0 {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
 }
 
 fn detail_pane(key: &Key, state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {

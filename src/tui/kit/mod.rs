@@ -2,6 +2,7 @@
 //! drawing widgets, the query line, the status line, paging and help. It knows
 //! no feature and no router.
 
+pub mod columns;
 pub mod help;
 pub mod keymap;
 pub mod layout;

@@ -1,5 +1,5 @@
 //! Drawing pieces every feature's view uses: boxes and windows, cells of
-//! store text made safe, local times, columns that fit, text inputs.
+//! store text made safe, local times, text inputs.
 
 use super::theme::Theme;
 use chrono::{DateTime, FixedOffset};
@@ -57,24 +57,6 @@ fn format_local(ts: i64, offset: i32, format: &str) -> String {
 /// The byte index of the `chars`-th character.
 pub fn byte_at(s: &str, chars: usize) -> usize {
     s.char_indices().nth(chars).map_or(s.len(), |(i, _)| i)
-}
-
-/// Which of the columns fit in `width`: each has a minimum width and a rank
-/// (lower ranks are dropped last); the table keeps its order.
-pub fn fit(columns: &[(u16, u8)], width: u16) -> Vec<usize> {
-    let mut by_rank: Vec<usize> = (0..columns.len()).collect();
-    by_rank.sort_by_key(|i| columns[*i].1);
-    let mut used = 0u16;
-    let mut keep = Vec::new();
-    for i in by_rank {
-        let w = columns[i].0 + 1;
-        if used + w <= width {
-            used += w;
-            keep.push(i);
-        }
-    }
-    keep.sort_unstable();
-    keep
 }
 
 /// A bordered block with a title.
