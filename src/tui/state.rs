@@ -18,7 +18,7 @@ use keyward_core::domain::query::{HistoryQuery, KeyQuery};
 use keyward_core::error::Error;
 use keyward_core::export::{Column, ExportFormat};
 use keyward_core::service::demo::DemoReport;
-use keyward_core::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
+use keyward_core::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges, TeamMembership};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -199,6 +199,11 @@ pub enum Msg {
     KeysDeleted(Result<Vec<Key>, Error>),
     TeamsChanged(Result<Vec<Key>, Error>),
     Teams(Result<Vec<Team>, Error>),
+    /// Which teams the keys `ids` are in, for the team picker that asked.
+    TeamMembership {
+        ids: Vec<String>,
+        result: Result<TeamMembership, Error>,
+    },
     SavedFilters(Result<Vec<SavedFilter>, Error>),
     HistoryRows {
         generation: u64,
@@ -259,6 +264,9 @@ pub enum Effect {
         changes: TeamChanges,
     },
     LoadTeams,
+    /// Which teams the keys are in, read by id (the selection may hold keys
+    /// never loaded).
+    LoadTeamMembership(Vec<String>),
     LoadSavedFilters,
     SaveFilter {
         name: String,

@@ -356,6 +356,7 @@ fn change_action(list: &KeyList, teams: &TeamsTab, action: Action, cx: &mut Cx) 
             if ids.is_empty() {
                 return;
             }
+            cx.effect(Effect::LoadTeamMembership(ids.clone()));
             open(
                 cx,
                 Modal::TeamPicker(Box::new(TeamPicker::new(ids, &teams.teams))),

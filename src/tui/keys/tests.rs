@@ -418,7 +418,10 @@ fn t_opens_the_team_picker_for_the_selection() {
     update(&mut s, ch(' '));
     update(&mut s, ch(' '));
     let fx = update(&mut s, ch('t'));
-    assert!(matches!(fx.as_slice(), [Effect::LoadTeams]), "{fx:?}");
+    assert!(
+        matches!(fx.as_slice(), [Effect::LoadTeamMembership(ids), Effect::LoadTeams] if ids.len() == 2),
+        "{fx:?}"
+    );
     let p = picker(&s);
     assert_eq!(p.ids, vec![public_id(1), public_id(2)]);
     assert_eq!(p.teams, vec!["payments", "ops"]);
@@ -499,6 +502,19 @@ fn enter_asks_to_confirm_saying_how_many_keys_change_and_yes_changes_them() {
     let mut s = admin_with(3);
     update(&mut s, ch('a'));
     update(&mut s, ch('t'));
+    // The service says all three keys are in payments.
+    let ids = picker(&s).ids.clone();
+    let mut membership = keyward_core::service::TeamMembership::default();
+    membership
+        .teams
+        .insert("payments".into(), ids.iter().cloned().collect());
+    update(
+        &mut s,
+        Msg::TeamMembership {
+            ids,
+            result: Ok(membership),
+        },
+    );
     update(&mut s, ch('-')); // payments
     update(&mut s, ch('/'));
     type_text(&mut s, "platform");

@@ -255,6 +255,14 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             }
             state.teams.teams = teams;
         }
+        Msg::TeamMembership { ids, result } => match result {
+            Ok(membership) => {
+                if let Some(Modal::TeamPicker(p)) = &mut state.modal {
+                    p.know(&ids, membership);
+                }
+            }
+            Err(e) => with_cx!(state, fx, |cx| cx.fail(&e)),
+        },
         other => on_form_result(state, other, fx),
     }
 }

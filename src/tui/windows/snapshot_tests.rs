@@ -104,6 +104,16 @@ fn team_picker() {
     let Some(Modal::TeamPicker(p)) = &mut state.modal else {
         panic!("no team picker");
     };
+    // Of the two keys selected, crm export is in payments and platform,
+    // reporting bot in data: each team is on some of them.
+    let mut membership = keyward_core::service::TeamMembership::default();
+    for (team, key) in [("payments", 2), ("platform", 2), ("data", 5)] {
+        membership
+            .teams
+            .insert(team.to_owned(), [public_id(key)].into_iter().collect());
+    }
+    let ids = p.ids.clone();
+    p.know(&ids, membership);
     p.marks.insert("payments".to_owned(), Mark::Add);
     p.marks.insert("platform".to_owned(), Mark::Remove);
     p.cursor = 1;

@@ -1,5 +1,7 @@
-//! The team picker: teams to add to (`+`) or remove from (`-`) every selected
-//! key, or a new team typed in; the change asks to confirm, naming its size.
+//! The team picker: for each team whether all (`[x]`), some (`[~]`, with the
+//! count) or none (`[ ]`) of the selected keys have it, read from the service
+//! by key id; teams to add to or remove from every selected key, or a new team
+//! typed in; the change asks to confirm, counting only the keys it changes.
 
 use super::confirm::{Confirm, Pending, count_keys};
 use crate::tui::kit::keymap::{Action, Binding, DOWN, ENTER, ESC, Layer, TAB, UP, bind, key};
@@ -10,7 +12,7 @@ use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::State;
 use keyward_core::domain::Name;
 use keyward_core::domain::model::Team;
-use keyward_core::service::TeamChanges;
+use keyward_core::service::{TeamChanges, TeamMembership};
 use ratatui::Frame;
 use ratatui::crossterm::event::Event;
 use ratatui::style::Style;
@@ -33,6 +35,8 @@ pub struct TeamPicker {
     pub ids: Vec<String>,
     pub teams: Vec<String>,
     pub marks: BTreeMap<String, Mark>,
+    /// Which teams the keys are in, once the service has said.
+    pub membership: Option<TeamMembership>,
     pub cursor: usize,
     pub new_team: Input,
     pub typing: bool,
@@ -46,6 +50,7 @@ impl TeamPicker {
             ids,
             teams: teams.iter().map(|t| t.name.clone()).collect(),
             marks: BTreeMap::new(),
+            membership: None,
             cursor: 0,
             new_team: Input::default(),
             typing: false,
@@ -60,6 +65,47 @@ impl TeamPicker {
                 self.teams.push(t.name.clone());
             }
         }
+    }
+
+    /// The service's answer, if it is for these keys (not an earlier picker's).
+    pub fn know(&mut self, ids: &[String], membership: TeamMembership) {
+        if ids == self.ids.as_slice() {
+            self.membership = Some(membership);
+        }
+    }
+
+    /// How many of the selected keys have `team`, once known.
+    pub fn holders(&self, team: &str) -> Option<usize> {
+        self.membership.as_ref().map(|m| m.count(team))
+    }
+
+    /// What the selection has of `team` as it stands.
+    fn held(&self, team: &str) -> Held {
+        match self.holders(team) {
+            None => Held::Unknown,
+            Some(0) => Held::None,
+            Some(n) if n >= self.ids.len() => Held::All,
+            Some(_) => Held::Some,
+        }
+    }
+
+    /// Space cycles through what makes sense for the team: some → add to all
+    /// → remove from all → as is; all → remove → as is; none → add → as is.
+    fn cycle(&mut self) {
+        let Some(team) = self.teams.get(self.cursor).cloned() else {
+            return;
+        };
+        let held = self.held(&team);
+        let next = match (self.marks.get(&team), held) {
+            (None, Held::All) => Some(Mark::Remove),
+            (None, _) => Some(Mark::Add),
+            (Some(Mark::Add), Held::Some | Held::Unknown) => Some(Mark::Remove),
+            (Some(_), _) => None,
+        };
+        match next {
+            Some(m) => self.marks.insert(team, m),
+            None => self.marks.remove(&team),
+        };
     }
 
     fn apply(&mut self, cx: &mut Cx) {
@@ -78,14 +124,46 @@ impl TeamPicker {
             add: of(Mark::Add),
             remove: of(Mark::Remove),
         };
-        let n = count_keys(self.ids.len());
+        let total = self.ids.len();
         let mut lines = Vec::new();
-        if !changes.add.is_empty() {
-            lines.push(format!("Add {} to {n}.", changes.add.join(", ")));
+        let changing = match &self.membership {
+            Some(m) => {
+                for team in &changes.add {
+                    let have = m.count(team);
+                    let mut line = format!("Add {team} to {}.", count_keys(total - have));
+                    if have > 0 {
+                        line.pop();
+                        line.push_str(&format!(" ({have} already in it)."));
+                    }
+                    lines.push(line);
+                }
+                for team in &changes.remove {
+                    lines.push(format!("Remove {team} from {}.", count_keys(m.count(team))));
+                }
+                m.changed_by(&self.ids, &changes)
+            }
+            // Not known yet: the service still changes only the keys that
+            // need it, and the outcome counts them.
+            None => {
+                let n = count_keys(total);
+                if !changes.add.is_empty() {
+                    lines.push(format!("Add {} to up to {n}.", changes.add.join(", ")));
+                }
+                if !changes.remove.is_empty() {
+                    lines.push(format!(
+                        "Remove {} from up to {n}.",
+                        changes.remove.join(", ")
+                    ));
+                }
+                total
+            }
+        };
+        if changing == 0 {
+            self.error = Some("no selected key would change: they all have it already".to_owned());
+            return;
         }
-        if !changes.remove.is_empty() {
-            lines.push(format!("Remove {} from {n}.", changes.remove.join(", ")));
-        }
+        let n = count_keys(changing);
+        // The confirmation escapes its lines when it draws them.
         lines.push("One change, recorded in the history for every key it touches.".into());
         cx.ask(Ask::AskFirst(Confirm {
             title: format!("Change the teams of {n}?"),
@@ -101,10 +179,16 @@ impl TeamPicker {
 
 static TEAM_PICKER: &[Binding] = &[
     bind(&[key('?')], Action::Help, "help for this window", ""),
-    bind(&[UP], Action::Up, "previous team", ""),
-    bind(&[DOWN], Action::Down, "next team", ""),
+    bind(&[UP, key('k')], Action::Up, "previous team", ""),
+    bind(&[DOWN, key('j')], Action::Down, "next team", ""),
     bind(
-        &[key('+'), key(' ')],
+        &[key(' ')],
+        Action::Select,
+        "cycle: add to all, remove from all, leave as is",
+        "change",
+    ),
+    bind(
+        &[key('+')],
         Action::AddMark,
         "add the team to the selection",
         "add",
@@ -150,10 +234,8 @@ impl Window for TeamPicker {
         if self.typing {
             match action {
                 Action::Apply => add_new_team(self),
-                Action::Cancel => {
-                    self.typing = false;
-                    self.new_team.reset();
-                }
+                // Leaves the field, keeping what was typed; a second Esc closes.
+                Action::Cancel => self.typing = false,
                 _ => {}
             }
             return;
@@ -177,6 +259,7 @@ impl Window for TeamPicker {
                     }
                 }
             }
+            Action::Select => p.cycle(),
             Action::FocusFilter => p.typing = true,
             Action::Cancel => cx.ask(Ask::Close),
             Action::Apply => p.apply(cx),
@@ -194,6 +277,16 @@ impl Window for TeamPicker {
     fn draw(&self, _state: &State, theme: &Theme, frame: &mut Frame) {
         draw_picker(self, theme, frame);
     }
+}
+
+/// What a selection has of a team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    All,
+    Some,
+    None,
+    /// The service has not said yet.
+    Unknown,
 }
 
 /// The typed team name joins the list, marked to be added.
@@ -224,21 +317,18 @@ fn draw_picker(p: &TeamPicker, theme: &Theme, frame: &mut Frame) {
             if n == 1 { "" } else { "s" }
         ),
     );
-    let mut lines = vec![Line::from(Span::styled(
-        "+ adds the team to every selected key, - removes it.",
-        theme.dim(),
-    ))];
+    let hint = if p.membership.is_some() {
+        "[x] all have it, [~] some, [ ] none. Space changes it."
+    } else {
+        "Reading which teams the keys have…"
+    };
+    let mut lines = vec![Line::from(Span::styled(hint, theme.dim()))];
     let room = usize::from(inner.height).saturating_sub(4);
     let start = p.cursor.saturating_sub(room.saturating_sub(1));
     for (i, team) in p.teams.iter().enumerate().skip(start).take(room) {
-        let mark = match p.marks.get(team) {
-            Some(Mark::Add) => "[+]",
-            Some(Mark::Remove) => "[-]",
-            None => "[ ]",
-        };
         let at = i == p.cursor && !p.typing;
         lines.push(Line::from(Span::styled(
-            format!("{} {mark} {}", if at { "›" } else { " " }, safe(team)),
+            format!("{} {}", if at { "›" } else { " " }, team_line(p, team)),
             if at { theme.cursor() } else { Style::new() },
         )));
     }
@@ -253,5 +343,28 @@ fn draw_picker(p: &TeamPicker, theme: &Theme, frame: &mut Frame) {
     frame.render_widget(Paragraph::new(lines), inner);
     if p.typing {
         place_cursor(frame, inner, input_row, 9, &p.new_team);
+    }
+}
+
+/// `[~] payments 3/7` as it stands, `[x] payments +4` or `[ ] payments -3`
+/// once marked: the box shows what the selection will have, the number how
+/// many keys change.
+fn team_line(p: &TeamPicker, team: &str) -> String {
+    let n = p.ids.len();
+    let name = safe(team);
+    let have = p.holders(team);
+    match (p.marks.get(team), p.held(team)) {
+        (Some(Mark::Add), _) => match have {
+            Some(h) => format!("[x] {name} +{}", n - h.min(n)),
+            None => format!("[x] {name} (add)"),
+        },
+        (Some(Mark::Remove), _) => match have {
+            Some(h) => format!("[ ] {name} -{h}"),
+            None => format!("[ ] {name} (remove)"),
+        },
+        (None, Held::All) => format!("[x] {name}"),
+        (None, Held::Some) => format!("[~] {name} {}/{n}", have.unwrap_or(0)),
+        (None, Held::None) => format!("[ ] {name}"),
+        (None, Held::Unknown) => format!("[·] {name}"),
     }
 }

@@ -1,6 +1,7 @@
 //! `update` tests of renew and the new secret's one showing with the clipboard, driven by hand-made messages.
 
 use crate::tui::testing::*;
+use keyward_core::service::TeamMembership;
 
 // ---------------------------------------------------------------------------------------------
 // Renew
@@ -302,4 +303,214 @@ fn a_copy_that_lands_after_the_secret_was_left_is_still_recorded_and_cleared() {
             ..
         }
     )));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Team picker
+// ---------------------------------------------------------------------------------------------
+
+fn render_text(s: &State) -> String {
+    crate::tui::snapshot_testing::render(s, 80, 24)
+}
+
+/// 5 000 keys match, only the first 40 rows are loaded, all are selected and
+/// the picker is open for them; `payments` is on 3 000 of them (most never
+/// loaded), `ops` on all, `data` on none.
+fn picker_for_many() -> State {
+    let all = keys(5_000);
+    let mut s = main_with(Role::Admin, Vec::new());
+    let generation = s.keys.generation;
+    update(
+        &mut s,
+        Msg::KeyRefs {
+            generation,
+            result: Ok(refs_of(&all)),
+        },
+    );
+    update(
+        &mut s,
+        Msg::KeyRows {
+            generation,
+            now: NOW,
+            result: Ok(all[..40].to_vec()),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Teams(Ok(vec![
+            team(1, "payments"),
+            team(2, "ops"),
+            team(3, "data"),
+        ])),
+    );
+    update(&mut s, ch('a'));
+    let fx = update(&mut s, ch('t'));
+    let asked: Vec<&Vec<String>> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::LoadTeamMembership(ids) => Some(ids),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked.len(), 1, "the picker asks the service: {fx:?}");
+    let ids = asked[0].clone();
+    assert_eq!(ids.len(), 5_000, "by id, loaded or not");
+    let mut membership = TeamMembership::default();
+    membership
+        .teams
+        .insert("payments".into(), ids.iter().skip(2_000).cloned().collect());
+    membership
+        .teams
+        .insert("ops".into(), ids.iter().cloned().collect());
+    update(
+        &mut s,
+        Msg::TeamMembership {
+            ids,
+            result: Ok(membership),
+        },
+    );
+    s
+}
+
+#[test]
+fn the_picker_shows_all_some_or_none_of_the_selection_from_the_service() {
+    let s = picker_for_many();
+    let p = picker(&s);
+    assert_eq!(p.holders("payments"), Some(3_000));
+    assert_eq!(p.holders("ops"), Some(5_000));
+    assert_eq!(p.holders("data"), Some(0));
+    let text = render_text(&s);
+    assert!(text.contains("[~] payments 3000/5000"), "{text}");
+    assert!(text.contains("[x] ops"), "{text}");
+    assert!(text.contains("[ ] data"), "{text}");
+}
+
+#[test]
+fn an_answer_for_other_keys_is_not_taken_for_the_selection() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('t'));
+    update(
+        &mut s,
+        Msg::TeamMembership {
+            ids: vec![public_id(2)],
+            result: Ok(TeamMembership::default()),
+        },
+    );
+    assert_eq!(picker(&s).membership, None);
+}
+
+#[test]
+fn space_cycles_some_to_all_to_none_and_back_to_as_is() {
+    let mut s = picker_for_many();
+    update(&mut s, ch(' '));
+    assert_eq!(picker(&s).marks.get("payments"), Some(&Mark::Add));
+    assert!(render_text(&s).contains("[x] payments +2000"));
+    update(&mut s, ch(' '));
+    assert_eq!(picker(&s).marks.get("payments"), Some(&Mark::Remove));
+    assert!(render_text(&s).contains("[ ] payments -3000"));
+    update(&mut s, ch(' '));
+    assert_eq!(picker(&s).marks.get("payments"), None);
+    // All have ops: the first Space removes it; none has data: it adds it.
+    update(&mut s, ch('j'));
+    update(&mut s, ch(' '));
+    assert_eq!(picker(&s).marks.get("ops"), Some(&Mark::Remove));
+    update(&mut s, ch(' '));
+    assert_eq!(picker(&s).marks.get("ops"), None);
+    update(&mut s, ch('j'));
+    update(&mut s, ch(' '));
+    assert_eq!(picker(&s).marks.get("data"), Some(&Mark::Add));
+    update(&mut s, ch(' '));
+    assert_eq!(picker(&s).marks.get("data"), None);
+}
+
+#[test]
+fn j_and_k_move_in_the_picker_as_the_arrows_do() {
+    let mut s = picker_for_many();
+    update(&mut s, ch('j'));
+    assert_eq!(picker(&s).cursor, 1);
+    update(&mut s, ch('j'));
+    update(&mut s, ch('j'));
+    assert_eq!(picker(&s).cursor, 2, "the cursor stops at the last team");
+    update(&mut s, ch('k'));
+    assert_eq!(picker(&s).cursor, 1);
+    update(&mut s, press(KeyCode::Up));
+    assert_eq!(picker(&s).cursor, 0);
+}
+
+#[test]
+fn esc_in_the_new_team_field_leaves_it_keeping_the_text_and_a_second_esc_closes() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('t'));
+    update(&mut s, ch('/'));
+    type_text(&mut s, "platf");
+    update(&mut s, press(KeyCode::Esc));
+    let p = picker(&s);
+    assert!(!p.typing);
+    assert_eq!(p.new_team.value(), "platf", "the text stays");
+    assert_eq!(layer(&s), team_picker::LAYER);
+    // Back in the field, the text goes on where it was.
+    update(&mut s, press(KeyCode::Tab));
+    type_text(&mut s, "orm");
+    assert_eq!(picker(&s).new_team.value(), "platform");
+    update(&mut s, press(KeyCode::Esc));
+    update(&mut s, press(KeyCode::Esc));
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn the_confirmation_counts_only_the_keys_that_change() {
+    let mut s = picker_for_many();
+    update(&mut s, ch('+')); // payments: 2 000 lack it
+    update(&mut s, press(KeyCode::Enter));
+    let c = confirm(&s);
+    assert_eq!(c.title, "Change the teams of 2000 keys?");
+    let text = c.lines.join("\n");
+    assert!(
+        text.contains("Add payments to 2000 keys (3000 already in it)."),
+        "{text}"
+    );
+    update(&mut s, ch('n'));
+    // Removing ops as well touches every key.
+    update(&mut s, ch('j'));
+    update(&mut s, ch('-'));
+    update(&mut s, press(KeyCode::Enter));
+    let c = confirm(&s);
+    assert_eq!(c.title, "Change the teams of 5000 keys?");
+    assert!(c.lines.join("\n").contains("Remove ops from 5000 keys."));
+}
+
+#[test]
+fn a_change_no_key_needs_is_not_sent() {
+    let mut s = picker_for_many();
+    update(&mut s, ch('j'));
+    update(&mut s, ch('+')); // every key has ops already
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(fx.is_empty(), "{fx:?}");
+    let p = picker(&s);
+    assert!(
+        p.error
+            .as_deref()
+            .is_some_and(|e| e.contains("no selected key")),
+        "{:?}",
+        p.error
+    );
+}
+
+#[test]
+fn the_outcome_counts_the_keys_the_service_changed() {
+    let mut s = picker_for_many();
+    update(&mut s, ch('+'));
+    update(&mut s, press(KeyCode::Enter));
+    let fx = update(&mut s, ch('y'));
+    let [Effect::ChangeTeams { ids, .. }] = fx.as_slice() else {
+        panic!("expected ChangeTeams, got {fx:?}");
+    };
+    assert_eq!(ids.len(), 5_000, "the service skips the keys that have it");
+    // The service answers with the keys it changed, and the status counts those.
+    update(&mut s, Msg::TeamsChanged(Ok(keys(2_000))));
+    assert!(
+        status_text(&s).contains("Changed the teams of 2000 keys"),
+        "{}",
+        status_text(&s)
+    );
 }

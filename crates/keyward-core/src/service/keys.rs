@@ -14,7 +14,36 @@ use crate::store::history::ChainHead;
 use crate::store::keys::{KeyFields, KeyListing, NewKey, NewSecret};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// Which teams the keys of a selection are in: for each team, the public ids
+/// of the selected keys in it. From it a picker shows whether all, some or
+/// none of a selection of any size has a team, and how many keys a change
+/// would touch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TeamMembership {
+    pub teams: BTreeMap<String, HashSet<String>>,
+}
+
+impl TeamMembership {
+    /// How many of the selected keys are in `team`.
+    pub fn count(&self, team: &str) -> usize {
+        self.teams.get(team).map_or(0, HashSet::len)
+    }
+
+    /// How many of the keys `ids` the change would touch: those missing a team
+    /// to add or holding a team to remove. The others stay as they are.
+    pub fn changed_by(&self, ids: &[String], changes: &TeamChanges) -> usize {
+        let has = |team: &String, id: &String| self.teams.get(team).is_some_and(|s| s.contains(id));
+        let unique: BTreeSet<&String> = ids.iter().collect();
+        unique
+            .into_iter()
+            .filter(|id| {
+                changes.add.iter().any(|t| !has(t, id)) || changes.remove.iter().any(|t| has(t, id))
+            })
+            .count()
+    }
+}
 
 /// What an admin fills in to make a key.
 #[derive(Clone, Debug, Default)]
@@ -251,6 +280,19 @@ impl Service {
 
     /// Adds and removes teams on every key of the selection, in one transaction.
     /// Returns the keys that changed.
+    /// Which teams the keys `ids` are in, read from the store by id, so the
+    /// answer holds for keys the caller never loaded.
+    pub fn team_membership(&mut self, ids: &[String]) -> Result<TeamMembership> {
+        let ids = parse_ids(ids)?;
+        let ids: Vec<&str> = ids.iter().map(PublicId::as_str).collect();
+        let pairs = self.read(|db, _, _| db.team_memberships(&ids))?;
+        let mut membership = TeamMembership::default();
+        for (team, id) in pairs {
+            membership.teams.entry(team).or_default().insert(id);
+        }
+        Ok(membership)
+    }
+
     pub fn change_teams(&mut self, ids: &[String], changes: &TeamChanges) -> Result<Vec<Key>> {
         let ids = parse_ids(ids)?;
         let teams = TeamEdit::parse(changes)?;
@@ -750,6 +792,49 @@ mod tests {
 
     fn history_len(s: &mut Service) -> usize {
         s.history(&HistoryQuery::default(), None).unwrap().len()
+    }
+
+    #[test]
+    fn team_membership_counts_the_teams_of_keys_by_id_and_what_a_change_touches() {
+        let (store, first) = store_with_a_key();
+        let mut ana = store.admin();
+        let mut ids = vec![first.key.public_id.clone()];
+        for (name, teams) in [("b", vec!["payments", "ops"]), ("c", vec![])] {
+            let issued = ana
+                .create_key(&NewKeyRequest {
+                    name: name.into(),
+                    instance: "acme".into(),
+                    developer: format!("dev-{name}"),
+                    channel: "ci".into(),
+                    teams: teams.into_iter().map(String::from).collect(),
+                    expires: None,
+                })
+                .unwrap();
+            ids.push(issued.key.public_id);
+        }
+        let m = ana.team_membership(&ids).unwrap();
+        assert_eq!(m.count("payments"), 2);
+        assert_eq!(m.count("ops"), 1);
+        assert_eq!(m.count("nobody"), 0);
+        let add = |t: &str| TeamChanges {
+            add: vec![t.into()],
+            remove: Vec::new(),
+        };
+        // Only the keys without payments change when it is added to all three.
+        assert_eq!(m.changed_by(&ids, &add("payments")), 1);
+        assert_eq!(m.changed_by(&ids, &add("new")), 3);
+        let remove_ops = TeamChanges {
+            add: Vec::new(),
+            remove: vec!["ops".into()],
+        };
+        assert_eq!(m.changed_by(&ids, &remove_ops), 1);
+        // And the service agrees: it changes exactly the keys counted.
+        let changed = ana.change_teams(&ids, &add("payments")).unwrap();
+        assert_eq!(changed.len(), 1);
+        // A selection of one key counts only that key's teams.
+        let one = ana.team_membership(&ids[2..]).unwrap();
+        assert_eq!(one.count("payments"), 1);
+        assert_eq!(one.count("ops"), 0);
     }
 
     #[test]

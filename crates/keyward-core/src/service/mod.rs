@@ -15,7 +15,7 @@ mod verify;
 pub use admin::InstanceSpec;
 pub use delivery::{DeliveryReport, REMINDER_DAYS};
 pub use history::AuditReport;
-pub use keys::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
+pub use keys::{EditKey, IssuedKey, NewKeyRequest, TeamChanges, TeamMembership};
 pub use verify::{Verdict, VerifyFailure};
 // The configuration file builds them; the service reads them.
 pub use crate::domain::settings::Settings;

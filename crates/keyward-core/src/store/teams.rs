@@ -54,6 +54,25 @@ impl Db<'_> {
         rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
     }
 
+    /// `(team, public id)` for every team membership of the keys with these
+    /// public ids: one query through the memberships' indexes, however many.
+    pub fn team_memberships(&self, public_ids: &[&str]) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT t.name, k.public_id FROM keys k
+                   JOIN key_teams kt ON kt.key_id = k.id
+                   JOIN teams t ON t.id = kt.team_id
+                  WHERE k.public_id IN (SELECT value FROM json_each(?1))",
+            )
+            .map_err(from_sqlite)?;
+        let list = serde_json::to_string(public_ids).unwrap_or_else(|_| "[]".to_owned());
+        let rows = stmt
+            .query_map([list], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
     /// Puts the key in the team; false if it already was.
     pub fn add_key_to_team(&self, key_id: i64, team_id: i64) -> Result<bool> {
         let n = self
