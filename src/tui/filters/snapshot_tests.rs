@@ -35,3 +35,30 @@ fn filter_name_prompt() {
     })));
     snap_both("filter_name_prompt", &mut state);
 }
+
+#[test]
+fn the_query_reference_is_whole_at_80x24() {
+    let mut state = main_state();
+    state.tab = Tab::Filters;
+    state.width = 80;
+    state.height = 24;
+    let text = render(&state, 80, 24);
+    // The reference is the right-hand panel; each field and all its values are in it, uncut.
+    let panel: String = text
+        .lines()
+        .filter_map(|l| l.split_once("││").map(|(_, right)| right.to_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let words = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let shown = words(&panel.replace('│', " "));
+    for f in keyward_core::domain::query::KEY_FIELDS {
+        for w in words(f.field).into_iter().chain(words(f.values)) {
+            assert!(
+                shown.contains(&w),
+                "{w:?} of {} is missing:\n{text}",
+                f.field
+            );
+        }
+    }
+    snapshot("filters_tab_reference_80x24", &text);
+}

@@ -11,7 +11,7 @@ use keyward_core::domain::query::KEY_FIELDS;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 pub fn tab(tab: &FiltersTab, now: i64, theme: &Theme, frame: &mut Frame, area: Rect) {
     let b = layout::body(Tab::Filters, area, false);
@@ -56,21 +56,105 @@ pub fn tab(tab: &FiltersTab, now: i64, theme: &Theme, frame: &mut Frame, area: R
     );
     frame.render_widget(list, b.table);
 
-    let help: Vec<Row> = KEY_FIELDS
-        .iter()
-        .map(|f| {
-            // Two lines a field: the values, then what they mean, so neither is cut.
-            Row::new(vec![
-                Cell::from(Span::styled(f.field, theme.key())),
-                Cell::from(vec![
-                    Line::from(Span::raw(f.values)),
-                    Line::from(Span::styled(f.meaning, theme.dim())),
-                ]),
-            ])
-            .height(2)
-        })
-        .collect();
-    let panel = Table::new(help, [Constraint::Length(11), Constraint::Min(10)])
-        .block(block(" Query language: field:value ".to_owned()));
-    frame.render_widget(panel, b.side);
+    let panel = block(" Query language: field:value ".to_owned());
+    let inner = panel.inner(b.side);
+    let (lines, all_shown) = reference(inner.width, inner.height, theme);
+    let panel = if all_shown {
+        panel
+    } else {
+        panel.title_bottom(Line::from(Span::styled(
+            " a larger window shows what each means ",
+            theme.dim(),
+        )))
+    };
+    frame.render_widget(Paragraph::new(lines).block(panel), b.side);
+}
+
+/// Width of the field-name column of the query reference.
+const FIELD_WIDTH: usize = 11;
+
+/// The query reference reflowed to `width`: every field with its values and, where
+/// `height` leaves room for them, what they mean, wrapped under the values rather than cut.
+/// Returns the lines, and whether the meanings are among them.
+fn reference(width: u16, height: u16, theme: &Theme) -> (Vec<Line<'static>>, bool) {
+    let text_width = usize::from(width).saturating_sub(FIELD_WIDTH).max(8);
+    let build = |with_meaning: bool| -> Vec<Line<'static>> {
+        let mut lines = Vec::new();
+        for f in KEY_FIELDS {
+            for (i, chunk) in wrap(f.values, text_width).into_iter().enumerate() {
+                let label = if i == 0 { f.field } else { "" };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{label:<FIELD_WIDTH$}"), theme.key()),
+                    Span::raw(chunk),
+                ]));
+            }
+            if with_meaning {
+                for chunk in wrap(f.meaning, text_width) {
+                    lines.push(Line::from(vec![
+                        Span::raw(" ".repeat(FIELD_WIDTH)),
+                        Span::styled(chunk, theme.dim()),
+                    ]));
+                }
+            }
+        }
+        lines
+    };
+    let full = build(true);
+    if full.len() <= usize::from(height) {
+        (full, true)
+    } else {
+        (build(false), false)
+    }
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces; a word longer than a
+/// line is cut into pieces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        loop {
+            let used = line.chars().count();
+            let room = if used == 0 {
+                width
+            } else {
+                width.saturating_sub(used + 1)
+            };
+            if word.len() <= room {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.extend(word);
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            let rest = word.split_off(width);
+            lines.push(word.into_iter().collect());
+            word = rest;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_cuts_only_overlong_words() {
+        assert_eq!(
+            wrap("active, expired, deleted", 16),
+            vec!["active, expired,", "deleted"]
+        );
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a b", 10), vec!["a b"]);
+    }
 }

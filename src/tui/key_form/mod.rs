@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use keyward_core::domain::Name;
 use keyward_core::domain::expiry::Expiry;
 use keyward_core::domain::model::{Developer, Instance, Key, Team};
+use keyward_core::domain::query::fold_case;
 use keyward_core::error::Error;
 use keyward_core::service::{EditKey, NewKeyRequest, TeamChanges};
 use ratatui::Frame;
@@ -215,6 +216,68 @@ pub fn suggestions(form: &KeyForm) -> Vec<String> {
     }
 }
 
+/// What the developer field will do on save when the name typed is not one of the chosen
+/// instance's developers: it adds a new developer, so a typo must not pass unseen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NewDeveloper {
+    /// No developer of the instance has this name, in any case.
+    New,
+    /// Only a different case of a known name (the store keeps names as typed, so `ana`
+    /// beside `Ana` would be a second developer): the known one, to suggest it.
+    CaseOf(String),
+}
+
+/// `Some` when saving would add the developer typed as a new one; `None` while the lists
+/// load, the field is empty, or the instance is not known (its own error says so).
+pub fn new_developer(form: &KeyForm) -> Option<NewDeveloper> {
+    let c = form.choices.as_ref()?;
+    let typed = form.value(Field::Developer).trim();
+    let instance = form.value(Field::Instance).trim();
+    let instance = c
+        .instances
+        .iter()
+        .find(|i| i.name.eq_ignore_ascii_case(instance))?;
+    if typed.is_empty() {
+        return None;
+    }
+    let known: Vec<&str> = c
+        .developers
+        .iter()
+        .filter(|d| d.instance == instance.name)
+        .map(|d| d.name.as_str())
+        .collect();
+    if known.contains(&typed) {
+        return None;
+    }
+    let folded = fold_case(typed);
+    Some(match known.iter().find(|n| fold_case(n) == folded) {
+        Some(n) => NewDeveloper::CaseOf((*n).to_owned()),
+        None => NewDeveloper::New,
+    })
+}
+
+/// Whether the field takes focus: the edit form's instance is fixed, so it is skipped.
+fn focusable(form: &KeyForm, field: Field) -> bool {
+    !(matches!(form.kind, FormKind::Edit(_)) && field == Field::Instance)
+}
+
+/// The next (or previous) field that takes focus, wrapping around.
+fn step(form: &KeyForm, forward: bool) -> Field {
+    let n = Field::ALL.len();
+    let mut i = form.focus.index();
+    for _ in 0..n {
+        i = if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        };
+        if focusable(form, Field::ALL[i]) {
+            break;
+        }
+    }
+    Field::ALL[i]
+}
+
 /// The teams already typed, and the fragment being typed after the last comma.
 fn split_last_team(value: &str) -> (Vec<String>, &str) {
     match value.rsplit_once(',') {
@@ -274,13 +337,7 @@ impl Window for KeyForm {
         let n = suggestions(form).len();
         match action {
             Action::NextField | Action::PrevField => {
-                let i = form.focus.index();
-                let next = if action == Action::NextField {
-                    (i + 1) % Field::ALL.len()
-                } else {
-                    (i + Field::ALL.len() - 1) % Field::ALL.len()
-                };
-                form.focus = Field::ALL[next];
+                form.focus = step(form, action == Action::NextField);
                 form.choice = None;
             }
             Action::Down if n > 0 => {
@@ -293,7 +350,7 @@ impl Window for KeyForm {
                 } else if form.focus == Field::Expires {
                     save_form(form, cx.now, cx);
                 } else {
-                    form.focus = Field::ALL[form.focus.index() + 1];
+                    form.focus = step(form, true);
                     form.choice = None;
                 }
             }
@@ -349,8 +406,8 @@ fn take_suggestion(form: &mut KeyForm, pick: String) {
     form.inputs[i] = Input::new(value);
     form.errors[i] = None;
     form.choice = None;
-    if form.focus != Field::Teams {
-        form.focus = Field::ALL[(i + 1).min(Field::ALL.len() - 1)];
+    if form.focus != Field::Teams && form.focus != Field::Expires {
+        form.focus = step(form, true);
     }
 }
 
@@ -474,6 +531,18 @@ fn draw_form(form: &KeyForm, theme: &Theme, frame: &mut Frame) {
         );
         if matches!(form.kind, FormKind::Edit(_)) && field == Field::Instance {
             line.spans.push(Span::styled("(fixed)", theme.dim()));
+        }
+        if field == Field::Developer && form.errors[i].is_none() {
+            match new_developer(form) {
+                Some(NewDeveloper::New) => line
+                    .spans
+                    .push(Span::styled("+ new developer", theme.warning())),
+                Some(NewDeveloper::CaseOf(known)) => line.spans.push(Span::styled(
+                    format!("+ new developer (known: {})", safe(&known)),
+                    theme.warning(),
+                )),
+                None => {}
+            }
         }
         if let Some(e) = &form.errors[i] {
             line.spans

@@ -75,3 +75,25 @@ fn edit_key_form() {
     ));
     snap_both("edit_key_form", &mut state);
 }
+
+#[test]
+fn new_key_form_names_a_new_developer() {
+    let mut state = new_form_state(choices());
+    let f = form(&mut state);
+    f.inputs[0] = Input::new("billing sync".to_owned());
+    f.inputs[1] = Input::new("prod".to_owned());
+    f.inputs[2] = Input::new("bobb".to_owned());
+    f.focus = Field::Channel;
+    snap_both("new_key_form_new_developer", &mut state);
+}
+
+#[test]
+fn edit_key_form_after_tab_skips_the_fixed_instance() {
+    let mut state = keys_state();
+    state.keys.cursor = 1;
+    press(&mut state, KeyCode::Char('e'));
+    update(&mut state, Msg::FormChoices(Ok(choices())));
+    press(&mut state, KeyCode::Tab);
+    assert_eq!(form(&mut state).focus, Field::Developer);
+    snap_both("edit_key_form_tab", &mut state);
+}

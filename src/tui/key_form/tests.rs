@@ -1,5 +1,6 @@
 //! `update` tests of the new-key and edit-key form, driven by hand-made messages.
 
+use crate::tui::key_form::{NewDeveloper, new_developer};
 use crate::tui::testing::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -338,18 +339,80 @@ fn e_opens_the_form_filled_from_the_key() {
 }
 
 #[test]
-fn the_instance_of_a_key_cannot_be_changed_in_the_edit_form() {
+fn the_fixed_instance_of_the_edit_form_never_takes_focus() {
     let mut s = main_with(Role::Manager, vec![key_with_teams()]);
     update(&mut s, ch('e'));
     update(&mut s, Msg::FormChoices(Ok(choices())));
+    // Tab from Name skips the instance; Shift-Tab from Developer skips it too.
+    update(&mut s, press(KeyCode::Tab));
+    assert_eq!(form(&s).focus, Field::Developer);
+    update(&mut s, press(KeyCode::BackTab));
+    assert_eq!(form(&s).focus, Field::Name);
+    // Enter on Name moves on past it as well, so no empty picker ever opens.
+    update(&mut s, press(KeyCode::Enter));
+    assert_eq!(form(&s).focus, Field::Developer);
+    for _ in 0..Field::ALL.len() * 2 {
+        update(&mut s, press(KeyCode::Tab));
+        assert_ne!(form(&s).focus, Field::Instance);
+    }
+    type_text(&mut s, "x");
+    assert_eq!(form(&s).value(Field::Instance), "prod");
+}
+
+#[test]
+fn the_new_key_form_still_stops_at_the_instance() {
+    let mut s = new_key_form();
     update(&mut s, press(KeyCode::Tab));
     assert_eq!(form(&s).focus, Field::Instance);
-    type_text(&mut s, "test");
-    update(&mut s, press(KeyCode::Backspace));
+}
+
+#[test]
+fn a_developer_unknown_to_the_instance_is_named_new_before_save() {
+    let mut s = new_key_form();
+    update(&mut s, press(KeyCode::Tab)); // → Instance
+    type_text(&mut s, "prod");
+    update(&mut s, press(KeyCode::Tab)); // → Developer
+    assert_eq!(
+        new_developer(form(&s)),
+        None,
+        "an empty field is nothing new"
+    );
+    type_text(&mut s, "bob");
+    assert_eq!(new_developer(form(&s)), None, "bob is a developer of prod");
+    type_text(&mut s, "b");
+    assert_eq!(
+        new_developer(form(&s)),
+        Some(NewDeveloper::New),
+        "a typo: bobb"
+    );
     clear_line(&mut s);
-    assert_eq!(form(&s).value(Field::Instance), "prod");
-    assert!(suggestions(form(&s)).is_empty());
-    assert!(!form(&s).is_dirty());
+    type_text(&mut s, "cy");
+    assert_eq!(
+        new_developer(form(&s)),
+        Some(NewDeveloper::New),
+        "cy belongs to test, not prod"
+    );
+    clear_line(&mut s);
+    type_text(&mut s, "ANA");
+    assert_eq!(
+        new_developer(form(&s)),
+        Some(NewDeveloper::CaseOf("ana".to_owned())),
+        "the store keeps names as typed: ANA would be a second developer"
+    );
+}
+
+#[test]
+fn the_edit_form_names_a_changed_developer_new_only_when_it_is() {
+    let mut s = main_with(Role::Manager, vec![key_with_teams()]);
+    update(&mut s, ch('e'));
+    update(&mut s, Msg::FormChoices(Ok(choices())));
+    assert_eq!(new_developer(form(&s)), None, "the key's own developer");
+    update(&mut s, press(KeyCode::Tab)); // → Developer
+    clear_line(&mut s);
+    type_text(&mut s, "bob");
+    assert_eq!(new_developer(form(&s)), None);
+    type_text(&mut s, "by");
+    assert_eq!(new_developer(form(&s)), Some(NewDeveloper::New));
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::tui::key_form::new_form;
 use crate::tui::kit::keymap::Action;
 use crate::tui::kit::layout;
 use crate::tui::kit::paging::step;
-use crate::tui::kit::query_line::QueryLine;
+use crate::tui::kit::query_line::{self, QueryLine};
 use crate::tui::router::Modal;
 use crate::tui::router::{Ask, Cx};
 use crate::tui::state::{Effect, Tab};
@@ -386,7 +386,9 @@ pub fn line_act(list: &mut KeyList, action: Action, cx: &mut Cx) {
 
 /// The text of the query line changed: check it, and show its results if it parses.
 pub fn query_changed(list: &mut KeyList, cx: &mut Cx) {
-    let text = list.filter.input.value().to_owned();
+    let text = query_line::forget_pasted_key(&mut list.filter, cx, |t| {
+        KeyQuery::parse(t).ok().map(|q| q.to_string())
+    });
     list.filter.error = KeyQuery::parse(&text).err().map(|e| e.to_string());
     if list.filter.error.is_some() || list.filter.applied == text {
         return;

@@ -182,6 +182,36 @@ fn typing_a_valid_filter_reloads_the_keys_with_a_new_generation() {
 }
 
 #[test]
+fn a_pasted_key_is_searched_by_its_public_id_and_its_secret_leaves_the_line() {
+    let mut s = admin_with(3);
+    let leaked = issued(9, "leaked");
+    let token = leaked.token.expose().to_owned();
+    let id = leaked.key.public_id.clone();
+    update(&mut s, ch('/'));
+    type_text(&mut s, "status:active ");
+    let mut loads = Vec::new();
+    for c in token.chars() {
+        loads.extend(key_ref_loads(&update(&mut s, ch(c))));
+    }
+    let shown = s.keys.filter.input.value().to_owned();
+    assert_eq!(shown, format!("status:active id:{id}"));
+    assert_eq!(s.keys.filter.applied, shown);
+    assert!(s.keys.filter.error.is_none());
+    let (_, query) = loads.last().expect("the key's search was loaded");
+    assert_eq!(
+        *query,
+        KeyQuery::parse(&format!("status:active id:{id}")).unwrap()
+    );
+    assert!(
+        status_text(&s).contains("keeps only its public id"),
+        "{}",
+        status_text(&s)
+    );
+    let secret = &token[12..44];
+    assert!(!format!("{:?}", s.keys.filter).contains(secret));
+}
+
+#[test]
 fn letters_typed_into_the_filter_line_are_text_not_commands() {
     let mut s = admin_with(3);
     update(&mut s, ch('/'));

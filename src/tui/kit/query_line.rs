@@ -4,6 +4,8 @@
 use super::keymap::{Action, Binding, DOWN, ENTER, ESC, Layer, UP, bind};
 use super::theme::Theme;
 use super::widgets::{byte_at, safe};
+use crate::tui::router::Cx;
+use keyward_core::domain::query::without_pasted_key;
 use keyward_core::safe_text::escape;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -44,6 +46,25 @@ pub fn draw(line: &QueryLine, label: &str, theme: &Theme, frame: &mut Frame, are
                 .count() as u16;
         frame.set_cursor_position((x.min(area.x + area.width.saturating_sub(1)), area.y));
     }
+}
+
+/// The "a key leaked, find it" path: a full key pasted into the line is cut back at once to
+/// its public id (`canonical` gives the query's own text, where it reads `id:<public id>`),
+/// so the secret is never drawn again, and the status line says so. Returns the line's text.
+pub fn forget_pasted_key(
+    line: &mut QueryLine,
+    cx: &mut Cx,
+    canonical: impl FnOnce(&str) -> Option<String>,
+) -> String {
+    let text = line.input.value().to_owned();
+    let Some(shown) = without_pasted_key(&text, canonical(&text)) else {
+        return text;
+    };
+    line.input = Input::new(shown.clone());
+    cx.say(
+        "a full key was pasted: the filter keeps only its public id, never the secret".to_owned(),
+    );
+    shown
 }
 
 static LINE: &[Binding] = &[

@@ -41,8 +41,11 @@ pub enum TermKind {
     Used(TimeBound),
     /// Past-facing.
     Deactivated(TimeBound),
-    /// Public id without its `kw_` prefix.
-    Id(Pattern),
+    /// Public ids without their `kw_` prefix, any of which may match. Each value matches the
+    /// ids that begin with it (`id:5O9U` finds `5O9UxyZ1`), so a trailing `*` changes nothing;
+    /// it is kept only so the query reads back as typed. A full key pasted as a value or as
+    /// free text becomes its public id here, and the secret is dropped.
+    Id(Vec<Pattern>),
     /// Free text, kept as typed.
     Text(String),
 }
@@ -59,6 +62,11 @@ impl Pattern {
         match self {
             Pattern::Exact(s) | Pattern::Prefix(s) => s,
         }
+    }
+
+    /// The text with its case folded by [`fold_case`], as the store compares names.
+    pub fn folded(&self) -> String {
+        fold_case(self.text())
     }
 
     pub fn is_prefix(&self) -> bool {
@@ -287,8 +295,8 @@ pub const KEY_FIELDS: &[FieldHelp] = &[
     },
     FieldHelp {
         field: "id",
-        values: "kw_3fQa9LzX, 3fQa*",
-        meaning: "public id, or its beginning with *",
+        values: "kw_3fQa9LzX, 3fQa, a pasted key",
+        meaning: "public id or its beginning; a pasted key finds its id",
     },
     FieldHelp {
         field: "free text",
@@ -315,8 +323,8 @@ pub const HISTORY_FIELDS: &[FieldHelp] = &[
     },
     FieldHelp {
         field: "operator",
-        values: "login, name, prefix*",
-        meaning: "who did it",
+        values: "ana, ana.lopez, \"Ana Lopez\"",
+        meaning: "who did it: a login or name, or its beginning",
     },
     FieldHelp {
         field: "at",
@@ -336,6 +344,86 @@ pub const HISTORY_FIELDS: &[FieldHelp] = &[
 ];
 
 // ---------------------------------------------------------------------------------------------
+// Case folding and pasted keys
+// ---------------------------------------------------------------------------------------------
+
+/// Folds case with Unicode rules, one character at a time, so that `Élodie` and `élodie`, or
+/// `ÆRO` and `æro`, compare equal. Context-free on purpose: the store applies the same function
+/// to every stored name, and a name must fold the same wherever it stands. The final sigma is
+/// folded to σ, so `ΟΔΟΣ` and `οδος` meet too.
+pub fn fold_case(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        for lower in c.to_lowercase() {
+            out.push(if lower == 'ς' { 'σ' } else { lower });
+        }
+    }
+    out
+}
+
+/// The public id of a full key (`kw_<id>_<secret><checksum>`) pasted into a filter, by its
+/// shape alone: a key with a mistyped checksum still carries a secret that must not be kept.
+pub fn pasted_key_id(word: &str) -> Option<&str> {
+    use crate::domain::key_format::{CHECKSUM_LEN, PUBLIC_ID_LEN, SECRET_LEN};
+    let rest = word.strip_prefix(PUBLIC_ID_PREFIX)?;
+    let id = rest.get(..PUBLIC_ID_LEN)?;
+    let tail = rest.get(PUBLIC_ID_LEN..)?.strip_prefix('_')?;
+    let shaped = id.bytes().all(|b| b.is_ascii_alphanumeric())
+        && tail.len() >= SECRET_LEN + CHECKSUM_LEN
+        && tail.bytes().all(|b| b.is_ascii_alphanumeric());
+    shaped.then_some(id)
+}
+
+/// Whether typed filter text holds a full key anywhere, so a screen knows to show the query's
+/// canonical text (where the key is only its public id) instead of what was pasted.
+pub fn holds_pasted_key(input: &str) -> bool {
+    input
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|word| {
+            // A key may stand anywhere in a word, as in `"kw_…"` or `id:kw_…`.
+            word.match_indices(PUBLIC_ID_PREFIX)
+                .any(|(i, _)| pasted_key_id(&word[i..]).is_some())
+        })
+}
+
+/// `input` with every full key in it cut back to `kw_<public id>`, for a line that must not
+/// keep showing a pasted secret even while the rest of it does not parse.
+pub fn redact_pasted_keys(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(at) = rest.find(PUBLIC_ID_PREFIX) {
+        out.push_str(&rest[..at]);
+        let candidate = &rest[at..];
+        let end = candidate
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(candidate.len());
+        match pasted_key_id(&candidate[..end]) {
+            Some(id) => {
+                out.push_str(PUBLIC_ID_PREFIX);
+                out.push_str(id);
+                rest = &candidate[end..];
+            }
+            None => {
+                out.push_str(PUBLIC_ID_PREFIX);
+                rest = &candidate[PUBLIC_ID_PREFIX.len()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text a query line shows once a full key was pasted into it: the query's canonical
+/// text, where the key is only `id:<public id>`, or, while the query does not parse, what
+/// was typed with the key cut back to its public id. `None` when no key was pasted.
+pub fn without_pasted_key(input: &str, canonical: Option<String>) -> Option<String> {
+    holds_pasted_key(input).then(|| canonical.unwrap_or_else(|| redact_pasted_keys(input)))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Key query
 // ---------------------------------------------------------------------------------------------
 
@@ -348,7 +436,10 @@ impl KeyQuery {
             .into_iter()
             .map(|raw| {
                 let kind = match raw.body {
-                    RawBody::Text(text) => TermKind::Text(text),
+                    RawBody::Text(text) => match pasted_key_id(text.trim()) {
+                        Some(id) => TermKind::Id(vec![Pattern::Exact(id.to_string())]),
+                        None => TermKind::Text(text),
+                    },
                     RawBody::Field { name, items } => key_field(&name, &items, raw.column)?,
                 };
                 Ok(Term {
@@ -445,16 +536,25 @@ fn key_field(name: &str, items: &[Item], column: usize) -> Result<TermKind, Quer
         }
         _ => {
             // "id": the only field left in KEY_FIELD_NAMES.
-            let item = single(field, items, column)?;
-            let stripped = Item {
-                text: strip_public_prefix(&item.text).to_string(),
-                quoted: item.quoted,
-                star: item.star,
-            };
-            if stripped.text.is_empty() && !stripped.star {
-                return Err(error(column, "id: needs the public id after kw_"));
-            }
-            TermKind::Id(pattern(field, &stripped, column)?)
+            let ids = items
+                .iter()
+                .map(|item| {
+                    let text = match pasted_key_id(item.text.trim()) {
+                        Some(id) => id,
+                        None => strip_public_prefix(&item.text),
+                    };
+                    if text.is_empty() && !item.star {
+                        return Err(error(column, "id: needs the public id after kw_"));
+                    }
+                    let stripped = Item {
+                        text: text.to_string(),
+                        quoted: item.quoted,
+                        star: item.star,
+                    };
+                    pattern(field, &stripped, column)
+                })
+                .collect::<Result<_, _>>()?;
+            TermKind::Id(ids)
         }
     })
 }
@@ -503,9 +603,15 @@ impl fmt::Display for Term {
             TermKind::Created(b) => write!(f, "created:{b}"),
             TermKind::Used(b) => write!(f, "used:{b}"),
             TermKind::Deactivated(b) => write!(f, "deactivated:{b}"),
-            TermKind::Id(p) => {
+            TermKind::Id(ps) => {
                 f.write_str("id:")?;
-                write_value(f, &with_public_prefix_kept(p.text()), p.is_prefix(), false)
+                for (i, p) in ps.iter().enumerate() {
+                    if i > 0 {
+                        f.write_char(',')?;
+                    }
+                    write_value(f, &with_public_prefix_kept(p.text()), p.is_prefix(), false)?;
+                }
+                Ok(())
             }
             TermKind::Text(text) => write_text(f, text),
         }
@@ -536,7 +642,8 @@ pub enum HistoryTermKind {
     Action(Vec<String>),
     /// Public id without its `kw_` prefix.
     Key(String),
-    /// Operator login or name.
+    /// Operator login or name; each value matches the logins and names that begin with it
+    /// (`operator:ana` finds `ana.lopez`), so a trailing `*` changes nothing.
     Operator(Vec<Pattern>),
     /// Past-facing.
     At(TimeBound),
@@ -549,7 +656,10 @@ impl HistoryQuery {
             .into_iter()
             .map(|raw| {
                 let kind = match raw.body {
-                    RawBody::Text(text) => HistoryTermKind::Text(text),
+                    RawBody::Text(text) => match pasted_key_id(text.trim()) {
+                        Some(id) => HistoryTermKind::Key(id.to_string()),
+                        None => HistoryTermKind::Text(text),
+                    },
                     RawBody::Field { name, items } => history_field(&name, &items, raw.column)?,
                 };
                 Ok(HistoryTerm {
@@ -610,7 +720,8 @@ fn history_field(name: &str, items: &[Item], column: usize) -> Result<HistoryTer
                     "key: takes a whole public id; * is not allowed here",
                 ));
             }
-            let id = strip_public_prefix(&item.text);
+            let id = pasted_key_id(item.text.trim())
+                .unwrap_or_else(|| strip_public_prefix(&item.text));
             if id.is_empty() {
                 return Err(error(column, "key: needs the public id after kw_"));
             }
@@ -1112,6 +1223,9 @@ fn with_public_prefix_kept(id: &str) -> String {
 /// input may be anything up to a pasted novel.
 fn show(s: &str) -> String {
     const LIMIT: usize = 40;
+    if holds_pasted_key(s) {
+        return "(a full key, not shown)".to_string();
+    }
     if s.chars().count() > LIMIT {
         let cut: String = s.chars().take(LIMIT).collect();
         format!("{:?}…", cut)
@@ -1549,21 +1663,146 @@ mod tests {
         );
     }
 
+    // --- case folding ------------------------------------------------------------------------
+
+    #[test]
+    fn case_folds_with_unicode_rules() {
+        assert_eq!(fold_case("Élodie"), "élodie");
+        assert_eq!(fold_case("ÆRO"), "æro");
+        assert_eq!(fold_case("ÆRO"), fold_case("æro"));
+        assert_eq!(fold_case("ΟΔΟΣ"), fold_case("οδος"));
+        assert_eq!(fold_case("Ana.Lopez"), "ana.lopez");
+        assert_eq!(fold_case("日本"), "日本");
+        // Kelvin sign: not ASCII, yet it folds to an ASCII k.
+        assert_eq!(fold_case("\u{212a}ey"), "key");
+    }
+
+    #[test]
+    fn patterns_fold_their_text_but_display_it_as_typed() {
+        let TermKind::Developer(ps) = kind("developer:Élodie,ÆR*") else {
+            panic!()
+        };
+        assert_eq!(ps[0].folded(), "élodie");
+        assert_eq!(ps[1].folded(), "ær");
+        assert_eq!(
+            parse("developer:Élodie,ÆR*").to_string(),
+            "developer:Élodie,ÆR*"
+        );
+    }
+
     // --- id ----------------------------------------------------------------------------------
 
     #[test]
     fn id_strips_the_public_prefix() {
-        assert_eq!(kind("id:kw_3fQa9LzX"), TermKind::Id(exact("3fQa9LzX")));
-        assert_eq!(kind("id:3fQa9LzX"), TermKind::Id(exact("3fQa9LzX")));
-        assert_eq!(kind("id:kw_3fQa*"), TermKind::Id(prefix("3fQa")));
-        assert_eq!(kind("id:3f*"), TermKind::Id(prefix("3f")));
+        assert_eq!(
+            kind("id:kw_3fQa9LzX"),
+            TermKind::Id(vec![exact("3fQa9LzX")])
+        );
+        assert_eq!(kind("id:3fQa9LzX"), TermKind::Id(vec![exact("3fQa9LzX")]));
+        assert_eq!(kind("id:kw_3fQa*"), TermKind::Id(vec![prefix("3fQa")]));
+        assert_eq!(kind("id:3f*"), TermKind::Id(vec![prefix("3f")]));
     }
 
     #[test]
-    fn id_takes_a_single_value() {
-        let e = parse_err("status:active id:a,b");
-        assert_eq!(e.message, "id: takes a single value, without commas");
+    fn id_takes_comma_alternatives() {
+        assert_eq!(
+            kind("id:5O9U,kw_3fQa9LzX,ab*"),
+            TermKind::Id(vec![exact("5O9U"), exact("3fQa9LzX"), prefix("ab")])
+        );
+        assert_eq!(parse("id:5O9U,kw_3fQa").to_string(), "id:5O9U,3fQa");
+        let e = parse_err("status:active id:a,,b");
+        assert_eq!(
+            e.message,
+            "empty alternative in id:; remove the extra comma"
+        );
         assert_eq!(e.column, 15);
+    }
+
+    /// A full key as an admin pastes it when a key has leaked.
+    fn leaked_key() -> crate::domain::KeyToken {
+        let id = crate::domain::PublicId::parse("5O9UxyZ1").unwrap();
+        crate::domain::KeyToken::generate(&id)
+    }
+
+    #[test]
+    fn a_pasted_key_becomes_its_public_id_and_drops_the_secret() {
+        let key = leaked_key();
+        let secret = &key.expose()[12..44];
+        for typed in [
+            key.expose().to_string(),
+            format!("\"{}\"", key.expose()),
+            format!("id:{}", key.expose()),
+            format!("  {}  ", key.expose()),
+        ] {
+            let q = parse(&typed);
+            assert_eq!(
+                q.terms[0].kind,
+                TermKind::Id(vec![exact("5O9UxyZ1")]),
+                "{typed:?}"
+            );
+            assert_eq!(q.to_string(), "id:5O9UxyZ1");
+            assert!(!format!("{q:?}").contains(secret));
+            assert!(holds_pasted_key(&typed), "{typed:?}");
+        }
+        let negated = parse(&format!("-{} status:active", key.expose()));
+        assert!(negated.terms[0].negated);
+        assert_eq!(negated.to_string(), "-id:5O9UxyZ1 status:active");
+        let h = history(key.expose());
+        assert_eq!(h.terms[0].kind, HistoryTermKind::Key("5O9UxyZ1".into()));
+        assert_eq!(
+            history_kind(&format!("key:{}", key.expose())),
+            HistoryTermKind::Key("5O9UxyZ1".into())
+        );
+    }
+
+    #[test]
+    fn a_key_with_a_mistyped_checksum_is_still_taken_for_a_key() {
+        let key = leaked_key();
+        let mut typo = key.expose().to_string();
+        typo.pop();
+        typo.push(if key.expose().ends_with('x') {
+            'y'
+        } else {
+            'x'
+        });
+        assert_eq!(parse(&typo).to_string(), "id:5O9UxyZ1");
+    }
+
+    #[test]
+    fn an_error_never_echoes_a_pasted_key() {
+        let key = leaked_key();
+        let e = parse_err(&format!("status:{}", key.expose()));
+        assert!(!e.message.contains(&key.expose()[12..]), "{}", e.message);
+        assert!(e.message.contains("a full key, not shown"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_line_holding_a_pasted_key_shows_only_its_public_id() {
+        let key = leaked_key();
+        let typed = format!("status:active {}", key.expose());
+        let canonical = KeyQuery::parse(&typed).ok().map(|q| q.to_string());
+        assert_eq!(
+            without_pasted_key(&typed, canonical).as_deref(),
+            Some("status:active id:5O9UxyZ1")
+        );
+        let broken = format!("status:bogus \"{}\" kw_x", key.expose());
+        assert_eq!(
+            without_pasted_key(&broken, None).as_deref(),
+            Some("status:bogus \"kw_5O9UxyZ1\" kw_x")
+        );
+        assert_eq!(without_pasted_key("status:active kw_3fQa", None), None);
+    }
+
+    #[test]
+    fn words_that_only_look_like_a_key_are_free_text() {
+        assert!(!holds_pasted_key("kw_3fQa9LzX"));
+        assert!(!holds_pasted_key("kw_3fQa9LzX_…7Gd2"));
+        assert!(!holds_pasted_key("kw_3fQa9LzX_short"));
+        assert_eq!(
+            kind("kw_3fQa9LzX_short"),
+            TermKind::Text("kw_3fQa9LzX_short".into())
+        );
+        assert_eq!(pasted_key_id("kw_3fQa9LzX"), None);
     }
 
     #[test]
@@ -1578,7 +1817,7 @@ mod tests {
     #[test]
     fn id_that_itself_starts_with_the_prefix_survives_display() {
         let q = parse("id:kw_kw_x");
-        assert_eq!(q.terms[0].kind, TermKind::Id(exact("kw_x")));
+        assert_eq!(q.terms[0].kind, TermKind::Id(vec![exact("kw_x")]));
         assert_eq!(q.to_string(), "id:kw_kw_x");
         assert_eq!(parse(&q.to_string()), q);
     }
@@ -2434,7 +2673,7 @@ mod tests {
                 7 => TermKind::Created(self.bound(false)),
                 8 => TermKind::Used(self.bound(true)),
                 9 => TermKind::Deactivated(self.bound(false)),
-                10 => TermKind::Id(self.pattern()),
+                10 => TermKind::Id(self.patterns()),
                 _ => TermKind::Text(self.string()),
             };
             Term {

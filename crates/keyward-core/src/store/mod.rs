@@ -197,6 +197,7 @@ impl Store {
             // WAL with FULL sync: a committed change survives a crash and a power cut.
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.set_prepared_statement_cache_capacity(64);
+            query_sql::register_fold(conn)?;
             Ok(())
         };
         setup().map_err(|e| self.describe_sqlite(e))

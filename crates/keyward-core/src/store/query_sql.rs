@@ -3,9 +3,40 @@
 
 use crate::domain::query::{
     Facing, HistoryQuery, HistoryTermKind, KeyQuery, Pattern, TeamMatch, TermKind, TimeBound,
+    fold_case,
 };
 use chrono::{DateTime, Utc};
-use rusqlite::types::Value;
+use rusqlite::Connection;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{Value, ValueRef};
+
+/// The SQL name of [`fold_case`]: SQLite's own `lower()`, `NOCASE` and `LIKE` fold ASCII only,
+/// so `developer:élodie` would miss "Élodie". Both sides of every name comparison go through
+/// the same Rust function, the query's values when they are bound and the stored names here.
+pub const FOLD: &str = "kw_fold";
+
+/// Makes [`FOLD`] available on a connection. Deterministic and innocuous, so SQLite may use it
+/// anywhere, even with `trusted_schema` off.
+pub fn register_fold(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        FOLD,
+        1,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            // Names are text; other values fold as the text SQLite would give them.
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
+                    Some(fold_case(&String::from_utf8_lossy(bytes)))
+                }
+                ValueRef::Integer(n) => Some(n.to_string()),
+                ValueRef::Real(x) => Some(x.to_string()),
+                ValueRef::Null => None,
+            })
+        },
+    )
+}
 
 /// A condition under construction, `?` placeholders bound in order.
 #[derive(Default)]
@@ -37,19 +68,24 @@ impl Sql {
         self.params.iter()
     }
 
-    /// `column` matches one of the name patterns (ASCII case-insensitive).
+    /// `column` matches one of the name patterns, case folded with Unicode rules.
     fn names(&mut self, column: &str, patterns: &[Pattern]) -> String {
         let alternatives: Vec<String> = patterns
             .iter()
             .map(|p| match p {
-                Pattern::Exact(v) => format!("{column} = {} COLLATE NOCASE", self.bind(v.clone())),
-                Pattern::Prefix(v) => format!(
-                    "{column} LIKE {} ESCAPE '\\'",
-                    self.bind(format!("{}%", like_escape(v)))
-                ),
+                Pattern::Exact(_) => format!("{FOLD}({column}) = {}", self.bind(p.folded())),
+                Pattern::Prefix(_) => self.begins(column, p),
             })
             .collect();
         or(alternatives)
+    }
+
+    /// `column` begins with the pattern's text, case folded with Unicode rules.
+    fn begins(&mut self, column: &str, p: &Pattern) -> String {
+        format!(
+            "{FOLD}({column}) LIKE {} ESCAPE '\\'",
+            self.bind(format!("{}%", like_escape(&p.folded())))
+        )
     }
 
     /// `column` lies in the bound's range; `never` means NULL.
@@ -73,11 +109,11 @@ impl Sql {
         format!("({})", parts.join(" AND "))
     }
 
-    /// `column` contains `text` (ASCII case-insensitive).
+    /// `column` contains `text`, case folded with Unicode rules.
     fn contains(&mut self, column: &str, text: &str) -> String {
         format!(
-            "{column} LIKE {} ESCAPE '\\'",
-            self.bind(format!("%{}%", like_escape(text)))
+            "{FOLD}({column}) LIKE {} ESCAPE '\\'",
+            self.bind(format!("%{}%", like_escape(&fold_case(text))))
         )
     }
 
@@ -173,15 +209,20 @@ pub fn key_filter(sql: &mut Sql, query: &KeyQuery, now: i64) {
             TermKind::Deactivated(bound) => {
                 sql.time("k.deactivated_at", bound, now_dt, Facing::Past)
             }
-            TermKind::Id(pattern) => match pattern {
-                Pattern::Exact(v) => format!("k.public_id = {}", sql.bind(v.clone())),
-                // Public ids are case-sensitive base62: GLOB keeps case, and a
-                // pattern with glob characters matches nothing.
-                Pattern::Prefix(v) if v.chars().all(|c| c.is_ascii_alphanumeric()) => {
-                    format!("k.public_id GLOB {}", sql.bind(format!("{v}*")))
-                }
-                Pattern::Prefix(_) => "0".to_owned(),
-            },
+            // Every id value is a beginning (`id:5O9U`), as the README's examples use it.
+            // Public ids are case-sensitive base62: GLOB keeps case, and a value with
+            // anything else in it matches nothing.
+            TermKind::Id(patterns) => or(patterns
+                .iter()
+                .map(|p| {
+                    let v = p.text();
+                    if v.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        format!("k.public_id GLOB {}", sql.bind(format!("{v}*")))
+                    } else {
+                        "0".to_owned()
+                    }
+                })
+                .collect()),
             TermKind::Text(text) => {
                 let parts = vec![
                     sql.contains("k.name", text),
@@ -223,10 +264,13 @@ pub fn history_filter(sql: &mut Sql, query: &HistoryQuery, now: i64) {
                 or(alternatives)
             }
             HistoryTermKind::Key(id) => format!("h.key_id = {}", sql.bind(id.clone())),
+            // A login or a name, or its beginning: `operator:ana` finds `ana.lopez`.
             HistoryTermKind::Operator(patterns) => {
-                let login = sql.names("h.login", patterns);
-                let name = sql.names("h.operator", patterns);
-                format!("({login} OR {name})")
+                let alternatives = patterns
+                    .iter()
+                    .flat_map(|p| [sql.begins("h.login", p), sql.begins("h.operator", p)])
+                    .collect();
+                or(alternatives)
             }
             HistoryTermKind::At(bound) => sql.time("h.at", bound, now_dt, Facing::Past),
             HistoryTermKind::Text(text) => {
@@ -244,5 +288,197 @@ pub fn history_filter(sql: &mut Sql, query: &HistoryQuery, now: i64) {
             }
         };
         sql.push_term(term.negated, condition);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::Role;
+    use crate::domain::query::{HistoryQuery, KeyQuery};
+    use crate::service::{InstanceSpec, NewKeyRequest, Service};
+    use crate::testing::TempStore;
+
+    fn key(service: &mut Service, name: &str, developer: &str, channel: &str, team: &str) {
+        service
+            .create_key(&NewKeyRequest {
+                name: name.into(),
+                instance: "Ærø-prod".into(),
+                developer: developer.into(),
+                channel: channel.into(),
+                teams: vec![team.into()],
+                expires: None,
+            })
+            .unwrap();
+    }
+
+    /// A store whose names need more than ASCII case folding.
+    fn unicode_store() -> (TempStore, Service) {
+        let store = TempStore::new();
+        let mut service = store.admin();
+        service
+            .add_instance(&InstanceSpec {
+                name: "Ærø-prod".into(),
+                cloud: crate::domain::Cloud::Other,
+                url: None,
+                max_active: None,
+            })
+            .unwrap();
+        key(&mut service, "Straße Sync", "Élodie Dubois", "ÇI", "æro");
+        key(&mut service, "plain", "ben", "api", "ΟΜΑΔΑ");
+        (store, service)
+    }
+
+    fn names(service: &mut Service, filter: &str) -> Vec<String> {
+        let query = KeyQuery::parse(filter).unwrap();
+        let mut names: Vec<String> = service
+            .list_keys(&query, false, None)
+            .unwrap()
+            .into_iter()
+            .map(|k| k.name)
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn names_fold_case_with_unicode_rules_in_the_store() {
+        let (_store, mut service) = unicode_store();
+        let sync = vec!["Straße Sync".to_string()];
+        assert_eq!(names(&mut service, "developer:\"élodie dubois\""), sync);
+        assert_eq!(names(&mut service, "developer:ÉLODIE*"), sync);
+        assert_eq!(names(&mut service, "team:ÆRO"), sync);
+        assert_eq!(names(&mut service, "team:Æ*"), sync);
+        assert_eq!(names(&mut service, "channel:çi"), sync);
+        assert_eq!(names(&mut service, "instance:ærø-PROD").len(), 2);
+        assert_eq!(names(&mut service, "team:ομαδα"), vec!["plain".to_string()]);
+        // Free text folds on both sides too.
+        assert_eq!(names(&mut service, "STRASSE"), Vec::<String>::new());
+        assert_eq!(names(&mut service, "straße"), sync);
+        assert_eq!(names(&mut service, "éLODIE"), sync);
+        assert_eq!(names(&mut service, "-team:ÆRO"), vec!["plain".to_string()]);
+    }
+
+    #[test]
+    fn ids_match_by_their_beginning_with_alternatives() {
+        let (_store, mut service) = unicode_store();
+        let keys = service
+            .list_keys(&KeyQuery::default(), false, None)
+            .unwrap();
+        let (a, b) = (&keys[0].public_id, &keys[1].public_id);
+        let by_id = |service: &mut Service, filter: String| {
+            let query = KeyQuery::parse(&filter).unwrap();
+            let mut ids: Vec<String> = service
+                .list_keys(&query, false, None)
+                .unwrap()
+                .into_iter()
+                .map(|k| k.public_id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            by_id(&mut service, format!("id:{}", &a[..4])),
+            vec![a.clone()]
+        );
+        assert_eq!(by_id(&mut service, format!("id:kw_{a}")), vec![a.clone()]);
+        let mut both = vec![a.clone(), b.clone()];
+        both.sort();
+        assert_eq!(
+            by_id(&mut service, format!("id:{},kw_{}", &a[..5], &b[..3])),
+            both
+        );
+        // Public ids keep their case.
+        let flipped: String = a[..4]
+            .chars()
+            .map(|c| {
+                if c.is_ascii_uppercase() {
+                    c.to_ascii_lowercase()
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            })
+            .collect();
+        if flipped != a[..4] {
+            assert!(!by_id(&mut service, format!("id:{flipped}")).contains(a));
+        }
+    }
+
+    #[test]
+    fn a_pasted_key_finds_its_key() {
+        let store = TempStore::new();
+        let mut service = store.admin();
+        service
+            .add_instance(&InstanceSpec {
+                name: "acme".into(),
+                cloud: crate::domain::Cloud::Other,
+                url: None,
+                max_active: None,
+            })
+            .unwrap();
+        let issued = service
+            .create_key(&NewKeyRequest {
+                name: "leaked".into(),
+                instance: "acme".into(),
+                developer: "ana".into(),
+                channel: "ci".into(),
+                teams: vec![],
+                expires: None,
+            })
+            .unwrap();
+        let query = KeyQuery::parse(issued.token.expose()).unwrap();
+        let found = service.list_keys(&query, false, None).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].public_id, issued.key.public_id);
+    }
+
+    #[test]
+    fn operator_matches_the_beginning_of_a_login_or_a_name_folded() {
+        let store = TempStore::new();
+        let mut admin = store.admin();
+        admin
+            .add_instance(&InstanceSpec {
+                name: "acme".into(),
+                cloud: crate::domain::Cloud::Other,
+                url: None,
+                max_active: None,
+            })
+            .unwrap();
+        admin
+            .add_operator("lodie.d", "Élodie Dubois", "e@example.org", Role::Manager)
+            .unwrap();
+        let mut elodie = store.service_as("lodie.d", Role::Manager);
+        elodie
+            .create_key(&NewKeyRequest {
+                name: "by élodie".into(),
+                instance: "acme".into(),
+                developer: "x".into(),
+                channel: "ci".into(),
+                teams: vec![],
+                expires: None,
+            })
+            .unwrap();
+        let mut logins = |filter: &str| {
+            let query = HistoryQuery::parse(filter).unwrap();
+            let mut logins: Vec<String> = admin
+                .history(&query, None)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.record.origin.login)
+                .collect();
+            logins.sort();
+            logins.dedup();
+            logins
+        };
+        // By the beginning of the login ("ana" for the first admin, Ana)...
+        assert_eq!(logins("operator:an"), vec!["ana".to_string()]);
+        assert_eq!(logins("operator:LODIE"), vec!["lodie.d".to_string()]);
+        // ...or of the name, folded with Unicode rules: "élodie" is not a login prefix.
+        assert_eq!(logins("operator:élodie"), vec!["lodie.d".to_string()]);
+        assert_eq!(logins("operator:ÉLODIE*"), vec!["lodie.d".to_string()]);
+        assert_eq!(
+            logins("operator:an,élo"),
+            vec!["ana".to_string(), "lodie.d".to_string()]
+        );
+        assert!(logins("operator:b").is_empty());
     }
 }
