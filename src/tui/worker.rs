@@ -181,7 +181,9 @@ impl Worker {
     pub fn poll(&mut self) -> Option<Msg> {
         let now = self.service.as_ref()?.data_version().ok()?;
         let before = self.seen.replace(now);
-        (before.is_some_and(|b| b != now)).then_some(Msg::StoreChanged)
+        before
+            .is_some_and(|b| b != now)
+            .then_some(Msg::StoreChanged)
     }
 
     /// Starts `keyward notifications send` as its own process, so a slow or
