@@ -460,6 +460,7 @@ fn screen(ctx: &Context) -> Outcome {
         default_expiry: keyward_core::domain::expiry::format_duration(config.default_expiry),
         utc_offset: chrono::Local::now().offset().local_minus_utc(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        delivery: config.notify.is_some(),
         ..Default::default()
     };
     crate::tui::run(crate::tui::Options {

@@ -64,6 +64,9 @@ pub struct UiSettings {
     pub utc_offset: i32,
     /// How long a status message stays.
     pub status_for: Duration,
+    /// Whether notifications are delivered (`[notify]` is configured); without
+    /// it the outbox badge says they only queue.
+    pub delivery: bool,
 }
 
 impl Default for UiSettings {
@@ -76,6 +79,7 @@ impl Default for UiSettings {
             export_dir: PathBuf::from("."),
             utc_offset: 0,
             status_for: Duration::from_secs(6),
+            delivery: false,
         }
     }
 }
@@ -225,6 +229,8 @@ pub enum Msg {
     Outbox(Result<OutboxCounts, Error>),
     /// A background delivery run ended.
     DeliveryDone,
+    /// Another process committed to the store: what is on screen may be stale.
+    StoreChanged,
 }
 
 /// Work for the runtime: service calls, the clipboard, timers.

@@ -59,6 +59,7 @@ fn main_screen(state: &State, theme: &Theme, frame: &mut Frame) {
         state.status.as_ref(),
         &state.store,
         state.outbox,
+        state.settings.delivery,
         theme,
         frame,
         f.status,

@@ -1,6 +1,8 @@
 //! The worker thread: carries out the effects that need the store, one at a
 //! time, off the drawing thread, and sends each result back as a `Msg`. A burst
 //! of outdated loads (a filter typed fast) is cut to the newest before running.
+//! Between effects it looks, every `POLL_EVERY`, whether another process
+//! committed to the store, and tells the screen so it never shows stale data.
 
 use super::key_form::FormChoices;
 use super::state::{Effect, Msg, Runner};
@@ -14,8 +16,15 @@ use keyward_core::service::{CancelHandle, Clock, Service, Settings};
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often the store thread asks SQLite whether another process committed:
+/// one `PRAGMA data_version` (a read of a counter in shared memory) per poll,
+/// far below a measurable cost, and soon enough that a change made from the
+/// CLI shows within two seconds.
+pub const POLL_EVERY: Duration = Duration::from_millis(1500);
 
 /// What the worker needs to open or create the store.
 pub struct Opening {
@@ -41,6 +50,8 @@ pub struct Worker {
     service: Option<Service>,
     out: Sender<Msg>,
     loads: Arc<Loads>,
+    /// The store's `data_version` when last looked at; `None` until it is open.
+    seen: Option<i64>,
 }
 
 /// Which list a load fills.
@@ -108,6 +119,7 @@ impl Worker {
             service: None,
             out,
             loads: Arc::default(),
+            seen: None,
         }
     }
 
@@ -118,7 +130,28 @@ impl Worker {
 
     /// Runs until the effect channel closes (the program is leaving).
     pub fn run(mut self, effects: Receiver<Effect>) {
-        while let Ok(first) = effects.recv() {
+        let mut next_poll = Instant::now() + POLL_EVERY;
+        loop {
+            // Busy or not, the store is looked at every `POLL_EVERY`.
+            if self.service.is_some() && Instant::now() >= next_poll {
+                next_poll = Instant::now() + POLL_EVERY;
+                if let Some(msg) = self.poll() {
+                    if self.out.send(msg).is_err() {
+                        return;
+                    }
+                }
+            }
+            // Until the store is open there is nothing to watch: wait for work only.
+            let received = if self.service.is_some() {
+                effects.recv_timeout(next_poll.saturating_duration_since(Instant::now()))
+            } else {
+                effects.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            };
+            let first = match received {
+                Ok(effect) => effect,
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
             let mut batch = vec![first];
             batch.extend(effects.try_iter());
             for effect in newest_only(batch) {
@@ -139,6 +172,18 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// Whether another process committed to the store since the last look:
+    /// `StoreChanged` if so. Costs one cached `PRAGMA data_version` and
+    /// allocates nothing when nothing changed. A store that cannot be read
+    /// now says so on the next load; the poll stays quiet.
+    pub fn poll(&mut self) -> Option<Msg> {
+        let now = self.service.as_ref()?.data_version().ok()?;
+        let before = self.seen.replace(now);
+        before
+            .is_some_and(|b| b != now)
+            .then_some(Msg::StoreChanged)
     }
 
     /// Starts `keyward notifications send` as its own process, so a slow or
@@ -174,6 +219,7 @@ impl Worker {
                 o.settings.clone(),
             )?;
             self.loads.lock().cancel = Some(service.cancel_handle());
+            self.seen = service.data_version().ok();
             self.service = Some(service);
         }
         self.service
@@ -212,6 +258,7 @@ impl Worker {
                     .map(|s| s.with_settings(o.settings.clone()));
                 Msg::StoreCreated(made.and_then(|mut s| {
                     self.loads.lock().cancel = Some(s.cancel_handle());
+                    self.seen = s.data_version().ok();
                     let me = s.whoami();
                     self.service = Some(s);
                     me
@@ -495,6 +542,70 @@ mod tests {
         });
         assert!(matches!(made, Some(Msg::StoreCreated(Ok(_)))), "{made:?}");
         (worker, rx)
+    }
+
+    /// Another keyward process on the same store, as the CLI would be.
+    fn another_process(dir: &tempfile::TempDir) -> Service {
+        Service::open(
+            &dir.path().join("k.db"),
+            Origin {
+                login: "ana".into(),
+                host: "bastion".into(),
+                ..Origin::default()
+            },
+            Arc::new(keyward_core::service::SystemClock),
+            Settings::default(),
+        )
+        .unwrap()
+    }
+
+    fn instance(name: &str) -> keyward_core::service::InstanceSpec {
+        keyward_core::service::InstanceSpec {
+            name: name.into(),
+            cloud: keyward_core::domain::Cloud::Salesforce,
+            url: None,
+            max_active: None,
+        }
+    }
+
+    #[test]
+    fn another_processs_commit_is_noticed_once_and_the_workers_own_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, _rx) = worker_on_new_store(&dir);
+        // Nothing happened.
+        assert!(w.poll().is_none());
+        assert!(w.poll().is_none());
+        // The screen's own change is not news: it reloads after it anyway.
+        w.service()
+            .unwrap()
+            .add_instance(&instance("mine"))
+            .unwrap();
+        assert!(w.poll().is_none());
+        // Reads elsewhere are not changes.
+        let mut cli = another_process(&dir);
+        cli.list_instances().unwrap();
+        assert!(w.poll().is_none());
+        // A commit elsewhere is, once.
+        cli.add_instance(&instance("theirs")).unwrap();
+        assert!(matches!(w.poll(), Some(Msg::StoreChanged)));
+        assert!(w.poll().is_none());
+    }
+
+    #[test]
+    fn the_store_thread_tells_the_screen_about_another_processs_commit_unasked() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, rx) = worker_on_new_store(&dir);
+        let (fx_tx, fx_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || w.run(fx_rx));
+        // Idle: no message at all over more than one poll.
+        assert!(rx.recv_timeout(POLL_EVERY * 2).is_err());
+        another_process(&dir)
+            .add_instance(&instance("theirs"))
+            .unwrap();
+        let told = rx.recv_timeout(POLL_EVERY * 4);
+        assert!(matches!(told, Ok(Msg::StoreChanged)), "{told:?}");
+        drop(fx_tx);
+        thread.join().unwrap();
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod snapshot_tests;
 mod tests;
 pub mod view;
 
-use crate::tui::kit::keymap::{Action, ENTER, Layer, MOVE, TABS, bind, key, table};
+use crate::tui::kit::keymap::{Action, ENTER, ESC, Layer, MOVE, TABS, bind, key, table};
 use crate::tui::kit::paging::step;
 use crate::tui::kit::query_line::QueryLine;
 use crate::tui::router::Modal;
@@ -98,6 +98,12 @@ table!(
             Action::Delete,
             "delete the saved filter",
             "delete"
+        ),
+        bind(
+            &[ESC],
+            Action::Close,
+            "clear the query, or the status line",
+            ""
         ),
     ] + MOVE
         + TABS

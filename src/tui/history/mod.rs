@@ -94,7 +94,12 @@ table!(
             "export what is shown to CSV or JSON",
             "export"
         ),
-        bind(&[ESC], Action::Close, "clear the filter", ""),
+        bind(
+            &[ESC],
+            Action::Close,
+            "clear the filter, or the status line",
+            ""
+        ),
     ] + MOVE
         + TABS
 );
@@ -166,6 +171,20 @@ pub fn on_columns(h: &mut HistoryTab, names: Option<String>) {
 pub fn on_delivered(h: &mut HistoryTab, on_screen: bool, cx: &mut Cx) {
     if on_screen && h.loaded && h.cursor == 0 && h.offset == 0 {
         reload(h, cx);
+    }
+}
+
+/// Another process wrote to the store while the tab is on screen: the newest
+/// rows show at once when they are in view; further down the admin keeps the
+/// place, and scrolling up reads them.
+pub fn on_store_changed(h: &mut HistoryTab, cx: &mut Cx) {
+    if !h.loaded {
+        return;
+    }
+    if h.cursor == 0 && h.offset == 0 {
+        reload(h, cx);
+    } else {
+        h.more_newer = true;
     }
 }
 

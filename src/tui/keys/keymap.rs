@@ -59,7 +59,7 @@ table!(
         bind(
             &[ESC],
             Action::Close,
-            "close the details, or clear the filter",
+            "close the details, clear the filter, or clear the status line",
             ""
         ),
     ] + MOVE
@@ -94,7 +94,12 @@ table!(
             "filter the keys",
             "filter"
         ),
-        bind(&[ESC], Action::Close, "clear the filter", ""),
+        bind(
+            &[ESC],
+            Action::Close,
+            "clear the filter, or the status line",
+            ""
+        ),
     ] + MOVE
         + TABS
 );

@@ -171,6 +171,10 @@ pub fn on_refs(
                 .and_then(|id| list.refs.iter().position(|r| r.id == id))
                 .unwrap_or(list.cursor)
                 .min(list.refs.len().saturating_sub(1));
+            // Details of a key that left the list (deleted elsewhere) close.
+            if list.detail.as_ref().map(|d| d.id) != list.current().map(|r| r.id) {
+                list.detail = None;
+            }
             ensure_rows(list, cx);
         }
         Err(e) => cx.fail(&e),
@@ -185,6 +189,11 @@ pub fn on_rows(list: &mut KeyList, generation: u64, result: Result<Vec<Key>, Err
     match result {
         Ok(rows) => {
             for key in rows {
+                // The open details follow the store (a reload after a change
+                // made elsewhere) without opening the key again.
+                if let Some(detail) = list.detail.as_mut().filter(|d| d.id == key.id) {
+                    *detail = key.clone();
+                }
                 list.rows.insert(key.id, key);
             }
         }

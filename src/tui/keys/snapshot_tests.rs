@@ -5,6 +5,7 @@ use crate::tui::snapshot_testing::*;
 #[test]
 fn status_line_counts_undelivered_notifications() {
     let mut state = keys_state();
+    state.settings.delivery = true;
     state.outbox = keyward_core::domain::outbox::OutboxCounts {
         pending: 2,
         failed: 1,
@@ -17,6 +18,26 @@ fn status_line_counts_undelivered_notifications() {
     assert!(!render(&state, 80, 24).contains('✉'));
     state.outbox.failed = 4;
     snap_both("status_line_failed_notifications", &mut state);
+}
+
+#[test]
+fn without_delivery_the_badge_says_notifications_only_queue() {
+    let mut state = keys_state();
+    state.settings.delivery = false;
+    state.outbox = keyward_core::domain::outbox::OutboxCounts {
+        pending: 46,
+        failed: 0,
+    };
+    let text = render(&state, 80, 24);
+    assert!(
+        text.contains("✉ 46 queued, no delivery configured"),
+        "{text}"
+    );
+    assert!(!text.contains("pending"), "{text}");
+    // Narrower, the badge keeps to half the line and says as much as fits.
+    let narrow = render(&state, 60, 16);
+    assert!(narrow.contains("✉ 46 queued, no delivery "), "{narrow}");
+    snap_both("status_line_no_delivery", &mut state);
 }
 
 #[test]

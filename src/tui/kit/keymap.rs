@@ -47,6 +47,7 @@ pub enum Action {
     AddMark,
     RemoveMark,
     ToggleFormat,
+    Reload,
 }
 
 /// A key with its modifiers; letters match whatever the Shift state says.
@@ -193,14 +194,20 @@ pub const MOVE: [Binding; 6] = [
     bind(&[key('G'), END], Action::Bottom, "go to the bottom", ""),
 ];
 
-/// Switching tabs, help and quitting: every tab has these.
-pub const TABS: [Binding; 8] = [
+/// Switching tabs, reloading, help and quitting: every tab has these.
+pub const TABS: [Binding; 9] = [
     bind(&[TAB], Action::NextTab, "next tab", ""),
     bind(&[BACKTAB], Action::PrevTab, "previous tab", ""),
     bind(&[key('1')], Action::GoKeys, "Keys tab", ""),
     bind(&[key('2')], Action::GoFilters, "Filters tab", ""),
     bind(&[key('3')], Action::GoTeams, "Teams tab", ""),
     bind(&[key('4')], Action::GoHistory, "History tab", ""),
+    bind(
+        &[ctrl('r')],
+        Action::Reload,
+        "reload from the store (changes made elsewhere also show by themselves)",
+        "",
+    ),
     bind(&[key('?')], Action::Help, "help for this screen", "help"),
     bind(&[key('q'), ctrl('c')], Action::Quit, "quit", "quit"),
 ];

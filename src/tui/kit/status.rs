@@ -21,6 +21,7 @@ pub fn draw(
     status: Option<&Status>,
     store: &str,
     outbox: OutboxCounts,
+    delivery: bool,
     theme: &Theme,
     frame: &mut Frame,
     area: Rect,
@@ -40,11 +41,7 @@ pub fn draw(
     // Undelivered notifications, at the right end, over whatever the line says.
     let o = outbox;
     if o.waiting() > 0 {
-        let text = match (o.pending, o.failed) {
-            (p, 0) => format!(" ✉ {p} pending "),
-            (0, f) => format!(" ✉ {f} failed "),
-            (p, f) => format!(" ✉ {p} pending · {f} failed "),
-        };
+        let text = badge(o, delivery, area.width);
         let style = if o.failed > 0 {
             theme.error()
         } else {
@@ -58,4 +55,26 @@ pub fn draw(
         };
         frame.render_widget(Paragraph::new(Span::styled(text, style)), right);
     }
+}
+
+/// The outbox badge. With delivery configured: what is pending and what
+/// failed. Without `[notify]` nothing is ever sent, so "pending" would
+/// mislead: it says the messages only queue, as fully as half the line allows.
+pub fn badge(o: OutboxCounts, delivery: bool, width: u16) -> String {
+    let counts = match (o.pending, o.failed, delivery) {
+        (p, 0, true) => format!("✉ {p} pending"),
+        (0, f, _) => format!("✉ {f} failed"),
+        (p, f, true) => format!("✉ {p} pending · {f} failed"),
+        (p, 0, false) => format!("✉ {p} queued"),
+        (p, f, false) => format!("✉ {p} queued · {f} failed"),
+    };
+    if delivery {
+        return format!(" {counts} ");
+    }
+    let room = usize::from(width / 2);
+    [", no delivery configured", ", no delivery", ""]
+        .iter()
+        .map(|why| format!(" {counts}{why} "))
+        .find(|text| text.chars().count() <= room)
+        .unwrap_or_else(|| format!(" {counts} "))
 }

@@ -5,6 +5,8 @@
 
 mod cx;
 #[cfg(test)]
+mod live_tests;
+#[cfg(test)]
 mod tests;
 
 pub use cx::{Ask, Cx, Window};
@@ -227,6 +229,26 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             })
         }
         Msg::KeyOpened(Ok(key)) => keys::on_opened(&mut state.keys, key),
+        Msg::StoreChanged => {
+            if matches!(state.screen, Screen::Main) {
+                reload_screen(state, fx);
+            }
+        }
+        // Refused because the keys are not what the screen showed: another
+        // process changed them. Say so, and show them as they are now.
+        Msg::KeysDeactivated(Err(e))
+        | Msg::KeysDeleted(Err(e))
+        | Msg::TeamsChanged(Err(e))
+        | Msg::KeyOpened(Err(e))
+            if changed_elsewhere(&e) =>
+        {
+            warn(
+                state,
+                fx,
+                format!("{e} — changed elsewhere since shown; reloaded."),
+            );
+            reload_screen(state, fx);
+        }
         Msg::KeysDeactivated(result) => {
             with_cx!(state, fx, |cx| keys::on_changed(
                 Change::Deactivated,
@@ -282,7 +304,13 @@ fn on_form_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             say(state, fx, format!("Saved {}.", key.name));
             refresh_after_change(state, fx);
         }
-        Msg::KeyEdited(Err(e)) => refuse_save(state, &e, fx),
+        Msg::KeyEdited(Err(e)) => {
+            // The form keeps what was typed; the list under it is read again.
+            if changed_elsewhere(&e) {
+                reload_screen(state, fx);
+            }
+            refuse_save(state, &e, fx);
+        }
         Msg::SavedFilters(Ok(saved)) => filters::on_saved(&mut state.filters, saved),
         Msg::HistoryRows {
             generation,
@@ -474,6 +502,15 @@ fn tab_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.quit = true;
             return;
         }
+        Action::Reload => {
+            reload_screen(state, fx);
+            say(state, fx, "Reloaded from the store.".into());
+            return;
+        }
+        Action::Close if esc_is_free(state) => {
+            state.status = None;
+            return;
+        }
         Action::NextTab => Tab::ALL[(state.tab.index() + 1) % 4],
         Action::PrevTab => Tab::ALL[(state.tab.index() + 3) % 4],
         Action::GoKeys => Tab::Keys,
@@ -554,6 +591,45 @@ fn settle(state: &mut State, asks: Vec<Ask>, fx: &mut Vec<Effect>) {
             Ask::ShowColumns(columns) => state.history.columns = columns,
         }
     }
+}
+
+/// Whether `Esc` has nothing else to do on the tab (no details to close, no
+/// filter to clear), so it clears the status line.
+fn esc_is_free(state: &State) -> bool {
+    match state.tab {
+        Tab::Keys => state.keys.detail.is_none() && state.keys.filter.input.value().is_empty(),
+        Tab::Teams => state.keys.filter.input.value().is_empty(),
+        Tab::Filters => state.filters.query.input.value().is_empty(),
+        Tab::History => state.history.filter.input.value().is_empty(),
+    }
+}
+
+/// Whether a refusal means the store no longer holds what the screen showed:
+/// a key gone, or already in a final status.
+fn changed_elsewhere(e: &Error) -> bool {
+    matches!(e, Error::Conflict(_) | Error::NotFound(_))
+}
+
+/// Another process committed, a refusal showed the screen stale, or Ctrl-R:
+/// what the tab shows is read again — the keys (the cursor stays on the same
+/// key), the team counts on the Teams tab, the saved filters, the history
+/// when its newest rows are in view, and the outbox badge. Open windows keep
+/// what is typed in them: they hold their own copies, and the details pane
+/// takes the key's fresh row when it comes.
+fn reload_screen(state: &mut State, fx: &mut Vec<Effect>) {
+    match state.tab {
+        Tab::Keys => with_cx!(state, fx, |cx| keys::reload(&mut state.keys, &mut cx)),
+        Tab::Teams => {
+            with_cx!(state, fx, |cx| keys::reload(&mut state.keys, &mut cx));
+            fx.push(Effect::LoadTeams);
+        }
+        Tab::Filters => fx.push(Effect::LoadSavedFilters),
+        Tab::History => with_cx!(state, fx, |cx| history::on_store_changed(
+            &mut state.history,
+            &mut cx
+        )),
+    }
+    fx.push(Effect::LoadOutbox);
 }
 
 /// After a change: the list, the team counts and the history as they are now.

@@ -87,6 +87,14 @@ impl Service {
         CancelHandle(self.store.interrupt_handle())
     }
 
+    /// A number that changes when another process commits to the store (and
+    /// not when this service does): the screen polls it to notice changes made
+    /// elsewhere, at the cost of one tiny query. Needs no role: it says nothing
+    /// but "something changed".
+    pub fn data_version(&self) -> Result<i64> {
+        self.store.data_version()
+    }
+
     /// The store under the service, for tests and benchmarks of the store itself.
     #[cfg(feature = "internals")]
     pub fn store(&self) -> &Store {
