@@ -26,16 +26,22 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let wants: Vec<Want> = h
         .columns
         .iter()
-        .map(|c| Want {
-            min: min_width(*c),
-            content: h
-                .rows
-                .iter()
-                .map(|r| text_width(&cell(*c, r, offset)))
-                .chain([text_width(c.title())])
-                .max()
-                .unwrap_or(0),
-            rank: rank(*c),
+        .map(|c| {
+            let texts: Vec<String> = h.rows.iter().map(|r| cell(*c, r, offset)).collect();
+            let widest = |form: fn(Column, &str) -> String| {
+                texts
+                    .iter()
+                    .map(|t| text_width(&form(*c, t)))
+                    .chain([text_width(c.title())])
+                    .max()
+                    .unwrap_or(0)
+            };
+            Want {
+                min: min_width(*c),
+                content: widest(|_, t| t.to_owned()),
+                short: widest(short_form),
+                rank: rank(*c),
+            }
         })
         .collect();
     // Borders, the cursor column and the space after it.
@@ -124,15 +130,19 @@ fn min_width(c: Column) -> u16 {
     }
 }
 
-/// A cell cut to its column; a masked key drops its `kw_` and `_` first.
+/// A cell cut to its column, in its short form if the long one does not fit.
 fn fitted(c: Column, text: &str, width: u16) -> String {
-    let short = match c {
+    fit_either(text, &short_form(c, text), width)
+}
+
+/// A masked key without its `kw_` and `_`; other cells have no short form.
+fn short_form(c: Column, text: &str) -> String {
+    match c {
         Column::Masked => text
             .strip_prefix("kw_")
             .map_or_else(|| text.to_owned(), |t| t.replacen("_…", "…", 1)),
         _ => text.to_owned(),
-    };
-    fit_either(text, &short, width)
+    }
 }
 
 /// Which columns stay when the table is narrow: lower ranks are kept first.

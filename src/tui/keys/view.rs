@@ -108,16 +108,22 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let wants: Vec<Want> = COLUMNS
         .iter()
         .enumerate()
-        .map(|(c, col)| Want {
-            min: col.min,
-            content: drawn
-                .iter()
-                .filter_map(|(_, cells)| cells.get(c))
-                .map(|cell| text_width(&cell.long))
-                .chain([text_width(col.title)])
-                .max()
-                .unwrap_or(0),
-            rank: col.rank,
+        .map(|(c, col)| {
+            let widest = |form: fn(&KeyCell) -> &str, title: &str| {
+                drawn
+                    .iter()
+                    .filter_map(|(_, cells)| cells.get(c))
+                    .map(|cell| text_width(form(cell)))
+                    .chain([text_width(title)])
+                    .max()
+                    .unwrap_or(0)
+            };
+            Want {
+                min: col.min,
+                content: widest(|cell| &cell.long, col.title),
+                short: widest(|cell| &cell.short, col.short),
+                rank: col.rank,
+            }
         })
         .collect();
     let widths = widths(&wants, inner_width, 1);
@@ -262,9 +268,12 @@ fn key_cells(k: &Key, state: &State, theme: &Theme, soon: i64, at_cursor: bool) 
     ]
 }
 
-/// A time from now in a few cells: `in 9d`, `3d ago`, `in 4mo`, `2y ago`.
+/// A time from now in a few cells: `today`, `in 9d`, `3d ago`, `in 4mo`, `2y ago`.
 fn relative(seconds: i64) -> String {
     let days = seconds.abs() / 86_400;
+    if days == 0 {
+        return "today".to_owned();
+    }
     let span = match days {
         0..100 => format!("{days}d"),
         100..730 => format!("{}mo", days / 30),

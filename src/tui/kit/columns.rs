@@ -10,6 +10,9 @@ pub struct Want {
     pub min: u16,
     /// How wide its widest cell (header included) is.
     pub content: u16,
+    /// How wide its widest cell is in the short form it shows when the long
+    /// one does not fit (`content` for a column with no short form).
+    pub short: u16,
     /// Which columns go first when even the minimums do not fit: the
     /// highest rank goes first, and every column ranked after it with it.
     pub rank: u8,
@@ -42,23 +45,38 @@ pub fn widths(columns: &[Want], room: u16, gap: u16) -> Vec<u16> {
         out[i] = base(&columns[i]).max(1);
         left -= u32::from(out[i]) + if n == 0 { 0 } else { u32::from(gap) };
     }
-    // Water-filling: an equal share to every column still short of its
-    // content, capped at what it lacks, until the room or the needs run out.
-    let mut open: Vec<usize> = kept
-        .into_iter()
-        .filter(|&i| out[i] < columns[i].content)
-        .collect();
-    while left > 0 && !open.is_empty() {
-        let share = (left / open.len() as u32).max(1);
+    let open: Vec<usize> = kept.clone();
+    fill(columns, &mut out, open, &mut left);
+    // A column that cannot show its long form shows its short one: it gives
+    // back what the short form does not use, and the others share that.
+    let mut settled = Vec::new();
+    for &i in &kept {
+        let short = columns[i].short.max(base(&columns[i])).max(1);
+        if out[i] < columns[i].content && short < out[i] {
+            left += u32::from(out[i] - short);
+            out[i] = short;
+            settled.push(i);
+        }
+    }
+    let open: Vec<usize> = kept.into_iter().filter(|i| !settled.contains(i)).collect();
+    fill(columns, &mut out, open, &mut left);
+    out
+}
+
+/// Water-filling: an equal share of `left` to every `open` column still short
+/// of its content, capped at what it lacks, until the room or the needs run out.
+fn fill(columns: &[Want], out: &mut [u16], mut open: Vec<usize>, left: &mut u32) {
+    open.retain(|&i| out[i] < columns[i].content);
+    while *left > 0 && !open.is_empty() {
+        let share = (*left / open.len() as u32).max(1);
         for &i in &open {
             let lacks = u32::from(columns[i].content - out[i]);
-            let give = share.min(lacks).min(left);
+            let give = share.min(lacks).min(*left);
             out[i] += give as u16;
-            left -= give;
+            *left -= give;
         }
         open.retain(|&i| out[i] < columns[i].content);
     }
-    out
 }
 
 /// The display width of `text` in terminal cells.
@@ -106,7 +124,12 @@ mod tests {
     use proptest::prelude::*;
 
     fn want(min: u16, content: u16, rank: u8) -> Want {
-        Want { min, content, rank }
+        Want {
+            min,
+            content,
+            short: content,
+            rank,
+        }
     }
 
     fn total(widths: &[u16], gap: u16) -> u32 {
@@ -134,6 +157,23 @@ mod tests {
         // The rank 1 column does not fit; the rank 2 one would, but goes too.
         let w = widths(&[want(10, 10, 0), want(10, 10, 1), want(3, 3, 2)], 20, 1);
         assert_eq!(w, [10, 0, 0]);
+    }
+
+    #[test]
+    fn a_column_cut_to_its_short_form_gives_back_what_it_does_not_use() {
+        // Dates of 12 cells with a 7-cell short form, and a long name: the
+        // dates cannot be whole in 22 cells, so they take 7 and the name the
+        // rest, not 9 cells of which 2 stay empty.
+        let date = Want {
+            min: 7,
+            content: 12,
+            short: 7,
+            rank: 1,
+        };
+        let w = widths(&[want(10, 40, 0), date], 22, 1);
+        assert_eq!(w, [14, 7]);
+        // In 30 cells the dates are whole beside a name of 17.
+        assert_eq!(widths(&[want(10, 40, 0), date], 30, 1), [17, 12]);
     }
 
     #[test]
