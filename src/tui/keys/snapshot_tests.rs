@@ -200,18 +200,21 @@ fn teams_tab() {
 
 /// Keys like the demo store's: long names, long developer logins, keys in
 /// many teams, every status, expiries near and far.
+/// Name, instance, developer, channel, teams, status, expiry and last use (days).
+type DemoRow<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a [&'a str],
+    KeyStatus,
+    Option<i64>,
+    Option<i64>,
+);
+
 fn demo_like_state() -> State {
     let mut state = main_state();
-    let rows: [(
-        &str,
-        &str,
-        &str,
-        &str,
-        &[&str],
-        KeyStatus,
-        Option<i64>,
-        Option<i64>,
-    ); 10] = [
+    let rows: [DemoRow; 10] = [
         (
             "billing-sync nightly reconciliation",
             "acme-prod",
