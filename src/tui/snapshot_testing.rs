@@ -376,6 +376,7 @@ pub(crate) fn choices() -> FormChoices {
         created_at: NOW - 300 * DAY,
         active_keys: 2,
         keys: 3,
+        retired_at: None,
     };
     let developer = |id: i64, name: &str| Developer {
         id,

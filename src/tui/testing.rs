@@ -119,6 +119,7 @@ pub(crate) fn instance(id: i64, name: &str) -> Instance {
         created_at: NOW - DAY,
         active_keys: 0,
         keys: 0,
+        retired_at: None,
     }
 }
 

@@ -24,10 +24,17 @@ pub enum Action {
     OperatorAdded,
     OperatorRemoved,
     NotificationSent,
+    InstanceEdited,
+    InstanceRetired,
+    DeveloperAdded,
+    DeveloperRenamed,
+    TeamRenamed,
+    TeamRemoved,
+    OperatorRoleChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 23] = [
         Action::StoreCreated,
         Action::Created,
         Action::Viewed,
@@ -44,6 +51,13 @@ impl Action {
         Action::OperatorAdded,
         Action::OperatorRemoved,
         Action::NotificationSent,
+        Action::InstanceEdited,
+        Action::InstanceRetired,
+        Action::DeveloperAdded,
+        Action::DeveloperRenamed,
+        Action::TeamRenamed,
+        Action::TeamRemoved,
+        Action::OperatorRoleChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +78,13 @@ impl Action {
             Action::OperatorAdded => "operator_added",
             Action::OperatorRemoved => "operator_removed",
             Action::NotificationSent => "notification_sent",
+            Action::InstanceEdited => "instance_edited",
+            Action::InstanceRetired => "instance_retired",
+            Action::DeveloperAdded => "developer_added",
+            Action::DeveloperRenamed => "developer_renamed",
+            Action::TeamRenamed => "team_renamed",
+            Action::TeamRemoved => "team_removed",
+            Action::OperatorRoleChanged => "operator_role_changed",
         }
     }
 

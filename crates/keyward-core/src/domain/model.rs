@@ -180,6 +180,15 @@ pub struct Instance {
     pub active_keys: u64,
     /// Keys of this instance that are not deleted.
     pub keys: u64,
+    /// When the instance was retired: it then takes no new keys and is not
+    /// offered for them.
+    pub retired_at: Option<i64>,
+}
+
+impl Instance {
+    pub fn is_retired(&self) -> bool {
+        self.retired_at.is_some()
+    }
 }
 
 /// A person or service user keys are issued to, known per instance.

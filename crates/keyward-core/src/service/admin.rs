@@ -122,11 +122,7 @@ impl Service {
         let name = Name::parse("instance name", &spec.name)?;
         let url = spec.url.as_deref().map(parse_url).transpose()?;
         let max_active = spec.max_active.unwrap_or(DEFAULT_MAX_ACTIVE);
-        if !(1..=MAX_ACTIVE_LIMIT).contains(&max_active) {
-            return Err(Error::usage(format!(
-                "--max-active must be between 1 and {MAX_ACTIVE_LIMIT}"
-            )));
-        }
+        check_max_active(max_active)?;
         self.write(Role::Admin, |db, actor, now| {
             db.insert_instance(&NewInstance {
                 name: name.as_str(),
@@ -256,7 +252,16 @@ fn check_login(login: &str) -> Result<()> {
     Ok(())
 }
 
-fn parse_url(raw: &str) -> Result<String> {
+pub(super) fn check_max_active(max_active: u32) -> Result<()> {
+    if !(1..=MAX_ACTIVE_LIMIT).contains(&max_active) {
+        return Err(Error::usage(format!(
+            "--max-active must be between 1 and {MAX_ACTIVE_LIMIT}"
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn parse_url(raw: &str) -> Result<String> {
     let url = raw.trim();
     let valid = (url.starts_with("https://") || url.starts_with("http://"))
         && url.len() <= 2048

@@ -5,6 +5,7 @@
 mod admin;
 pub mod delivery;
 pub mod demo;
+mod directory;
 pub mod history;
 mod keys;
 mod notice;
@@ -14,6 +15,7 @@ mod verify;
 
 pub use admin::InstanceSpec;
 pub use delivery::{DeliveryReport, REMINDER_DAYS};
+pub use directory::{InstanceEdit, InstanceEditEffect, IntegrationLoad, RemovedTeam};
 pub use history::AuditReport;
 pub use keys::{EditKey, IssuedKey, NewKeyRequest, TeamChanges, TeamMembership};
 pub use verify::{Verdict, VerifyFailure};

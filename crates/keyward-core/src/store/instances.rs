@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 /// Counts keys per instance; `?1` is now.
 const INSTANCE_SELECT: &str = "
-SELECT i.id, i.name, i.cloud, i.url, i.max_active, i.created_at,
+SELECT i.id, i.name, i.cloud, i.url, i.max_active, i.created_at, i.retired_at,
        (SELECT COUNT(*) FROM keys k WHERE k.instance_id = i.id AND k.status = 'active'
            AND (k.expires_at IS NULL OR k.expires_at > ?1)),
        (SELECT COUNT(*) FROM keys k WHERE k.instance_id = i.id AND k.status <> 'deleted')
@@ -22,9 +22,26 @@ fn instance_from(row: &Row) -> rusqlite::Result<Instance> {
         url: row.get(3)?,
         max_active: row.get(4)?,
         created_at: row.get(5)?,
-        active_keys: row.get(6)?,
-        keys: row.get(7)?,
+        retired_at: row.get(6)?,
+        active_keys: row.get(7)?,
+        keys: row.get(8)?,
     })
+}
+
+/// The fields of an instance an edit may change.
+pub struct InstanceFields<'a> {
+    pub cloud: Cloud,
+    pub url: Option<&'a str>,
+    pub max_active: u32,
+}
+
+/// An integration of one instance as the Directory shows it: names, not ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntegrationLoad {
+    pub developer: String,
+    pub channel: String,
+    /// Its keys active now.
+    pub active_keys: u64,
 }
 
 /// The fields of a new instance.
@@ -82,6 +99,84 @@ impl Db<'_> {
             .map_err(from_sqlite)?;
         let rows = stmt.query_map([now], instance_from).map_err(from_sqlite)?;
         rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    pub fn update_instance(&self, instance_id: i64, fields: &InstanceFields) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE instances SET cloud = ?2, url = ?3, max_active = ?4 WHERE id = ?1",
+                params![
+                    instance_id,
+                    fields.cloud.as_str(),
+                    fields.url,
+                    fields.max_active
+                ],
+            )
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+
+    /// Marks the instance retired; the schema refuses while a key of it is active.
+    pub fn retire_instance(&self, instance_id: i64, now: i64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE instances SET retired_at = ?2 WHERE id = ?1",
+                params![instance_id, now],
+            )
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+
+    /// The instance's integrations with more than `limit` keys active at `now`,
+    /// most loaded first.
+    pub fn integrations_over(
+        &self,
+        instance_id: i64,
+        limit: u32,
+        now: i64,
+    ) -> Result<Vec<IntegrationLoad>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT d.name, c.name, COUNT(*) AS n FROM keys k
+                   JOIN developers d ON d.id = k.developer_id
+                   JOIN channels c ON c.id = k.channel_id
+                 WHERE k.instance_id = ?1 AND k.status = 'active'
+                   AND (k.expires_at IS NULL OR k.expires_at > ?2)
+                 GROUP BY k.developer_id, k.channel_id
+                 HAVING n > ?3
+                 ORDER BY n DESC, d.name, c.name",
+            )
+            .map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map(params![instance_id, now, limit], |r| {
+                Ok(IntegrationLoad {
+                    developer: r.get(0)?,
+                    channel: r.get(1)?,
+                    active_keys: r.get(2)?,
+                })
+            })
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// Whether the instance has a developer of that name, current or removed:
+    /// the names a rename may not take.
+    pub fn developer_name_used(&self, instance_id: i64, name: &str) -> Result<bool> {
+        self.conn()
+            .prepare_cached("SELECT 1 FROM developers WHERE instance_id = ?1 AND name = ?2")
+            .and_then(|mut s| s.exists(params![instance_id, name]))
+            .map_err(from_sqlite)
+    }
+
+    pub fn rename_developer(&self, developer_id: i64, name: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE developers SET name = ?2 WHERE id = ?1",
+                params![developer_id, name],
+            )
+            .map_err(from_sqlite)?;
+        Ok(())
     }
 
     /// The developer of that name on the instance, if known and not removed.

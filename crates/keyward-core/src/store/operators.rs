@@ -70,6 +70,17 @@ impl Db<'_> {
         Ok(n > 0)
     }
 
+    /// Changes an operator's role; the schema keeps the last admin an admin.
+    pub fn set_operator_role(&self, login: &str, role: Role) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE operators SET role = ?2 WHERE login = ?1",
+                params![login, role.as_str()],
+            )
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+
     pub fn count_admins(&self) -> Result<u64> {
         self.conn()
             .query_row(

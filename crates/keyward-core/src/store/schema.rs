@@ -6,7 +6,7 @@
 pub const APPLICATION_ID: i32 = 0x4b57_5244;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
@@ -266,4 +266,37 @@ const V4: &str = r#"
 DROP INDEX keys_name;
 CREATE INDEX keys_listing ON keys (name COLLATE NOCASE, id, status, expires_at, instance_id,
     developer_id, channel_id, public_id, created_at, last_used_at, deactivated_at);
+"#;
+
+// Retired instances (the Directory, issue 13). An instance is retired only
+// once none of its keys is active; from then on it is final, takes no new key,
+// and no key of it becomes active again (renewing or extending an expired one).
+// Its keys and history stay, so past rows still name it.
+const V5: &str = r#"
+ALTER TABLE instances ADD COLUMN retired_at INTEGER;
+
+CREATE TRIGGER instances_retire_without_active_keys BEFORE UPDATE OF retired_at ON instances
+WHEN OLD.retired_at IS NULL AND NEW.retired_at IS NOT NULL
+ AND EXISTS (SELECT 1 FROM keys k
+              WHERE k.instance_id = NEW.id AND k.status = 'active'
+                AND (k.expires_at IS NULL OR k.expires_at > NEW.retired_at))
+BEGIN SELECT RAISE(ABORT, 'keyward: an instance with active keys cannot be retired; deactivate them first'); END;
+
+CREATE TRIGGER instances_retired_is_final BEFORE UPDATE ON instances
+WHEN OLD.retired_at IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'keyward: a retired instance does not change'); END;
+
+CREATE TRIGGER keys_not_on_a_retired_instance_on_insert BEFORE INSERT ON keys
+WHEN (SELECT retired_at FROM instances WHERE id = NEW.instance_id) IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'keyward: the instance is retired; it takes no new keys'); END;
+
+CREATE TRIGGER keys_not_on_a_retired_instance_on_update
+BEFORE UPDATE OF status, expires_at, instance_id ON keys
+WHEN NEW.status = 'active'
+ AND (NEW.expires_at IS NULL OR NEW.expires_at > NEW.changed_at)
+ AND (SELECT retired_at FROM instances WHERE id = NEW.instance_id) IS NOT NULL
+ AND (OLD.instance_id <> NEW.instance_id
+      OR OLD.status <> 'active'
+      OR (OLD.expires_at IS NOT NULL AND OLD.expires_at <= NEW.changed_at))
+BEGIN SELECT RAISE(ABORT, 'keyward: the instance is retired; none of its keys becomes active again'); END;
 "#;

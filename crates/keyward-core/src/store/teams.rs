@@ -73,6 +73,43 @@ impl Db<'_> {
         rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
     }
 
+    pub fn rename_team(&self, team_id: i64, name: &str) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE teams SET name = ?2 WHERE id = ?1",
+                params![team_id, name],
+            )
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+
+    /// The public ids of the team's keys that are not deleted, in key order.
+    pub fn team_key_ids(&self, team_id: i64) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(
+                "SELECT k.public_id FROM key_teams kt JOIN keys k ON k.id = kt.key_id
+                 WHERE kt.team_id = ?1 AND k.status <> 'deleted' ORDER BY k.id",
+            )
+            .map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map([team_id], |r| r.get(0))
+            .map_err(from_sqlite)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+    }
+
+    /// Takes every key (deleted ones too) out of the team, then the team away.
+    pub fn delete_team(&self, team_id: i64) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM key_teams WHERE team_id = ?1", [team_id])
+            .and_then(|_| {
+                self.conn()
+                    .execute("DELETE FROM teams WHERE id = ?1", [team_id])
+            })
+            .map_err(from_sqlite)?;
+        Ok(())
+    }
+
     /// Puts the key in the team; false if it already was.
     pub fn add_key_to_team(&self, key_id: i64, team_id: i64) -> Result<bool> {
         let n = self
