@@ -200,3 +200,288 @@ fn expired_keys_do_not_count_against_the_limit() {
     let err = svc.renew_key(&a.key.public_id, None, None).unwrap_err();
     assert_eq!(err.exit_code(), 5);
 }
+
+/// The details of the newest history row of `action`, with its subject.
+fn last_row(env: &Env, action: &str) -> (serde_json::Value, serde_json::Value) {
+    let rows = env.json(&[
+        "history",
+        "--filter",
+        &format!("action:{action}"),
+        "--limit",
+        "1",
+        "--json",
+    ]);
+    let row = rows[0].clone();
+    assert_eq!(row["action"], action, "{rows}");
+    (row.clone(), row["details"].clone())
+}
+
+/// The login running the tests becomes `role`, another login keeping the
+/// store an admin: the refusals are then checked without `--as` (root).
+fn step_down_to(env: &Env, role: &str) {
+    env.add_operator("boss", "admin");
+    let me = env.json(&["operator", "list", "--json"]);
+    let me = me
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["login"] != "boss")
+        .unwrap()["login"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.ok(&["operator", "role", &me, role]);
+}
+
+#[test]
+fn an_instance_edit_changes_cloud_url_and_limit_and_records_before_and_after() {
+    let env = Env::with_instance();
+    let (id, _) = env.create_key("one", "Ana", "ci");
+    let edited = env.json(&[
+        "instance",
+        "edit",
+        "acme",
+        "--cloud",
+        "servicenow",
+        "--url",
+        "https://acme.service-now.com",
+        "--max-active",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(edited["cloud"], "servicenow");
+    assert_eq!(edited["url"], "https://acme.service-now.com");
+    assert_eq!(edited["max_active"], 3);
+    assert_eq!(edited["keys_changing_cloud"], 1);
+    let key = env.json(&["key", "show", &id, "--json"]);
+    assert_eq!(key["cloud"], "servicenow", "the key follows its instance");
+    let (row, details) = last_row(&env, "instance_edited");
+    assert_eq!(row["subject"], "acme");
+    assert_eq!(
+        details,
+        serde_json::json!({
+            "cloud": { "from": "salesforce", "to": "servicenow" },
+            "url": { "from": null, "to": "https://acme.service-now.com" },
+            "max_active": { "from": 2, "to": 3 },
+        })
+    );
+    // A third key now fits; `--url ''` removes the URL.
+    env.create_key("two", "Ana", "ci");
+    env.create_key("three", "Ana", "ci");
+    let plain = env.ok(&["instance", "edit", "acme", "--url", ""]);
+    assert!(
+        plain.contains("url: https://acme.service-now.com → (none)"),
+        "{plain}"
+    );
+    env.ok(&["audit", "verify"]);
+}
+
+#[test]
+fn a_lowered_limit_keeps_active_keys_names_the_integrations_over_it_and_refuses_new_keys() {
+    let env = Env::with_instance();
+    let (one, _) = env.create_key("one", "Ana", "ci");
+    env.create_key("two", "Ana", "ci");
+    env.create_key("other", "Ben", "api");
+    let plain = env.ok(&["instance", "edit", "acme", "--max-active", "1"]);
+    assert!(plain.contains("max active: 2 → 1"), "{plain}");
+    assert!(
+        plain.contains("developer Ana, channel ci: 2 active keys stay active"),
+        "{plain}"
+    );
+    assert!(!plain.contains("Ben"), "{plain}");
+    assert_eq!(
+        env.json(&["instance", "list", "--json"])[0]["active_keys"],
+        3
+    );
+    env.try_create("three", "Ana", "ci").expect(5);
+    env.ok(&["key", "deactivate", &one, "--yes"]);
+    env.try_create("three", "Ana", "ci").expect(5);
+}
+
+#[test]
+fn instance_edits_refuse_nothing_to_change_bad_values_and_unknown_instances() {
+    let env = Env::with_instance();
+    env.run(&["instance", "edit", "acme"]).expect(2);
+    env.run(&["instance", "edit", "acme", "--cloud", "salesforce"])
+        .expect(2);
+    env.run(&["instance", "edit", "acme", "--cloud", "azure"])
+        .expect(2);
+    env.run(&["instance", "edit", "acme", "--max-active", "0"])
+        .expect(2);
+    env.run(&["instance", "edit", "acme", "--url", "ftp://acme"])
+        .expect(2);
+    env.run(&["instance", "edit", "nope", "--max-active", "3"])
+        .expect(4);
+    env.run(&["instance", "retire", "nope"]).expect(4);
+}
+
+#[test]
+fn an_instance_with_active_keys_is_not_retired_and_a_retired_one_takes_no_keys() {
+    let env = Env::with_instance();
+    let (id, _) = env.create_key("one", "Ana", "ci");
+    let refused = env.run(&["instance", "retire", "acme"]).expect(5);
+    assert!(
+        refused.stderr.contains("1 active key"),
+        "{}",
+        refused.stderr
+    );
+    env.ok(&["key", "deactivate", &id, "--yes"]);
+    let retired = env.json(&["instance", "retire", "acme", "--json"]);
+    assert_eq!(retired["status"], "retired");
+    assert!(retired["retired_at"].is_string(), "{retired}");
+    let listed = env.json(&["instance", "list", "--json"]);
+    assert_eq!(listed[0]["status"], "retired");
+    assert!(env.ok(&["instance", "list"]).contains("retired"));
+    let (row, details) = last_row(&env, "instance_retired");
+    assert_eq!(row["subject"], "acme");
+    assert_eq!(
+        details,
+        serde_json::json!({ "status": { "from": "active", "to": "retired" } })
+    );
+    let new = env.try_create("two", "Ana", "ci").expect(5);
+    assert!(new.stderr.contains("retired"), "{}", new.stderr);
+    env.run(&["instance", "retire", "acme"]).expect(5);
+    env.run(&["instance", "edit", "acme", "--max-active", "3"])
+        .expect(5);
+    env.run(&["developer", "add", "Ben", "--instance", "acme"])
+        .expect(5);
+    env.ok(&["audit", "verify"]);
+}
+
+#[test]
+fn developers_are_added_and_renamed_and_a_taken_name_is_refused() {
+    let env = Env::with_instance();
+    let (id, _) = env.create_key("one", "Ana", "ci");
+    let added = env.json(&["developer", "add", "Ben", "--instance", "acme", "--json"]);
+    assert_eq!(
+        added,
+        serde_json::json!({ "name": "Ben", "instance": "acme", "active_keys": 0, "keys": 0 })
+    );
+    let (row, details) = last_row(&env, "developer_added");
+    assert_eq!(row["subject"], "Ben");
+    assert_eq!(details, serde_json::json!({ "instance": "acme" }));
+    env.run(&["developer", "add", "Ben", "--instance", "acme"])
+        .expect(5);
+    env.run(&["developer", "add", "Ben", "--instance", "nope"])
+        .expect(4);
+    env.run(&[
+        "developer",
+        "rename",
+        "Ana",
+        "--instance",
+        "acme",
+        "--to",
+        "Ben",
+    ])
+    .expect(5);
+    env.run(&[
+        "developer",
+        "rename",
+        "Zed",
+        "--instance",
+        "acme",
+        "--to",
+        "Zoe",
+    ])
+    .expect(4);
+    env.run(&[
+        "developer",
+        "rename",
+        "Ana",
+        "--instance",
+        "acme",
+        "--to",
+        " ",
+    ])
+    .expect(2);
+    let renamed = env.json(&[
+        "developer",
+        "rename",
+        "Ana",
+        "--instance",
+        "acme",
+        "--to",
+        "Ana López",
+        "--json",
+    ]);
+    assert_eq!(renamed["name"], "Ana López");
+    assert_eq!(renamed["active_keys"], 1);
+    assert_eq!(
+        env.json(&["key", "show", &id, "--json"])["developer"],
+        "Ana López"
+    );
+    let (row, details) = last_row(&env, "developer_renamed");
+    assert_eq!(row["subject"], "Ana López");
+    assert_eq!(
+        details,
+        serde_json::json!({ "instance": "acme", "name": { "from": "Ana", "to": "Ana López" }, "keys": 1 })
+    );
+    env.ok(&["audit", "verify"]);
+}
+
+#[test]
+fn removing_a_developer_with_their_keys_notifies_admins_and_managers() {
+    let env = Env::with_instance();
+    env.add_operator("mia", "manager");
+    env.add_operator("vic", "viewer");
+    let (a, _) = env.create_key("one", "Ana", "ci");
+    let (b, _) = env.create_key("two", "Ana", "api");
+    let before = env
+        .json(&["notifications", "--json"])
+        .as_array()
+        .unwrap()
+        .len();
+    env.ok(&[
+        "developer",
+        "remove",
+        "Ana",
+        "--instance",
+        "acme",
+        "--deactivate-keys",
+    ]);
+    let all = env.json(&["notifications", "--json"]);
+    let new: Vec<_> = all.as_array().unwrap()[before..].to_vec();
+    let mut to: Vec<&str> = new
+        .iter()
+        .map(|m| m["recipient"]["login"].as_str().unwrap())
+        .collect();
+    to.sort_unstable();
+    assert_eq!(to.len(), 2, "the admin and mia, not vic: {to:?}");
+    assert!(to.contains(&"mia") && !to.contains(&"vic"), "{to:?}");
+    for m in &new {
+        assert_eq!(m["event"], "deactivated");
+        assert_eq!(m["keys"], serde_json::json!([a, b]));
+    }
+    let (row, details) = last_row(&env, "developer_removed");
+    assert_eq!(row["subject"], "Ana");
+    assert_eq!(details["deactivated_keys"], serde_json::json!([a, b]));
+}
+
+#[test]
+fn managers_and_viewers_cannot_change_instances_or_developers() {
+    for role in ["manager", "viewer"] {
+        let env = Env::with_instance();
+        env.create_key("one", "Ana", "ci");
+        step_down_to(&env, role);
+        for args in [
+            vec!["instance", "edit", "acme", "--max-active", "3"],
+            vec!["instance", "retire", "acme"],
+            vec!["developer", "add", "Ben", "--instance", "acme"],
+            vec![
+                "developer",
+                "rename",
+                "Ana",
+                "--instance",
+                "acme",
+                "--to",
+                "Ann",
+            ],
+        ] {
+            let run = env.run(&args).expect(3);
+            assert!(run.stderr.contains(role), "{args:?}: {}", run.stderr);
+        }
+        let inst = env.json(&["instance", "list", "--json"]);
+        assert_eq!(inst[0]["max_active"], 2);
+        assert_eq!(inst[0]["status"], "active");
+    }
+}

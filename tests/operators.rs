@@ -196,3 +196,100 @@ fn the_store_itself_keeps_an_admin() {
         .unwrap();
     assert_eq!(admins, 1);
 }
+
+/// The login running the tests, the store's first admin.
+fn me(env: &Env) -> String {
+    let ops = env.json(&["operator", "list", "--json"]);
+    ops.as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["role"] == "admin")
+        .unwrap()["login"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn an_admin_changes_a_role_and_the_history_records_before_and_after() {
+    let env = Env::new();
+    env.add_operator("mia", "manager");
+    let op = env.json(&["operator", "role", "mia", "admin", "--json"]);
+    assert_eq!(op["login"], "mia");
+    assert_eq!(op["role"], "admin");
+    let ops = env.json(&["operator", "list", "--json"]);
+    let mia = ops
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["login"] == "mia")
+        .unwrap();
+    assert_eq!(mia["role"], "admin");
+    let rows = env.json(&[
+        "history",
+        "--filter",
+        "action:operator_role_changed",
+        "--json",
+    ]);
+    assert_eq!(rows[0]["subject"], "mia");
+    assert_eq!(
+        rows[0]["details"],
+        serde_json::json!({ "role": { "from": "manager", "to": "admin" } })
+    );
+    let plain = env.ok(&["operator", "role", "mia", "viewer"]);
+    assert_eq!(plain.trim(), "mia is now viewer.");
+    env.ok(&["audit", "verify"]);
+}
+
+#[test]
+fn a_role_change_refuses_the_last_admin_unknown_logins_and_bad_roles() {
+    let env = Env::new();
+    let me = me(&env);
+    let last = env.run(&["operator", "role", &me, "manager"]).expect(5);
+    assert!(last.stderr.contains("last admin"), "{}", last.stderr);
+    env.run(&["operator", "role", "nobody", "viewer"]).expect(4);
+    env.run(&["operator", "role", &me, "owner"]).expect(2);
+    env.run(&["operator", "role", &me, "admin"]).expect(2);
+    // With a second admin, the first may step down; the second is then the last.
+    env.add_operator("ada", "admin");
+    env.ok(&["operator", "role", &me, "manager"]);
+    let refused = env.run(&["operator", "role", "ada", "viewer"]).expect(3);
+    assert!(refused.stderr.contains("manager"), "{}", refused.stderr);
+    env.run(&["operator", "remove", "ada"]).expect(3);
+}
+
+#[test]
+fn the_last_admin_is_never_demoted_even_by_another_admin() {
+    require_root!();
+    let env = Env::new();
+    let me = me(&env);
+    env.add_operator("ada", "admin");
+    env.run_as("ada", &["operator", "role", &me, "viewer"])
+        .expect(0);
+    env.run_as("ada", &["operator", "role", "ada", "manager"])
+        .expect(5);
+    env.run_as("ada", &["operator", "remove", "ada"]).expect(5);
+}
+
+#[test]
+fn managers_and_viewers_cannot_change_roles() {
+    require_root!();
+    let (env, _) = store_with_roles();
+    env.run_as("mia", &["operator", "role", "vic", "manager"])
+        .expect(3);
+    env.run_as("vic", &["operator", "role", "vic", "admin"])
+        .expect(3);
+    env.run_as("mia", &["operator", "role", "mia", "admin"])
+        .expect(3);
+    let ops = env.json(&["operator", "list", "--json"]);
+    let role = |login: &str| {
+        ops.as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["login"] == login)
+            .unwrap()["role"]
+            .clone()
+    };
+    assert_eq!(role("mia"), "manager");
+    assert_eq!(role("vic"), "viewer");
+}

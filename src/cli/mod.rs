@@ -165,6 +165,14 @@ pub enum OperatorCommand {
     Remove {
         login: String,
     },
+    /// Change an operator's role; the last admin stays an admin
+    Role {
+        login: String,
+        #[arg(value_parser = parse_role, value_name = "admin|manager|viewer")]
+        role: Role,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +189,26 @@ pub enum InstanceCommand {
         max_active: Option<u32>,
     },
     List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an instance's cloud, URL or active-key limit (`--url ''` removes the URL)
+    Edit {
+        name: String,
+        #[arg(long, value_parser = parse_cloud)]
+        cloud: Option<Cloud>,
+        #[arg(long)]
+        url: Option<String>,
+        /// Keys of one integration that may be active at once; active keys
+        /// over a lowered limit stay active
+        #[arg(long, value_name = "N")]
+        max_active: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retire an instance with no active keys: it takes no new keys from then on
+    Retire {
+        name: String,
         #[arg(long)]
         json: bool,
     },
@@ -203,6 +231,24 @@ pub enum DeveloperCommand {
         #[arg(long)]
         deactivate_keys: bool,
     },
+    /// Add a developer to an instance's list
+    Add {
+        name: String,
+        #[arg(long, value_name = "NAME")]
+        instance: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rename a developer of an instance; their keys follow
+    Rename {
+        name: String,
+        #[arg(long, value_name = "NAME")]
+        instance: String,
+        #[arg(long, value_name = "NEW")]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +257,20 @@ pub enum TeamCommand {
         name: String,
     },
     List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rename a team; its keys keep it
+    Rename {
+        name: String,
+        #[arg(long, value_name = "NEW")]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a team; its keys lose it (each change is in the history)
+    Remove {
+        name: String,
         #[arg(long)]
         json: bool,
     },
