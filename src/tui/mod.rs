@@ -1,11 +1,12 @@
-//! keyward's terminal application (SPEC §4): four tabs over the service layer.
+//! keyward's terminal application (SPEC §4): five tabs over the service layer.
 //!
 //! Data flows one way: key event → keymap → `Msg` → `router::update` → the
 //! feature's update → `Effect` → worker (service → store) → result `Msg` →
 //! `update` → `view`. One folder per feature (`keys/`, `filters/`,
-//! `history/`, `key_form/`, `windows/`, `first_run/`), each with its state,
+//! `history/`, `directory/`, `key_form/`, `windows/`, `first_run/`), each with its state,
 //! update, view and keymap table, over the shared `kit/`.
 
+pub mod directory;
 pub mod filters;
 pub mod first_run;
 pub mod headless;

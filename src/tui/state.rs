@@ -3,6 +3,7 @@
 //! work done), and the `Effect`s that `update` asks for, each saying who runs
 //! it. No I/O here, so the state machine is tested without a terminal or a store.
 
+use super::directory::{self, DirectoryTab};
 use super::filters::FiltersTab;
 use super::first_run::Setup;
 use super::history::HistoryTab;
@@ -24,17 +25,24 @@ use std::path::PathBuf;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
-/// The four tabs of SPEC §4, in their order.
+/// The five tabs of SPEC §4, in their order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tab {
     Keys,
     Filters,
     Teams,
     History,
+    Directory,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Keys, Tab::Filters, Tab::Teams, Tab::History];
+    pub const ALL: [Tab; 5] = [
+        Tab::Keys,
+        Tab::Filters,
+        Tab::Teams,
+        Tab::History,
+        Tab::Directory,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -42,6 +50,7 @@ impl Tab {
             Tab::Filters => "Filters",
             Tab::Teams => "Teams",
             Tab::History => "History",
+            Tab::Directory => "Directory",
         }
     }
 
@@ -109,6 +118,7 @@ pub struct State {
     pub filters: FiltersTab,
     pub teams: TeamsTab,
     pub history: HistoryTab,
+    pub directory: DirectoryTab,
     pub modal: Option<Modal>,
     pub help: bool,
     pub status: Option<Status>,
@@ -146,6 +156,7 @@ impl State {
             filters: FiltersTab::default(),
             teams: TeamsTab::default(),
             history: HistoryTab::default(),
+            directory: DirectoryTab::default(),
             modal: None,
             help: false,
             status: None,
@@ -231,6 +242,15 @@ pub enum Msg {
     DeliveryDone,
     /// Another process committed to the store: what is on screen may be stale.
     StoreChanged,
+    /// The Directory tab's lists.
+    Directory(Result<directory::Lists, Error>),
+    /// What an instance edit would do, before it is saved.
+    InstancePreview(Result<keyward_core::service::InstanceEditEffect, Error>),
+    /// A change on the Directory tab was saved (or why not).
+    DirectoryChanged {
+        change: directory::Change,
+        result: Result<directory::Outcome, Error>,
+    },
 }
 
 /// Work for the runtime: service calls, the clipboard, timers.
@@ -308,6 +328,15 @@ pub enum Effect {
     ClearClipboard,
     /// Reads the outbox's counts for the status line.
     LoadOutbox,
+    /// Reads the Directory tab's lists.
+    LoadDirectory,
+    /// Works out what an instance edit would do, saving nothing.
+    PreviewInstanceEdit {
+        name: String,
+        edit: keyward_core::service::InstanceEdit,
+    },
+    /// Saves a change made on the Directory tab.
+    ChangeDirectory(directory::Change),
     /// Starts a delivery run in the background, when delivery is configured.
     Deliver,
     SetTimer {

@@ -4,6 +4,7 @@
 //! before it reaches a cell, so a key name cannot move the cursor, recolour the
 //! screen or write to the clipboard.
 
+use super::directory;
 use super::filters;
 use super::first_run;
 use super::history;
@@ -54,6 +55,7 @@ fn main_screen(state: &State, theme: &Theme, frame: &mut Frame) {
         Tab::Filters => filters::view::tab(&state.filters, state.now, theme, frame, f.body),
         Tab::Teams => keys::teams_view::tab(state, theme, frame, f.body),
         Tab::History => history::view::tab(state, theme, frame, f.body),
+        Tab::Directory => directory::view::tab(state, theme, frame, f.body),
     }
     status::draw(
         state.status.as_ref(),
@@ -83,8 +85,11 @@ fn tab_bar(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map(|m| format!("{} ({}) ", escape(&m.login), m.role))
         .unwrap_or_default();
     let used: usize = spans.iter().map(|s| s.width()).sum();
-    let room = usize::from(area.width).saturating_sub(used + who.chars().count());
-    spans.push(Span::raw(" ".repeat(room)));
-    spans.push(Span::styled(who, theme.dim()));
+    // On a narrow screen the tabs come first; the login shows when it fits whole.
+    if used + who.chars().count() <= usize::from(area.width) {
+        let room = usize::from(area.width) - used - who.chars().count();
+        spans.push(Span::raw(" ".repeat(room)));
+        spans.push(Span::styled(who, theme.dim()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

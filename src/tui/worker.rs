@@ -4,6 +4,7 @@
 //! Between effects it looks, every `POLL_EVERY`, whether another process
 //! committed to the store, and tells the screen so it never shows stale data.
 
+use super::directory;
 use super::key_form::FormChoices;
 use super::state::{Effect, Msg, Runner};
 use keyward_core::domain::history::Origin;
@@ -316,6 +317,15 @@ impl Worker {
                     .and_then(|s| s.record_copied(&public_id, via.as_str())),
             ),
             Effect::LoadOutbox => Msg::Outbox(self.service().and_then(|s| s.outbox_counts())),
+            Effect::LoadDirectory => Msg::Directory(self.service().and_then(directory_lists)),
+            Effect::PreviewInstanceEdit { name, edit } => Msg::InstancePreview(
+                self.service()
+                    .and_then(|s| s.preview_instance_edit(&name, &edit)),
+            ),
+            Effect::ChangeDirectory(change) => Msg::DirectoryChanged {
+                result: self.service().and_then(|s| change_directory(s, &change)),
+                change,
+            },
             // Sorted out by their runner above.
             // Key changes are above; the rest are sorted out by their runner.
             _ => return None,
@@ -424,6 +434,50 @@ fn form_choices(s: &mut Service) -> Result<FormChoices> {
         developers: s.list_developers(None)?,
         channels: s.list_channels()?,
         teams: s.list_teams()?,
+    })
+}
+
+fn directory_lists(s: &mut Service) -> Result<directory::Lists> {
+    Ok(directory::Lists {
+        instances: s.list_instances()?,
+        developers: s.list_developers(None)?,
+        teams: s.list_teams()?,
+        operators: s.list_operators()?,
+    })
+}
+
+/// Saves a Directory tab change: one service operation each.
+fn change_directory(s: &mut Service, change: &directory::Change) -> Result<directory::Outcome> {
+    use directory::{Change, Outcome};
+    Ok(match change {
+        Change::AddInstance(spec) => s.add_instance(spec).map(|_| Outcome::Done)?,
+        Change::EditInstance { name, edit } => {
+            s.edit_instance(name, edit).map(|_| Outcome::Done)?
+        }
+        Change::RetireInstance(name) => s.retire_instance(name).map(|_| Outcome::Done)?,
+        Change::AddDeveloper { instance, name } => {
+            s.add_developer(name, instance).map(|_| Outcome::Done)?
+        }
+        Change::RenameDeveloper { instance, name, to } => s
+            .rename_developer(name, instance, to)
+            .map(|_| Outcome::Done)?,
+        Change::RemoveDeveloper { instance, name } => {
+            Outcome::KeysDeactivated(s.remove_developer(name, instance, true)?.len())
+        }
+        Change::RenameTeam { name, to } => s.rename_team(name, to).map(|_| Outcome::Done)?,
+        Change::RemoveTeam(name) => Outcome::KeysLeft(s.remove_team(name)?.keys.len()),
+        Change::SetRole { login, role } => {
+            s.set_operator_role(login, *role).map(|_| Outcome::Done)?
+        }
+        Change::AddOperator {
+            login,
+            name,
+            email,
+            role,
+        } => s
+            .add_operator(login, name, email, *role)
+            .map(|_| Outcome::Done)?,
+        Change::RemoveOperator(login) => s.remove_operator(login).map(|_| Outcome::Done)?,
     })
 }
 

@@ -16,6 +16,10 @@ pub enum Action {
     GoFilters,
     GoTeams,
     GoHistory,
+    GoDirectory,
+    /// The next or previous part of a tab (the Directory's sections).
+    NextSection,
+    PrevSection,
     Up,
     Down,
     PageUp,
@@ -81,6 +85,8 @@ pub const TAB: Chord = code(KeyCode::Tab);
 pub const BACKTAB: Chord = code(KeyCode::BackTab);
 pub const UP: Chord = code(KeyCode::Up);
 pub const DOWN: Chord = code(KeyCode::Down);
+pub const LEFT: Chord = code(KeyCode::Left);
+pub const RIGHT: Chord = code(KeyCode::Right);
 pub const PAGE_UP: Chord = code(KeyCode::PageUp);
 pub const PAGE_DOWN: Chord = code(KeyCode::PageDown);
 pub const HOME: Chord = code(KeyCode::Home);
@@ -103,6 +109,8 @@ impl Chord {
             KeyCode::BackTab => "Shift-Tab".to_owned(),
             KeyCode::Up => "↑".to_owned(),
             KeyCode::Down => "↓".to_owned(),
+            KeyCode::Left => "←".to_owned(),
+            KeyCode::Right => "→".to_owned(),
             KeyCode::PageUp => "PgUp".to_owned(),
             KeyCode::PageDown => "PgDn".to_owned(),
             KeyCode::Home => "Home".to_owned(),
@@ -195,13 +203,14 @@ pub const MOVE: [Binding; 6] = [
 ];
 
 /// Switching tabs, reloading, help and quitting: every tab has these.
-pub const TABS: [Binding; 9] = [
+pub const TABS: [Binding; 10] = [
     bind(&[TAB], Action::NextTab, "next tab", ""),
     bind(&[BACKTAB], Action::PrevTab, "previous tab", ""),
     bind(&[key('1')], Action::GoKeys, "Keys tab", ""),
     bind(&[key('2')], Action::GoFilters, "Filters tab", ""),
     bind(&[key('3')], Action::GoTeams, "Teams tab", ""),
     bind(&[key('4')], Action::GoHistory, "History tab", ""),
+    bind(&[key('5')], Action::GoDirectory, "Directory tab", ""),
     bind(
         &[ctrl('r')],
         Action::Reload,
@@ -267,7 +276,7 @@ mod tests {
     fn no_key_is_bound_twice_in_one_layer() {
         let all = all_layers();
         // Every screen, tab and window is there, each under a name of its own.
-        assert_eq!(all.len(), 17);
+        assert_eq!(all.len(), 21);
         let mut names: Vec<&str> = all.iter().map(|l| l.name).collect();
         names.sort_unstable();
         names.dedup();

@@ -11,6 +11,7 @@ mod tests;
 
 pub use cx::{Ask, Cx, Window};
 
+use super::directory;
 use super::filters;
 use super::first_run::{self, Offer};
 use super::history;
@@ -70,6 +71,8 @@ windows! {
     Columns(super::history::columns::ColumnMenu),
     Export(super::history::export::ExportPrompt),
     NamePrompt(super::filters::name_prompt::NamePrompt),
+    DirectoryForm(super::directory::form::DirectoryForm),
+    DirectoryConfirm(super::directory::confirm::DirectoryConfirm),
 }
 
 impl Modal {
@@ -98,6 +101,8 @@ pub fn all_layers() -> Vec<Layer> {
         keys::keymap::TEAMS_LAYER,
         filters::LAYER,
         history::LAYER,
+        directory::keymap::LAYER,
+        directory::keymap::READ_ONLY_LAYER,
         query_line::LAYER,
         help::LAYER,
     ];
@@ -320,6 +325,18 @@ fn on_form_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             history::on_rows(&mut state.history, generation, page, result, &mut cx)
         }),
         Msg::HistoryColumns(Ok(names)) => history::on_columns(&mut state.history, names),
+        Msg::Directory(result) => with_cx!(state, fx, |cx| directory::on_lists(
+            &mut state.directory,
+            result,
+            &mut cx
+        )),
+        Msg::InstancePreview(result) => directory::on_preview(&mut state.modal, result),
+        Msg::DirectoryChanged { change, result } => {
+            let modal = &mut state.modal;
+            with_cx!(state, fx, |cx| directory::on_changed(
+                modal, change, result, &mut cx
+            ))
+        }
         Msg::PreferenceSaved(Ok(())) | Msg::CopyRecorded(Ok(())) => {}
         Msg::Outbox(Ok(counts)) => state.outbox = counts,
         // The count is a courtesy; a failure to read it is not worth a message.
@@ -359,6 +376,7 @@ pub fn is_full_frame(state: &State) -> bool {
         Tab::Keys | Tab::Teams => keys::is_full(&state.keys, page_rows(state)),
         Tab::History => history::is_full(&state.history),
         Tab::Filters => true,
+        Tab::Directory => state.directory.loaded,
     }
 }
 
@@ -381,7 +399,7 @@ pub fn layer_under_help(state: &State) -> Layer {
     if let Some(modal) = &state.modal {
         return modal.layer();
     }
-    if query_line(state).editing {
+    if query_line(state).is_some_and(|l| l.editing) {
         return query_line::LAYER;
     }
     match state.tab {
@@ -389,14 +407,16 @@ pub fn layer_under_help(state: &State) -> Layer {
         Tab::Filters => filters::LAYER,
         Tab::Teams => keys::keymap::TEAMS_LAYER,
         Tab::History => history::LAYER,
+        Tab::Directory => directory::keymap::layer(state.role()),
     }
 }
 
-fn query_line(state: &State) -> &QueryLine {
+fn query_line(state: &State) -> Option<&QueryLine> {
     match state.tab {
-        Tab::Keys | Tab::Teams => &state.keys.filter,
-        Tab::Filters => &state.filters.query,
-        Tab::History => &state.history.filter,
+        Tab::Keys | Tab::Teams => Some(&state.keys.filter),
+        Tab::Filters => Some(&state.filters.query),
+        Tab::History => Some(&state.history.filter),
+        Tab::Directory => None,
     }
 }
 
@@ -493,6 +513,8 @@ fn type_text(state: &mut State, event: &Event, fx: &mut Vec<Effect>) {
                 history::query_changed(&mut state.history, &mut cx);
             }
         }
+        // No text line on this tab.
+        Tab::Directory => {}
     })
 }
 
@@ -511,12 +533,13 @@ fn tab_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.status = None;
             return;
         }
-        Action::NextTab => Tab::ALL[(state.tab.index() + 1) % 4],
-        Action::PrevTab => Tab::ALL[(state.tab.index() + 3) % 4],
+        Action::NextTab => Tab::ALL[(state.tab.index() + 1) % Tab::ALL.len()],
+        Action::PrevTab => Tab::ALL[(state.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()],
         Action::GoKeys => Tab::Keys,
         Action::GoFilters => Tab::Filters,
         Action::GoTeams => Tab::Teams,
         Action::GoHistory => Tab::History,
+        Action::GoDirectory => Tab::Directory,
         _ => {
             let (tab, page) = (state.tab, page_rows(state) as isize);
             with_cx!(state, fx, |cx| match tab {
@@ -524,6 +547,7 @@ fn tab_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                     keys::act(&mut state.keys, &state.teams, tab, action, &mut cx),
                 Tab::Filters => filters::act(&mut state.filters, action, page, &mut cx),
                 Tab::History => history::act(&mut state.history, action, &mut cx),
+                Tab::Directory => directory::act(&mut state.directory, action, &mut cx),
             });
             return;
         }
@@ -537,6 +561,7 @@ fn line_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Tab::Keys | Tab::Teams => keys::line_act(&mut state.keys, action, &mut cx),
         Tab::Filters => filters::line_act(&mut state.filters, action, &mut cx),
         Tab::History => history::line_act(&mut state.history, action, &mut cx),
+        Tab::Directory => {}
     })
 }
 
@@ -551,6 +576,7 @@ fn go_tab(state: &mut State, tab: Tab, fx: &mut Vec<Effect>) {
         }
         Tab::Filters => fx.push(Effect::LoadSavedFilters),
         Tab::History => with_cx!(state, fx, |cx| history::reload(&mut state.history, &mut cx)),
+        Tab::Directory => fx.push(Effect::LoadDirectory),
     }
 }
 
@@ -601,6 +627,7 @@ fn esc_is_free(state: &State) -> bool {
         Tab::Teams => state.keys.filter.input.value().is_empty(),
         Tab::Filters => state.filters.query.input.value().is_empty(),
         Tab::History => state.history.filter.input.value().is_empty(),
+        Tab::Directory => true,
     }
 }
 
@@ -628,6 +655,7 @@ fn reload_screen(state: &mut State, fx: &mut Vec<Effect>) {
             &mut state.history,
             &mut cx
         )),
+        Tab::Directory => fx.push(Effect::LoadDirectory),
     }
     fx.push(Effect::LoadOutbox);
 }
@@ -642,6 +670,9 @@ fn refresh_after_change(state: &mut State, fx: &mut Vec<Effect>) {
     }
     if state.history.loaded {
         with_cx!(state, fx, |cx| history::reload(&mut state.history, &mut cx));
+    }
+    if state.tab == Tab::Directory {
+        fx.push(Effect::LoadDirectory);
     }
 }
 
@@ -773,6 +804,7 @@ fn scroll(state: &mut State, by: isize, fx: &mut Vec<Effect>) {
         Tab::Keys | Tab::Teams => keys::move_cursor(&mut state.keys, by, &mut cx),
         Tab::Filters => filters::move_cursor(&mut state.filters, by),
         Tab::History => history::move_cursor(&mut state.history, by, &mut cx),
+        Tab::Directory => directory::move_cursor(&mut state.directory, by),
     })
 }
 
@@ -802,6 +834,8 @@ fn click(state: &mut State, ev: MouseEvent, fx: &mut Vec<Effect>) {
         Tab::Keys | Tab::Teams => keys::click_row(&mut state.keys, row, &mut cx),
         Tab::History => history::click_row(&mut state.history, row, &mut cx),
         Tab::Filters => filters::click_row(&mut state.filters, row),
+        // Its sections are reached with the keys; a click does not pick one.
+        Tab::Directory => {}
     })
 }
 

@@ -7,7 +7,7 @@ use crate::tui::testing::*;
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn tab_and_shift_tab_cycle_the_four_tabs_and_each_loads_what_it_shows() {
+fn tab_and_shift_tab_cycle_the_five_tabs_and_each_loads_what_it_shows() {
     let mut s = admin_with(3);
     let fx = update(&mut s, press(KeyCode::Tab));
     assert_eq!(s.tab, Tab::Filters);
@@ -19,8 +19,13 @@ fn tab_and_shift_tab_cycle_the_four_tabs_and_each_loads_what_it_shows() {
     update(&mut s, press(KeyCode::Tab));
     assert_eq!(s.tab, Tab::History);
     let fx = update(&mut s, press(KeyCode::Tab));
+    assert_eq!(s.tab, Tab::Directory);
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadDirectory)));
+    let fx = update(&mut s, press(KeyCode::Tab));
     assert_eq!(s.tab, Tab::Keys);
     assert!(!key_ref_loads(&fx).is_empty());
+    update(&mut s, press(KeyCode::BackTab));
+    assert_eq!(s.tab, Tab::Directory);
     update(&mut s, press(KeyCode::BackTab));
     assert_eq!(s.tab, Tab::History);
     update(&mut s, press(KeyCode::BackTab));
@@ -32,6 +37,7 @@ fn number_keys_jump_to_their_tab() {
     let mut s = admin_with(3);
     for (c, tab) in [
         ('4', Tab::History),
+        ('5', Tab::Directory),
         ('2', Tab::Filters),
         ('3', Tab::Teams),
         ('1', Tab::Keys),

@@ -1,0 +1,216 @@
+//! Draws the Directory tab: a line saying what the operator may do here, then
+//! four boxes — instances and the selected instance's developers above, teams
+//! and operators below — the focused one marked and with its cursor.
+
+use super::{DirectoryTab, Section};
+use crate::tui::kit::theme::Theme;
+use crate::tui::kit::widgets::{block, safe};
+use crate::tui::state::State;
+use keyward_core::domain::model::Role;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let d = &state.directory;
+    let [line, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let role = state.role();
+    let said = if role == Role::Admin {
+        Span::styled(
+            " h/l: section · n: add · e: edit · D: remove · ?: every key",
+            theme.dim(),
+        )
+    } else {
+        Span::styled(
+            format!(" Read-only: you are a {role}; only admins change the directory."),
+            theme.warning(),
+        )
+    };
+    frame.render_widget(Paragraph::new(Line::from(said)), line);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
+    let [instances, developers] =
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(top);
+    let [teams, operators] =
+        Layout::horizontal([Constraint::Percentage(38), Constraint::Percentage(62)]).areas(bottom);
+
+    let inst_rows: Vec<Vec<String>> = d
+        .lists
+        .instances
+        .iter()
+        .map(|i| {
+            vec![
+                if i.is_retired() {
+                    format!("{} (retired)", safe(&i.name))
+                } else {
+                    safe(&i.name)
+                },
+                i.cloud.as_str().to_owned(),
+                i.max_active.to_string(),
+                format!("{}/{}", i.active_keys, i.keys),
+                i.url.as_deref().map(safe).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    section(
+        d,
+        Section::Instances,
+        format!(" Instances ({}) ", d.lists.instances.len()),
+        &["Name", "Cloud", "Limit", "Active", "URL"],
+        &[
+            Constraint::Fill(3),
+            Constraint::Length(10),
+            Constraint::Length(5),
+            Constraint::Length(7),
+            Constraint::Fill(2),
+        ],
+        inst_rows,
+        theme,
+        frame,
+        instances,
+    );
+
+    let devs = d.developers();
+    let dev_title = match d.instance() {
+        Some(i) => format!(" Developers of {} ({}) ", safe(&i.name), devs.len()),
+        None => " Developers ".to_owned(),
+    };
+    let dev_rows: Vec<Vec<String>> = devs
+        .iter()
+        .map(|dev| {
+            vec![
+                safe(&dev.name),
+                dev.active_keys.to_string(),
+                dev.keys.to_string(),
+            ]
+        })
+        .collect();
+    section(
+        d,
+        Section::Developers,
+        dev_title,
+        &["Name", "Active", "Keys"],
+        &[
+            Constraint::Fill(1),
+            Constraint::Length(6),
+            Constraint::Length(5),
+        ],
+        dev_rows,
+        theme,
+        frame,
+        developers,
+    );
+
+    let team_rows: Vec<Vec<String>> = d
+        .lists
+        .teams
+        .iter()
+        .map(|t| vec![safe(&t.name), t.keys.to_string()])
+        .collect();
+    section(
+        d,
+        Section::Teams,
+        format!(" Teams ({}) ", d.lists.teams.len()),
+        &["Name", "Keys"],
+        &[Constraint::Fill(1), Constraint::Length(6)],
+        team_rows,
+        theme,
+        frame,
+        teams,
+    );
+
+    let op_rows: Vec<Vec<String>> = d
+        .lists
+        .operators
+        .iter()
+        .map(|o| {
+            vec![
+                safe(&o.login),
+                safe(&o.name),
+                safe(&o.email),
+                o.role.as_str().to_owned(),
+            ]
+        })
+        .collect();
+    section(
+        d,
+        Section::Operators,
+        format!(" Operators ({}) ", d.lists.operators.len()),
+        &["Login", "Name", "Email", "Role"],
+        &[
+            Constraint::Fill(2),
+            Constraint::Fill(3),
+            Constraint::Fill(4),
+            Constraint::Length(7),
+        ],
+        op_rows,
+        theme,
+        frame,
+        operators,
+    );
+}
+
+/// One section's box: its rows around its cursor; the focused section's
+/// title is marked and its cursor row highlighted.
+#[allow(clippy::too_many_arguments)]
+fn section(
+    d: &DirectoryTab,
+    which: Section,
+    title: String,
+    headers: &[&str],
+    widths: &[Constraint],
+    rows: Vec<Vec<String>>,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let focused = d.section == which;
+    let cursor = d.cursor(which);
+    let visible = usize::from(area.height.saturating_sub(3)).max(1);
+    let offset = (cursor + 1).saturating_sub(visible);
+    let empty = rows.is_empty();
+    let table_rows: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .skip(offset)
+        .take(visible)
+        .map(|(i, cells)| {
+            let here = i == cursor;
+            // The selected instance stays marked while its developers are focused.
+            let mark = if here && (focused || which == Section::Instances) {
+                "›"
+            } else {
+                " "
+            };
+            let mut all = vec![Cell::from(mark)];
+            all.extend(cells.into_iter().map(Cell::from));
+            let row = Row::new(all);
+            if here && focused {
+                row.style(theme.cursor())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let mut constraints = vec![Constraint::Length(1)];
+    constraints.extend_from_slice(widths);
+    let mut header = vec![""];
+    header.extend_from_slice(headers);
+    let title = if focused {
+        format!("▸{}", title.trim_start())
+    } else {
+        title
+    };
+    let mut outline = block(title);
+    if focused {
+        outline = outline.border_style(theme.key());
+    }
+    if empty && d.loaded {
+        outline = outline.title_bottom(" none yet ");
+    }
+    let table = Table::new(table_rows, constraints)
+        .header(Row::new(header).style(theme.header()))
+        .block(outline);
+    frame.render_widget(table, area);
+}
