@@ -227,19 +227,12 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             })
         }
         Msg::KeyOpened(Ok(key)) => keys::on_opened(&mut state.keys, key),
-        Msg::KeysDeactivated(result) => {
-            with_cx!(state, fx, |cx| keys::on_changed(
-                Change::Deactivated,
-                result,
-                &mut cx
-            ))
-        }
-        Msg::KeysDeleted(result) => {
-            with_cx!(state, fx, |cx| keys::on_changed(
-                Change::Deleted,
-                result,
-                &mut cx
-            ))
+        // A plan that comes back over another window (help aside) is dropped:
+        // the admin moved on.
+        Msg::BulkPlanned(_) if state.modal.is_some() => {}
+        Msg::BulkPlanned(result) => with_cx!(state, fx, |cx| keys::on_planned(result, &mut cx)),
+        Msg::BulkApplied { action, result } => {
+            with_cx!(state, fx, |cx| keys::on_applied(action, result, &mut cx))
         }
         Msg::TeamsChanged(result) => {
             with_cx!(state, fx, |cx| keys::on_changed(

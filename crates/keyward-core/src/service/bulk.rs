@@ -3,9 +3,9 @@
 //! the planned keys in one transaction, skipping (and naming) any that changed
 //! state in between instead of failing the whole batch.
 
+use super::Service;
 use super::keys::{BULK_CACHE_KIB, BULK_KEYS, deactivate, load, parse_ids};
 use super::notice::{self, Event};
-use super::Service;
 use crate::domain::history::Action;
 use crate::domain::model::{Key, KeyStatus, Role};
 use crate::error::Result;
@@ -22,7 +22,9 @@ impl BulkAction {
     pub fn skips(self, status: KeyStatus) -> Option<SkipReason> {
         match (self, status) {
             (_, KeyStatus::Deleted) => Some(SkipReason::AlreadyDeleted),
-            (BulkAction::Deactivate, KeyStatus::Deactivated) => Some(SkipReason::AlreadyDeactivated),
+            (BulkAction::Deactivate, KeyStatus::Deactivated) => {
+                Some(SkipReason::AlreadyDeactivated)
+            }
             // An expired key works no more; deactivating it would only take
             // away its renewal. Delete takes expired keys as they are.
             (BulkAction::Deactivate, KeyStatus::Expired) => Some(SkipReason::Expired),
@@ -317,10 +319,7 @@ mod tests {
         assert_eq!(outcome.done.len(), plan.apply.len() - 1);
         assert_eq!(outcome.skipped.len(), 1);
         assert_eq!(outcome.skipped[0].0.public_id, gone);
-        assert_eq!(
-            outcome.skipped[0].1,
-            SkipReason::AlreadyDeactivated
-        );
+        assert_eq!(outcome.skipped[0].1, SkipReason::AlreadyDeactivated);
     }
 
     #[test]
@@ -367,7 +366,7 @@ mod tests {
         let (store, ids) = demo_store(5);
         let mut ana = store.admin();
         let plan = ana.plan_bulk(BulkAction::Deactivate, &ids).unwrap();
-        let mut vic = store.service_as("vic", crate::domain::model::Role::Viewer);
+        let mut vic = store.service_as("zz.viewer", crate::domain::model::Role::Viewer);
         let refused = vic.apply_bulk(BulkAction::Deactivate, &plan.public_ids());
         assert!(
             matches!(refused, Err(crate::error::Error::Permission(_))),
