@@ -125,6 +125,9 @@ fn a_key_made_copied_and_deactivated_through_the_screens_is_in_the_history() {
     }
     pane.keys(&["y"]);
     pane.wait_for("Deactivated rotation bot");
+    // The offer of a replacement (tests/tui_bulk.rs follows it); not now.
+    pane.wait_for("Replace rotation bot?");
+    pane.keys(&["n"]);
 
     history_shows(&pane, &["created", "copied", "deactivated"]);
     quit_and_check_terminal(&pane);
@@ -442,6 +445,8 @@ fn a_key_made_on_screen_is_mailed_in_the_background_and_undelivered_mail_is_coun
     pane.keys(&["y"]);
     pane.wait_for("Deactivated mailed bot");
     pane.wait_for("✉ 1 pending");
+    pane.wait_for("Replace mailed bot?");
+    pane.keys(&["n"]);
     quit_and_check_terminal(&pane);
     let outbox = env.json(&["notifications", "--pending", "--json"]);
     let waiting = outbox.as_array().unwrap();

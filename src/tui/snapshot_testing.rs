@@ -102,6 +102,17 @@ pub(crate) fn press(state: &mut State, code: KeyCode) {
     update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 
+/// Presses `x` or `D` and answers with the plan the store would give for the
+/// rows loaded (`testing::plan_from_rows`).
+pub(crate) fn press_planned(state: &mut State, c: char) {
+    let fx = update(
+        state,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+    );
+    let plan = crate::tui::testing::plan_from_rows(state, &fx);
+    update(state, plan);
+}
+
 pub(crate) fn press_ctrl(state: &mut State, c: char) {
     update(
         state,

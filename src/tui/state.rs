@@ -19,7 +19,10 @@ use keyward_core::domain::query::{HistoryQuery, KeyQuery};
 use keyward_core::error::Error;
 use keyward_core::export::{Column, ExportFormat};
 use keyward_core::service::demo::DemoReport;
-use keyward_core::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges, TeamMembership};
+use keyward_core::service::{
+    BulkAction, BulkOutcome, BulkPlan, EditKey, IssuedKey, NewKeyRequest, TeamChanges,
+    TeamMembership,
+};
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -210,8 +213,13 @@ pub enum Msg {
     KeyCreated(Result<IssuedKey, Error>),
     KeyEdited(Result<Key, Error>),
     KeyRenewed(Result<IssuedKey, Error>),
-    KeysDeactivated(Result<Vec<Key>, Error>),
-    KeysDeleted(Result<Vec<Key>, Error>),
+    /// The service's plan of a bulk action over the keys asked for.
+    BulkPlanned(Result<BulkPlan, Error>),
+    /// A bulk action (deactivate, delete) was applied, or why not.
+    BulkApplied {
+        action: BulkAction,
+        result: Result<BulkOutcome, Error>,
+    },
     TeamsChanged(Result<Vec<Key>, Error>),
     Teams(Result<Vec<Team>, Error>),
     /// Which teams the keys `ids` are in, for the team picker that asked.
@@ -283,8 +291,17 @@ pub enum Effect {
         grace: Option<String>,
         expires: Option<String>,
     },
-    Deactivate(Vec<String>),
-    Delete(Vec<String>),
+    /// Plans a bulk action over keys by row id: which it applies to, which it skips.
+    PlanBulk {
+        action: BulkAction,
+        ids: Vec<i64>,
+    },
+    /// Applies a planned bulk action to these keys (by public id), skipping
+    /// any that changed meanwhile.
+    ApplyBulk {
+        action: BulkAction,
+        ids: Vec<String>,
+    },
     ChangeTeams {
         ids: Vec<String>,
         changes: TeamChanges,

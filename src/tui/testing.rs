@@ -433,3 +433,73 @@ pub(crate) fn showing_secret() -> (State, String, String) {
     update(&mut s, Msg::KeyCreated(Ok(k)));
     (s, id, full)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bulk plans
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) use keyward_core::service::{BulkAction, BulkOutcome, BulkPlan, PlannedKey, SkipReason};
+
+/// The plan of the `PlanBulk` in `fx`, from the statuses of the rows the state
+/// holds, by the service's own rule (`BulkAction::skips`): what the store
+/// answers for keys in those statuses. Every key asked for must be loaded.
+pub(crate) fn plan_from_rows(s: &State, fx: &[Effect]) -> Msg {
+    let (action, ids) = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::PlanBulk { action, ids } => Some((*action, ids.clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no plan asked for in {fx:?}"));
+    let mut plan = BulkPlan {
+        action,
+        asked: ids.len(),
+        apply: Vec::new(),
+        skip: Vec::new(),
+    };
+    for id in ids {
+        let k = s
+            .keys
+            .rows
+            .get(&id)
+            .unwrap_or_else(|| panic!("key {id} is not loaded"));
+        let planned = PlannedKey {
+            id: k.id,
+            public_id: k.public_id.clone(),
+            name: k.name.clone(),
+            status: k.status,
+        };
+        match action.skips(k.status) {
+            None => plan.apply.push(planned),
+            Some(reason) => plan.skip.push((planned, reason)),
+        }
+    }
+    Msg::BulkPlanned(Ok(plan))
+}
+
+/// Presses `c` (`x` or `D`) and hands `update` the plan the store would
+/// answer; returns the effects of the answer.
+pub(crate) fn press_planned(s: &mut State, c: char) -> Vec<Effect> {
+    let fx = update(s, ch(c));
+    let plan = plan_from_rows(s, &fx);
+    update(s, plan)
+}
+
+/// The keys of a bulk action the confirmation's yes applied, if it did.
+pub(crate) fn applied(fx: &[Effect]) -> Option<(BulkAction, Vec<String>)> {
+    fx.iter().find_map(|e| match e {
+        Effect::ApplyBulk { action, ids } => Some((*action, ids.clone())),
+        _ => None,
+    })
+}
+
+/// What the store answers when a bulk action did exactly `done`.
+pub(crate) fn applied_msg(action: BulkAction, done: Vec<Key>) -> Msg {
+    Msg::BulkApplied {
+        action,
+        result: Ok(BulkOutcome {
+            done,
+            skipped: Vec::new(),
+        }),
+    }
+}

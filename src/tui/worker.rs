@@ -243,8 +243,8 @@ impl Worker {
             Effect::CreateKey(_)
             | Effect::EditKey { .. }
             | Effect::RenewKey { .. }
-            | Effect::Deactivate(_)
-            | Effect::Delete(_)
+            | Effect::PlanBulk { .. }
+            | Effect::ApplyBulk { .. }
             | Effect::ChangeTeams { .. } => return self.change_keys(effect),
             Effect::LoadSavedFilters
             | Effect::SaveFilter { .. }
@@ -383,12 +383,13 @@ impl Worker {
                 self.service()
                     .and_then(|s| s.renew_key(&public_id, grace.as_deref(), expires.as_deref())),
             ),
-            Effect::Deactivate(ids) => {
-                Msg::KeysDeactivated(self.service().and_then(|s| s.deactivate_keys(&ids)))
+            Effect::PlanBulk { action, ids } => {
+                Msg::BulkPlanned(self.service().and_then(|s| s.plan_bulk(action, &ids)))
             }
-            Effect::Delete(ids) => {
-                Msg::KeysDeleted(self.service().and_then(|s| s.delete_keys(&ids)))
-            }
+            Effect::ApplyBulk { action, ids } => Msg::BulkApplied {
+                action,
+                result: self.service().and_then(|s| s.apply_bulk(action, &ids)),
+            },
             Effect::ChangeTeams { ids, changes } => {
                 Msg::TeamsChanged(self.service().and_then(|s| s.change_teams(&ids, &changes)))
             }

@@ -95,15 +95,24 @@ fn changes_that_notify_start_a_delivery_and_others_do_not() {
     let mut s = admin_with(3);
     let fx = update(&mut s, Msg::KeyCreated(Ok(issued(9, "new key"))));
     assert!(delivers(&fx), "created: {fx:?}");
-    let fx = update(&mut s, Msg::KeysDeactivated(Ok(vec![key(1, "key-001")])));
+    let fx = update(
+        &mut s,
+        applied_msg(BulkAction::Deactivate, vec![key(1, "key-001")]),
+    );
     assert!(delivers(&fx), "deactivated: {fx:?}");
-    let fx = update(&mut s, Msg::KeysDeleted(Ok(vec![key(1, "key-001")])));
+    let fx = update(
+        &mut s,
+        applied_msg(BulkAction::Delete, vec![key(1, "key-001")]),
+    );
     assert!(delivers(&fx), "deleted: {fx:?}");
     let fx = update(&mut s, Msg::TeamsChanged(Ok(vec![key(2, "key-002")])));
     assert!(!delivers(&fx), "teams changed: {fx:?}");
     let fx = update(
         &mut s,
-        Msg::KeysDeactivated(Err(Error::conflict("already deactivated"))),
+        Msg::BulkApplied {
+            action: BulkAction::Deactivate,
+            result: Err(Error::store("the store is locked")),
+        },
     );
     assert!(!delivers(&fx), "refused: {fx:?}");
 }

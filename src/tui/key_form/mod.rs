@@ -155,6 +155,23 @@ pub fn new_form(key: Option<Key>, default_expiry: &str) -> KeyForm {
     }
 }
 
+/// The new-key form for the replacement of `old` (a key just deactivated):
+/// its name, instance, developer, channel and teams, and the default expiry.
+/// What is prefilled counts as typed: leaving the form asks first.
+pub fn replacement_form(old: &Key, default_expiry: &str) -> KeyForm {
+    let mut form = new_form(None, default_expiry);
+    let values = [
+        old.name.clone(),
+        old.instance.clone(),
+        old.developer.clone(),
+        old.channel.clone(),
+        old.teams.join(", "),
+        default_expiry.to_owned(),
+    ];
+    form.inputs = values.map(Input::new);
+    form
+}
+
 /// `YYYY-MM-DD` of a stored time: the form of an expiry an admin can type back.
 fn date_of(ts: i64) -> String {
     // Expiry dates are typed and stored as UTC days (valid through that day).

@@ -18,12 +18,13 @@ use crate::tui::kit::query_line::{self, QueryLine};
 use crate::tui::router::Modal;
 use crate::tui::router::{Ask, Cx};
 use crate::tui::state::{Effect, Tab};
-use crate::tui::windows::confirm::{Confirm, KeyBrief, count_keys};
+use crate::tui::windows::confirm::{Confirm, count_keys};
 use crate::tui::windows::renew::RenewForm;
 use crate::tui::windows::team_picker::TeamPicker;
 use keyward_core::domain::model::{Key, KeyRef, KeyStatus, Role, Team};
 use keyward_core::domain::query::KeyQuery;
 use keyward_core::error::Error;
+use keyward_core::service::{BulkAction, BulkOutcome, BulkPlan};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use tui_input::Input;
 
@@ -64,24 +65,14 @@ pub struct TeamsTab {
 /// A change to keys that the store carried out, as its result names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Change {
-    Deactivated,
-    Deleted,
     TeamsChanged,
 }
 
 impl Change {
     fn verb(self) -> &'static str {
         match self {
-            Change::Deactivated => "Deactivated",
-            Change::Deleted => "Deleted",
             Change::TeamsChanged => "Changed the teams of",
         }
-    }
-
-    /// Deactivated and deleted keys leave the selection, and their
-    /// notifications go out to admins and managers.
-    fn ends_keys(self) -> bool {
-        matches!(self, Change::Deactivated | Change::Deleted)
     }
 }
 
@@ -165,6 +156,7 @@ pub fn on_refs(
         Ok(refs) => {
             let keep = list.current().map(|r| r.id);
             list.refs = refs;
+            unselect_hidden(list, cx);
             list.rows.clear();
             list.requested.clear();
             list.cursor = keep
@@ -178,6 +170,25 @@ pub fn on_refs(
             ensure_rows(list, cx);
         }
         Err(e) => cx.fail(&e),
+    }
+}
+
+/// Keys that left the filter (a change, another filter) leave the selection,
+/// so an action never targets a key the screen does not show. Says so.
+fn unselect_hidden(list: &mut KeyList, cx: &mut Cx) {
+    if list.selected.is_empty() {
+        return;
+    }
+    let shown: HashSet<i64> = list.refs.iter().map(|r| r.id).collect();
+    let before = list.selected.len();
+    list.selected.retain(|id, _| shown.contains(id));
+    let hidden = before - list.selected.len();
+    if hidden > 0 {
+        cx.say(format!(
+            "Unselected {} no longer in the filter; {} selected.",
+            count_keys(hidden),
+            list.selected.len()
+        ));
     }
 }
 
@@ -209,7 +220,7 @@ pub fn on_opened(list: &mut KeyList, key: Key) {
     }
 }
 
-/// A change to keys ended: say what it did, and show the store as it is now.
+/// A change of teams ended: say what it did, and show the store as it is now.
 pub fn on_changed(change: Change, result: Result<Vec<Key>, Error>, cx: &mut Cx) {
     match result {
         Ok(keys) => {
@@ -218,13 +229,75 @@ pub fn on_changed(change: Change, result: Result<Vec<Key>, Error>, cx: &mut Cx) 
                 [one] => format!("{verb} {}.", one.name),
                 many => format!("{verb} {}.", count_keys(many.len())),
             });
-            if change.ends_keys() {
-                cx.ask(Ask::ClearSelection);
-                cx.ask(Ask::Deliver);
-            }
             cx.ask(Ask::Refresh);
         }
         Err(e) => cx.fail(&e),
+    }
+}
+
+/// The service planned a bulk action: the confirmation lists exactly its
+/// keys and those it skips; with nothing to apply to, it says why instead.
+pub fn on_planned(result: Result<BulkPlan, Error>, cx: &mut Cx) {
+    match result {
+        Ok(plan) if plan.apply.is_empty() => {
+            let why = match plan.skip.as_slice() {
+                [(_, reason)] => reason.describe().to_owned(),
+                _ => "each is already final, expired or gone".to_owned(),
+            };
+            cx.warn(format!(
+                "Nothing to do: none of these keys can be {} ({why}).",
+                plan.action.participle()
+            ));
+        }
+        Ok(plan) => cx.ask(Ask::Open(Modal::Confirm(Box::new(Confirm::bulk(plan))))),
+        Err(e) => cx.fail(&e),
+    }
+}
+
+/// A bulk action ended: what it did, which keys it skipped because they
+/// changed meanwhile, and the store as it is now. One key deactivated gets
+/// the offer of its replacement.
+pub fn on_applied(action: BulkAction, result: Result<BulkOutcome, Error>, cx: &mut Cx) {
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            cx.fail(&e);
+            return;
+        }
+    };
+    let verb = match action {
+        BulkAction::Deactivate => "Deactivated",
+        BulkAction::Delete => "Deleted",
+    };
+    let mut text = match outcome.done.as_slice() {
+        [one] => format!("{verb} {}.", one.name),
+        many => format!("{verb} {}.", count_keys(many.len())),
+    };
+    if let Some((first, reason)) = outcome.skipped.first() {
+        text.push_str(&format!(
+            " Skipped {} that changed meanwhile ({} {}",
+            count_keys(outcome.skipped.len()),
+            first.masked(),
+            reason.describe()
+        ));
+        if outcome.skipped.len() > 1 {
+            text.push_str(", …");
+        }
+        text.push_str(").");
+    }
+    if outcome.skipped.is_empty() {
+        cx.say(text);
+    } else {
+        cx.warn(text);
+    }
+    cx.ask(Ask::ClearSelection);
+    if !outcome.done.is_empty() {
+        cx.ask(Ask::Deliver);
+    }
+    cx.ask(Ask::Refresh);
+    if let (BulkAction::Deactivate, [one]) = (action, outcome.done.as_slice()) {
+        let offer = Confirm::replacement(one.clone(), &cx.settings.default_expiry);
+        cx.ask(Ask::Open(Modal::Confirm(Box::new(offer))));
     }
 }
 
@@ -237,33 +310,13 @@ pub fn move_cursor(list: &mut KeyList, by: isize, cx: &mut Cx) {
     ensure_rows(list, cx);
 }
 
-/// The keys an action applies to: the selection, or else the key under the cursor.
-fn targets(list: &KeyList) -> Vec<KeyBrief> {
+/// The keys an action applies to: the selection, or else the key under the
+/// cursor. The selection holds only keys the filter shows (see `unselect_hidden`).
+fn targets(list: &KeyList) -> Vec<&KeyRef> {
     if list.selected.is_empty() {
-        return list
-            .current()
-            .map(|r| match list.rows.get(&r.id) {
-                Some(k) => KeyBrief::of(k),
-                None => KeyBrief {
-                    public_id: r.public_id.clone(),
-                    name: r.name.clone(),
-                    active: true,
-                },
-            })
-            .into_iter()
-            .collect();
+        return list.current().into_iter().collect();
     }
-    list.selected
-        .iter()
-        .map(|(id, r)| KeyBrief {
-            public_id: r.public_id.clone(),
-            name: r.name.clone(),
-            active: list
-                .rows
-                .get(id)
-                .is_none_or(|k| k.status == KeyStatus::Active),
-        })
-        .collect()
+    list.selected.values().collect()
 }
 
 /// The actions of the Keys tab (`tab` Keys) or the Teams tab (`tab` Teams),
@@ -300,6 +353,8 @@ pub fn act(list: &mut KeyList, teams: &TeamsTab, tab: Tab, action: Action, cx: &
             }
         }
         Action::SelectAll => {
+            // Every handle the service gave for the filter, loaded rows or not;
+            // a list still loading trims the selection to its keys when it comes.
             for r in &list.refs {
                 list.selected.insert(r.id, r.clone());
             }
@@ -344,24 +399,19 @@ fn change_action(list: &KeyList, teams: &TeamsTab, action: Action, cx: &mut Cx) 
             let renew = RenewForm::new(key, cx.settings.default_expiry.clone());
             open(cx, Modal::Renew(Box::new(renew)));
         }
+        // The service, not the rows on screen, says which keys an action
+        // applies to: the confirmation opens with its plan.
         Action::Deactivate if cx.may(Role::Manager, "deactivating keys") => {
-            // Keys already deactivated, deleted or expired have nothing to stop.
-            let (keys, skipped): (Vec<KeyBrief>, Vec<KeyBrief>) =
-                targets(list).into_iter().partition(|k| k.active);
-            if keys.is_empty() && !skipped.is_empty() {
-                cx.warn("None of these keys is active.".into());
-            } else if !keys.is_empty() {
-                open(cx, Modal::Confirm(Box::new(Confirm::deactivate(keys))));
-            }
+            plan(list, BulkAction::Deactivate, cx)
         }
         Action::Delete if cx.may(Role::Manager, "deleting keys") => {
-            let keys = targets(list);
-            if !keys.is_empty() {
-                open(cx, Modal::Confirm(Box::new(Confirm::delete(keys))));
-            }
+            plan(list, BulkAction::Delete, cx)
         }
         Action::ManageTeams if cx.may(Role::Manager, "changing teams") => {
-            let ids: Vec<String> = targets(list).into_iter().map(|k| k.public_id).collect();
+            let ids: Vec<String> = targets(list)
+                .into_iter()
+                .map(|k| k.public_id.clone())
+                .collect();
             if ids.is_empty() {
                 return;
             }
@@ -374,6 +424,18 @@ fn change_action(list: &KeyList, teams: &TeamsTab, action: Action, cx: &mut Cx) 
         }
         _ => {}
     }
+}
+
+/// Asks the service which of the target keys `action` applies to.
+fn plan(list: &KeyList, action: BulkAction, cx: &mut Cx) {
+    let ids: Vec<i64> = targets(list).into_iter().map(|r| r.id).collect();
+    if ids.is_empty() {
+        return;
+    }
+    if ids.len() > 1 {
+        cx.say(format!("Checking {}…", count_keys(ids.len())));
+    }
+    cx.effect(Effect::PlanBulk { action, ids });
 }
 
 /// The query line's keys while it is being typed in.

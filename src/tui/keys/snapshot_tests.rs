@@ -179,7 +179,7 @@ fn a_name_as_long_as_names_go_in_the_detail_pane_and_a_confirmation() {
     snap_both("hostile_long_name_detail", &mut state);
     select(&mut state, 25);
     select(&mut state, 21);
-    press(&mut state, KeyCode::Char('x'));
+    press_planned(&mut state, 'x');
     assert!(matches!(state.modal, Some(Modal::Confirm(_))));
     snap_both("hostile_long_name_confirm", &mut state);
 }

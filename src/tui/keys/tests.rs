@@ -290,15 +290,25 @@ fn a_viewer_cannot_change_teams_from_the_teams_tab_either() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn deactivating_asks_first_and_names_the_key_with_the_three_warnings() {
+fn deactivating_asks_the_service_for_a_plan_of_exactly_the_key_under_the_cursor() {
     let mut s = admin_with(3);
     update(&mut s, ch('j'));
     let fx = update(&mut s, ch('x'));
-    assert!(fx.is_empty());
-    assert_eq!(layer(&s), confirm::LAYER);
+    assert!(
+        matches!(fx.as_slice(), [Effect::PlanBulk { action: BulkAction::Deactivate, ids }] if *ids == vec![2]),
+        "{fx:?}"
+    );
+    assert!(s.modal.is_none(), "the window waits for the plan");
+    let plan = plan_from_rows(&s, &fx);
+    update(&mut s, plan);
+    assert_eq!(layer(&s), confirm::IRREVERSIBLE_LAYER);
     let c = confirm(&s);
     assert_eq!(c.title, "Deactivate 1 key?");
     let text = c.lines.join("\n");
+    assert!(
+        text.contains("1 selected: 1 will be deactivated."),
+        "{text}"
+    );
     assert!(text.contains("key-002"), "{text}");
     assert!(text.contains(&public_id(2)), "{text}");
     for w in DEACTIVATION_WARNINGS {
@@ -309,11 +319,11 @@ fn deactivating_asks_first_and_names_the_key_with_the_three_warnings() {
 #[test]
 fn no_on_the_deactivation_leaves_the_key_and_sends_nothing() {
     let mut s = admin_with(3);
-    update(&mut s, ch('x'));
+    press_planned(&mut s, 'x');
     let fx = update(&mut s, ch('n'));
     assert!(fx.is_empty());
     assert!(s.modal.is_none());
-    update(&mut s, ch('x'));
+    press_planned(&mut s, 'x');
     let fx = update(&mut s, press(KeyCode::Esc));
     assert!(fx.is_empty());
     assert!(s.modal.is_none());
@@ -323,13 +333,35 @@ fn no_on_the_deactivation_leaves_the_key_and_sends_nothing() {
 fn yes_deactivates_exactly_the_key_named() {
     let mut s = admin_with(3);
     update(&mut s, ch('j'));
-    update(&mut s, ch('x'));
+    press_planned(&mut s, 'x');
     let fx = update(&mut s, ch('y'));
-    assert!(
-        matches!(fx.as_slice(), [Effect::Deactivate(ids)] if *ids == vec![public_id(2)]),
-        "{fx:?}"
+    assert_eq!(
+        applied(&fx),
+        Some((BulkAction::Deactivate, vec![public_id(2)]))
     );
     assert!(s.modal.is_none());
+}
+
+#[test]
+fn enter_does_nothing_in_the_deactivate_window_and_its_hint_says_so() {
+    let mut s = admin_with(3);
+    press_planned(&mut s, 'x');
+    for _ in 0..3 {
+        let fx = update(&mut s, press(KeyCode::Enter));
+        assert!(fx.is_empty(), "{fx:?}");
+    }
+    assert!(matches!(confirm(&s).pending, Pending::Bulk(..)));
+    let layer = layer(&s);
+    assert!(
+        layer.note.contains("Enter does nothing"),
+        "{:?}",
+        layer.note
+    );
+    // The same for delete.
+    update(&mut s, ch('n'));
+    press_planned(&mut s, 'D');
+    assert!(update(&mut s, press(KeyCode::Enter)).is_empty());
+    assert!(matches!(confirm(&s).pending, Pending::Bulk(..)));
 }
 
 #[test]
@@ -340,15 +372,17 @@ fn deactivating_a_selection_targets_every_selected_key_not_the_cursor() {
     update(&mut s, ch(' '));
     update(&mut s, ch(' '));
     assert_eq!(s.keys.cursor, 4);
-    update(&mut s, ch('x'));
+    press_planned(&mut s, 'x');
     let c = confirm(&s);
     assert_eq!(c.title, "Deactivate 3 keys?");
     assert!(!c.lines.join("\n").contains("key-005"));
-    let fx = update(&mut s, press(KeyCode::Enter));
-    assert!(
-        matches!(fx.as_slice(), [Effect::Deactivate(ids)]
-            if *ids == vec![public_id(1), public_id(3), public_id(4)]),
-        "{fx:?}"
+    let fx = update(&mut s, ch('y'));
+    assert_eq!(
+        applied(&fx),
+        Some((
+            BulkAction::Deactivate,
+            vec![public_id(1), public_id(3), public_id(4)]
+        ))
     );
 }
 
@@ -356,7 +390,7 @@ fn deactivating_a_selection_targets_every_selected_key_not_the_cursor() {
 fn more_than_five_keys_are_summed_up_as_and_n_more() {
     let mut s = admin_with(8);
     update(&mut s, ch('a'));
-    update(&mut s, ch('x'));
+    press_planned(&mut s, 'x');
     let c = confirm(&s);
     assert_eq!(c.title, "Deactivate 8 keys?");
     let text = c.lines.join("\n");
@@ -367,37 +401,172 @@ fn more_than_five_keys_are_summed_up_as_and_n_more() {
     assert!(text.contains("… and 3 more"), "{text}");
 }
 
+/// Twelve keys: 3 deactivated, 2 deleted, 1 expired, 6 active.
+fn mixed_keys() -> Vec<Key> {
+    let mut list = keys(12);
+    for i in [1, 4, 7] {
+        list[i].status = KeyStatus::Deactivated;
+    }
+    for i in [2, 9] {
+        list[i].status = KeyStatus::Deleted;
+    }
+    list[5].status = KeyStatus::Expired;
+    list
+}
+
+#[test]
+fn the_plan_names_the_keys_it_skips_and_why_and_yes_applies_only_the_rest() {
+    let mut s = main_with(Role::Admin, mixed_keys());
+    update(&mut s, ch('a'));
+    press_planned(&mut s, 'x');
+    let c = confirm(&s);
+    assert_eq!(c.title, "Deactivate 6 keys?");
+    let text = c.lines.join("\n");
+    assert!(
+        text.contains("12 selected: 6 will be deactivated, 3 are already deactivated (final), 2 are already deleted (final), 1 is expired, so no longer working."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Skipped, already deactivated (final):"),
+        "{text}"
+    );
+    assert!(
+        text.contains("key-002") && text.contains("key-008"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Skipped, expired, so no longer working:"),
+        "{text}"
+    );
+    // Six keys: no number to type.
+    assert_eq!(layer(&s), confirm::IRREVERSIBLE_LAYER);
+    let fx = update(&mut s, ch('y'));
+    let (_, ids) = applied(&fx).unwrap();
+    let active: Vec<String> = [1, 4, 7, 9, 11, 12].map(public_id).to_vec();
+    assert_eq!(ids, active);
+}
+
+#[test]
+fn a_plan_with_nothing_to_apply_says_why_and_opens_nothing() {
+    let mut closed = keys(1);
+    closed[0].status = KeyStatus::Deleted;
+    let mut s = main_with(Role::Admin, closed);
+    press_planned(&mut s, 'x');
+    assert!(s.modal.is_none());
+    assert!(error_status(&s), "{}", status_text(&s));
+    assert!(
+        status_text(&s).contains("already deleted"),
+        "{}",
+        status_text(&s)
+    );
+}
+
+#[test]
+fn more_than_ten_keys_ask_for_their_number_and_a_wrong_number_refuses() {
+    let mut s = admin_with(12);
+    update(&mut s, ch('a'));
+    press_planned(&mut s, 'x');
+    assert_eq!(layer(&s), confirm::TYPED_LAYER);
+    // y with nothing typed, Enter, letters: refused or ignored.
+    assert!(update(&mut s, ch('y')).is_empty());
+    assert!(
+        confirm(&s)
+            .count_to_type()
+            .unwrap()
+            .2
+            .is_some_and(|r| r.contains("Type 12"))
+    );
+    assert!(update(&mut s, press(KeyCode::Enter)).is_empty());
+    type_text(&mut s, "1a3");
+    assert_eq!(confirm(&s).count_to_type().unwrap().1.value(), "13");
+    assert!(update(&mut s, ch('y')).is_empty(), "13 is not 12");
+    assert!(matches!(s.modal, Some(Modal::Confirm(_))));
+    update(&mut s, press(KeyCode::Backspace));
+    type_text(&mut s, "2");
+    let fx = update(&mut s, ch('y'));
+    let (action, ids) = applied(&fx).unwrap();
+    assert_eq!(action, BulkAction::Deactivate);
+    assert_eq!(ids.len(), 12);
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn ten_keys_or_fewer_need_no_number() {
+    let mut s = admin_with(10);
+    update(&mut s, ch('a'));
+    press_planned(&mut s, 'D');
+    assert_eq!(layer(&s), confirm::IRREVERSIBLE_LAYER);
+    assert!(confirm(&s).count_to_type().is_none());
+}
+
 #[test]
 fn a_finished_deactivation_says_so_clears_the_selection_and_reloads() {
     let mut s = admin_with(4);
     update(&mut s, ch(' '));
     update(&mut s, ch(' '));
-    update(&mut s, ch('x'));
+    press_planned(&mut s, 'x');
     update(&mut s, ch('y'));
     let fx = update(
         &mut s,
-        Msg::KeysDeactivated(Ok(vec![key(1, "key-001"), key(2, "key-002")])),
+        applied_msg(
+            BulkAction::Deactivate,
+            vec![key(1, "key-001"), key(2, "key-002")],
+        ),
     );
     assert!(status_text(&s).contains("Deactivated 2 keys"));
     assert!(!error_status(&s));
     assert!(s.keys.selected.is_empty());
+    assert!(s.modal.is_none(), "no replacement offer for two keys");
     assert_eq!(key_ref_loads(&fx).len(), 1);
     // Team counts are read again only where they show.
     assert!(!fx.iter().any(|e| matches!(e, Effect::LoadTeams)));
     update(&mut s, ch('3'));
-    let fx = update(&mut s, Msg::KeysDeactivated(Ok(vec![key(1, "key-001")])));
+    let fx = update(
+        &mut s,
+        applied_msg(BulkAction::Deactivate, vec![key(1, "key-001")]),
+    );
     assert!(fx.iter().any(|e| matches!(e, Effect::LoadTeams)));
+}
+
+#[test]
+fn keys_that_changed_meanwhile_are_skipped_and_named_in_the_status() {
+    let mut s = admin_with(4);
+    update(&mut s, ch('a'));
+    press_planned(&mut s, 'x');
+    update(&mut s, ch('y'));
+    let mut gone = key(3, "key-003");
+    gone.status = KeyStatus::Deactivated;
+    update(
+        &mut s,
+        Msg::BulkApplied {
+            action: BulkAction::Deactivate,
+            result: Ok(BulkOutcome {
+                done: vec![key(1, "key-001"), key(2, "key-002"), key(4, "key-004")],
+                skipped: vec![(gone.clone(), SkipReason::AlreadyDeactivated)],
+            }),
+        },
+    );
+    let text = status_text(&s);
+    assert!(text.contains("Deactivated 3 keys."), "{text}");
+    assert!(
+        text.contains("Skipped 1 key that changed meanwhile"),
+        "{text}"
+    );
+    assert!(text.contains(&gone.masked()), "{text}");
 }
 
 #[test]
 fn a_failed_deactivation_says_why_and_keeps_the_selection() {
     let mut s = admin_with(4);
     update(&mut s, ch(' '));
-    update(&mut s, ch('x'));
+    press_planned(&mut s, 'x');
     update(&mut s, ch('y'));
     let fx = update(
         &mut s,
-        Msg::KeysDeactivated(Err(Error::store("the store is locked"))),
+        Msg::BulkApplied {
+            action: BulkAction::Deactivate,
+            result: Err(Error::store("the store is locked")),
+        },
     );
     assert!(error_status(&s));
     assert_eq!(s.keys.selected.len(), 1);
@@ -407,8 +576,8 @@ fn a_failed_deactivation_says_why_and_keeps_the_selection() {
 #[test]
 fn deleting_asks_first_and_yes_deletes() {
     let mut s = admin_with(3);
-    let fx = update(&mut s, ch('D'));
-    assert!(fx.is_empty());
+    let fx = press_planned(&mut s, 'D');
+    assert!(quiet(&fx));
     let c = confirm(&s);
     assert_eq!(c.title, "Delete 1 key?");
     let text = c.lines.join("\n");
@@ -419,12 +588,13 @@ fn deleting_asks_first_and_yes_deletes() {
         "an active key is deactivated first: {text}"
     );
     let fx = update(&mut s, ch('y'));
-    assert!(
-        matches!(fx.as_slice(), [Effect::Delete(ids)] if *ids == vec![public_id(1)]),
-        "{fx:?}"
+    assert_eq!(applied(&fx), Some((BulkAction::Delete, vec![public_id(1)])));
+    let fx = update(
+        &mut s,
+        applied_msg(BulkAction::Delete, vec![key(1, "key-001")]),
     );
-    let fx = update(&mut s, Msg::KeysDeleted(Ok(vec![key(1, "key-001")])));
     assert!(status_text(&s).contains("Deleted key-001"));
+    assert!(s.modal.is_none(), "a deleted key gets no replacement offer");
     assert_eq!(key_ref_loads(&fx).len(), 1);
 }
 
@@ -433,9 +603,148 @@ fn deleting_a_deactivated_key_does_not_repeat_the_deactivation_warnings() {
     let mut k = key(1, "old");
     k.status = KeyStatus::Deactivated;
     let mut s = main_with(Role::Admin, vec![k]);
-    update(&mut s, ch('D'));
+    press_planned(&mut s, 'D');
     let text = confirm(&s).lines.join("\n");
     assert!(!text.contains(DEACTIVATION_WARNINGS[0]), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selection: exact, never hidden
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn keys_that_leave_the_filter_leave_the_selection_and_x_never_targets_them() {
+    let mut s = admin_with(5);
+    update(&mut s, ch('a'));
+    assert_eq!(s.keys.selected.len(), 5);
+    // A reload (after a change, or another filter) without keys 2 and 4.
+    let generation = s.keys.generation;
+    let shown: Vec<Key> = keys(5)
+        .into_iter()
+        .filter(|k| k.id != 2 && k.id != 4)
+        .collect();
+    update(
+        &mut s,
+        Msg::KeyRefs {
+            generation,
+            result: Ok(refs_of(&shown)),
+        },
+    );
+    assert_eq!(
+        s.keys.selected.keys().copied().collect::<Vec<_>>(),
+        vec![1, 3, 5]
+    );
+    assert!(
+        status_text(&s).contains("Unselected 2 keys no longer in the filter; 3 selected."),
+        "{}",
+        status_text(&s)
+    );
+    let fx = update(&mut s, ch('x'));
+    assert!(
+        matches!(fx.as_slice(), [Effect::PlanBulk { ids, .. }, ..] if *ids == vec![1, 3, 5]),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn select_all_while_a_filter_loads_keeps_only_the_keys_of_the_filter() {
+    let mut s = admin_with(5);
+    update(&mut s, ch('/'));
+    type_text(&mut s, "ci");
+    assert!(s.keys.loading);
+    update(&mut s, press(KeyCode::Enter));
+    update(&mut s, ch('a'));
+    let generation = s.keys.generation;
+    update(
+        &mut s,
+        Msg::KeyRefs {
+            generation,
+            result: Ok(refs_of(&keys(2))),
+        },
+    );
+    assert_eq!(
+        s.keys.selected.keys().copied().collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+}
+
+#[test]
+fn select_all_over_ten_thousand_keys_with_one_page_loaded_plans_every_one() {
+    let all = keys(10_000);
+    let mut s = admin_with(0);
+    let generation = s.keys.generation;
+    update(
+        &mut s,
+        Msg::KeyRefs {
+            generation,
+            result: Ok(refs_of(&all)),
+        },
+    );
+    update(
+        &mut s,
+        Msg::KeyRows {
+            generation,
+            now: NOW,
+            result: Ok(all[..40].to_vec()),
+        },
+    );
+    assert!(s.keys.rows.len() <= 40);
+    update(&mut s, ch('a'));
+    let fx = update(&mut s, ch('x'));
+    let ids = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::PlanBulk { ids, .. } => Some(ids.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(ids, (1..=10_000).collect::<Vec<i64>>());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replacement
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn one_key_deactivated_offers_its_replacement_and_yes_opens_the_form_prefilled() {
+    let mut k = key(1, "billing sync");
+    k.teams = vec!["ops".to_owned(), "payments".to_owned()];
+    k.channel = "web".to_owned();
+    let mut s = main_with(Role::Manager, vec![k.clone()]);
+    press_planned(&mut s, 'x');
+    update(&mut s, ch('y'));
+    let mut done = k.clone();
+    done.status = KeyStatus::Deactivated;
+    update(&mut s, applied_msg(BulkAction::Deactivate, vec![done]));
+    let c = confirm(&s);
+    assert_eq!(c.title, "Replace billing sync?");
+    assert!(matches!(c.pending, Pending::Replace(_)));
+    assert!(c.lines.join("\n").contains("Generate a new API key"));
+    // Not irreversible: y and Enter both accept.
+    assert_eq!(layer(&s), confirm::LAYER);
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadFormChoices)));
+    let f = form(&s);
+    assert!(matches!(f.kind, FormKind::Create));
+    assert_eq!(f.value(Field::Name), "billing sync");
+    assert_eq!(f.value(Field::Instance), "prod");
+    assert_eq!(f.value(Field::Developer), "ana");
+    assert_eq!(f.value(Field::Channel), "web");
+    assert_eq!(f.value(Field::Teams), "ops, payments");
+    assert_eq!(f.value(Field::Expires), "90d");
+}
+
+#[test]
+fn no_to_the_replacement_closes_it() {
+    let mut s = admin_with(1);
+    update(
+        &mut s,
+        applied_msg(BulkAction::Deactivate, vec![key(1, "key-001")]),
+    );
+    assert!(matches!(confirm(&s).pending, Pending::Replace(_)));
+    let fx = update(&mut s, ch('n'));
+    assert!(fx.is_empty());
+    assert!(s.modal.is_none());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -184,26 +184,26 @@ fn ctrl_r_reloads_by_hand_and_says_so() {
 
 #[test]
 fn a_refusal_because_the_key_changed_elsewhere_reloads_and_says_what_changed() {
+    // Bulk deactivate and delete skip and name keys that changed meanwhile
+    // (keys tests); the other key actions are refused, and reload.
     let mut s = admin_with(2);
-    update(&mut s, ch('x'));
-    update(&mut s, ch('y'));
-    let refused = Error::conflict("key kw_…Ab12 (key-001) is already deactivated; that is final");
-    let fx = update(&mut s, Msg::KeysDeactivated(Err(refused)));
+    let refused = Error::conflict("key kw_…Ab12 (key-001) is already deleted; that is final");
+    let fx = update(&mut s, Msg::TeamsChanged(Err(refused)));
     assert!(error_status(&s));
     let said = status_text(&s);
-    assert!(said.contains("already deactivated"), "{said}");
+    assert!(said.contains("already deleted"), "{said}");
     assert!(said.contains("changed elsewhere"), "{said}");
     assert_eq!(key_ref_loads(&fx).len(), 1, "{fx:?}");
 
     let gone = Error::not_found("no key with id pub00002");
-    let fx = update(&mut s, Msg::KeysDeleted(Err(gone)));
+    let fx = update(&mut s, Msg::KeyOpened(Err(gone)));
     assert!(status_text(&s).contains("no key with id pub00002"));
     assert_eq!(key_ref_loads(&fx).len(), 1, "{fx:?}");
 
     // A store that failed is not a change elsewhere: nothing to reload.
     let fx = update(
         &mut s,
-        Msg::KeysDeleted(Err(Error::store("disk I/O error"))),
+        Msg::TeamsChanged(Err(Error::store("disk I/O error"))),
     );
     assert!(key_ref_loads(&fx).is_empty(), "{fx:?}");
     assert!(!status_text(&s).contains("changed elsewhere"));
@@ -259,7 +259,7 @@ fn esc_clears_the_status_line_when_nothing_else_takes_it() {
 fn esc_in_a_window_is_the_windows_and_the_status_line_stays() {
     let mut s = admin_with(2);
     update(&mut s, ch('a'));
-    update(&mut s, ch('x'));
+    update(&mut s, ch('r'));
     assert!(s.modal.is_some());
     update(&mut s, press(KeyCode::Esc));
     assert!(s.modal.is_none());

@@ -241,12 +241,7 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
         }
         // Refused because the keys are not what the screen showed: another
         // process changed them. Say so, and show them as they are now.
-        Msg::KeysDeactivated(Err(e))
-        | Msg::KeysDeleted(Err(e))
-        | Msg::TeamsChanged(Err(e))
-        | Msg::KeyOpened(Err(e))
-            if changed_elsewhere(&e) =>
-        {
+        Msg::TeamsChanged(Err(e)) | Msg::KeyOpened(Err(e)) if changed_elsewhere(&e) => {
             warn(
                 state,
                 fx,
@@ -254,19 +249,16 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             );
             reload_screen(state, fx);
         }
-        Msg::KeysDeactivated(result) => {
-            with_cx!(state, fx, |cx| keys::on_changed(
-                Change::Deactivated,
-                result,
-                &mut cx
-            ))
+        // A plan that comes back over another window (help aside) is dropped:
+        // the admin moved on.
+        // The plan's answer ends its "Checking N keys…".
+        Msg::BulkPlanned(_) if state.modal.is_some() => state.status = None,
+        Msg::BulkPlanned(result) => {
+            state.status = None;
+            with_cx!(state, fx, |cx| keys::on_planned(result, &mut cx))
         }
-        Msg::KeysDeleted(result) => {
-            with_cx!(state, fx, |cx| keys::on_changed(
-                Change::Deleted,
-                result,
-                &mut cx
-            ))
+        Msg::BulkApplied { action, result } => {
+            with_cx!(state, fx, |cx| keys::on_applied(action, result, &mut cx))
         }
         Msg::TeamsChanged(result) => {
             with_cx!(state, fx, |cx| keys::on_changed(

@@ -232,7 +232,7 @@ fn the_mouse_wheel_moves_three_rows() {
 #[test]
 fn the_mouse_does_nothing_under_a_modal() {
     let mut s = admin_with(30);
-    update(&mut s, ch('x'));
+    press_planned(&mut s, 'x');
     update(&mut s, wheel(MouseEventKind::ScrollDown));
     assert_eq!(s.keys.cursor, 0);
     let y = layout::frame(s.width, s.height).tabs.y;
@@ -283,15 +283,15 @@ fn a_resize_keeps_the_cursor_in_view() {
 #[test]
 fn question_mark_over_a_window_explains_that_window_and_leaves_it_open() {
     let mut s = admin_with(3);
-    update(&mut s, ch('x'));
+    press_planned(&mut s, 'x');
     update(&mut s, ch('?'));
     assert!(s.help);
-    assert_eq!(layer_under_help(&s), confirm::LAYER);
+    assert_eq!(layer_under_help(&s), confirm::IRREVERSIBLE_LAYER);
     // y while help is open does not confirm.
     assert!(update(&mut s, ch('y')).is_empty());
     update(&mut s, press(KeyCode::Esc));
     assert!(!s.help);
-    assert!(matches!(confirm(&s).pending, Pending::Deactivate(_)));
+    assert!(matches!(confirm(&s).pending, Pending::Bulk(..)));
     update(&mut s, ch('n'));
 
     update(&mut s, ch('t'));
@@ -501,29 +501,6 @@ fn enter_in_the_new_secret_window_does_not_close_it() {
 }
 
 #[test]
-fn deactivating_leaves_out_keys_that_are_already_closed() {
-    let mut list = keys(3);
-    list[1].status = KeyStatus::Deactivated;
-    let mut s = main_with(Role::Admin, list);
-    for _ in 0..3 {
-        update(&mut s, ch(' '));
-    }
-    update(&mut s, ch('x'));
-    let c = confirm(&s);
-    assert_eq!(c.title, "Deactivate 2 keys?");
-    assert!(!c.lines.join("\n").contains("key-002"), "{:?}", c.lines);
-    update(&mut s, ch('n'));
-
-    // Only closed keys chosen: nothing to ask, and it says why.
-    let mut closed = keys(1);
-    closed[0].status = KeyStatus::Deleted;
-    let mut s = main_with(Role::Admin, closed);
-    update(&mut s, ch('x'));
-    assert!(s.modal.is_none());
-    assert!(error_status(&s) && status_text(&s).contains("None of these keys is active"));
-}
-
-#[test]
 fn saving_an_edit_that_changes_nothing_writes_nothing() {
     let mut s = main_with(Role::Manager, vec![key_with_teams()]);
     update(&mut s, ch('e'));
@@ -553,7 +530,7 @@ fn keys_do_nothing_while_the_screen_is_too_small_to_show_them_but_ctrl_c_leaves(
     assert!(!s.keys.filter.editing);
     assert_eq!(s.keys.filter.input.value(), "");
     update(&mut s, Msg::Resize(80, 24));
-    update(&mut s, ch('x'));
+    press_planned(&mut s, 'x');
     assert!(
         matches!(s.modal, Some(Modal::Confirm(_))),
         "acts again once drawn"

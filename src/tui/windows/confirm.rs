@@ -1,21 +1,31 @@
 //! The one confirmation window: every destructive or lossy step asks here
-//! first, naming what it touches, and `y` (or Enter) carries it out.
+//! first, naming what it touches, and `y` carries it out. What cannot be undone
+//! (deactivate, delete) takes `y` only, never Enter, and more than ten keys
+//! take their number typed first; the rest take Enter too.
 
+use crate::tui::key_form::replacement_form;
 use crate::tui::kit::keymap::{Action, Binding, ENTER, ESC, Layer, bind, key};
 use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::{safe, window, wrapped_height};
 use crate::tui::router::Modal;
 use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
-use keyward_core::domain::model::Key;
-use keyward_core::service::TeamChanges;
+use keyward_core::domain::model::{Key, KeyStatus};
+use keyward_core::service::{BulkAction, BulkPlan, PlannedKey, SkipReason, TeamChanges};
 use ratatui::Frame;
+use ratatui::crossterm::event::{Event, KeyCode};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use std::collections::BTreeMap;
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
 
 /// Keys named one by one in a confirmation before "and N more".
 const NAMED_IN_CONFIRM: usize = 5;
+/// Skipped keys named one by one, for each reason, before "and N more".
+const NAMED_SKIPPED: usize = 3;
 
 /// A key named in a confirmation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,13 +50,16 @@ impl KeyBrief {
 /// A change waiting for the admin's yes: one path for every confirmation.
 #[derive(Debug)]
 pub enum Pending {
-    Deactivate(Vec<KeyBrief>),
-    Delete(Vec<KeyBrief>),
+    /// An irreversible bulk action (deactivate, delete) on the keys its plan
+    /// applies to: exactly the keys the window lists.
+    Bulk(BulkPlan, Typed),
     ChangeTeams {
         ids: Vec<String>,
         changes: TeamChanges,
     },
     DeleteFilter(String),
+    /// After a key was deactivated: make its replacement for the same integration.
+    Replace(Box<Key>),
     /// Leave the program although a form holds unsaved input.
     Quit,
     /// Close a form and lose its input.
@@ -54,6 +67,24 @@ pub enum Pending {
     /// Close the new-secret modal although the key was never copied.
     LeaveSecret,
 }
+
+impl Pending {
+    /// Whether saying yes cannot be undone: then only `y` says it, never Enter.
+    pub fn irreversible(&self) -> bool {
+        matches!(self, Pending::Bulk(..))
+    }
+}
+
+/// For a large irreversible action: the number of keys as typed so far, and
+/// why the last yes was refused (a wrong number).
+#[derive(Debug, Default)]
+pub struct Typed {
+    pub input: Option<Input>,
+    pub refused: Option<String>,
+}
+
+/// More keys than this in an irreversible action: their number must be typed.
+pub const TYPE_THE_COUNT_ABOVE: usize = 10;
 
 #[derive(Debug)]
 pub struct Confirm {
@@ -65,35 +96,118 @@ pub struct Confirm {
 }
 
 impl Confirm {
-    /// Deactivating keys: names them, with the three warnings.
-    pub fn deactivate(keys: Vec<KeyBrief>) -> Confirm {
-        let mut lines = named(&keys);
-        lines.push(String::new());
-        lines.extend(DEACTIVATION_WARNINGS.iter().map(|w| format!("! {w}")));
+    /// A confirmation with these lines that goes back to nothing on "no".
+    pub fn new(title: String, lines: Vec<String>, pending: Pending) -> Confirm {
         Confirm {
-            title: format!("Deactivate {}?", count_keys(keys.len())),
+            title,
             lines,
-            pending: Pending::Deactivate(keys),
+            pending,
             back: None,
         }
     }
 
-    /// Deleting keys: names them; active ones get the deactivation warnings too.
-    pub fn delete(keys: Vec<KeyBrief>) -> Confirm {
-        let mut lines = named(&keys);
-        lines.push(String::new());
-        lines.push("Deleted keys leave the list; their history stays.".to_owned());
-        if keys.iter().any(|k| k.active) {
-            lines.push("Active keys are deactivated first:".to_owned());
-            lines.extend(DEACTIVATION_WARNINGS.iter().map(|w| format!("! {w}")));
+    /// A bulk deactivation or deletion as the service planned it: the keys it
+    /// applies to, those it skips and why, and the warnings. More than
+    /// `TYPE_THE_COUNT_ABOVE` keys ask for their number to be typed.
+    pub fn bulk(plan: BulkPlan) -> Confirm {
+        let action = plan.action;
+        // The summary and the warnings first: a long list of names below
+        // them is what a short screen cuts.
+        let mut lines = vec![summary(&plan), String::new()];
+        match action {
+            BulkAction::Deactivate => {
+                lines.extend(DEACTIVATION_WARNINGS.iter().map(|w| format!("! {w}")));
+            }
+            BulkAction::Delete => {
+                lines.push("Deleted keys leave the list; their history stays.".to_owned());
+                if plan
+                    .apply
+                    .iter()
+                    .any(|k| k.status != KeyStatus::Deactivated)
+                {
+                    lines.push("Active keys are deactivated first:".to_owned());
+                    lines.extend(DEACTIVATION_WARNINGS.iter().map(|w| format!("! {w}")));
+                }
+            }
         }
-        Confirm {
-            title: format!("Delete {}?", count_keys(keys.len())),
+        lines.push(String::new());
+        lines.extend(named(&plan.apply, NAMED_IN_CONFIRM));
+        for (reason, keys) in skipped_by_reason(&plan) {
+            lines.push(format!("Skipped, {}:", reason.describe()));
+            lines.extend(named(&keys, NAMED_SKIPPED));
+        }
+        let verb = match action {
+            BulkAction::Deactivate => "Deactivate",
+            BulkAction::Delete => "Delete",
+        };
+        let typed = Typed {
+            input: (plan.apply.len() > TYPE_THE_COUNT_ABOVE).then(Input::default),
+            refused: None,
+        };
+        Confirm::new(
+            format!("{verb} {}?", count_keys(plan.apply.len())),
             lines,
-            pending: Pending::Delete(keys),
-            back: None,
+            Pending::Bulk(plan, typed),
+        )
+    }
+
+    /// After a key was deactivated: offers its replacement for the same
+    /// integration, as the seed's portal does ("generate a new API key").
+    pub fn replacement(key: Key, default_expiry: &str) -> Confirm {
+        let lines = vec![
+            format!(
+                "{} (kw_{}) is deactivated. Generate a new API key for the same integration?",
+                key.name, key.public_id
+            ),
+            String::new(),
+            format!(
+                "The new-key form opens with its name, instance {}, developer {}, channel {} and teams, expiring after the default {default_expiry}.",
+                key.instance, key.developer, key.channel
+            ),
+        ];
+        Confirm::new(
+            format!("Replace {}?", key.name),
+            lines,
+            Pending::Replace(Box::new(key)),
+        )
+    }
+
+    /// The number of keys to type, what is typed, and why the last yes was
+    /// refused, if this confirmation asks for the number.
+    pub fn count_to_type(&self) -> Option<(usize, &Input, Option<&str>)> {
+        match &self.pending {
+            Pending::Bulk(plan, t) => t
+                .input
+                .as_ref()
+                .map(|i| (plan.apply.len(), i, t.refused.as_deref())),
+            _ => None,
         }
     }
+}
+
+/// "152 selected: 91 will be deactivated, 61 are already deactivated (final)".
+fn summary(plan: &BulkPlan) -> String {
+    let mut text = format!(
+        "{} selected: {} will be {}",
+        plan.asked,
+        plan.apply.len(),
+        plan.action.participle()
+    );
+    for (reason, keys) in skipped_by_reason(plan) {
+        let verb = if keys.len() == 1 { "is" } else { "are" };
+        text.push_str(&format!(", {} {verb} {}", keys.len(), reason.describe()));
+    }
+    text.push('.');
+    text
+}
+
+/// The skipped keys grouped by why, each group in the order asked.
+fn skipped_by_reason(plan: &BulkPlan) -> Vec<(SkipReason, Vec<PlannedKey>)> {
+    let mut groups: BTreeMap<SkipReason, Vec<PlannedKey>> = BTreeMap::new();
+    for (key, reason) in &plan.skip {
+        groups.entry(*reason).or_default().push(key.clone());
+    }
+    groups.into_iter().collect()
 }
 
 /// The three warnings of the seed portal, before a key is deactivated.
@@ -103,14 +217,17 @@ pub const DEACTIVATION_WARNINGS: [&str; 3] = [
     "Apps that rely on the key will fail.",
 ];
 
-fn named(keys: &[KeyBrief]) -> Vec<String> {
+fn named(keys: &[PlannedKey], most: usize) -> Vec<String> {
     let mut lines: Vec<String> = keys
         .iter()
-        .take(NAMED_IN_CONFIRM)
-        .map(|k| format!("  • {} (kw_{})", k.name, k.public_id))
+        .take(most)
+        .map(|k| match k.public_id.as_str() {
+            "" => format!("  • key #{} (no longer in the store)", k.id),
+            id => format!("  • {} (kw_{id})", k.name),
+        })
         .collect();
-    if keys.len() > NAMED_IN_CONFIRM {
-        lines.push(format!("  … and {} more", keys.len() - NAMED_IN_CONFIRM));
+    if keys.len() > most {
+        lines.push(format!("  … and {} more", keys.len() - most));
     }
     lines
 }
@@ -136,13 +253,82 @@ pub const LAYER: Layer = Layer {
     note: "",
 };
 
+/// What cannot be undone is confirmed with `y` only: Enter, also "open" on
+/// the Keys tab, is an easy double press.
+static IRREVERSIBLE: &[Binding] = &[
+    bind(&[key('?')], Action::Help, "help for this window", ""),
+    bind(
+        &[key('y')],
+        Action::Confirm,
+        "yes, do it (cannot be undone)",
+        "yes",
+    ),
+    bind(&[key('n'), ESC], Action::Cancel, "no, leave it", "no"),
+];
+
+pub const IRREVERSIBLE_LAYER: Layer = Layer {
+    name: "irreversible confirmation",
+    bindings: IRREVERSIBLE,
+    takes_text: false,
+    note: "Enter does nothing here: this cannot be undone, so only y says yes.",
+};
+
+/// Many keys at once: their number is typed (digits), then `y`.
+static TYPED: &[Binding] = &[
+    bind(
+        &[key('y')],
+        Action::Confirm,
+        "yes, do it, once the number of keys is typed",
+        "yes",
+    ),
+    bind(&[key('n'), ESC], Action::Cancel, "no, leave it", "no"),
+];
+
+pub const TYPED_LAYER: Layer = Layer {
+    name: "confirmation by the number of keys",
+    bindings: TYPED,
+    takes_text: true,
+    note: "Type the number of keys, then y. Enter does nothing here.",
+};
+
 impl Window for Confirm {
     fn layers() -> &'static [Layer] {
-        &[LAYER]
+        &[LAYER, IRREVERSIBLE_LAYER, TYPED_LAYER]
     }
 
     fn layer(&self) -> Layer {
-        LAYER
+        if self.count_to_type().is_some() {
+            TYPED_LAYER
+        } else if self.pending.irreversible() {
+            IRREVERSIBLE_LAYER
+        } else {
+            LAYER
+        }
+    }
+
+    fn type_text(&mut self, event: &Event) {
+        let Pending::Bulk(
+            _,
+            Typed {
+                input: Some(input),
+                refused,
+            },
+        ) = &mut self.pending
+        else {
+            return;
+        };
+        // Digits and editing keys only: Enter and letters type nothing.
+        let digit_or_edit = match event {
+            Event::Key(k) => match k.code {
+                KeyCode::Char(c) => c.is_ascii_digit(),
+                KeyCode::Backspace | KeyCode::Delete | KeyCode::Left | KeyCode::Right => true,
+                _ => false,
+            },
+            _ => false,
+        };
+        if digit_or_edit && input.handle_event(event).is_some() {
+            *refused = None;
+        }
     }
 
     fn act(&mut self, action: Action, cx: &mut Cx) {
@@ -153,11 +339,30 @@ impl Window for Confirm {
             });
             return;
         }
+        if let Pending::Bulk(plan, t) = &mut self.pending {
+            if let Some(typed) = &t.input {
+                let n = plan.apply.len();
+                let value = typed.value().trim();
+                if value != n.to_string() {
+                    let given = if value.is_empty() { "nothing" } else { value };
+                    t.refused = Some(format!(
+                        "Type {n}, the number of keys, to confirm; {given} was typed."
+                    ));
+                    return;
+                }
+            }
+        }
         cx.ask(Ask::Close);
-        let ids = |keys: &[KeyBrief]| keys.iter().map(|k| k.public_id.clone()).collect();
         match &self.pending {
-            Pending::Deactivate(keys) => cx.effect(Effect::Deactivate(ids(keys))),
-            Pending::Delete(keys) => cx.effect(Effect::Delete(ids(keys))),
+            Pending::Bulk(plan, _) => cx.effect(Effect::ApplyBulk {
+                action: plan.action,
+                ids: plan.public_ids(),
+            }),
+            Pending::Replace(key) => {
+                let form = replacement_form(key, &cx.settings.default_expiry);
+                cx.ask(Ask::Open(Modal::Form(Box::new(form))));
+                cx.effect(Effect::LoadFormChoices);
+            }
             Pending::ChangeTeams { ids, changes } => cx.effect(Effect::ChangeTeams {
                 ids: ids.clone(),
                 changes: changes.clone(),
@@ -190,13 +395,43 @@ fn draw_confirm(c: &Confirm, theme: &Theme, frame: &mut Frame) {
         })
         .collect();
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "y: yes, do it · n / Esc: no",
-        theme.key(),
-    )));
+    // The answer's part (the number to type, why it was refused, the keys)
+    // stays in sight at the bottom however long the list above it.
+    let mut answer: Vec<Line> = Vec::new();
+    let typed = c.count_to_type();
+    if let Some((n, input, refused)) = typed {
+        answer.push(Line::from(vec![
+            Span::raw(format!("Type {n} to confirm: ")),
+            Span::styled(format!("{}▏", input.value()), theme.key()),
+        ]));
+        if let Some(why) = refused {
+            answer.push(Line::from(Span::styled(safe(why), theme.warning())));
+        }
+    }
+    let hint = if typed.is_some() {
+        "type the number, then y: yes, do it · n / Esc: no · Enter does nothing here"
+    } else if c.pending.irreversible() {
+        "y: yes, do it · n / Esc: no · Enter does nothing here"
+    } else {
+        "y / Enter: yes, do it · n / Esc: no"
+    };
+    answer.push(Line::from(Span::styled(hint, theme.key())));
     // As tall as the text once wrapped, with a spare row under it.
     let width = 74.min(frame.area().width);
-    let height = wrapped_height(&lines, width.saturating_sub(2)) + 3;
+    let text_width = width.saturating_sub(4);
+    let answer_rows = wrapped_height(&answer, text_width);
+    let height = wrapped_height(&lines, text_width) + answer_rows + 3;
     let inner = window(frame, width, height, format!(" {} ", safe(&c.title)));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    let body_rows = inner.height.saturating_sub(answer_rows + 1);
+    let body = Rect {
+        height: body_rows,
+        ..inner
+    };
+    let foot = Rect {
+        y: inner.y + body_rows,
+        height: inner.height - body_rows,
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    frame.render_widget(Paragraph::new(answer).wrap(Wrap { trim: false }), foot);
 }

@@ -8,7 +8,7 @@ fn hostile_names_in_a_confirmation() {
     select(&mut state, 11);
     select(&mut state, 12);
     select(&mut state, 13);
-    press(&mut state, KeyCode::Char('x'));
+    press_planned(&mut state, 'x');
     assert!(matches!(state.modal, Some(Modal::Confirm(_))));
     snap_both("hostile_deactivate_confirm", &mut state);
 }
@@ -27,7 +27,7 @@ fn deactivate_confirmation() {
     let mut state = keys_state();
     state.keys.selected.clear();
     state.keys.cursor = 0;
-    press(&mut state, KeyCode::Char('x'));
+    press_planned(&mut state, 'x');
     assert!(matches!(state.modal, Some(Modal::Confirm(_))));
     snap_both("deactivate_confirm", &mut state);
 }
@@ -35,7 +35,7 @@ fn deactivate_confirmation() {
 #[test]
 fn delete_confirmation() {
     let mut state = keys_state();
-    press(&mut state, KeyCode::Char('D'));
+    press_planned(&mut state, 'D');
     assert!(matches!(state.modal, Some(Modal::Confirm(_))));
     snap_both("delete_confirm", &mut state);
 }
@@ -58,7 +58,7 @@ fn delete_confirmation_of_many_keys() {
         }),
     );
     press(&mut state, KeyCode::Char('a'));
-    press(&mut state, KeyCode::Char('D'));
+    press_planned(&mut state, 'D');
     assert!(matches!(state.modal, Some(Modal::Confirm(_))));
     snap_both("delete_confirm_many", &mut state);
 }
@@ -120,4 +120,57 @@ fn team_picker() {
     p.new_team = Input::new("billing-ops".to_owned());
     p.typing = true;
     snap_both("team_picker", &mut state);
+}
+
+/// A plan of 152 keys: 91 to deactivate, 40 already deactivated, 21 expired.
+fn big_plan() -> keyward_core::service::BulkPlan {
+    use keyward_core::service::{BulkAction, BulkPlan, PlannedKey, SkipReason};
+    let planned = |id: i64, status: KeyStatus| PlannedKey {
+        id,
+        public_id: format!("kA3f{id:04}"),
+        name: format!("integration {id:03}"),
+        status,
+    };
+    BulkPlan {
+        action: BulkAction::Deactivate,
+        asked: 152,
+        apply: (1..=91).map(|i| planned(i, KeyStatus::Active)).collect(),
+        skip: (92..=131)
+            .map(|i| {
+                (
+                    planned(i, KeyStatus::Deactivated),
+                    SkipReason::AlreadyDeactivated,
+                )
+            })
+            .chain((132..=152).map(|i| (planned(i, KeyStatus::Expired), SkipReason::Expired)))
+            .collect(),
+    }
+}
+
+#[test]
+fn a_bulk_deactivation_names_what_it_skips_and_asks_for_the_number() {
+    let mut state = keys_state();
+    state.modal = Some(Modal::Confirm(Box::new(
+        crate::tui::windows::confirm::Confirm::bulk(big_plan()),
+    )));
+    snap_both("bulk_deactivate_typed_count", &mut state);
+    for c in ['9', '0'] {
+        press(&mut state, KeyCode::Char(c));
+    }
+    // Enter does nothing; y with the wrong number says so.
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Char('y'));
+    assert!(matches!(state.modal, Some(Modal::Confirm(_))));
+    snap_both("bulk_deactivate_wrong_count", &mut state);
+}
+
+#[test]
+fn the_replacement_offer_after_one_key_is_deactivated() {
+    let mut state = keys_state();
+    let mut old = state.keys.rows[&1].clone();
+    old.status = KeyStatus::Deactivated;
+    state.modal = Some(Modal::Confirm(Box::new(
+        crate::tui::windows::confirm::Confirm::replacement(old, "90d"),
+    )));
+    snap_both("replacement_offer", &mut state);
 }

@@ -100,8 +100,8 @@ pub struct IssuedKey {
 const PUBLIC_ID_ATTEMPTS: usize = 4;
 
 /// From this many keys on, a change gets `BULK_CACHE_KIB` of page cache.
-const BULK_KEYS: usize = 500;
-const BULK_CACHE_KIB: u32 = 64 * 1024;
+pub(super) const BULK_KEYS: usize = 500;
+pub(super) const BULK_CACHE_KIB: u32 = 64 * 1024;
 
 impl Service {
     pub fn create_key(&mut self, req: &NewKeyRequest) -> Result<IssuedKey> {
@@ -675,7 +675,7 @@ impl ResolvedTeams<'_> {
 }
 
 /// Ids in the order given, each once.
-fn parse_ids(ids: &[String]) -> Result<Vec<PublicId>> {
+pub(super) fn parse_ids(ids: &[String]) -> Result<Vec<PublicId>> {
     if ids.is_empty() {
         return Err(Error::usage("name at least one key id"));
     }

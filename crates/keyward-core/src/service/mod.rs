@@ -3,6 +3,7 @@
 //! for key events the outbox messages). The CLI and the TUI call only this.
 
 mod admin;
+pub mod bulk;
 pub mod delivery;
 pub mod demo;
 mod directory;
@@ -14,6 +15,7 @@ pub mod secret;
 mod verify;
 
 pub use admin::InstanceSpec;
+pub use bulk::{BulkAction, BulkOutcome, BulkPlan, PlannedKey, SkipReason};
 pub use delivery::{DeliveryReport, REMINDER_DAYS};
 pub use directory::{InstanceEdit, InstanceEditEffect, IntegrationLoad, RemovedTeam};
 pub use history::AuditReport;
