@@ -70,8 +70,8 @@ pub fn tab(tab: &FiltersTab, now: i64, theme: &Theme, frame: &mut Frame, area: R
     frame.render_widget(Paragraph::new(lines).block(panel), b.side);
 }
 
-/// Width of the field-name column of the query reference.
-const FIELD_WIDTH: usize = 11;
+/// Width of the field-name column of the query reference: the longest name and a space.
+const FIELD_WIDTH: usize = 12;
 
 /// The query reference reflowed to `width`: every field with its values and, where
 /// `height` leaves room for them, what they mean, wrapped under the values rather than cut.

@@ -81,8 +81,8 @@ fn new_key_form_names_a_new_developer() {
     let mut state = new_form_state(choices());
     let f = form(&mut state);
     f.inputs[0] = Input::new("billing sync".to_owned());
-    f.inputs[1] = Input::new("prod".to_owned());
-    f.inputs[2] = Input::new("bobb".to_owned());
+    f.inputs[1] = Input::new("acme-prod".to_owned());
+    f.inputs[2] = Input::new("integration-bott".to_owned());
     f.focus = Field::Channel;
     snap_both("new_key_form_new_developer", &mut state);
 }

@@ -445,10 +445,11 @@ fn changing_the_teams_adds_and_removes_only_the_difference() {
     let mut s = main_with(Role::Manager, vec![key_with_teams()]);
     update(&mut s, ch('e'));
     update(&mut s, Msg::FormChoices(Ok(choices())));
-    // Name → Developer → Channel → Teams: the fixed Instance takes no focus.
+    // Name → Developer → Channel → Teams: the fixed instance takes no focus.
     for _ in 0..3 {
         update(&mut s, press(KeyCode::Tab));
     }
+    assert_eq!(form(&s).focus, Field::Teams);
     clear_line(&mut s);
     type_text(&mut s, "ops, web");
     let fx = update(&mut s, ctrl('s'));
