@@ -181,3 +181,14 @@ fn teams_tab() {
     state.tab = Tab::Teams;
     snap_both("teams_tab", &mut state);
 }
+
+#[test]
+fn an_invalid_key_filter_shows_no_keys_and_why() {
+    let mut state = keys_state();
+    press(&mut state, KeyCode::Char('/'));
+    for c in "status:bogus".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    press(&mut state, KeyCode::Enter);
+    snap_both("keys_invalid_filter", &mut state);
+}
