@@ -235,6 +235,8 @@ pub enum Msg {
     },
     HistoryColumns(Result<Option<String>, Error>),
     Exported(Result<(PathBuf, u64), Error>),
+    /// A name for the export that no file has yet.
+    ExportPath(PathBuf),
     Copied {
         public_id: String,
         result: Result<Via, String>,
@@ -334,6 +336,8 @@ pub enum Effect {
         path: PathBuf,
         format: ExportFormat,
     },
+    /// Finds a name near this one that no file has, for the export prompt.
+    ProposeExportPath(PathBuf),
     Copy {
         public_id: String,
         secret: Zeroizing<String>,

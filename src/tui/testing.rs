@@ -10,7 +10,7 @@ pub(crate) use crate::tui::first_run::{
 };
 pub(crate) use crate::tui::history::columns;
 pub(crate) use crate::tui::history::export::{self, ExportPrompt};
-pub(crate) use crate::tui::history::{self, HISTORY_PAGE};
+pub(crate) use crate::tui::history::{self, HISTORY_PAGE, row};
 pub(crate) use crate::tui::key_form::{self, Field, FormChoices, FormKind, KeyForm, suggestions};
 pub(crate) use crate::tui::keys::keymap::KEYS_LAYER;
 pub(crate) use crate::tui::kit::{help, layout, query_line};

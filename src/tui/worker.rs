@@ -312,6 +312,7 @@ impl Worker {
                 let rows = export(s, &query, &columns, &path, format)?;
                 Ok((path, rows))
             })),
+            Effect::ProposeExportPath(path) => Msg::ExportPath(free_path(&path)),
             Effect::RecordCopied { public_id, via } => Msg::CopyRecorded(
                 self.service()
                     .and_then(|s| s.record_copied(&public_id, via.as_str())),
@@ -482,6 +483,26 @@ fn change_directory(s: &mut Service, change: &directory::Change) -> Result<direc
     })
 }
 
+/// `path` if no file has that name, or else the first of `name-2.ext`,
+/// `name-3.ext`, … that is free; `path` itself when none of a hundred is.
+pub fn free_path(path: &Path) -> PathBuf {
+    if !path.exists() {
+        return path.to_owned();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (2..=100)
+        .map(|n| path.with_file_name(format!("{stem}-{n}{ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| path.to_owned())
+}
+
 /// Writes every history row the filter matches to a new file (never over an
 /// existing one), streaming from the store; returns how many rows it wrote.
 fn export(
@@ -496,7 +517,13 @@ fn export(
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(io)?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::usage(format!(
+                "{} exists already; give another name (an export never writes over a file)",
+                path.display()
+            )),
+            _ => io(e),
+        })?;
     let mut out = BufWriter::new(file);
     let rows = s
         .export_history(query, columns, format, None, &mut out)
@@ -790,7 +817,34 @@ mod tests {
             path: csv.clone(),
             format: ExportFormat::Csv,
         });
-        assert!(matches!(again, Some(Msg::Exported(Err(_)))), "{again:?}");
+        let Some(Msg::Exported(Err(e))) = again else {
+            panic!("expected a refusal, got {again:?}");
+        };
+        let why = e.to_string();
+        assert!(
+            why.contains(&format!(
+                "{} exists already; give another name",
+                csv.display()
+            )),
+            "{why}"
+        );
+        assert!(!why.contains("os error"), "{why}");
         assert_eq!(std::fs::read_to_string(&csv).unwrap(), text);
+    }
+
+    #[test]
+    fn the_export_name_offered_is_one_no_file_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, _rx) = worker_on_new_store(&dir);
+        let asked = dir.path().join("h.csv");
+        let offered = |w: &mut Worker| match w.execute(Effect::ProposeExportPath(asked.clone())) {
+            Some(Msg::ExportPath(p)) => p,
+            other => panic!("expected a name, got {other:?}"),
+        };
+        assert_eq!(offered(&mut w), asked);
+        std::fs::write(&asked, "x").unwrap();
+        assert_eq!(offered(&mut w), dir.path().join("h-2.csv"));
+        std::fs::write(dir.path().join("h-2.csv"), "x").unwrap();
+        assert_eq!(offered(&mut w), dir.path().join("h-3.csv"));
     }
 }

@@ -22,6 +22,11 @@ pub struct ExportPrompt {
     /// What the tab showed when `E` was pressed: its filter and columns.
     pub query: HistoryQuery,
     pub columns: Vec<Column>,
+    /// Whether the admin changed the name offered (a free name found later
+    /// then leaves it alone).
+    pub edited: bool,
+    /// Whether the export is being written (the prompt waits for the answer).
+    pub writing: bool,
 }
 
 impl ExportPrompt {
@@ -33,7 +38,31 @@ impl ExportPrompt {
             error: None,
             query,
             columns,
+            edited: false,
+            writing: false,
         }
+    }
+
+    /// A name no file has yet, found after the prompt opened: offered unless
+    /// the admin has typed their own.
+    pub fn propose(&mut self, path: std::path::PathBuf) {
+        if self.edited || self.writing {
+            return;
+        }
+        let mut name = path.display().to_string();
+        if self.format == ExportFormat::Json {
+            if let Some(stem) = name.strip_suffix(".csv") {
+                name = format!("{stem}.json");
+            }
+        }
+        self.path = Input::new(name);
+    }
+
+    /// The export was refused (the file exists, the folder is missing): say
+    /// why and wait for another name.
+    pub fn refused(&mut self, e: &keyward_core::error::Error) {
+        self.writing = false;
+        self.error = Some(e.to_string());
     }
 }
 
@@ -78,6 +107,7 @@ impl Window for ExportPrompt {
                     p.path = Input::new(format!("{stem}.{}", to.extension()));
                 }
             }
+            Action::Confirm if p.writing => {}
             Action::Confirm => {
                 let path = p.path.value().trim();
                 if path.is_empty() {
@@ -90,7 +120,8 @@ impl Window for ExportPrompt {
                     path: path.into(),
                     format: p.format,
                 });
-                cx.ask(Ask::Close);
+                p.error = None;
+                p.writing = true;
             }
             Action::Cancel => cx.ask(Ask::Close),
             _ => {}
@@ -98,7 +129,12 @@ impl Window for ExportPrompt {
     }
 
     fn type_text(&mut self, event: &Event) {
-        self.path.handle_event(event);
+        if self.writing {
+            return;
+        }
+        if self.path.handle_event(event).is_some_and(|c| c.value) {
+            self.edited = true;
+        }
         self.error = None;
     }
 
@@ -124,6 +160,8 @@ fn draw_prompt(p: &ExportPrompt, theme: &Theme, frame: &mut Frame) {
     ];
     if let Some(e) = &p.error {
         lines.push(error_line(e, theme));
+    } else if p.writing {
+        lines.push(Line::styled("Writing…", theme.dim()));
     }
     one_line_prompt(frame, inner, lines, &p.path);
 }

@@ -1,16 +1,18 @@
 //! The History tab: the credential history, newest first, read from the store
 //! a page at a time around the viewport, filtered by its query line; with the
-//! column menu (`m`) and the export prompt (`E`) as its windows.
+//! column menu (`m`), the export prompt (`E`) and a row opened in full
+//! (`Enter`) as its windows.
 
 pub mod columns;
 pub mod export;
+pub mod row;
 #[cfg(test)]
 mod snapshot_tests;
 #[cfg(test)]
 mod tests;
 pub mod view;
 
-use crate::tui::kit::keymap::{Action, ESC, Layer, MOVE, TABS, bind, key, table};
+use crate::tui::kit::keymap::{Action, ENTER, ESC, Layer, MOVE, TABS, bind, key, table};
 use crate::tui::kit::layout;
 use crate::tui::kit::paging::{keep_in_view, step};
 use crate::tui::kit::query_line::QueryLine;
@@ -18,8 +20,9 @@ use crate::tui::router::Modal;
 use crate::tui::router::{Ask, Cx};
 use crate::tui::state::{Effect, Tab};
 use chrono::DateTime;
+use keyward_core::domain::history::Action as HistoryAction;
 use keyward_core::domain::history::{HistoryPage, HistoryRow};
-use keyward_core::domain::query::HistoryQuery;
+use keyward_core::domain::query::{HistoryQuery, HistoryTermKind};
 use keyward_core::error::Error;
 use keyward_core::export::Column;
 
@@ -44,6 +47,9 @@ pub struct HistoryTab {
     pub cursor: usize,
     pub offset: usize,
     pub columns: Vec<Column>,
+    /// The filter `h` set from the Keys tab and the key's name, said beside
+    /// the filter line while that filter stands.
+    pub for_key: Option<(String, String)>,
 }
 
 /// The seed portal's history table: action, credential, date, user's name and email.
@@ -69,6 +75,7 @@ impl Default for HistoryTab {
             cursor: 0,
             offset: 0,
             columns: DEFAULT_HISTORY_COLUMNS.to_vec(),
+            for_key: None,
         }
     }
 }
@@ -81,6 +88,12 @@ table!(
             Action::FocusFilter,
             "filter: action, key, operator, at (dates)",
             "filter"
+        ),
+        bind(
+            &[ENTER],
+            Action::Open,
+            "open the row: every field, and what changed (before → after)",
+            "open"
         ),
         bind(
             &[key('m')],
@@ -119,7 +132,7 @@ pub fn reload(h: &mut HistoryTab, cx: &mut Cx) {
 }
 
 fn load(h: &mut HistoryTab, page: HistoryPage, cx: &mut Cx) {
-    let Ok(query) = HistoryQuery::parse(&h.filter.applied) else {
+    let Ok(query) = checked(&h.filter.applied) else {
         return;
     };
     // A new first or last page replaces the window; older requests are moot.
@@ -285,12 +298,25 @@ pub fn act(h: &mut HistoryTab, action: Action, cx: &mut Cx) {
             h.filter.input.reset();
             query_changed(h, cx);
         }
+        Action::Open => {
+            if let Some(row) = h.rows.get(h.cursor) {
+                cx.ask(Ask::Open(Modal::HistoryRow(Box::new(row::RowWindow::new(
+                    row.clone(),
+                )))));
+            }
+        }
         Action::Columns => cx.ask(Ask::Open(Modal::Columns(Box::new(
             columns::ColumnMenu::new(h.columns.clone()),
         )))),
         Action::Export => {
-            let Ok(query) = HistoryQuery::parse(&h.filter.applied) else {
-                return;
+            let query = match checked(&h.filter.applied) {
+                Ok(query) => query,
+                Err(e) => {
+                    cx.warn(format!(
+                        "Nothing exported: the filter is invalid; fix it, or Esc clears it ({e})."
+                    ));
+                    return;
+                }
             };
             let stamp = DateTime::from_timestamp(cx.now, 0)
                 .unwrap_or_default()
@@ -302,6 +328,8 @@ pub fn act(h: &mut HistoryTab, action: Action, cx: &mut Cx) {
             cx.ask(Ask::Open(Modal::Export(Box::new(
                 export::ExportPrompt::new(path.display().to_string(), query, h.columns.clone()),
             ))));
+            // A file of that name may be there from an earlier export.
+            cx.effect(Effect::ProposeExportPath(path));
         }
         _ => {}
     }
@@ -324,15 +352,66 @@ pub fn line_act(h: &mut HistoryTab, action: Action, cx: &mut Cx) {
     }
 }
 
+/// The query in `text`, or why it cannot be one: a parse error, or an action
+/// that does not exist (which the store would refuse after the fact, leaving
+/// the rows of the filter before on screen as if they were this one's).
+pub fn checked(text: &str) -> Result<HistoryQuery, String> {
+    let query = HistoryQuery::parse(text).map_err(|e| e.to_string())?;
+    for term in &query.terms {
+        if let HistoryTermKind::Action(actions) = &term.kind {
+            if let Some(unknown) = actions.iter().find(|a| HistoryAction::parse(a).is_none()) {
+                return Err(format!(
+                    "unknown action {}; actions are {}",
+                    keyward_core::safe_text::escape(unknown),
+                    HistoryAction::names()
+                ));
+            }
+        }
+    }
+    Ok(query)
+}
+
 /// The text of the query line changed: check it, and show its results if it parses.
 pub fn query_changed(h: &mut HistoryTab, cx: &mut Cx) {
     let text = h.filter.input.value().to_owned();
-    h.filter.error = HistoryQuery::parse(&text).err().map(|e| e.to_string());
-    if h.filter.error.is_some() || h.filter.applied == text {
+    h.filter.error = checked(&text).err();
+    if h.filter.applied == text {
         return;
     }
     h.filter.applied = text;
+    if h.filter.error.is_some() {
+        // An invalid filter shows no rows, rather than the last valid filter's
+        // as if they were its; what was asked for is dropped on arrival.
+        h.generation += 1;
+        h.loading = false;
+        h.loaded = true;
+        h.rows.clear();
+        h.more_newer = false;
+        h.more_older = false;
+        h.cursor = 0;
+        h.offset = 0;
+        return;
+    }
     reload(h, cx);
+}
+
+/// The history of one key (`h` on the Keys tab): the filter `key:ID`, from the top.
+pub fn show_key(h: &mut HistoryTab, public_id: &str, name: String, cx: &mut Cx) {
+    let query = format!("key:{public_id}");
+    h.filter.input = tui_input::Input::new(query.clone());
+    h.filter.editing = false;
+    h.filter.error = None;
+    h.filter.applied = query.clone();
+    h.for_key = Some((query, name));
+    reload(h, cx);
+}
+
+/// The key whose history the filter shows, while the filter `h` set stands.
+pub fn shown_key(h: &HistoryTab) -> Option<&str> {
+    h.for_key
+        .as_ref()
+        .filter(|(query, _)| *query == h.filter.input.value())
+        .map(|(_, name)| name.as_str())
 }
 
 /// A click on the `row`-th row shown.

@@ -201,8 +201,8 @@ fn capital_e_offers_a_csv_path_tab_switches_to_json_and_enter_exports() {
     assert_eq!(*columns, vec![Column::At, Column::Key]);
     assert_eq!(to.display().to_string(), path);
     assert_eq!(*format, ExportFormat::Json);
-    assert!(s.modal.is_none());
     update(&mut s, Msg::Exported(Ok((path.clone().into(), 200))));
+    assert!(s.modal.is_none());
     assert!(status_text(&s).contains("Exported 200 history rows"));
 }
 
@@ -214,4 +214,224 @@ fn an_export_without_a_path_is_refused() {
     let fx = update(&mut s, press(KeyCode::Enter));
     assert!(fx.is_empty());
     assert!(export_prompt(&s).error.is_some());
+}
+
+// ---------------------------------------------------------------------------------------------
+// A row opened in full
+// ---------------------------------------------------------------------------------------------
+
+fn opened(s: &State) -> &row::RowWindow {
+    match &s.modal {
+        Some(Modal::HistoryRow(w)) => w,
+        other => panic!("expected a history row, got {other:?}"),
+    }
+}
+
+#[test]
+fn enter_opens_the_row_under_the_cursor_and_esc_closes_it() {
+    let mut s = history_with_full_page();
+    update(&mut s, ch('j'));
+    update(&mut s, ch('j'));
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(fx.is_empty(), "opening reads nothing more: {fx:?}");
+    assert_eq!(layer(&s), row::LAYER);
+    assert_eq!(opened(&s).row.record.seq, 998);
+    update(&mut s, press(KeyCode::Esc));
+    assert!(s.modal.is_none());
+    assert_eq!(s.history.cursor, 2, "the cursor stays where it was");
+}
+
+#[test]
+fn enter_on_an_empty_history_opens_nothing() {
+    let mut s = admin_with(1);
+    update(&mut s, ch('4'));
+    update(&mut s, press(KeyCode::Enter));
+    assert!(s.modal.is_none());
+}
+
+#[test]
+fn j_and_k_scroll_a_long_row_and_stop_at_its_last_line() {
+    let mut s = history_with_full_page();
+    // Many changes: more lines than a short screen shows.
+    let fields: Vec<String> = (0..30)
+        .map(|i| format!("\"f{i:02}\":{{\"from\":\"a{i}\",\"to\":\"b{i}\"}}"))
+        .collect();
+    s.history.rows[0].record.details = format!("{{{}}}", fields.join(","));
+    update(&mut s, press(KeyCode::Enter));
+    update(&mut s, ch('k'));
+    assert_eq!(opened(&s).scroll, 0);
+    update(&mut s, ch('j'));
+    update(&mut s, ch('j'));
+    assert_eq!(opened(&s).scroll, 2);
+    update(&mut s, ch('k'));
+    assert_eq!(opened(&s).scroll, 1);
+    for _ in 0..100 {
+        update(&mut s, ch('j'));
+    }
+    let last = opened(&s).scroll;
+    // 13 field lines, a blank, a heading and 30 changes; the box is 24 - 3 - 2 high.
+    assert_eq!(last, 13 + 2 + 30 - (24 - 3 - 2));
+    update(&mut s, press(KeyCode::PageUp));
+    assert_eq!(opened(&s).scroll, last - (24 - 3 - 2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// h on the Keys tab
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn h_on_a_key_opens_the_history_filtered_to_that_key_and_says_so() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('j'));
+    let fx = update(&mut s, ch('h'));
+    assert_eq!(s.tab, Tab::History);
+    assert_eq!(s.history.filter.input.value(), "key:pub00002");
+    assert_eq!(s.history.filter.applied, "key:pub00002");
+    assert_eq!(history::shown_key(&s.history), Some("key-002"));
+    let [
+        Effect::LoadHistory {
+            query,
+            page: HistoryPage::Newest,
+            ..
+        },
+    ] = fx.as_slice()
+    else {
+        panic!("expected one history load, got {fx:?}");
+    };
+    assert_eq!(*query, HistoryQuery::parse("key:pub00002").unwrap());
+    // Esc clears the filter, and the note with it.
+    update(&mut s, press(KeyCode::Esc));
+    assert_eq!(s.history.filter.input.value(), "");
+    assert_eq!(history::shown_key(&s.history), None);
+}
+
+#[test]
+fn h_with_no_keys_stays_on_the_keys_tab() {
+    let mut s = admin_with(0);
+    let fx = update(&mut s, ch('h'));
+    assert_eq!(s.tab, Tab::Keys);
+    assert!(history_loads(&fx).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// An invalid filter
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn an_invalid_history_filter_clears_the_rows_and_drops_a_late_page() {
+    let mut s = history_with_full_page();
+    update(&mut s, ch('/'));
+    type_text(&mut s, "action:created");
+    assert!(s.history.filter.error.is_none());
+    let before = s.history.generation;
+    // Not an action: refused by the filter itself, not by the store.
+    type_text(&mut s, "x");
+    assert!(s.history.filter.error.is_some());
+    assert!(
+        s.history.rows.is_empty(),
+        "no stale rows under an invalid filter"
+    );
+    assert!(s.history.generation > before);
+    // A page asked for under the valid filter arrives late: dropped.
+    update(
+        &mut s,
+        Msg::HistoryRows {
+            generation: before,
+            page: HistoryPage::Newest,
+            result: Ok(history_rows(1000, 5)),
+        },
+    );
+    assert!(s.history.rows.is_empty());
+    assert!(
+        history::is_full(&s.history),
+        "an empty list is the whole answer"
+    );
+}
+
+#[test]
+fn going_back_to_the_last_valid_filter_reads_it_again() {
+    let mut s = history_with_full_page();
+    update(&mut s, ch('/'));
+    type_text(&mut s, "action:created");
+    type_text(&mut s, "x");
+    assert!(s.history.rows.is_empty());
+    let fx = update(&mut s, press(KeyCode::Backspace));
+    assert_eq!(history_loads(&fx).len(), 1, "{fx:?}");
+}
+
+#[test]
+fn capital_e_refuses_to_export_while_the_filter_is_invalid_and_says_why() {
+    let mut s = history_with_full_page();
+    update(&mut s, ch('/'));
+    type_text(&mut s, "action:bogus");
+    update(&mut s, press(KeyCode::Enter));
+    let fx = update(&mut s, ch('E'));
+    assert!(s.modal.is_none(), "no prompt for a header-only file");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Export { .. })));
+    assert!(error_status(&s));
+    assert!(
+        status_text(&s).contains("the filter is invalid") && status_text(&s).contains("bogus"),
+        "{}",
+        status_text(&s)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export names
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn an_export_clash_keeps_the_prompt_open_and_asks_for_another_name() {
+    let mut s = history_with_full_page();
+    update(&mut s, ch('E'));
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Export { .. })));
+    assert!(export_prompt(&s).writing, "waits for the answer");
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(fx.is_empty(), "one export at a time: {fx:?}");
+    let why = "./h.csv exists already; give another name";
+    update(&mut s, Msg::Exported(Err(Error::usage(why))));
+    let p = export_prompt(&s);
+    assert_eq!(p.error.as_deref(), Some(why));
+    assert!(!p.writing);
+    // Another name, and it goes through.
+    clear_line(&mut s);
+    type_text(&mut s, "other.csv");
+    assert!(export_prompt(&s).error.is_none());
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::Export { path, .. }] if path.to_str() == Some("other.csv")),
+        "{fx:?}"
+    );
+    update(&mut s, Msg::Exported(Ok(("other.csv".into(), 200))));
+    assert!(s.modal.is_none());
+    assert!(status_text(&s).contains("Exported 200 history rows to other.csv"));
+}
+
+#[test]
+fn the_export_prompt_asks_for_a_free_name_and_offers_it_unless_one_was_typed() {
+    let mut s = history_with_full_page();
+    let fx = update(&mut s, ch('E'));
+    let [Effect::ProposeExportPath(asked)] = fx.as_slice() else {
+        panic!("expected a free-name request, got {fx:?}");
+    };
+    assert_eq!(asked.display().to_string(), export_prompt(&s).path.value());
+    let free = asked.with_file_name("keyward-history-x-2.csv");
+    update(&mut s, press(KeyCode::Tab));
+    update(&mut s, Msg::ExportPath(free.clone()));
+    assert!(
+        export_prompt(&s)
+            .path
+            .value()
+            .ends_with("keyward-history-x-2.json"),
+        "the format chosen stays: {}",
+        export_prompt(&s).path.value()
+    );
+    // Typed over: a late answer leaves the admin's name alone.
+    update(&mut s, press(KeyCode::Esc));
+    update(&mut s, ch('E'));
+    type_text(&mut s, "-mine");
+    let typed = export_prompt(&s).path.value().to_owned();
+    update(&mut s, Msg::ExportPath(free));
+    assert_eq!(export_prompt(&s).path.value(), typed);
 }

@@ -1,6 +1,7 @@
 //! The History tab: the credential history, newest first, in the columns the
 //! operator chose, from the window of rows loaded around the viewport.
 
+use crate::tui::history;
 use crate::tui::kit::columns::{Want, fit_either, fit_text, text_width, widths};
 use crate::tui::kit::layout;
 use crate::tui::kit::query_line;
@@ -8,16 +9,30 @@ use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::{block, local_time, safe};
 use crate::tui::state::{State, Tab};
 use keyward_core::domain::history::HistoryRow;
+use keyward_core::domain::history_details;
 use keyward_core::export::Column;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let h = &state.history;
     let b = layout::body(Tab::History, area, false);
-    query_line::draw(&h.filter, "/", theme, frame, b.line);
+    match history::shown_key(h) {
+        Some(name) => {
+            // Says whose history this is, beside the filter that shows it.
+            let note = format!("history of key {} · Esc shows all ", safe(name));
+            let [line, right] = Layout::horizontal([
+                Constraint::Min(10),
+                Constraint::Length(note.chars().count() as u16),
+            ])
+            .areas(b.line);
+            query_line::draw(&h.filter, "/", theme, frame, line);
+            frame.render_widget(Paragraph::new(Line::styled(note, theme.dim())), right);
+        }
+        None => query_line::draw(&h.filter, "/", theme, frame, b.line),
+    }
     let visible = usize::from(b.table.height.saturating_sub(3));
     // Widths from what the loaded rows hold, with a minimum per column; the
     // chosen columns that do not fit even at their minimum are left out, and
@@ -112,7 +127,15 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             width: b.table.width.saturating_sub(2),
             height: b.table.height.saturating_sub(3),
         };
-        frame.render_widget(Paragraph::new("  No history matches."), below_header);
+        let message = if h.filter.error.is_some() {
+            "  No rows shown: the filter is invalid (see below). Fix it, or Esc clears it."
+        } else {
+            "  No history matches."
+        };
+        frame.render_widget(
+            Paragraph::new(message).wrap(ratatui::widgets::Wrap { trim: false }),
+            below_header,
+        );
     }
 }
 
@@ -158,11 +181,13 @@ fn rank(c: Column) -> u8 {
     }
 }
 
-/// A cell's text: times in local time, details without empty braces, all escaped.
+/// A cell's text: times in local time, details as a one-line summary, all escaped.
 pub fn cell(c: Column, row: &HistoryRow, utc_offset: i32) -> String {
+    let r = &row.record;
     match c {
-        Column::At => local_time(row.record.at, utc_offset),
-        Column::Details if row.record.details == "{}" => String::new(),
+        Column::At => local_time(r.at, utc_offset),
+        // Escaped by the summary itself, value by value.
+        Column::Details => history_details::summary(&r.action, &r.details, r.at),
         other => safe(&other.text(row)),
     }
 }

@@ -17,6 +17,12 @@ table!(
             "open the key's details (recorded as viewed)",
             "details"
         ),
+        bind(
+            &[key('h')],
+            Action::KeyHistory,
+            "the key's history (the History tab, filtered to it)",
+            ""
+        ),
         bind(&[key('n')], Action::New, "new key", "new"),
         bind(&[key('e')], Action::Edit, "edit the key", "edit"),
         bind(

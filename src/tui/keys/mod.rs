@@ -344,6 +344,14 @@ pub fn act(list: &mut KeyList, teams: &TeamsTab, tab: Tab, action: Action, cx: &
                 cx.effect(Effect::OpenKey(r.public_id.clone()));
             }
         }
+        Action::KeyHistory if tab == Tab::Keys => {
+            if let Some(r) = list.current() {
+                cx.ask(Ask::ShowKeyHistory {
+                    public_id: r.public_id.clone(),
+                    name: r.name.clone(),
+                });
+            }
+        }
         Action::Select => {
             if let Some(r) = list.current().cloned() {
                 if list.selected.remove(&r.id).is_none() {
@@ -461,12 +469,23 @@ pub fn query_changed(list: &mut KeyList, cx: &mut Cx) {
         KeyQuery::parse(t).ok().map(|q| q.to_string())
     });
     list.filter.error = KeyQuery::parse(&text).err().map(|e| e.to_string());
-    if list.filter.error.is_some() || list.filter.applied == text {
+    if list.filter.applied == text {
         return;
     }
     list.filter.applied = text;
     list.cursor = 0;
     list.offset = 0;
+    if list.filter.error.is_some() {
+        // An invalid filter shows no keys, rather than the last valid filter's
+        // as if they were its; what was asked for is dropped on arrival.
+        list.generation += 1;
+        list.loading = false;
+        list.refs.clear();
+        list.rows.clear();
+        list.requested.clear();
+        list.detail = None;
+        return;
+    }
     reload(list, cx);
 }
 

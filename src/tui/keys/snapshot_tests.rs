@@ -380,3 +380,14 @@ fn teams_tab_fits_demo_like_keys() {
     state.height = 24;
     snapshot("teams_tab_demo_80x24", &render(&state, 80, 24));
 }
+
+#[test]
+fn an_invalid_key_filter_shows_no_keys_and_why() {
+    let mut state = keys_state();
+    press(&mut state, KeyCode::Char('/'));
+    for c in "status:bogus".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    press(&mut state, KeyCode::Enter);
+    snap_both("keys_invalid_filter", &mut state);
+}

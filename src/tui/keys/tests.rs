@@ -226,13 +226,11 @@ fn an_invalid_filter_says_at_which_column_and_loads_nothing() {
     let mut s = admin_with(3);
     update(&mut s, ch('/'));
     type_text(&mut s, "status:sleepin");
-    let generation = s.keys.generation;
     let fx = update(&mut s, ch('g'));
     assert!(fx.is_empty(), "{fx:?}");
-    assert_eq!(s.keys.generation, generation);
     let error = s.keys.filter.error.as_deref().unwrap_or_default();
     assert!(error.contains("column"), "{error}");
-    assert_ne!(s.keys.filter.applied, "status:sleeping");
+    assert!(s.keys.refs.is_empty(), "no keys shown under it");
     // Enter leaves the line but applies nothing.
     let fx = update(&mut s, press(KeyCode::Enter));
     assert!(fx.is_empty());
@@ -936,4 +934,35 @@ fn teams_that_arrive_after_the_picker_opened_are_offered() {
     assert!(p.teams.contains(&"platform".to_owned()), "typed teams stay");
     assert_eq!(p.marks.get("platform"), Some(&Mark::Add));
     assert_eq!(s.teams.teams.len(), 3);
+}
+
+#[test]
+fn an_invalid_key_filter_clears_the_list_and_drops_a_late_answer() {
+    let mut s = admin_with(5);
+    update(&mut s, ch('/'));
+    type_text(&mut s, "status:active");
+    assert!(s.keys.filter.error.is_none());
+    let before = s.keys.generation;
+    type_text(&mut s, "x");
+    assert!(s.keys.filter.error.is_some());
+    assert!(
+        s.keys.refs.is_empty(),
+        "no stale keys under an invalid filter"
+    );
+    assert!(s.keys.rows.is_empty());
+    update(
+        &mut s,
+        Msg::KeyRefs {
+            generation: before,
+            result: Ok(refs_of(&keys(5))),
+        },
+    );
+    assert!(
+        s.keys.refs.is_empty(),
+        "an answer for an older filter is dropped"
+    );
+    // Back to a valid filter: read again.
+    let fx = clear_line(&mut s);
+    assert!(s.keys.filter.error.is_none());
+    assert_eq!(key_ref_loads(&fx).len(), 1, "{fx:?}");
 }

@@ -174,7 +174,9 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     if list.refs.is_empty() {
         // Across the table under its header: a footer row would sit in the
         // one-column cursor column and show nothing.
-        let message = if list.loading {
+        let message = if list.filter.error.is_some() {
+            " No keys shown: the filter is invalid (see below). Fix it, or Esc clears it."
+        } else if list.loading {
             " Loading…"
         } else {
             " No keys match. n makes one; Esc clears the filter."

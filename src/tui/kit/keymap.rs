@@ -52,6 +52,8 @@ pub enum Action {
     RemoveMark,
     ToggleFormat,
     Reload,
+    /// The History tab filtered to the key under the cursor.
+    KeyHistory,
 }
 
 /// A key with its modifiers; letters match whatever the Shift state says.
@@ -276,7 +278,7 @@ mod tests {
     fn no_key_is_bound_twice_in_one_layer() {
         let all = all_layers();
         // Every screen, tab and window is there, each under a name of its own.
-        assert_eq!(all.len(), 23);
+        assert_eq!(all.len(), 24);
         let mut names: Vec<&str> = all.iter().map(|l| l.name).collect();
         names.sort_unstable();
         names.dedup();

@@ -29,6 +29,8 @@ pub enum Ask {
     Quit,
     /// Show this tab, with its data as the store has it now.
     GoTab(Tab),
+    /// Show the History tab filtered to this key.
+    ShowKeyHistory { public_id: String, name: String },
     /// Show the Keys tab with this filter applied.
     ApplyKeyFilter(String),
     /// A change was saved: the list, the team counts and the history as they are now.

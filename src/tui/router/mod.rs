@@ -70,6 +70,7 @@ windows! {
     TeamPicker(super::windows::team_picker::TeamPicker),
     Columns(super::history::columns::ColumnMenu),
     Export(super::history::export::ExportPrompt),
+    HistoryRow(super::history::row::RowWindow),
     NamePrompt(super::filters::name_prompt::NamePrompt),
     DirectoryForm(super::directory::form::DirectoryForm),
     DirectoryConfirm(super::directory::confirm::DirectoryConfirm),
@@ -340,11 +341,27 @@ fn on_form_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
                 history::on_delivered(&mut state.history, on_screen, &mut cx)
             })
         }
-        Msg::Exported(Ok((path, rows))) => say(
-            state,
-            fx,
-            format!("Exported {rows} history rows to {}.", path.display()),
-        ),
+        Msg::Exported(Ok((path, rows))) => {
+            if matches!(state.modal, Some(Modal::Export(_))) {
+                state.modal = None;
+            }
+            say(
+                state,
+                fx,
+                format!("Exported {rows} history rows to {}.", path.display()),
+            )
+        }
+        // The prompt stays open and says why, so another name can be typed.
+        Msg::Exported(Err(e)) if matches!(state.modal, Some(Modal::Export(_))) => {
+            if let Some(Modal::Export(p)) = &mut state.modal {
+                p.refused(&e);
+            }
+        }
+        Msg::ExportPath(path) => {
+            if let Some(Modal::Export(p)) = &mut state.modal {
+                p.propose(path);
+            }
+        }
         Msg::KeyOpened(Err(e))
         | Msg::FormChoices(Err(e))
         | Msg::Teams(Err(e))
@@ -600,6 +617,15 @@ fn settle(state: &mut State, asks: Vec<Ask>, fx: &mut Vec<Effect>) {
                 with_cx!(state, fx, |cx| keys::apply_filter(
                     &mut state.keys,
                     query,
+                    &mut cx
+                ));
+            }
+            Ask::ShowKeyHistory { public_id, name } => {
+                state.tab = Tab::History;
+                with_cx!(state, fx, |cx| history::show_key(
+                    &mut state.history,
+                    &public_id,
+                    name,
                     &mut cx
                 ));
             }

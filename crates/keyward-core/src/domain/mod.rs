@@ -4,6 +4,7 @@
 pub mod email;
 pub mod expiry;
 pub mod history;
+pub mod history_details;
 pub mod key_format;
 pub mod model;
 pub mod name;
