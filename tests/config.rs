@@ -237,3 +237,141 @@ fn an_invalid_default_file_fails_every_command_but_help() {
     assert!(run.stderr.contains("line 1: color: "), "{}", run.stderr);
     env.run(&["--help"]).expect(0);
 }
+
+/// A system file that chose a store this login is not an operator of: the
+/// refusal names the store and the file that chose it.
+#[test]
+fn a_refusal_names_the_store_and_the_file_that_chose_it() {
+    if !common::is_root() {
+        eprintln!("skipped: needs root to act as another login with --as");
+        return;
+    }
+    let (env, _) = store_with_a_key();
+    let system = env.write(
+        "etc-keyward.toml",
+        &format!("store = {:?}\n", env.db.to_str().unwrap()),
+    );
+    let run = env
+        .run_with(env.command_without_db(), &["--as", "nobody", "key", "list"])
+        .expect(3);
+    let named = format!("store {} (set by {})", env.db.display(), system.display());
+    assert!(
+        run.stderr.contains("not a keyward operator"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(&named), "{}", run.stderr);
+}
+
+/// A store given by --db was chosen by no file, and none is named.
+#[test]
+fn a_store_given_by_db_names_no_file() {
+    let env = Env::empty();
+    env.write("etc-keyward.toml", "store = \"/srv/none/k.db\"\n");
+    let run = env.run(&["key", "list"]).expect(6);
+    assert!(!run.stderr.contains("set by"), "{}", run.stderr);
+    let run = env
+        .run_with(env.command_without_db(), &["key", "list"])
+        .expect(6);
+    assert!(
+        run.stderr.contains("store /srv/none/k.db (set by ")
+            && run.stderr.contains("etc-keyward.toml)"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Runs keyward as `nobody` (uid 65534, no extra groups) through setpriv;
+/// `None` (after a SKIPPED line) where that cannot be done.
+fn run_as_nobody(env: &Env, args: &[&str]) -> Option<common::Run> {
+    if !common::is_root() {
+        eprintln!("SKIPPED: needs root to run keyward as nobody with setpriv");
+        return None;
+    }
+    if !common::tools::require("setpriv", "running keyward as a login without permission") {
+        return None;
+    }
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_keyward"))
+        .args(args)
+        .env_remove("KEYWARD_DB")
+        .env_remove("KEYWARD_CONFIG")
+        .env("KEYWARD_SYSTEM_CONFIG", env.path("etc-keyward.toml"))
+        .env("HOME", env.dir.path())
+        .env("XDG_DATA_HOME", env.dir.path().join("data"))
+        .env("XDG_CONFIG_HOME", env.dir.path().join("config"))
+        .stdin(std::process::Stdio::null());
+    let out = cmd.output().expect("run setpriv");
+    Some(common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// A store this login may not read is never "no store here": the error names
+/// the file or directory that refused, its owner and mode, and who is asking,
+/// and never offers to create a store.
+#[test]
+fn an_unreadable_store_names_what_refused_and_who_asks() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    // The temp directory must be reachable by nobody for the file itself to be the refusal.
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let db = env.db.to_str().unwrap().to_owned();
+    let Some(run) = run_as_nobody(&env, &["--db", &db, "key", "list"]) else {
+        return;
+    };
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    let expected = format!(
+        "permission denied on {db} (owner root, group root, mode 0600); you are uid 65534 (groups "
+    );
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert!(!run.stderr.contains("no store"), "{}", run.stderr);
+
+    // A directory on the path that refuses: it is the one named.
+    let locked = env.path("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let inner = locked.join("k.db");
+    let inner = inner.to_str().unwrap();
+    for args in [
+        vec!["--db", inner, "key", "list"],
+        vec![
+            "--db",
+            inner,
+            "init",
+            "--name",
+            "N",
+            "--email",
+            "n@example.org",
+        ],
+        vec!["--db", inner, "demo", "--keys", "5"],
+    ] {
+        let Some(run) = run_as_nobody(&env, &args) else {
+            return;
+        };
+        assert_eq!(run.code, 6, "{args:?}: {}", run.stderr);
+        let expected = format!(
+            "permission denied on {} (owner root, group root, mode 0700); you are uid 65534",
+            locked.display()
+        );
+        assert!(run.stderr.contains(&expected), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("no store"), "{}", run.stderr);
+    }
+
+    // Chosen by the system file: the error names that file too.
+    let system = env.write("etc-keyward.toml", &format!("store = {db:?}\n"));
+    std::fs::set_permissions(&system, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let Some(run) = run_as_nobody(&env, &["key", "list"]) else {
+        return;
+    };
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("store {db} (set by {})", system.display())),
+        "{}",
+        run.stderr
+    );
+}

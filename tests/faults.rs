@@ -217,7 +217,15 @@ fn a_full_disk_refuses_the_change_with_exit_6_and_keeps_every_committed_one() {
 
     // Everything else that writes is refused the same way; reads either work or
     // say the disk is full (even a read must make the store's -shm file).
-    store_error(env.run(&["demo", "--keys", "20"]), FULL);
+    let demo_db = mount.join("vault/demo.db");
+    let demo_db = demo_db.to_str().expect("utf-8 path");
+    store_error(
+        env.run_with(
+            env.command_without_db(),
+            &["--db", demo_db, "demo", "--keys", "20"],
+        ),
+        FULL,
+    );
     store_error(
         env.run(&["instance", "add", "globex", "--cloud", "other"]),
         FULL,
@@ -269,7 +277,11 @@ fn a_full_disk_refuses_the_change_with_exit_6_and_keeps_every_committed_one() {
     }
     let (id, key) = env.create_key("after the disk was freed", "ana", "api");
     env.verify(&key).expect(0);
-    env.ok(&["demo", "--keys", "20"]);
+    env.run_with(
+        env.command_without_db(),
+        &["--db", demo_db, "demo", "--keys", "20"],
+    )
+    .expect(0);
     assert!(key_ids(&env).contains(&id));
     env.run(&["audit", "verify"]).expect(0);
     integrity_check(&env.db);

@@ -59,7 +59,7 @@ pub fn large_store() -> BenchStore {
         let mut service = TempStore::at(&building, Arc::new(SystemClock))
             .service_as(&origin().login, Role::Admin);
         service
-            .demo(DemoSpec {
+            .sample_data_for_tests(DemoSpec {
                 keys,
                 history: Some(history),
             })

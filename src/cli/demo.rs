@@ -1,25 +1,51 @@
-//! `keyward demo`: sample data for a try-out, creating the store if needed.
+//! `keyward demo`: sample data for a try-out, in a store of its own: the store
+//! given by `--db`, else `demo.db` beside the store keyward would use. It
+//! creates that store (this login as an admin) or adds to a demo store made
+//! earlier, and refuses a store with real data in it (exit 5).
 
 use super::{Context, Outcome};
-use keyward_core::service::demo::DemoSpec;
+use keyward_core::access::{Presence, presence};
+use keyward_core::service::Service;
+use keyward_core::service::demo::{DemoReport, DemoSpec};
 use std::io::Write;
 
 pub fn run(ctx: &Context, keys: u64, history: Option<u64>, out: &mut dyn Write) -> Outcome {
-    let mut service = if ctx.db.exists() {
-        ctx.service()?
+    let spec = DemoSpec { keys, history };
+    let path = if ctx.db_given {
+        ctx.db.clone()
     } else {
-        let origin = ctx.origin()?;
-        let name = origin.login.clone();
-        let email = format!("{}@example.org", origin.login);
-        writeln!(
-            out,
-            "Creating a store at {} with {} as admin.",
-            ctx.db.display(),
-            origin.login
-        )?;
-        ctx.create_store(origin, &name, &email)?
+        keyward_core::paths::demo_store_beside(&ctx.db)
     };
-    let r = service.demo(DemoSpec { keys, history })?;
+    let r = match presence(&path) {
+        Presence::Denied(e) => return Err(e.into()),
+        Presence::Present => Service::open(
+            &path,
+            ctx.origin()?,
+            ctx.clock.clone(),
+            ctx.config.settings(),
+        )?
+        .demo(spec)?,
+        Presence::Missing => {
+            let origin = ctx.origin()?;
+            let login = origin.login.clone();
+            let email = format!("{login}@example.org");
+            let (_, r) =
+                Service::create_demo(&path, origin, ctx.clock.clone(), &login, &email, spec)?;
+            writeln!(
+                out,
+                "Created the demo store {} with {} as an admin; its history is credited to the demo's own operators.",
+                path.display(),
+                keyward_core::safe_text::escape(&login)
+            )?;
+            r
+        }
+    };
+    report(&r, out)?;
+    writeln!(out, "Open it with: keyward --db {}", path.display())?;
+    Ok(0)
+}
+
+fn report(r: &DemoReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "Added {} keys ({} active, {} expired, {} deactivated, {} deleted), {} instances, {} developers, {} teams and {} history rows.",
@@ -36,6 +62,5 @@ pub fn run(ctx: &Context, keys: u64, history: Option<u64>, out: &mut dyn Write) 
     writeln!(
         out,
         "Demo keys share one hash of a discarded secret: none of them can verify."
-    )?;
-    Ok(0)
+    )
 }

@@ -103,11 +103,15 @@ pub enum Command {
         #[arg(long)]
         pending: bool,
     },
-    /// Fill the store with realistic sample data, creating it if needed
+    /// Fill a demo store of its own with realistic sample data, creating it if needed
     #[command(
         long_about = "Fill the store with realistic sample data for a try-out: instances across \
 clouds, developers, channels, teams, keys in every status with varied expiry and use, and their \
-history. Creates the store if needed, with this login as its admin.\n\n\
+history. The demo never touches a real store: it works on the store given by --db (or \
+KEYWARD_DB), else on demo.db beside the store keyward would use; it creates that store with this \
+login as an admin, adds to a demo store made earlier, and refuses (exit 5) a store it did not \
+make. Its history is credited to the demo's own made-up operators and is never dated before a \
+row already there.\n\n\
 Demo secrets are never shown, so hashing one per key would only burn CPU: all demo keys share one \
 Argon2id hash of a random secret that is discarded at once, so no demo key can ever verify. Keys \
 made with `key create` or `key renew` each get their own hash."
@@ -406,6 +410,10 @@ pub type Outcome = Result<i32, Failure>;
 /// configuration (SPEC §8) for what the service does not read itself.
 pub struct Context {
     pub db: PathBuf,
+    /// The configuration file that chose `db`, when one did (no `--db`).
+    pub store_set_by: Option<PathBuf>,
+    /// Whether `--db` or `KEYWARD_DB` named the store.
+    pub db_given: bool,
     /// The configuration file named by `--config` or `KEYWARD_CONFIG`.
     pub config_path: Option<PathBuf>,
     pub act_as: Option<String>,
@@ -414,6 +422,29 @@ pub struct Context {
 }
 
 impl Context {
+    /// The store as an admin should see it named: with the configuration file
+    /// that chose it, if one did — "/srv/kw/k.db (set by /etc/keyward/config.toml)".
+    pub fn store_label(&self) -> String {
+        store_label(&self.db, self.store_set_by.as_deref())
+    }
+
+    /// An error about the store or about this login's place in it names the
+    /// store and the file that chose it, so the admin knows which to fix.
+    fn naming_the_store(&self, e: Error) -> Error {
+        let Some(file) = &self.store_set_by else {
+            return e;
+        };
+        let named = format!("store {} (set by {})", self.db.display(), file.display());
+        match e {
+            Error::Permission(m) => Error::Permission(format!("{m}; {named}")),
+            Error::Store { cause, message } => Error::Store {
+                cause,
+                message: format!("{message}; {named}"),
+            },
+            other => other,
+        }
+    }
+
     pub fn origin(&self) -> keyward_core::Result<Origin> {
         keyward_core::identity::current(self.act_as.as_deref())
     }
@@ -445,13 +476,15 @@ impl Context {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
     let config = Config::load(cli.config.as_deref())?;
     // --db and KEYWARD_DB (both in cli.db) beat the file; the file beats the default.
-    let db = cli
-        .db
-        .clone()
-        .or_else(|| config.store.clone())
-        .unwrap_or_else(keyward_core::paths::default_store);
+    let (db, store_set_by) = match (&cli.db, &config.store) {
+        (Some(db), _) => (db.clone(), None),
+        (None, Some(store)) => (store.clone(), config.store_set_by.clone()),
+        (None, None) => (keyward_core::paths::default_store(), None),
+    };
     let ctx = Context {
         db,
+        store_set_by,
+        db_given: cli.db.is_some(),
         config_path: cli.config.clone(),
         act_as: cli.act_as.clone(),
         clock: Arc::new(SystemClock),
@@ -505,7 +538,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
         // Never delays the admin, and never turns a done change into an error.
         let _ = notifications::deliver_in_background(&ctx);
     }
-    outcome
+    outcome.map_err(|f| match f {
+        Failure::Keyward(e) => Failure::Keyward(ctx.naming_the_store(e)),
+        other => other,
+    })
+}
+
+/// "PATH", or "PATH (set by FILE)" when a configuration file chose it.
+pub fn store_label(db: &std::path::Path, set_by: Option<&std::path::Path>) -> String {
+    match set_by {
+        Some(file) => format!("{} (set by {})", db.display(), file.display()),
+        None => db.display().to_string(),
+    }
 }
 
 /// Bare `keyward`: the terminal application, on the first-run screen when there
@@ -525,6 +569,7 @@ fn screen(ctx: &Context) -> Outcome {
     };
     crate::tui::run(crate::tui::Options {
         db: ctx.db.clone(),
+        store_label: ctx.store_label(),
         origin: ctx.origin()?,
         clock: ctx.clock.clone(),
         settings: config.settings(),

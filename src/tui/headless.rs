@@ -117,7 +117,7 @@ mod tests {
     fn opening(store: &TempStore<SystemClock>) -> Opening {
         store
             .admin()
-            .demo(DemoSpec {
+            .sample_data_for_tests(DemoSpec {
                 keys: 300,
                 history: Some(2000),
             })

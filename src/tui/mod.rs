@@ -25,6 +25,7 @@ pub mod view;
 pub mod windows;
 pub mod worker;
 
+use keyward_core::access::Presence;
 use keyward_core::domain::history::Origin;
 use keyward_core::error::{Error, Result};
 use keyward_core::service::{Clock, Settings};
@@ -36,6 +37,8 @@ use std::sync::Arc;
 /// What the screen needs to start.
 pub struct Options {
     pub db: PathBuf,
+    /// The store as shown: its path, and the configuration file that chose it.
+    pub store_label: String,
     pub origin: Origin,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
@@ -48,8 +51,17 @@ pub struct Options {
 /// Runs the terminal application until the operator quits. With no store yet it
 /// opens on the first-run setup screen.
 pub fn run(options: Options) -> Result<()> {
-    let exists = options.db.exists();
+    // A store this login may not read is not a missing one: it is never
+    // offered to be created again, and the refusal names what refused.
+    let (exists, denied) = match keyward_core::access::presence(&options.db) {
+        Presence::Missing => (false, None),
+        Presence::Present => (true, None),
+        Presence::Denied(e) => (true, Some(e)),
+    };
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        if let Some(e) = denied {
+            return Err(e);
+        }
         return Err(if exists {
             Error::usage(
                 "keyward's screen needs a terminal; for scripts use the subcommands (keyward --help)",
@@ -62,8 +74,15 @@ pub fn run(options: Options) -> Result<()> {
         });
     }
     let setup_login = (!exists).then(|| options.origin.login.clone());
-    let state = State::new(options.ui, options.db.display().to_string(), setup_login);
-    let start = if exists {
+    let mut state = State::new(options.ui, options.store_label, setup_login);
+    if !exists {
+        let demo = keyward_core::paths::demo_store_beside(&options.db);
+        state.demo_store = Some(demo.display().to_string());
+    }
+    if let Some(e) = &denied {
+        state.screen = state::Screen::Refused(first_run::refusal(e, &state.store));
+    }
+    let start = if exists && denied.is_none() {
         vec![Effect::LoadMe]
     } else {
         Vec::new()

@@ -117,6 +117,9 @@ pub struct State {
     pub tab: Tab,
     pub me: Option<Operator>,
     pub store: String,
+    /// Where the first run offers the demo: a store of its own beside the
+    /// real one, so demo data never mixes with real data.
+    pub demo_store: Option<String>,
     pub keys: KeyList,
     pub filters: FiltersTab,
     pub teams: TeamsTab,
@@ -155,6 +158,7 @@ impl State {
             tab: Tab::Keys,
             me: None,
             store,
+            demo_store: None,
             keys: KeyList::default(),
             filters: FiltersTab::default(),
             teams: TeamsTab::default(),

@@ -7,11 +7,12 @@
 use super::directory;
 use super::key_form::FormChoices;
 use super::state::{Effect, Msg, Runner};
+use keyward_core::access::Presence;
 use keyward_core::domain::history::Origin;
 use keyward_core::domain::query::HistoryQuery;
 use keyward_core::error::{Error, Result};
 use keyward_core::export::{Column, ExportError, ExportFormat};
-use keyward_core::service::demo::DemoSpec;
+use keyward_core::service::demo::{DemoReport, DemoSpec};
 use keyward_core::service::preferences::HISTORY_COLUMNS;
 use keyward_core::service::{CancelHandle, Clock, Service, Settings};
 use std::fs::OpenOptions;
@@ -228,6 +229,37 @@ impl Worker {
             .ok_or_else(|| Error::store("the store is not open"))
     }
 
+    /// Creates the demo store beside the real one (or adds to a demo store
+    /// made earlier) and switches to it: from here on every effect works on
+    /// the demo store, and the real store stays as the first run left it.
+    fn open_demo(&mut self) -> Result<DemoReport> {
+        let me = self.service()?.whoami()?;
+        let o = &self.opening;
+        let path = keyward_core::paths::demo_store_beside(&o.path);
+        let (service, report) = match keyward_core::access::presence(&path) {
+            Presence::Denied(e) => return Err(e),
+            Presence::Missing => Service::create_demo(
+                &path,
+                o.origin.clone(),
+                o.clock.clone(),
+                &me.name,
+                &me.email,
+                DemoSpec::default(),
+            )?,
+            Presence::Present => {
+                let mut s =
+                    Service::open(&path, o.origin.clone(), o.clock.clone(), o.settings.clone())?;
+                let report = s.demo(DemoSpec::default())?;
+                (s, report)
+            }
+        };
+        let service = service.with_settings(o.settings.clone());
+        self.loads.lock().cancel = Some(service.cancel_handle());
+        self.service = Some(service);
+        self.opening.path = path;
+        Ok(report)
+    }
+
     /// Runs one effect; the message that reports it, if any.
     pub fn execute(&mut self, effect: Effect) -> Option<Msg> {
         match effect.runner() {
@@ -265,9 +297,7 @@ impl Worker {
                     me
                 }))
             }
-            Effect::LoadDemo => {
-                Msg::DemoLoaded(self.service().and_then(|s| s.demo(DemoSpec::default())))
-            }
+            Effect::LoadDemo => Msg::DemoLoaded(self.open_demo()),
             Effect::LoadKeyRefs { generation, query } => Msg::KeyRefs {
                 generation,
                 result: self.service().and_then(|s| s.list_key_refs(&query, false)),

@@ -47,7 +47,7 @@ pub fn demo_service(keys: u64, history: u64) -> (TempStore<SystemClock>, Service
     let store = TempStore::with_clock(Arc::new(SystemClock));
     let mut service = store.admin();
     service
-        .demo(DemoSpec {
+        .sample_data_for_tests(DemoSpec {
             keys,
             history: Some(history),
         })

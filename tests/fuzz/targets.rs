@@ -115,7 +115,7 @@ pub fn query_service(db: &Path) -> Service {
     // The clock is never moved: every query runs at [`now`].
     let mut service = TempStore::at(db, Arc::new(HandClock::at(now()))).admin();
     service
-        .demo(DemoSpec {
+        .sample_data_for_tests(DemoSpec {
             keys: 40,
             history: Some(120),
         })

@@ -23,6 +23,9 @@ pub const EXPIRING_SOON_MAX_DAYS: u32 = 365;
 pub struct Config {
     /// The store, when neither `--db` nor `KEYWARD_DB` names one.
     pub store: Option<PathBuf>,
+    /// The file whose `store` setting chose the store, to name beside it:
+    /// "store /srv/kw/k.db (set by /etc/keyward/config.toml)".
+    pub store_set_by: Option<PathBuf>,
     /// How long a copied key stays on the clipboard (1 to 3600).
     pub clipboard_clear_seconds: u64,
     /// How long a key lives when it is made without `--expires`.
@@ -38,6 +41,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             store: None,
+            store_set_by: None,
             clipboard_clear_seconds: 30,
             default_expiry: TimeDelta::days(90),
             expiring_soon_days: 14,
@@ -178,6 +182,8 @@ type Raw = Option<Spanned<Value>>;
 #[derive(Default)]
 struct Layer {
     store: Option<PathBuf>,
+    /// The file this layer was read from, when it sets `store`.
+    store_set_by: Option<PathBuf>,
     clipboard_clear_seconds: Option<u64>,
     default_expiry: Option<TimeDelta>,
     expiring_soon_days: Option<u32>,
@@ -204,6 +210,11 @@ impl Layer {
     /// This file's settings overridden by `later`'s, one by one.
     fn merge(self, later: Layer) -> Layer {
         Layer {
+            store_set_by: if later.store.is_some() {
+                later.store_set_by
+            } else {
+                self.store_set_by
+            },
             store: later.store.or(self.store),
             clipboard_clear_seconds: later
                 .clipboard_clear_seconds
@@ -222,6 +233,7 @@ impl Layer {
         let defaults = Config::default();
         Ok(Config {
             store: self.store,
+            store_set_by: self.store_set_by,
             clipboard_clear_seconds: self
                 .clipboard_clear_seconds
                 .unwrap_or(defaults.clipboard_clear_seconds),
@@ -342,11 +354,13 @@ fn parse_layer(path: &Path, text: &str) -> Result<Layer> {
             None => Error::usage(format!("{}: {message}", shown(path))),
         }
     })?;
+    let store = file
+        .setting("store", raw.store)
+        .map(|s| s.absolute_path())
+        .transpose()?;
     Ok(Layer {
-        store: file
-            .setting("store", raw.store)
-            .map(|s| s.absolute_path())
-            .transpose()?,
+        store_set_by: store.as_ref().map(|_| path.to_path_buf()),
+        store,
         clipboard_clear_seconds: file
             .setting("clipboard_clear_seconds", raw.clipboard_clear_seconds)
             .map(|s| s.integer(1, CLIPBOARD_CLEAR_MAX_SECONDS as i64))
@@ -657,6 +671,7 @@ smtp_password_file = "/etc/keyward/smtp.pw"
             config,
             Config {
                 store: Some(PathBuf::from("/srv/keyward/keyward.db")),
+                store_set_by: Some(files.path("user.toml")),
                 clipboard_clear_seconds: 45,
                 default_expiry: TimeDelta::weeks(2),
                 expiring_soon_days: 0,
@@ -716,6 +731,7 @@ smtp_password_file = "/etc/keyward/smtp.pw"
         assert_eq!(
             Config {
                 notify: None,
+                store_set_by: None,
                 ..config
             },
             Config::default()
@@ -785,6 +801,7 @@ smtp_port = 2525
         let config = files.load().unwrap();
         // From the system file, which the user's does not mention.
         assert_eq!(config.store, Some(PathBuf::from("/srv/keyward/shared.db")));
+        assert_eq!(config.store_set_by, Some(files.path("system.toml")));
         assert_eq!(config.clipboard_clear_seconds, 10);
         // The user's own.
         assert_eq!(config.default_expiry, TimeDelta::days(7));
@@ -797,6 +814,16 @@ smtp_port = 2525
         assert_eq!(notify.smtp_host.as_deref(), Some("mail.example.org"));
         assert_eq!(notify.smtp_tls, SmtpTls::None);
         assert_eq!(notify.smtp_port, 2525);
+    }
+
+    #[test]
+    fn the_store_is_named_with_the_file_that_chose_it() {
+        let files = Files::new();
+        files.write("system.toml", "store = \"/srv/keyward/shared.db\"\n");
+        files.write("user.toml", "store = \"/home/ana/k.db\"\n");
+        let config = files.load().unwrap();
+        assert_eq!(config.store, Some(PathBuf::from("/home/ana/k.db")));
+        assert_eq!(config.store_set_by, Some(files.path("user.toml")));
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub enum Error {
 pub enum StoreCause {
     /// The file could not be opened (SQLite's "unable to open database file").
     CannotOpen,
+    /// The file, or a directory on its path, refuses this login (EACCES).
+    Denied,
     /// A read or write failed below SQLite.
     Io,
     /// The disk is full.

@@ -7,6 +7,7 @@
 //! rules that need no I/O, `mail` delivering the outbox, and `config` reading
 //! the configuration files.
 
+pub mod access;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -3,7 +3,7 @@
 //! the configuration at `/etc/keyward/config.toml` (`KEYWARD_SYSTEM_CONFIG`) and then
 //! `$XDG_CONFIG_HOME/keyward/config.toml` (or `~/.config/keyward/config.toml`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The system-wide configuration, read first when present (SPEC §8).
 pub const SYSTEM_CONFIG: &str = "/etc/keyward/config.toml";
@@ -29,6 +29,12 @@ pub fn user_config() -> Option<PathBuf> {
 /// leaks into them), else `/etc/keyward/config.toml`.
 pub fn system_config() -> PathBuf {
     from_env("KEYWARD_SYSTEM_CONFIG").unwrap_or_else(|| PathBuf::from(SYSTEM_CONFIG))
+}
+
+/// Where a try-out's demo store goes: `demo.db` beside `store`, so that demo
+/// data never lands in the real store.
+pub fn demo_store_beside(store: &Path) -> PathBuf {
+    store.with_file_name("demo.db")
 }
 
 fn data_home() -> PathBuf {

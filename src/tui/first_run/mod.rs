@@ -87,14 +87,14 @@ static OFFER_DEMO: &[Binding] = &[
     bind(
         &[key('y')],
         Action::Confirm,
-        "load sample data",
-        "sample data",
+        "create and open a separate demo store with sample data",
+        "demo store",
     ),
     bind(
         &[key('n'), ESC, ENTER],
         Action::Cancel,
-        "start with an empty store",
-        "empty store",
+        "open your store, empty",
+        "my store",
     ),
 ];
 
@@ -171,19 +171,20 @@ pub enum Offer {
 /// `y` loads sample data; anything else starts with the empty store.
 pub fn offer_act(action: Action, cx: &mut Cx) -> Offer {
     if action == Action::Confirm {
-        cx.say("Loading sample data…".into());
+        cx.say("Creating the demo store…".into());
         cx.effect(Effect::LoadDemo);
         return Offer::Taken;
     }
     Offer::Declined
 }
 
-/// Why this login may not use the store, and who to ask.
-pub fn refusal(e: &Error) -> String {
+/// Why this login may not use the store (named as `store`: its path and the
+/// configuration file that chose it), and who to ask.
+pub fn refusal(e: &Error, store: &str) -> String {
     match e {
         Error::Permission(m) => format!(
-            "{m}\n\nAsk an admin of this store to add you; until then keyward cannot show it."
+            "{m}\n\nStore: {store}\n\nAsk an admin of this store to add you; until then keyward cannot show it."
         ),
-        other => other.to_string(),
+        other => format!("{other}\n\nStore: {store}"),
     }
 }

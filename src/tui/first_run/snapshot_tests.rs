@@ -22,8 +22,29 @@ fn first_run_setup_with_error() {
 #[test]
 fn sample_data_offer() {
     let mut state = main_state();
+    state.store = "/home/ana/.local/share/keyward/keyward.db".to_owned();
+    state.demo_store = Some("/home/ana/.local/share/keyward/demo.db".to_owned());
     state.screen = Screen::OfferDemo;
     snap_both("offer_demo", &mut state);
+}
+
+#[test]
+fn refused_permission_denied_names_the_store_and_the_file_that_chose_it() {
+    let store = "/srv/kw/k.db (set by /etc/keyward/config.toml)";
+    let mut state = State::new(settings(), store.to_owned(), None);
+    let denial = keyward_core::access::denial_message(
+        std::path::Path::new("/srv/kw/k.db"),
+        "root",
+        "adm",
+        Some(0o600),
+        1001,
+        &["1001".to_owned(), "adm".to_owned()],
+    );
+    state.screen = Screen::Refused(crate::tui::first_run::refusal(
+        &keyward_core::error::Error::store(denial),
+        store,
+    ));
+    snap_both("refused_permission_denied", &mut state);
 }
 
 #[test]

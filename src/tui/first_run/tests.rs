@@ -295,3 +295,74 @@ fn a_failed_store_creation_shows_why_and_keeps_what_was_typed() {
     assert_eq!(st.name.value(), "Ana");
     assert_eq!(st.email.value(), "ana@example.org");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The demo is a store of its own; refusals name the store
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn the_demo_opens_as_its_own_store_named_on_screen_and_the_real_one_is_left_empty() {
+    let mut s = setup_state();
+    s.demo_store = Some("/tmp/demo.db".into());
+    update(&mut s, Msg::StoreCreated(Ok(operator(Role::Admin))));
+    let fx = update(&mut s, ch('y'));
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadDemo)), "{fx:?}");
+    assert!(status_text(&s).contains("demo store"), "{:?}", s.status);
+    update(&mut s, Msg::DemoLoaded(Ok(DemoReport::default())));
+    assert_eq!(s.store, "/tmp/demo.db (demo)");
+    let said = status_text(&s);
+    assert!(said.contains("/tmp/demo.db"), "{said}");
+    assert!(said.contains("/tmp/k.db stays empty"), "{said}");
+}
+
+#[test]
+fn a_failed_demo_keeps_the_real_store_named() {
+    let mut s = setup_state();
+    s.demo_store = Some("/tmp/demo.db".into());
+    update(&mut s, Msg::StoreCreated(Ok(operator(Role::Admin))));
+    update(&mut s, ch('y'));
+    update(
+        &mut s,
+        Msg::DemoLoaded(Err(Error::conflict("/tmp/demo.db holds real data"))),
+    );
+    assert_eq!(s.store, "/tmp/k.db");
+    assert!(status_text(&s).contains("holds real data"));
+}
+
+#[test]
+fn a_refusal_names_the_store_and_the_file_that_chose_it() {
+    let store = "/srv/kw/k.db (set by /etc/keyward/config.toml)";
+    let mut s = State::new(UiSettings::default(), store.into(), None);
+    update(
+        &mut s,
+        Msg::Started(Err(Error::Permission(
+            "bo is not a keyward operator of this store".into(),
+        ))),
+    );
+    let Screen::Refused(text) = &s.screen else {
+        panic!("{:?}", s.screen);
+    };
+    assert!(text.contains(&format!("Store: {store}")), "{text}");
+}
+
+#[test]
+fn an_unreadable_store_is_refused_with_its_permissions_never_offered_creation() {
+    let denial = keyward_core::access::denial_message(
+        std::path::Path::new("/srv/kw/k.db"),
+        "root",
+        "adm",
+        Some(0o600),
+        1001,
+        &["1001".into(), "adm".into()],
+    );
+    let mut s = State::new(UiSettings::default(), "/srv/kw/k.db".into(), None);
+    update(&mut s, Msg::Started(Err(Error::store(denial))));
+    let Screen::Refused(text) = &s.screen else {
+        panic!("{:?}", s.screen);
+    };
+    assert!(
+        text.contains("permission denied on /srv/kw/k.db (owner root, group adm, mode 0600)"),
+        "{text}"
+    );
+    assert!(!text.contains("no keyward store"), "{text}");
+}

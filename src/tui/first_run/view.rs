@@ -69,22 +69,27 @@ pub fn setup(s: &Setup, theme: &Theme, frame: &mut Frame) {
 }
 
 pub fn offer_demo(state: &State, theme: &Theme, frame: &mut Frame) {
-    let area = centered(frame.area(), 64, 9);
+    let area = centered(frame.area(), 72, 14);
     frame.render_widget(Clear, area);
     let who = state.me.as_ref().map(|m| safe(&m.name)).unwrap_or_default();
+    let demo = state.demo_store.as_deref().unwrap_or("demo.db");
     let lines = vec![
-        Line::from(format!("The store is ready, and {who} is its admin.")),
+        Line::from(format!("Your store is ready, and {who} is its admin:")),
+        Line::from(Span::styled(safe(&state.store), theme.key())),
+        Line::from("It stays empty: sample data never goes into it."),
         Line::from(""),
-        Line::from("Load sample data to try keyward out? It adds instances,"),
-        Line::from("developers, teams, keys in every status and their history."),
+        Line::from("Try keyward on sample data in a separate demo store?"),
+        Line::from(Span::styled(safe(demo), theme.key())),
+        Line::from("It is created and opened now, with instances, developers,"),
+        Line::from("teams, keys in every status and history by made-up people."),
         Line::from(""),
         Line::from(Span::styled(
-            "y: load sample data · n: start empty",
+            "y: create and open the demo store · n: open my empty store",
             theme.key(),
         )),
     ];
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()
                 .borders(Borders::ALL)
                 .title(" Store created "),
@@ -94,7 +99,7 @@ pub fn offer_demo(state: &State, theme: &Theme, frame: &mut Frame) {
 }
 
 pub fn refused(message: &str, theme: &Theme, frame: &mut Frame) {
-    let area = centered(frame.area(), 76, 12);
+    let area = centered(frame.area(), 76, 16);
     frame.render_widget(Clear, area);
     let mut lines: Vec<Line> = message
         .lines()

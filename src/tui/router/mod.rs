@@ -194,7 +194,7 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
         }
         Msg::Started(Err(e)) => {
             state.typed_ahead.clear();
-            state.screen = Screen::Refused(first_run::refusal(&e));
+            state.screen = Screen::Refused(first_run::refusal(&e, &state.store));
         }
         Msg::StoreCreated(Ok(me)) => {
             state.me = Some(me);
@@ -207,14 +207,19 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
         }
         Msg::DemoLoaded(result) => {
             match result {
-                Ok(r) => say(
-                    state,
-                    fx,
-                    format!(
-                        "Added {} sample keys across {} instances and {} teams.",
-                        r.keys, r.instances, r.teams
-                    ),
-                ),
+                Ok(r) => {
+                    let real = std::mem::take(&mut state.store);
+                    let demo = state.demo_store.clone().unwrap_or_default();
+                    state.store = format!("{demo} (demo)");
+                    say(
+                        state,
+                        fx,
+                        format!(
+                            "Demo store {demo}: {} sample keys across {} instances and {} teams. Your store {real} stays empty; `keyward` opens it next time, `keyward --db {demo}` the demo.",
+                            r.keys, r.instances, r.teams
+                        ),
+                    )
+                }
                 Err(e) => fail(state, fx, &e),
             }
             enter_main(state, fx);

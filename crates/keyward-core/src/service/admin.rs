@@ -237,7 +237,7 @@ impl Service {
 }
 
 /// A login as the OS knows it: no white space or control characters.
-fn check_login(login: &str) -> Result<()> {
+pub(super) fn check_login(login: &str) -> Result<()> {
     if login.is_empty()
         || login.len() > 64
         || login

@@ -2,22 +2,30 @@
 //! clouds, developers, channels, teams, keys in every status with varied expiry
 //! and use, and the history that led there.
 //!
+//! Demo data never mixes with real data: it lives only in a store of its own,
+//! marked as a demo store by its first history row (`store_created` with
+//! `{"demo": true}`), written when the demo creates the store. Every demo row
+//! is credited to the demo's own made-up operators, never to the login
+//! running it, and no row is ever dated before the newest one already there.
+//!
 //! Demo secrets are never shown, so hashing one per key would only burn CPU:
 //! every demo key shares one Argon2id hash of a random secret that is discarded
 //! at once, so no demo key can ever verify. Keys made by `key create` or
 //! `key renew` each get their own hash.
 
-use super::{Actor, Service, rfc3339, secret, with_details};
+use super::{Actor, Clock, Service, rfc3339, secret, with_details};
 use crate::domain::history::{Action, HistoryRecord};
 use crate::domain::model::{Cloud, Integration, Operator, Role};
-use crate::error::Result;
-use crate::store::Db;
+use crate::error::{Error, Result};
 use crate::store::instances::NewInstance;
 use crate::store::keys::NewKey;
+use crate::store::{Db, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
 
 /// How much sample data to add.
 #[derive(Clone, Copy, Debug)]
@@ -184,8 +192,10 @@ const PURPOSES: &[&str] = &[
     "data quality job",
 ];
 
-/// Demo operators besides the admin running the demo: (login, name, role).
+/// The demo's own operators, who are credited with all its history: (login,
+/// name, role). The first is the demo's admin.
 const OPERATORS: &[(&str, &str, Role)] = &[
+    ("sam.rivera", "Sam Rivera", Role::Admin),
     ("ana.lopez", "Ana López", Role::Manager),
     ("ben.okafor", "Ben Okafor", Role::Manager),
     ("chloe.martin", "Chloé Martin", Role::Viewer),
@@ -217,40 +227,162 @@ struct DemoEvent {
     actor: usize,
 }
 
+/// What kind of store the demo fills.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// A store the demo is creating, with this login as an admin to open it.
+    New,
+    /// A demo store made earlier: rows go after its newest one.
+    DemoStore { after: i64 },
+    /// Any store, its rows dated over the last two years whatever is there:
+    /// for test and benchmark fixtures only.
+    #[cfg(any(test, feature = "internals"))]
+    Fixture,
+}
+
+fn shared_hash() -> Result<String> {
+    let mut discarded = zeroize::Zeroizing::new([0u8; 32]);
+    rand::rng().fill(&mut discarded[..]);
+    secret::hash_bytes(&discarded[..])
+}
+
+/// Whether the store was made by the demo: its first history row says so.
+fn is_demo_store(db: &Db) -> Result<bool> {
+    let Some(first) = db.first_history_row()? else {
+        return Ok(false);
+    };
+    let details: serde_json::Value = serde_json::from_str(&first.details).unwrap_or_default();
+    Ok(first.action == Action::StoreCreated.as_str() && details["demo"] == json!(true))
+}
+
 impl Service {
-    /// Adds sample data to the store in one transaction; needs the admin role.
-    pub fn demo(&mut self, spec: DemoSpec) -> Result<DemoReport> {
-        let shared_hash = {
-            let mut discarded = zeroize::Zeroizing::new([0u8; 32]);
-            rand::rng().fill(&mut discarded[..]);
-            secret::hash_bytes(&discarded[..])?
+    /// Creates a demo store at `path`, filled with sample data in the same
+    /// transaction that makes it, with the login of `origin` (named `name`,
+    /// `email`) as an admin so it can open it. The real store is never touched.
+    pub fn create_demo(
+        path: &Path,
+        origin: crate::domain::history::Origin,
+        clock: Arc<dyn Clock>,
+        name: &str,
+        email: &str,
+        spec: DemoSpec,
+    ) -> Result<(Service, DemoReport)> {
+        let name = crate::domain::Name::parse("name", name)?;
+        let email = crate::domain::email::parse_email(email)?;
+        super::admin::check_login(&origin.login)?;
+        let now = clock.now().timestamp();
+        let login = Operator {
+            login: origin.login.clone(),
+            name: name.into_string(),
+            email,
+            role: Role::Admin,
+            created_at: now,
         };
+        let hash = shared_hash()?;
+        let mut rng = StdRng::from_os_rng();
+        let mut report = DemoReport::default();
+        let store = Store::create_with(path, |db| {
+            db.insert_operator(&login)?;
+            let template = Actor {
+                operator: None,
+                origin: origin.clone(),
+            };
+            report = fill(
+                db,
+                &template,
+                Some(&login),
+                now,
+                spec,
+                &hash,
+                &mut rng,
+                Fill::New,
+            )?;
+            Ok(())
+        })?;
+        Ok((Service::new(store, origin, clock), report))
+    }
+
+    /// Adds sample data to a demo store in one transaction; needs the admin
+    /// role. A store that is not a demo store is refused (exit 5): demo data
+    /// must never mix with real data.
+    pub fn demo(&mut self, spec: DemoSpec) -> Result<DemoReport> {
+        self.precheck(Role::Admin)?;
+        let hash = shared_hash()?;
         let mut rng = StdRng::from_os_rng();
         // Random public ids land all over their index: keep it in memory while loading.
         self.store.set_cache_size_kib(256 * 1024)?;
+        let path = self.store.path().to_path_buf();
         self.write(Role::Admin, |db, actor, now| {
-            fill(db, actor, now, spec, &shared_hash, &mut rng)
+            if !is_demo_store(db)? {
+                return Err(Error::conflict(format!(
+                    "{} holds real data, not a store made by `keyward demo`; demo data never mixes with real data: try the demo in a store of its own, such as `keyward --db {} demo`",
+                    path.display(),
+                    crate::paths::demo_store_beside(&path).display()
+                )));
+            }
+            let after = db.last_history_at()?.unwrap_or(now);
+            fill(db, actor, None, now, spec, &hash, &mut rng, Fill::DemoStore { after })
+        })
+    }
+
+    /// Sample data in any store, dated over the last two years — behind rows
+    /// already there. For test and benchmark fixtures only; `keyward demo`
+    /// goes through [`Service::demo`] and [`Service::create_demo`].
+    #[cfg(any(test, feature = "internals"))]
+    pub fn sample_data_for_tests(&mut self, spec: DemoSpec) -> Result<DemoReport> {
+        let hash = shared_hash()?;
+        let mut rng = StdRng::from_os_rng();
+        self.store.set_cache_size_kib(256 * 1024)?;
+        self.write(Role::Admin, |db, actor, now| {
+            fill(db, actor, None, now, spec, &hash, &mut rng, Fill::Fixture)
         })
     }
 }
 
+/// A random time in `lo..hi`, or `lo` when the span is empty (a demo store
+/// filled again a moment after its newest row).
+fn between(rng: &mut StdRng, lo: i64, hi: i64) -> i64 {
+    if hi > lo {
+        rng.random_range(lo..hi)
+    } else {
+        lo
+    }
+}
+
+/// Writes the sample data. `template` gives the host and terminal the demo's
+/// made-up operators seem to work from; `login` is the login running a demo
+/// that creates its store, added last as an admin by the demo's admin.
+#[allow(clippy::too_many_arguments)]
 fn fill(
     db: &Db,
-    admin: &Actor,
+    template: &Actor,
+    login: Option<&Operator>,
     now: i64,
     spec: DemoSpec,
     shared_hash: &str,
     rng: &mut StdRng,
+    into: Fill,
 ) -> Result<DemoReport> {
     let mut report = DemoReport::default();
-    let start = now - 730 * DAY;
+    // Never before the newest row already there, so the history stays in time order.
+    let start = match into {
+        Fill::DemoStore { after } => (now - 730 * DAY).max(after),
+        _ => now - 730 * DAY,
+    };
+    let end = now.max(start);
+    let margin = (end - start).min(3 * DAY) / 3;
 
-    // People: the admin running the demo plus a few managers and a viewer.
-    let mut actors: Vec<Actor> = vec![Actor {
-        operator: admin.operator.clone(),
-        origin: admin.origin.clone(),
-    }];
+    // People: the demo's own admin, managers and viewer; history is theirs alone.
+    let mut actors: Vec<Actor> = Vec::new();
     let mut events: Vec<DemoEvent> = Vec::new();
+    if into == Fill::New {
+        events.push(DemoEvent {
+            at: start,
+            action: Action::StoreCreated,
+            target: 0,
+            actor: 0,
+        });
+    }
     for (i, (login, name, role)) in OPERATORS.iter().enumerate() {
         let op = match db.operator(login)? {
             Some(op) => op,
@@ -264,7 +396,7 @@ fn fill(
                 };
                 db.insert_operator(&op)?;
                 events.push(DemoEvent {
-                    at: start + i as i64 * 60,
+                    at: (start + i as i64 * 60).min(end),
                     action: Action::OperatorAdded,
                     target: i,
                     actor: 0,
@@ -272,7 +404,7 @@ fn fill(
                 op
             }
         };
-        let mut origin = admin.origin.clone();
+        let mut origin = template.origin.clone();
         origin.login = op.login.clone();
         origin.ssh_client = Some(format!("192.0.2.{}", 10 + i));
         origin.tty = Some(format!("/dev/pts/{}", i + 1));
@@ -306,7 +438,7 @@ fn fill(
                 })?;
                 report.instances += 1;
                 events.push(DemoEvent {
-                    at: start + 3600 + i as i64 * 60,
+                    at: (start + 3600 + i as i64 * 60).min(end),
                     action: Action::InstanceAdded,
                     target: i,
                     actor: 0,
@@ -345,7 +477,7 @@ fn fill(
         if made {
             report.teams += 1;
             events.push(DemoEvent {
-                at: start + 7200 + i as i64,
+                at: (start + 7200 + i as i64).min(end),
                 action: Action::TeamAdded,
                 target: i,
                 actor: 0,
@@ -366,7 +498,7 @@ fn fill(
         let instance = rng.random_range(0..INSTANCES.len());
         let developer = rng.random_range(0..developer_names.len());
         let channel = rng.random_range(0..CHANNELS.len());
-        let created_at = rng.random_range(start + DAY..now - DAY);
+        let created_at = between(rng, start + margin, end - margin);
         let roll = rng.random_range(0..100);
         let mut key = DemoKey {
             public_id: base62(rng, 8),
@@ -400,14 +532,14 @@ fn fill(
                 };
                 *active.entry(slot).or_default() += 1;
             }
-            38..=49 => key.expires_at = Some(rng.random_range(created_at + 1..now)),
+            38..=49 => key.expires_at = Some(between(rng, created_at + 1, now).min(now)),
             50..=85 | 0..=37 => {
                 key.status = "deactivated";
-                key.closed_at = Some(rng.random_range(created_at..now));
+                key.closed_at = Some(between(rng, created_at, end));
             }
             _ => {
                 key.status = "deleted";
-                key.closed_at = Some(rng.random_range(created_at..now));
+                key.closed_at = Some(between(rng, created_at, end));
             }
         }
         if key.expires_at.is_none() && key.status != "active" {
@@ -429,6 +561,8 @@ fn fill(
             .unwrap_or(now)
             .min(key.expires_at.unwrap_or(now));
         let used = rng.random_bool(0.75) && used_until > created_at;
+        // The key's creator and its `created` row name the same operator.
+        let by = writers[rng.random_range(0..writers.len())];
         let inserted = db.insert_key(&NewKey {
             public_id: &key.public_id,
             name: &key.name,
@@ -436,9 +570,7 @@ fn fill(
             secret_hash: shared_hash,
             tail: &key.tail,
             expires_at: key.expires_at,
-            created_by: &actors[writers[rng.random_range(0..writers.len())]]
-                .origin
-                .login,
+            created_by: &actors[by].origin.login,
             created_at,
             now,
             status: key.status,
@@ -457,7 +589,6 @@ fn fill(
             _ => report.deleted += 1,
         }
         let index = keys.len();
-        let by = writers[rng.random_range(0..writers.len())];
         events.push(DemoEvent {
             at: created_at,
             action: Action::Created,
@@ -473,7 +604,7 @@ fn fill(
             });
             if key.status == "deleted" {
                 events.push(DemoEvent {
-                    at: (closed + 3600).min(now),
+                    at: (closed + 3600).min(end),
                     action: Action::Deleted,
                     target: index,
                     actor: by,
@@ -489,7 +620,7 @@ fn fill(
     while events.len() < wanted && !keys.is_empty() {
         let target = rng.random_range(0..keys.len());
         let key = &keys[target];
-        let until = key.closed_at.unwrap_or(now).max(key.created_at + 1);
+        let until = key.closed_at.unwrap_or(end).max(key.created_at + 1);
         let action = match rng.random_range(0..100) {
             0..=44 => Action::Viewed,
             45..=64 => Action::VerifyFailed,
@@ -499,18 +630,38 @@ fn fill(
         };
         let actor = rng.random_range(0..actors.len());
         events.push(DemoEvent {
-            at: rng.random_range(key.created_at..until),
+            at: between(rng, key.created_at, until),
             action,
             target,
             actor,
         });
     }
 
+    // The login running a demo that made its store: an admin, so it can open it.
+    if login.is_some() {
+        events.push(DemoEvent {
+            at: end,
+            action: Action::OperatorAdded,
+            target: usize::MAX,
+            actor: 0,
+        });
+    }
+    // Stable: the store's first row stays first, the login's addition last.
     events.sort_by_key(|e| e.at);
     let mut head = db.history_head()?;
     for e in &events {
         let actor = &actors[e.actor];
         let record = match e.action {
+            Action::StoreCreated => {
+                with_details(actor.record(e.at, e.action, None), json!({ "demo": true }))
+            }
+            Action::OperatorAdded if e.target == usize::MAX => match login {
+                Some(op) => with_details(
+                    actor.record(e.at, e.action, Some(&op.login)),
+                    json!({ "name": op.name, "email": op.email, "role": "admin" }),
+                ),
+                None => continue,
+            },
             Action::OperatorAdded => {
                 let (login, name, role) = OPERATORS[e.target];
                 with_details(
@@ -593,6 +744,74 @@ fn base62(rng: &mut StdRng, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::domain::query::HistoryQuery;
+    use crate::testing::{FIRST_ADMIN, HandClock, TempStore, origin, start};
+
+    fn small() -> DemoSpec {
+        DemoSpec {
+            keys: 30,
+            history: Some(120),
+        }
+    }
+
+    /// Oldest first.
+    fn rows(service: &mut Service) -> Vec<crate::domain::history::HistoryRecord> {
+        let mut rows: Vec<_> = service
+            .history(&HistoryQuery::default(), None)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.record)
+            .collect();
+        rows.reverse();
+        rows
+    }
+
+    #[test]
+    fn a_store_with_real_data_is_refused_and_left_as_it_was() {
+        let store = TempStore::new();
+        let mut admin = store.admin();
+        let before = rows(&mut admin).len();
+        let err = admin.demo(small()).unwrap_err();
+        assert_eq!(err.exit_code(), 5, "{err}");
+        assert!(err.to_string().contains("holds real data"), "{err}");
+        assert_eq!(rows(&mut admin).len(), before);
+    }
+
+    #[test]
+    fn a_demo_store_is_credited_to_demo_operators_in_time_order_run_after_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.db");
+        let clock = Arc::new(HandClock::at(start()));
+        let (mut demo, _) = Service::create_demo(
+            &path,
+            origin(FIRST_ADMIN),
+            clock.clone(),
+            "Ana",
+            "ana@example.org",
+            small(),
+        )
+        .unwrap();
+        let first = rows(&mut demo);
+        assert_eq!(first[0].action, "store_created");
+        assert_eq!(first[0].details, r#"{"demo":true}"#);
+        assert_eq!(first.last().unwrap().subject.as_deref(), Some(FIRST_ADMIN));
+        // A second run a minute later: nothing dated before the newest row.
+        clock.advance(chrono::TimeDelta::minutes(1));
+        demo.demo(small()).unwrap();
+        let all = rows(&mut demo);
+        assert!(all.len() > first.len());
+        assert!(all.windows(2).all(|w| w[0].at <= w[1].at), "in time order");
+        assert!(
+            all[first.len()..]
+                .iter()
+                .all(|r| r.at >= first.last().unwrap().at)
+        );
+        assert!(
+            all.iter().all(|r| r.origin.login != FIRST_ADMIN),
+            "no demo row is the login's"
+        );
+    }
 
     #[test]
     fn person_names_are_distinct() {

@@ -112,6 +112,23 @@ impl Db<'_> {
         })
     }
 
+    /// The store's first history row, if it has any.
+    pub fn first_history_row(&self) -> Result<Option<HistoryRecord>> {
+        self.conn()
+            .prepare_cached(&format!("{HISTORY_SELECT} ORDER BY h.seq LIMIT 1"))
+            .and_then(|mut s| s.query_row([], row_from).optional())
+            .map(|row| row.map(|r| r.record))
+            .map_err(from_sqlite)
+    }
+
+    /// When the newest history row was written, if there is one.
+    pub fn last_history_at(&self) -> Result<Option<i64>> {
+        self.conn()
+            .prepare_cached("SELECT at FROM history ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+            .map_err(from_sqlite)
+    }
+
     /// Appends one row at the end of the chain.
     pub fn append_history(&self, record: HistoryRecord) -> Result<ChainHead> {
         let head = self.history_head()?;

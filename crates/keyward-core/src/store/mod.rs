@@ -44,11 +44,15 @@ pub struct Db<'c> {
 impl Store {
     /// Opens an existing store, migrating its schema if this build is newer.
     pub fn open(path: &Path) -> Result<Store> {
-        if !path.exists() {
-            return Err(Error::store(format!(
-                "no store at {}; create one with `keyward init --name NAME --email EMAIL` or `keyward demo`",
-                path.display()
-            )));
+        match crate::access::presence(path) {
+            crate::access::Presence::Missing => {
+                return Err(Error::store(format!(
+                    "no store at {}; create one with `keyward init --name NAME --email EMAIL` or `keyward demo`",
+                    path.display()
+                )));
+            }
+            crate::access::Presence::Denied(e) => return Err(e),
+            crate::access::Presence::Present => {}
         }
         let conn = Connection::open_with_flags(
             path,
@@ -82,6 +86,9 @@ impl Store {
     /// `init` — at worst a stray `.NAME.new-PID` file beside it, which the next
     /// `create` of that store removes.
     pub fn create_with(path: &Path, seed: impl FnOnce(&Db) -> Result<()>) -> Result<Store> {
+        if let crate::access::Presence::Denied(e) = crate::access::presence(path) {
+            return Err(e);
+        }
         if path.exists() {
             return Err(Error::conflict(format!(
                 "a store already exists at {}",
@@ -92,6 +99,9 @@ impl Store {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
             _ => PathBuf::from("."),
         };
+        if let Some(e) = crate::access::denial_to_create_in(&dir) {
+            return Err(e);
+        }
         if !dir.exists() {
             fs::DirBuilder::new()
                 .recursive(true)
