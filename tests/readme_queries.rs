@@ -167,7 +167,9 @@ fn shaped_store() -> Shaped {
         ))
         .unwrap();
     clock.advance(TimeDelta::days(4));
-    admin.deactivate_keys(&[old.key.public_id.clone()]).unwrap();
+    admin
+        .deactivate_keys(std::slice::from_ref(&old.key.public_id))
+        .unwrap();
     clock.advance(TimeDelta::days(248)); // 2026-11-08
     let deploy = ana_lopez
         .create_key(&key("deploy", "prod", "Anabel", "ci", &[], "10d"))
@@ -185,7 +187,7 @@ fn shaped_store() -> Shaped {
     clock.advance(TimeDelta::days(2)); // 2026-11-10
     admin.verify(&billing.token).unwrap();
     admin
-        .deactivate_keys(&[lead.key.public_id.clone()])
+        .deactivate_keys(std::slice::from_ref(&lead.key.public_id))
         .unwrap();
     admin.renew_key(&deploy.key.public_id, None, None).unwrap();
     Shaped {
