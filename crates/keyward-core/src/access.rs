@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 pub enum Presence {
     /// Nothing: keyward may offer to create a store there.
     Missing,
-    /// A file this login can read and write (whether it is a store is for
-    /// the store to say).
+    /// A file this login can read (whether it is a store, and whether it may
+    /// be written, is for the store to say: a read-only store is still read).
     Present,
     /// Something on the path refused this login; the error names it.
     Denied(Error),
@@ -41,11 +41,12 @@ pub fn presence(path: &Path) -> Presence {
 }
 
 /// The first thing on `path` this login may not pass: a directory it cannot
-/// search, or the file itself if it cannot read and write it.
+/// search, or the file itself if it cannot read it. A file it can read but
+/// not write is a read-only store, which the store reports on a write.
 pub fn denial(path: &Path) -> Option<Error> {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     first_unsearchable(&absolute).or_else(|| {
-        (absolute.exists() && refused(&absolute, AccessFlags::R_OK | AccessFlags::W_OK))
+        (absolute.exists() && refused(&absolute, AccessFlags::R_OK))
             .then(|| denied_error(&absolute))
     })
 }
