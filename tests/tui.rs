@@ -215,9 +215,9 @@ fn first_run_makes_the_store_and_this_login_its_admin() {
     pane.keys(&["Enter"]);
     pane.type_text("ana@example.org");
     pane.keys(&["Enter"]);
-    pane.wait_for("Load sample data");
+    pane.wait_for("separate demo store");
     pane.keys(&["y"]);
-    pane.wait_until("sample keys", |s| {
+    pane.wait_until("the demo store's keys", |s| {
         s.contains("sample keys") && !s.contains("Keys 0 of 0")
     });
     quit_and_check_terminal(&pane);
@@ -229,12 +229,19 @@ fn first_run_makes_the_store_and_this_login_its_admin() {
         .find(|o| o["name"] == "Ana Lopez")
         .unwrap_or_else(|| panic!("no operator named Ana Lopez: {ops}"));
     assert_eq!(me["role"], "admin");
-    assert!(
-        !env.json(&["key", "list", "--json"])
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    // The real store stays empty; the sample keys went into demo.db beside it.
+    let real = env.json(&["key", "list", "--all", "--json"]);
+    assert_eq!(real.as_array().map(Vec::len), Some(0), "{real}");
+    let demo = env.dir.path().join("demo.db");
+    let demo = demo.to_str().unwrap();
+    let sample = env
+        .run_with(
+            env.command_without_db(),
+            &["--db", demo, "key", "list", "--json"],
+        )
+        .expect(0)
+        .json();
+    assert!(!sample.as_array().unwrap().is_empty(), "{sample}");
 }
 
 #[test]

@@ -217,7 +217,7 @@ mod tests {
     fn demo_store(n: u64) -> (TempStore, Vec<i64>) {
         let store = TempStore::new();
         let mut ana = store.admin();
-        ana.demo(DemoSpec {
+        ana.sample_data_for_tests(DemoSpec {
             keys: n,
             history: Some(0),
         })
