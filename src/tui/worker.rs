@@ -17,6 +17,7 @@ use keyward_core::service::preferences::HISTORY_COLUMNS;
 use keyward_core::service::{CancelHandle, Clock, Service, Settings};
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -543,9 +544,12 @@ fn export(
     format: ExportFormat,
 ) -> Result<u64> {
     let io = |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
+    // Readable by this login only, like the store: the history names
+    // operators, their emails and every key.
     let file = OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(path)
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => Error::usage(format!(
@@ -817,6 +821,11 @@ mod tests {
             "{done:?}"
         );
         let text = std::fs::read_to_string(&csv).unwrap();
+        // The file is this login's only, as the store is.
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&csv).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
         let mut lines = text.lines();
         assert_eq!(lines.next(), Some("at,action,masked"));
         assert!(

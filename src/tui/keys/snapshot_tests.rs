@@ -391,3 +391,38 @@ fn an_invalid_key_filter_shows_no_keys_and_why() {
     press(&mut state, KeyCode::Enter);
     snap_both("keys_invalid_filter", &mut state);
 }
+
+#[test]
+fn a_long_message_beside_the_badge_is_cut_with_an_ellipsis_and_the_badge_keeps_to_its_count() {
+    let mut state = keys_state();
+    state.outbox = keyward_core::domain::outbox::OutboxCounts {
+        pending: 24,
+        failed: 0,
+    };
+    state.status = Some(crate::tui::kit::status::Status {
+        text: "Deactivated 98 keys. Skipped 1 key that changed meanwhile \
+               (kw_uwVDvDL4_…GS8n already deactivated (final))."
+            .to_owned(),
+        error: true,
+        id: 1,
+    });
+    let text = render(&state, 80, 24);
+    let line = text
+        .lines()
+        .find(|l| l.contains("Deactivated 98 keys"))
+        .unwrap_or_else(|| panic!("no status line in\n{text}"));
+    // Cut with `…` before the badge, which keeps to its count.
+    assert!(line.trim_end_matches('"').ends_with("✉ 24"), "{line}");
+    assert!(!line.contains("(final)"), "{line}");
+    let cut = line.rfind('…').unwrap_or(0);
+    assert!(cut > line.find("(kw_").unwrap_or(usize::MAX), "{line}");
+    assert!(!line.contains("queued"), "{line}");
+    // With room, the whole message and the badge's count.
+    let wide = render(&state, 200, 50);
+    let line = wide
+        .lines()
+        .find(|l| l.contains("Deactivated 98 keys"))
+        .unwrap_or_else(|| panic!("no status line in\n{wide}"));
+    assert!(line.contains("already deactivated (final))."), "{line}");
+    assert!(line.trim_end_matches('"').ends_with("✉ 24"), "{line}");
+}

@@ -1,6 +1,7 @@
 //! The status line under the tab: the last message (errors stand out), else the
 //! store's path, and the notifications still waiting at its right end.
 
+use super::columns::{fit_text, text_width};
 use super::theme::Theme;
 use keyward_core::domain::outbox::OutboxCounts;
 use keyward_core::safe_text::escape;
@@ -26,34 +27,46 @@ pub fn draw(
     frame: &mut Frame,
     area: Rect,
 ) {
+    // Undelivered notifications, at the right end. While a message is shown
+    // the badge keeps to its count, so the message has the room to be read.
+    let o = outbox;
+    let badge_text = match (o.waiting(), status) {
+        (0, _) => String::new(),
+        (n, Some(_)) if o.failed == 0 => format!(" ✉ {n}"),
+        (_, Some(_)) => format!(" ✉ {} · {} failed", o.pending, o.failed),
+        (_, None) => badge(o, delivery, area.width),
+    };
+    let badge_width = text_width(&badge_text).min(area.width);
+    let room = area.width.saturating_sub(badge_width);
     let line = match status {
         Some(s) => {
             let style = if s.error { theme.error() } else { theme.ok() };
             let marker = if s.error { "✗ " } else { "✓ " };
-            Line::from(vec![
-                Span::styled(marker, style),
-                Span::styled(escape(&s.text).into_owned(), style),
-            ])
+            // A message longer than the line is cut with `…`, never mid-word silently.
+            let text = fit_text(&escape(&s.text), room.saturating_sub(3));
+            Line::from(vec![Span::styled(marker, style), Span::styled(text, style)])
         }
         None => Line::from(Span::styled(format!(" {}", escape(store)), theme.dim())),
     };
-    frame.render_widget(Paragraph::new(line), area);
-    // Undelivered notifications, at the right end, over whatever the line says.
-    let o = outbox;
-    if o.waiting() > 0 {
-        let text = badge(o, delivery, area.width);
+    frame.render_widget(
+        Paragraph::new(line),
+        Rect {
+            width: room,
+            ..area
+        },
+    );
+    if badge_width > 0 {
         let style = if o.failed > 0 {
             theme.error()
         } else {
             theme.dim()
         };
-        let width = (text.chars().count() as u16).min(area.width);
         let right = Rect {
-            x: area.x + area.width - width,
-            width,
+            x: area.x + area.width - badge_width,
+            width: badge_width,
             ..area
         };
-        frame.render_widget(Paragraph::new(Span::styled(text, style)), right);
+        frame.render_widget(Paragraph::new(Span::styled(badge_text, style)), right);
     }
 }
 
