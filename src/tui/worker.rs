@@ -725,6 +725,42 @@ mod tests {
     }
 
     #[test]
+    fn the_first_run_demo_is_a_store_of_its_own_and_the_real_one_stays_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, _rx) = worker_on_new_store(&dir);
+        let loaded = w.execute(Effect::LoadDemo);
+        assert!(
+            matches!(&loaded, Some(Msg::DemoLoaded(Ok(r))) if r.keys > 0),
+            "{loaded:?}"
+        );
+        // The worker now works on demo.db beside the real store.
+        let demo_keys = w
+            .service()
+            .unwrap()
+            .list_key_refs(&KeyQuery::default(), true)
+            .unwrap();
+        assert!(!demo_keys.is_empty());
+        assert_eq!(w.opening.path, dir.path().join("demo.db"));
+        let mut real = Service::open(
+            &dir.path().join("k.db"),
+            w.opening.origin.clone(),
+            w.opening.clock.clone(),
+            Settings::default(),
+        )
+        .unwrap();
+        assert!(
+            real.list_key_refs(&KeyQuery::default(), true)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            real.list_operators().unwrap().len(),
+            1,
+            "no made-up operator"
+        );
+    }
+
+    #[test]
     fn a_key_made_through_the_worker_is_listed_and_loaded_by_id() {
         let dir = tempfile::tempdir().unwrap();
         let (mut w, _rx) = worker_on_new_store(&dir);
