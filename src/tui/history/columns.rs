@@ -8,7 +8,6 @@ use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
 use keyward_core::export::Column;
 use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -137,19 +136,11 @@ fn draw_menu(menu: &ColumnMenu, theme: &Theme, frame: &mut Frame) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
-    let more = match (start > 0, start + room < Column::ALL.len()) {
-        (true, true) => " ↑↓ more ",
-        (true, false) => " ↑ more ",
-        (false, true) => " ↓ more ",
-        (false, false) => "",
-    };
-    if !more.is_empty() {
-        let on_border = Rect {
-            x: inner.x + 1,
-            y: inner.bottom(),
-            width: (more.chars().count() as u16).min(inner.width.saturating_sub(1)),
-            height: 1,
-        };
-        frame.render_widget(Paragraph::new(more), on_border);
-    }
+    crate::tui::kit::widgets::more_marker(
+        frame,
+        inner,
+        start > 0,
+        start + room < Column::ALL.len(),
+        "",
+    );
 }

@@ -13,7 +13,6 @@ use chrono::DateTime;
 use keyward_core::domain::history::HistoryRow;
 use keyward_core::domain::history_details::{DetailLine, lines};
 use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -182,19 +181,5 @@ fn draw_row(w: &RowWindow, utc_offset: i32, theme: &Theme, frame: &mut Frame) {
         })
         .collect();
     frame.render_widget(Paragraph::new(shown), inner);
-    let more = match (start > 0, start + room < all.len()) {
-        (true, true) => " ↑↓ more (j/k) ",
-        (true, false) => " ↑ more (k) ",
-        (false, true) => " ↓ more (j) ",
-        (false, false) => "",
-    };
-    if !more.is_empty() {
-        let on_border = Rect {
-            x: inner.x + 1,
-            y: inner.bottom(),
-            width: (more.chars().count() as u16).min(inner.width.saturating_sub(1)),
-            height: 1,
-        };
-        frame.render_widget(Paragraph::new(more), on_border);
-    }
+    crate::tui::kit::widgets::more_marker(frame, inner, start > 0, start + room < all.len(), "j/k");
 }

@@ -151,3 +151,27 @@ pub fn one_line_prompt(frame: &mut Frame, inner: Rect, lines: Vec<Line>, input: 
 pub fn error_line<'a>(message: &str, theme: &Theme) -> Line<'a> {
     Line::from(Span::styled(format!("✗ {}", safe(message)), theme.error()))
 }
+
+/// "↑↓ more" on the bottom border of a scrolled list inside `inner`, saying
+/// which way more rows lie; `keys` names the keys that scroll (e.g. "j/k"),
+/// or is empty.
+pub fn more_marker(frame: &mut Frame, inner: Rect, above: bool, below: bool, keys: &str) {
+    let (arrows, keys) = match (above, below) {
+        (true, true) => ("↑↓", keys),
+        (true, false) => ("↑", keys.split('/').nth(1).unwrap_or(keys)),
+        (false, true) => ("↓", keys.split('/').next().unwrap_or(keys)),
+        (false, false) => return,
+    };
+    let more = if keys.is_empty() {
+        format!(" {arrows} more ")
+    } else {
+        format!(" {arrows} more ({keys}) ")
+    };
+    let on_border = Rect {
+        x: inner.x + 1,
+        y: inner.bottom(),
+        width: (more.chars().count() as u16).min(inner.width.saturating_sub(1)),
+        height: 1,
+    };
+    frame.render_widget(Paragraph::new(more), on_border);
+}
