@@ -153,6 +153,9 @@ impl Service {
     /// transaction; a key whose status changed since the plan so that the
     /// action no longer applies is skipped and reported, not an error.
     pub fn apply_bulk(&mut self, action: BulkAction, ids: &[String]) -> Result<BulkOutcome> {
+        // The role first, as every change checks it: a viewer is refused
+        // whatever ids (even none) are asked for.
+        self.precheck(Role::Manager)?;
         let ids = parse_ids(ids)?;
         // As for bulk teams: a larger page cache for this one transaction.
         let bulk = ids.len() >= BULK_KEYS;
