@@ -197,6 +197,7 @@ pub fn act(tab: &mut FiltersTab, action: Action, page: isize, cx: &mut Cx) {
                 lines: vec![format!("{}: {}", f.name, f.query)],
                 pending: Pending::DeleteFilter(f.name),
                 back: None,
+                scroll: 0,
             })))),
             _ => cx.warn("Ready-made filters cannot be deleted.".into()),
         },

@@ -120,19 +120,24 @@ fn draw_menu(menu: &ColumnMenu, theme: &Theme, frame: &mut Frame) {
         .take(room)
         .map(|(i, c)| {
             let on = menu.shown.contains(c);
-            Line::from(Span::styled(
-                format!(
-                    "{} [{}] {}",
-                    if i == cursor { "›" } else { " " },
-                    if on { "x" } else { " " },
-                    c.title()
-                ),
-                if i == cursor {
-                    theme.cursor()
-                } else {
-                    Style::new()
-                },
-            ))
+            let style = if i == cursor {
+                theme.cursor()
+            } else {
+                Style::new()
+            };
+            // The export's field name beside the title, so a CSV header
+            // reads back to the column it came from.
+            let title = format!(
+                "{} [{}] {}",
+                if i == cursor { "›" } else { " " },
+                if on { "x" } else { " " },
+                c.title()
+            );
+            let pad = 24usize.saturating_sub(title.chars().count());
+            Line::from(vec![
+                Span::styled(format!("{title}{:pad$}", ""), style),
+                Span::styled(c.name(), style.patch(theme.dim())),
+            ])
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);

@@ -52,14 +52,17 @@ pub struct HistoryTab {
     pub for_key: Option<(String, String)>,
 }
 
-/// The seed portal's history table: action, credential, date, user's name and email.
-pub const DEFAULT_HISTORY_COLUMNS: [Column; 6] = [
+/// The seed portal's history table (action, credential, date, user's name and
+/// email) and what changed, in one line: an edit's before → after is the
+/// first thing asked of a history row.
+pub const DEFAULT_HISTORY_COLUMNS: [Column; 7] = [
     Column::At,
     Column::Action,
     Column::Masked,
     Column::Subject,
     Column::Operator,
     Column::Email,
+    Column::Details,
 ];
 
 impl Default for HistoryTab {

@@ -123,7 +123,7 @@ fn m_opens_the_column_menu_and_space_toggles_a_column_saved_on_close() {
     let fx = update(&mut s, ch('m'));
     assert!(
         matches!(fx.as_slice(), [Effect::SaveHistoryColumns(names)]
-            if names == "at,action,subject,operator,email"),
+            if names == "at,action,subject,operator,email,details"),
         "{fx:?}"
     );
     assert!(s.modal.is_none());

@@ -176,8 +176,10 @@ fn rank(c: Column) -> u8 {
         Column::Subject => 2,
         Column::Masked => 3,
         Column::Operator => 4,
-        Column::Email => 5,
-        other => 6 + Column::ALL.iter().position(|a| *a == other).unwrap_or(0) as u8,
+        // What changed says more than who's email on a narrow screen.
+        Column::Details => 5,
+        Column::Email => 6,
+        other => 7 + Column::ALL.iter().position(|a| *a == other).unwrap_or(0) as u8,
     }
 }
 

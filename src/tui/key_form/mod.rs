@@ -380,6 +380,7 @@ impl Window for KeyForm {
                 lines: vec!["What you typed in the form is lost; nothing was saved.".to_owned()],
                 pending: Pending::Quit,
                 back: None,
+                scroll: 0,
             })),
             Action::Cancel if form.saving => {}
             Action::Cancel if form.is_dirty() => cx.ask(Ask::AskFirst(Confirm {
@@ -387,6 +388,7 @@ impl Window for KeyForm {
                 lines: vec!["What you typed is lost; nothing was saved.".to_owned()],
                 pending: Pending::Discard,
                 back: None,
+                scroll: 0,
             })),
             Action::Cancel => cx.ask(Ask::Close),
             _ => {}

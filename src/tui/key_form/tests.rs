@@ -284,6 +284,9 @@ fn esc_on_a_form_with_input_asks_first_and_no_returns_to_the_same_form() {
     assert_eq!(f.focus, Field::Instance);
     assert!(f.choices.is_some(), "the loaded choices stay");
     update(&mut s, press(KeyCode::Esc));
+    // Enter (the form's "next field" a moment ago) does not throw the input away.
+    update(&mut s, press(KeyCode::Enter));
+    assert!(matches!(confirm(&s).pending, Pending::Discard));
     let fx = update(&mut s, ch('y'));
     assert!(fx.is_empty(), "{fx:?}");
     assert!(s.modal.is_none());

@@ -47,6 +47,45 @@ fn keys_tab() {
 }
 
 #[test]
+fn the_expires_column_shows_one_form_on_every_row_at_every_width() {
+    let mut state = keys_state();
+    // "Last used" shows never on every row, so the only dates are expiries;
+    // one key expires soon and carries the wider `!` mark.
+    for key in state.keys.rows.values_mut() {
+        key.last_used_at = None;
+    }
+    let is_date = |w: &str| {
+        w.len() == 10 && w.as_bytes()[4] == b'-' && w.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+    };
+    let is_relative = |w: &str| w == "today" || w.starts_with("in ") || w.ends_with(" ago");
+    for width in 60..=200 {
+        let text = render(&state, width, 24);
+        let rows: Vec<&str> = text.lines().filter(|l| l.contains("kA3f")).collect();
+        let dated = rows
+            .iter()
+            .filter(|l| l.split_whitespace().any(is_date))
+            .count();
+        let relative = rows
+            .iter()
+            .filter(|l| {
+                l.split('│')
+                    .any(|c| c.split("  ").any(|p| is_relative(p.trim())))
+            })
+            .count();
+        assert!(
+            dated == 0 || relative == 0,
+            "at {width} columns {dated} rows show a date and {relative} a relative time:\n{text}"
+        );
+        // By the width alone: dates on a wide terminal, `in 9d` on a narrow one.
+        if width >= 112 {
+            assert_eq!(relative, 0, "at {width} columns:\n{text}");
+        } else {
+            assert_eq!(dated, 0, "at {width} columns:\n{text}");
+        }
+    }
+}
+
+#[test]
 fn keys_tab_with_query_error() {
     let mut state = keys_state();
     let typed = "stauts:active expires:<30d";

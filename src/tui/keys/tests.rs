@@ -385,18 +385,20 @@ fn deactivating_a_selection_targets_every_selected_key_not_the_cursor() {
 }
 
 #[test]
-fn more_than_five_keys_are_summed_up_as_and_n_more() {
-    let mut s = admin_with(8);
+fn every_key_is_named_in_the_scrolling_list_up_to_its_bound() {
+    use crate::tui::windows::confirm::NAMED_IN_CONFIRM;
+    let n = NAMED_IN_CONFIRM + 3;
+    let mut s = admin_with(n as i64);
     update(&mut s, ch('a'));
     press_planned(&mut s, 'x');
     let c = confirm(&s);
-    assert_eq!(c.title, "Deactivate 8 keys?");
+    assert_eq!(c.title, format!("Deactivate {n} keys?"));
     let text = c.lines.join("\n");
-    for i in 1..=5 {
-        assert!(text.contains(&format!("key-{i:03}")), "{text}");
+    for i in [1, 6, NAMED_IN_CONFIRM] {
+        assert!(text.contains(&format!("key-{i:03}")), "key-{i:03}");
     }
-    assert!(!text.contains("key-006"), "{text}");
-    assert!(text.contains("… and 3 more"), "{text}");
+    assert!(!text.contains(&format!("key-{:03}", NAMED_IN_CONFIRM + 1)));
+    assert!(text.contains("… and 3 more"));
 }
 
 /// Twelve keys: 3 deactivated, 2 deleted, 1 expired, 6 active.

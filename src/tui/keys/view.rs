@@ -1,7 +1,7 @@
 //! The Keys tab: filter line, the keys table (only the visible rows are drawn,
 //! from the rows loaded around the viewport), and the detail pane.
 
-use crate::tui::kit::columns::{Want, fit_either, text_width, widths};
+use crate::tui::kit::columns::{Want, fit_either, fit_text, text_width, widths};
 use crate::tui::kit::layout;
 use crate::tui::kit::query_line;
 use crate::tui::kit::theme::Theme;
@@ -58,6 +58,11 @@ const COLUMNS: [KeyColumn; 11] = [
     column("Last used", "Used", 6, 9),
 ];
 
+/// The table width (inside its border) from which times show as dates.
+const DATES_FROM: u16 = 110;
+/// Expires and Last used: a date or a time from now.
+const DATE_COLUMNS: [usize; 2] = [8, 10];
+
 /// A cell's text in its long and short forms, and its style.
 struct KeyCell {
     long: String,
@@ -80,6 +85,9 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let visible = usize::from(area.height.saturating_sub(3));
     let offset = list.offset;
     let soon = i64::from(state.settings.expiring_soon_days) * 86_400;
+    // Dates or `in 89d` by the terminal's width alone: a key's expiry never
+    // changes form as the admin scrolls to rows with longer names.
+    let dates = inner_width >= DATES_FROM;
     let drawn: Vec<(usize, Vec<KeyCell>)> = list
         .refs
         .iter()
@@ -94,7 +102,7 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 plain(if selected { "[x]" } else { "[ ]" }.to_owned()),
             ];
             match list.rows.get(&r.id) {
-                Some(k) => all.extend(key_cells(k, state, theme, soon, at_cursor)),
+                Some(k) => all.extend(key_cells(k, state, theme, soon, at_cursor, dates)),
                 None => {
                     all.push(plain(safe(&r.name)));
                     all.push(plain(safe(&r.public_id)));
@@ -118,8 +126,14 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     .max()
                     .unwrap_or(0)
             };
+            // A date is drawn whole or not at all.
+            let min = if dates && DATE_COLUMNS.contains(&c) {
+                widest(|cell| &cell.long, col.title)
+            } else {
+                col.min
+            };
             Want {
-                min: col.min,
+                min,
                 content: widest(|cell| &cell.long, col.title),
                 short: widest(|cell| &cell.short, col.short),
                 rank: col.rank,
@@ -128,6 +142,17 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .collect();
     let widths = widths(&wants, inner_width, 1);
     let shown: Vec<usize> = (0..COLUMNS.len()).filter(|&c| widths[c] > 0).collect();
+    // A column shows one form on every row: a date on one row and `in 89d`
+    // on the next would read as two different things.
+    let long: Vec<bool> = (0..COLUMNS.len())
+        .map(|c| {
+            drawn.iter().all(|(_, cells)| {
+                cells
+                    .get(c)
+                    .is_none_or(|cell| text_width(&cell.long) <= widths[c])
+            })
+        })
+        .collect();
     let rows: Vec<Row> = drawn
         .into_iter()
         .map(|(i, all)| {
@@ -136,8 +161,8 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     .iter()
                     .map(|&c| {
                         all.get(c).map_or_else(Cell::default, |cell| {
-                            Cell::from(fit_either(&cell.long, &cell.short, widths[c]))
-                                .style(cell.style)
+                            let text = if long[c] { &cell.long } else { &cell.short };
+                            Cell::from(fit_text(text, widths[c])).style(cell.style)
                         })
                     })
                     .collect::<Vec<_>>(),
@@ -209,17 +234,28 @@ fn title(state: &State) -> String {
 
 /// A loaded key's cells. On the cursor row the cells keep the row's style, so
 /// a status colour never sinks into the highlight.
-fn key_cells(k: &Key, state: &State, theme: &Theme, soon: i64, at_cursor: bool) -> Vec<KeyCell> {
+fn key_cells(
+    k: &Key,
+    state: &State,
+    theme: &Theme,
+    soon: i64,
+    at_cursor: bool,
+    dates: bool,
+) -> Vec<KeyCell> {
     let offset = state.settings.utc_offset;
+    let when = |t: i64| {
+        if dates {
+            local_date(t, offset)
+        } else {
+            relative(t - state.now)
+        }
+    };
     let expiring =
         k.status == KeyStatus::Active && k.expires_at.is_some_and(|e| e - state.now <= soon);
     let mark = if expiring { " !" } else { "" };
     let (expires, expires_short) = match k.expires_at {
         None => ("never".to_owned(), "never".to_owned()),
-        Some(t) => (
-            format!("{}{mark}", local_date(t, offset)),
-            format!("{}{mark}", relative(t - state.now)),
-        ),
+        Some(t) => (format!("{}{mark}", when(t)), format!("{}{mark}", when(t))),
     };
     let status_style = match k.status {
         _ if at_cursor => Style::new(),
@@ -263,8 +299,8 @@ fn key_cells(k: &Key, state: &State, theme: &Theme, soon: i64, at_cursor: bool) 
             style: status_style,
         },
         KeyCell {
-            long: last_used.map_or("never".to_owned(), |t| local_date(t, offset)),
-            short: last_used.map_or("never".to_owned(), |t| relative(t - state.now)),
+            long: last_used.map_or("never".to_owned(), when),
+            short: last_used.map_or("never".to_owned(), when),
             style: Style::new(),
         },
     ]

@@ -1,12 +1,15 @@
 //! The one confirmation window: every destructive or lossy step asks here
 //! first, naming what it touches, and `y` carries it out. What cannot be undone
-//! (deactivate, delete) takes `y` only, never Enter, and more than ten keys
-//! take their number typed first; the rest take Enter too.
+//! (deactivate, delete, losing a form's input or a secret never copied) takes
+//! `y` only, never Enter, and more than ten keys take their number typed
+//! first; the rest take Enter too. A long list scrolls.
 
 use crate::tui::key_form::replacement_form;
-use crate::tui::kit::keymap::{Action, Binding, ENTER, ESC, Layer, bind, key};
+use crate::tui::kit::keymap::{
+    Action, Binding, DOWN, ENTER, ESC, Layer, PAGE_DOWN, PAGE_UP, UP, bind, key,
+};
 use crate::tui::kit::theme::Theme;
-use crate::tui::kit::widgets::{safe, window, wrapped_height};
+use crate::tui::kit::widgets::{centered, more_marker, safe, window, wrapped_height};
 use crate::tui::router::Modal;
 use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
@@ -22,10 +25,11 @@ use std::collections::BTreeMap;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-/// Keys named one by one in a confirmation before "and N more".
-const NAMED_IN_CONFIRM: usize = 5;
+/// Keys named one by one in a confirmation before "and N more": the list
+/// scrolls, so this only bounds what is laid out.
+pub const NAMED_IN_CONFIRM: usize = 500;
 /// Skipped keys named one by one, for each reason, before "and N more".
-const NAMED_SKIPPED: usize = 3;
+const NAMED_SKIPPED: usize = 100;
 
 /// A key named in a confirmation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,9 +73,13 @@ pub enum Pending {
 }
 
 impl Pending {
-    /// Whether saying yes cannot be undone: then only `y` says it, never Enter.
+    /// Whether saying yes cannot be undone (keys changed for good, input or
+    /// a secret lost): then only `y` says it, never Enter.
     pub fn irreversible(&self) -> bool {
-        matches!(self, Pending::Bulk(..))
+        matches!(
+            self,
+            Pending::Bulk(..) | Pending::Quit | Pending::Discard | Pending::LeaveSecret
+        )
     }
 }
 
@@ -93,6 +101,8 @@ pub struct Confirm {
     pub pending: Pending,
     /// The modal to go back to on "no" (the form or secret it interrupted).
     pub back: Option<Box<Modal>>,
+    /// The first row of the text shown, when it is longer than the window.
+    pub scroll: u16,
 }
 
 impl Confirm {
@@ -103,6 +113,7 @@ impl Confirm {
             lines,
             pending,
             back: None,
+            scroll: 0,
         }
     }
 
@@ -116,7 +127,7 @@ impl Confirm {
         let mut lines = vec![summary(&plan), String::new()];
         match action {
             BulkAction::Deactivate => {
-                lines.extend(DEACTIVATION_WARNINGS.iter().map(|w| format!("! {w}")));
+                lines.extend(warnings(plan.apply.len()));
             }
             BulkAction::Delete => {
                 lines.push("Deleted keys leave the list; their history stays.".to_owned());
@@ -126,7 +137,7 @@ impl Confirm {
                     .any(|k| k.status != KeyStatus::Deactivated)
                 {
                     lines.push("Active keys are deactivated first:".to_owned());
-                    lines.extend(DEACTIVATION_WARNINGS.iter().map(|w| format!("! {w}")));
+                    lines.extend(warnings(plan.apply.len()));
                 }
             }
         }
@@ -217,6 +228,20 @@ pub const DEACTIVATION_WARNINGS: [&str; 3] = [
     "Apps that rely on the key will fail.",
 ];
 
+/// The deactivation warnings for `n` keys, each line marked `!`.
+pub fn warnings(n: usize) -> Vec<String> {
+    let lines: [&str; 3] = if n == 1 {
+        DEACTIVATION_WARNINGS
+    } else {
+        [
+            "Deactivation cannot be undone.",
+            "Integrations using these keys stop working until they get new keys.",
+            "Apps that rely on these keys will fail.",
+        ]
+    };
+    lines.iter().map(|w| format!("! {w}")).collect()
+}
+
 fn named(keys: &[PlannedKey], most: usize) -> Vec<String> {
     let mut lines: Vec<String> = keys
         .iter()
@@ -244,6 +269,10 @@ static CONFIRM: &[Binding] = &[
     bind(&[key('?')], Action::Help, "help for this window", ""),
     bind(&[key('y'), ENTER], Action::Confirm, "yes, do it", "yes"),
     bind(&[key('n'), ESC], Action::Cancel, "no, leave it", "no"),
+    bind(&[key('j'), DOWN], Action::Down, "scroll down", ""),
+    bind(&[key('k'), UP], Action::Up, "scroll up", ""),
+    bind(&[PAGE_DOWN], Action::PageDown, "scroll a page down", ""),
+    bind(&[PAGE_UP], Action::PageUp, "scroll a page up", ""),
 ];
 
 pub const LAYER: Layer = Layer {
@@ -264,6 +293,10 @@ static IRREVERSIBLE: &[Binding] = &[
         "yes",
     ),
     bind(&[key('n'), ESC], Action::Cancel, "no, leave it", "no"),
+    bind(&[key('j'), DOWN], Action::Down, "scroll down", ""),
+    bind(&[key('k'), UP], Action::Up, "scroll up", ""),
+    bind(&[PAGE_DOWN], Action::PageDown, "scroll a page down", ""),
+    bind(&[PAGE_UP], Action::PageUp, "scroll a page up", ""),
 ];
 
 pub const IRREVERSIBLE_LAYER: Layer = Layer {
@@ -282,6 +315,10 @@ static TYPED: &[Binding] = &[
         "yes",
     ),
     bind(&[key('n'), ESC], Action::Cancel, "no, leave it", "no"),
+    bind(&[DOWN], Action::Down, "scroll down", ""),
+    bind(&[UP], Action::Up, "scroll up", ""),
+    bind(&[PAGE_DOWN], Action::PageDown, "scroll a page down", ""),
+    bind(&[PAGE_UP], Action::PageUp, "scroll a page up", ""),
 ];
 
 pub const TYPED_LAYER: Layer = Layer {
@@ -332,6 +369,30 @@ impl Window for Confirm {
     }
 
     fn act(&mut self, action: Action, cx: &mut Cx) {
+        let scroll = |s: &Confirm| {
+            let shape = shape(
+                s,
+                Theme { color: false },
+                Rect::new(0, 0, cx.width, cx.height),
+            );
+            (shape.body_rows.max(1), shape.last_scroll())
+        };
+        match action {
+            Action::Up => self.scroll = self.scroll.saturating_sub(1),
+            Action::Down => self.scroll = (self.scroll + 1).min(scroll(self).1),
+            Action::PageUp => self.scroll = self.scroll.saturating_sub(scroll(self).0),
+            Action::PageDown => {
+                let (page, last) = scroll(self);
+                self.scroll = (self.scroll + page).min(last);
+            }
+            _ => {}
+        }
+        if matches!(
+            action,
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown
+        ) {
+            return;
+        }
         if action != Action::Confirm {
             cx.ask(match self.back.take() {
                 Some(back) => Ask::Open(*back),
@@ -378,7 +439,25 @@ impl Window for Confirm {
     }
 }
 
-fn draw_confirm(c: &Confirm, theme: &Theme, frame: &mut Frame) {
+/// A confirmation laid out for a screen: its text, the answer part kept at
+/// the bottom, the window's size and how many rows the text has and gets.
+struct Shape {
+    lines: Vec<Line<'static>>,
+    answer: Vec<Line<'static>>,
+    width: u16,
+    height: u16,
+    body_rows: u16,
+    text_rows: u16,
+}
+
+impl Shape {
+    /// The furthest the text scrolls: its last row at the bottom.
+    fn last_scroll(&self) -> u16 {
+        self.text_rows.saturating_sub(self.body_rows)
+    }
+}
+
+fn shape(c: &Confirm, theme: Theme, area: Rect) -> Shape {
     let mut lines: Vec<Line> = c
         .lines
         .iter()
@@ -409,7 +488,7 @@ fn draw_confirm(c: &Confirm, theme: &Theme, frame: &mut Frame) {
         }
     }
     let hint = if typed.is_some() {
-        "type the number, then y: yes, do it · n / Esc: no · Enter does nothing here"
+        "type the number, then y: yes · n / Esc: no · Enter does nothing here"
     } else if c.pending.irreversible() {
         "y: yes, do it · n / Esc: no · Enter does nothing here"
     } else {
@@ -417,12 +496,40 @@ fn draw_confirm(c: &Confirm, theme: &Theme, frame: &mut Frame) {
     };
     answer.push(Line::from(Span::styled(hint, theme.key())));
     // As tall as the text once wrapped, with a spare row under it.
-    let width = 74.min(frame.area().width);
+    let width = 74.min(area.width);
     let text_width = width.saturating_sub(4);
     let answer_rows = wrapped_height(&answer, text_width);
-    let height = wrapped_height(&lines, text_width) + answer_rows + 3;
-    let inner = window(frame, width, height, format!(" {} ", safe(&c.title)));
-    let body_rows = inner.height.saturating_sub(answer_rows + 1);
+    let text_rows = wrapped_height(&lines, text_width);
+    let height = text_rows + answer_rows + 3;
+    // The window as `window` places it: above the footer, within the screen.
+    let drawn = centered(
+        Rect {
+            height: area.height.saturating_sub(1),
+            ..area
+        },
+        width,
+        height,
+    );
+    let inner_height = drawn.height.saturating_sub(2);
+    Shape {
+        lines,
+        answer,
+        width,
+        height,
+        body_rows: inner_height.saturating_sub(answer_rows + 1),
+        text_rows,
+    }
+}
+
+fn draw_confirm(c: &Confirm, theme: &Theme, frame: &mut Frame) {
+    let shape = shape(c, *theme, frame.area());
+    let inner = window(
+        frame,
+        shape.width,
+        shape.height,
+        format!(" {} ", safe(&c.title)),
+    );
+    let body_rows = shape.body_rows.min(inner.height);
     let body = Rect {
         height: body_rows,
         ..inner
@@ -432,6 +539,18 @@ fn draw_confirm(c: &Confirm, theme: &Theme, frame: &mut Frame) {
         height: inner.height - body_rows,
         ..inner
     };
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
-    frame.render_widget(Paragraph::new(answer).wrap(Wrap { trim: false }), foot);
+    let last = shape.last_scroll();
+    let scroll = c.scroll.min(last);
+    frame.render_widget(
+        Paragraph::new(shape.lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        body,
+    );
+    frame.render_widget(
+        Paragraph::new(shape.answer).wrap(Wrap { trim: false }),
+        foot,
+    );
+    // The marker sits on the border under the answer: the text above it scrolls.
+    more_marker(frame, inner, scroll > 0, scroll < last, "j/k");
 }

@@ -87,6 +87,7 @@ impl Window for NewSecret {
                 ],
                 pending: Pending::LeaveSecret,
                 back: None,
+                scroll: 0,
             })),
             _ => {}
         }

@@ -162,6 +162,12 @@ fn a_bulk_deactivation_names_what_it_skips_and_asks_for_the_number() {
     press(&mut state, KeyCode::Char('y'));
     assert!(matches!(state.modal, Some(Modal::Confirm(_))));
     snap_both("bulk_deactivate_wrong_count", &mut state);
+    // The list scrolls to its end: every key to deactivate and every
+    // skipped group is named, the last expired key included.
+    for _ in 0..200 {
+        press(&mut state, KeyCode::PageDown);
+    }
+    snap_both("bulk_deactivate_scrolled_to_the_end", &mut state);
 }
 
 #[test]

@@ -173,6 +173,7 @@ impl TeamPicker {
                 changes,
             },
             back: None,
+            scroll: 0,
         }));
     }
 }

@@ -168,7 +168,7 @@ pub fn summary(action: &str, details: &str, at: i64) -> String {
         "teams_changed" if o.contains_key("added") || o.contains_key("removed") => {
             format!("teams: {}", team_moves(&o))
         }
-        "deactivated" if o.contains_key("was") => format!("was {}", get("was")),
+        "deactivated" if o.contains_key("was") => format!("status: {} → deactivated", get("was")),
         "verify_failed" if o.contains_key("reason") => format!("reason: {}", get("reason")),
         "copied" if o.contains_key("via") => format!("via {}", get("via")),
         "operator_added" | "operator_removed" if o.contains_key("role") => {
@@ -236,6 +236,15 @@ pub fn lines(action: &str, details: &str) -> Vec<DetailLine> {
             DetailLine::value("added", list(&added)),
         ];
     }
+    if action == "deactivated" && o.len() == 1 {
+        if let Some(was) = o.get("was") {
+            return vec![DetailLine::change(
+                "status",
+                show(was),
+                "deactivated".to_owned(),
+            )];
+        }
+    }
     o.iter()
         .map(|(k, v)| match from_to(v) {
             Some((from, to)) => DetailLine::change(&label(k), show(from), show(to)),
@@ -277,6 +286,18 @@ mod tests {
         );
         let d = r#"{"expires_at":{"from":"2026-07-01T00:00:00Z","to":"2026-06-01T00:00:00Z"}}"#;
         assert_eq!(summary("updated", d, AT), "expires: −30 d");
+    }
+
+    #[test]
+    fn a_deactivation_reads_as_a_status_change() {
+        let d = r#"{"was":"active"}"#;
+        assert_eq!(
+            summary("deactivated", d, AT),
+            "status: active → deactivated"
+        );
+        let l = lines("deactivated", d);
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].to_string(), "status: active → deactivated");
     }
 
     #[test]
@@ -323,7 +344,11 @@ mod tests {
     #[test]
     fn every_other_shape_the_service_writes_has_its_summary() {
         for (action, d, want) in [
-            ("deactivated", r#"{"was":"active"}"#, "was active"),
+            (
+                "deactivated",
+                r#"{"was":"active"}"#,
+                "status: active → deactivated",
+            ),
             (
                 "verify_failed",
                 r#"{"reason":"mismatch"}"#,
