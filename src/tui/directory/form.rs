@@ -13,7 +13,7 @@ use keyward_core::domain::model::{Cloud, Instance, Operator, Role};
 use keyward_core::error::Error;
 use keyward_core::service::{InstanceEdit, InstanceEditEffect, InstanceSpec};
 use ratatui::Frame;
-use ratatui::crossterm::event::Event;
+use ratatui::crossterm::event::{Event, KeyCode, KeyModifiers};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 use serde_json::Value;
@@ -39,13 +39,29 @@ pub enum Purpose {
     ChangeRole(String),
 }
 
-/// One labelled text field.
+/// One labelled field.
 #[derive(Debug)]
 pub struct Field {
     pub label: &'static str,
     pub input: Input,
     /// What may be typed, shown under the fields when focused.
     pub help: &'static str,
+    pub kind: Kind,
+}
+
+/// How a field takes what is typed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    /// A proposed value (a limit of 2): the first key typed replaces it
+    /// instead of adding to it, as a selected default does in a web form.
+    Default,
+    /// One of a fixed list: ←/→ or Space step through it, and letters
+    /// typed pick the first choice they begin (`se` → servicenow).
+    Choice {
+        choices: &'static [&'static str],
+        typed: String,
+    },
 }
 
 fn field(label: &'static str, value: &str, help: &'static str) -> Field {
@@ -53,11 +69,107 @@ fn field(label: &'static str, value: &str, help: &'static str) -> Field {
         label,
         input: Input::new(value.to_owned()),
         help,
+        kind: Kind::Text,
+    }
+}
+
+fn default_field(label: &'static str, value: &str, help: &'static str) -> Field {
+    Field {
+        kind: Kind::Default,
+        ..field(label, value, help)
+    }
+}
+
+fn choice_field(
+    label: &'static str,
+    value: &str,
+    choices: &'static [&'static str],
+    help: &'static str,
+) -> Field {
+    let value = if choices.contains(&value) {
+        value
+    } else {
+        choices.first().copied().unwrap_or_default()
+    };
+    Field {
+        kind: Kind::Choice {
+            choices,
+            typed: String::new(),
+        },
+        ..field(label, value, help)
+    }
+}
+
+impl Field {
+    /// Takes a key typed into the field; whether the value changed.
+    fn take(&mut self, event: &Event) -> bool {
+        let before = self.input.value().to_owned();
+        match &mut self.kind {
+            Kind::Text => {
+                self.input.handle_event(event);
+            }
+            Kind::Default => {
+                if let Event::Key(k) = event {
+                    // Any key makes it the admin's text; a letter or an
+                    // erase first takes the proposed value away.
+                    self.kind = Kind::Text;
+                    let plain = !k.modifiers.contains(KeyModifiers::CONTROL);
+                    match k.code {
+                        KeyCode::Char(_) if plain => self.input = Input::default(),
+                        KeyCode::Backspace | KeyCode::Delete => {
+                            self.input = Input::default();
+                            return self.input.value() != before;
+                        }
+                        _ => {}
+                    }
+                }
+                self.input.handle_event(event);
+            }
+            Kind::Choice { choices, typed } => {
+                let Event::Key(k) = event else {
+                    return false;
+                };
+                let at = choices.iter().position(|c| *c == before).unwrap_or(0);
+                let n = choices.len().max(1);
+                let pick = match k.code {
+                    KeyCode::Left => Some((at + n - 1) % n),
+                    KeyCode::Right | KeyCode::Char(' ') => Some((at + 1) % n),
+                    KeyCode::Char(_) if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                        typed.clear();
+                        None
+                    }
+                    KeyCode::Char(c) => {
+                        typed.push(c.to_ascii_lowercase());
+                        let starts = |t: &str| choices.iter().position(|ch| ch.starts_with(t));
+                        starts(typed).or_else(|| {
+                            // A new word: start over from this letter.
+                            *typed = c.to_ascii_lowercase().to_string();
+                            starts(typed)
+                        })
+                    }
+                    KeyCode::Backspace => {
+                        typed.pop();
+                        None
+                    }
+                    _ => None,
+                };
+                if let Some(i) = pick {
+                    if matches!(k.code, KeyCode::Left | KeyCode::Right | KeyCode::Char(' ')) {
+                        typed.clear();
+                    }
+                    self.input = Input::new(choices[i].to_owned());
+                }
+            }
+        }
+        self.input.value() != before
     }
 }
 
 const CLOUD_HELP: &str = "salesforce, servicenow, m365, qualtrics or other";
+const CLOUDS: &[&str] = &["salesforce", "servicenow", "m365", "qualtrics", "other"];
 const ROLE_HELP: &str = "admin, manager or viewer";
+const ROLES: &[&str] = &["admin", "manager", "viewer"];
+const CHOICE_HELP: &str = "←/→ or Space choose, or type its first letters";
 const LIMIT_HELP: &str = "active keys per integration at once, 1–100";
 
 #[derive(Debug)]
@@ -89,13 +201,13 @@ impl DirectoryForm {
         DirectoryForm::new(
             Purpose::EditInstance(inst.name.clone()),
             vec![
-                field("Cloud", inst.cloud.as_str(), CLOUD_HELP),
+                choice_field("Cloud", inst.cloud.as_str(), CLOUDS, CHOICE_HELP),
                 field(
                     "URL",
                     inst.url.as_deref().unwrap_or_default(),
                     "https://…, or empty for none",
                 ),
-                field("Limit", &inst.max_active.to_string(), LIMIT_HELP),
+                default_field("Limit", &inst.max_active.to_string(), LIMIT_HELP),
             ],
         )
     }
@@ -133,7 +245,7 @@ impl DirectoryForm {
     pub fn change_role(op: &Operator) -> DirectoryForm {
         DirectoryForm::new(
             Purpose::ChangeRole(op.login.clone()),
-            vec![field("Role", op.role.as_str(), ROLE_HELP)],
+            vec![choice_field("Role", op.role.as_str(), ROLES, CHOICE_HELP)],
         )
     }
 
@@ -148,9 +260,9 @@ impl DirectoryForm {
             Purpose::AddInstance,
             vec![
                 field("Name", "", "the instance's name, 1–128 characters"),
-                field("Cloud", "", CLOUD_HELP),
+                choice_field("Cloud", "salesforce", CLOUDS, CHOICE_HELP),
                 field("URL", "", "optional: https://…"),
-                field("Limit", "2", LIMIT_HELP),
+                default_field("Limit", "2", LIMIT_HELP),
             ],
         )
     }
@@ -162,7 +274,7 @@ impl DirectoryForm {
                 field("Login", "", "the login name on this host"),
                 field("Name", "", "the person's name"),
                 field("Email", "", "where notifications go"),
-                field("Role", "viewer", ROLE_HELP),
+                choice_field("Role", "viewer", ROLES, CHOICE_HELP),
             ],
         )
     }
@@ -195,8 +307,32 @@ impl DirectoryForm {
         self.error = Some(e.to_string());
     }
 
-    /// The change the fields describe, or what is wrong with them.
+    /// Every field that is wrong, each with what it takes: the form says
+    /// them all at once rather than one per Enter.
+    fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in &self.fields {
+            let v = f.input.value().trim();
+            let problem = match f.label {
+                "Name" | "Login" | "New name" if v.is_empty() => {
+                    Some(format!("{} is empty", f.label.to_lowercase()))
+                }
+                "Cloud" => cloud(v).err(),
+                "Role" => role(v).err(),
+                "Limit" => limit(v).err(),
+                _ => None,
+            };
+            out.extend(problem);
+        }
+        out
+    }
+
+    /// The change the fields describe, or everything that is wrong with them.
     pub fn change(&self) -> Result<Change, String> {
+        let problems = self.problems();
+        if !problems.is_empty() {
+            return Err(problems.join("\n"));
+        }
         match &self.purpose {
             Purpose::AddInstance => Ok(Change::AddInstance(InstanceSpec {
                 name: self.value("Name").to_owned(),
@@ -365,7 +501,7 @@ impl Window for DirectoryForm {
 
     fn type_text(&mut self, event: &Event) {
         if let Some(f) = self.fields.get_mut(self.focus) {
-            if f.input.handle_event(event).is_some() {
+            if f.take(event) {
                 self.error = None;
                 // What was previewed is no longer what would be saved.
                 self.preview = None;
@@ -385,12 +521,25 @@ fn draw_form(f: &DirectoryForm, theme: &Theme, frame: &mut Frame) {
         .fields
         .iter()
         .enumerate()
-        .map(|(i, field)| input_line(field.label, LABEL_WIDTH, &field.input, i == f.focus, theme))
+        .map(|(i, field)| {
+            let focused = i == f.focus;
+            let mut line = input_line(field.label, LABEL_WIDTH, &field.input, focused, theme);
+            if matches!(field.kind, Kind::Choice { .. }) {
+                // A choice says it is one, and where the others are.
+                line.spans
+                    .push(Span::styled(if focused { "◂ ▸" } else { "" }, theme.dim()));
+            }
+            line
+        })
         .collect();
     lines.push(Line::from(""));
     if let Some(field) = f.fields.get(f.focus) {
+        let help = match field.kind {
+            Kind::Choice { choices, .. } => format!("{}: {}", choices.join(", "), field.help),
+            _ => field.help.to_owned(),
+        };
         lines.push(Line::from(Span::styled(
-            format!("{}: {}", field.label, field.help),
+            format!("{}: {help}", field.label),
             theme.dim(),
         )));
     }
@@ -406,7 +555,7 @@ fn draw_form(f: &DirectoryForm, theme: &Theme, frame: &mut Frame) {
         )));
     }
     if let Some(e) = &f.error {
-        lines.push(error_line(e, theme));
+        lines.extend(e.lines().map(|l| error_line(l, theme)));
     } else if f.saving {
         lines.push(Line::from(Span::styled("Saving…", theme.dim())));
     }

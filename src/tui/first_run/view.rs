@@ -13,7 +13,9 @@ pub fn setup(s: &Setup, theme: &Theme, frame: &mut Frame) {
     let area = centered(frame.area(), 72, 14);
     frame.render_widget(Clear, area);
     let field = |label: &str, value: &str, focused: bool| {
+        // The field being typed into is marked, not only by the cursor.
         Line::from(vec![
+            Span::styled(if focused { "› " } else { "  " }, theme.key()),
             Span::styled(format!("{label:<7}"), theme.header()),
             Span::styled(
                 format!("{}{}", safe(value), if focused { "" } else { " " }),
@@ -61,7 +63,7 @@ pub fn setup(s: &Setup, theme: &Theme, frame: &mut Frame) {
     };
     let value = input.value();
     let x = inner.x
-        + 7
+        + 9
         + safe(&value[..byte_at(value, input.cursor())])
             .chars()
             .count() as u16;
