@@ -1,6 +1,7 @@
 //! The Directory tab's keys: an admin's layer, which changes the directory, and
 //! everyone else's, which only reads it (and so hints at no change).
 
+use super::Section;
 use crate::tui::kit::keymap::{Action, LEFT, Layer, MOVE, RIGHT, TABS, bind, key, table};
 use keyward_core::domain::model::Role;
 
@@ -42,6 +43,32 @@ table!(
 );
 
 table!(
+    ADMIN_TEAMS,
+    [
+        bind(
+            &[key('l'), RIGHT],
+            Action::NextSection,
+            "next section",
+            "section"
+        ),
+        bind(
+            &[key('h'), LEFT],
+            Action::PrevSection,
+            "previous section",
+            "section"
+        ),
+        bind(&[key('e')], Action::Edit, "rename the team", "rename"),
+        bind(
+            &[key('D')],
+            Action::Delete,
+            "remove the team from its keys",
+            "remove"
+        ),
+    ] + MOVE
+        + TABS
+);
+
+table!(
     READ_ONLY,
     [
         bind(
@@ -70,6 +97,15 @@ pub const LAYER: Layer = Layer {
     note: SECTIONS,
 };
 
+/// An admin on the Teams section: a team is made where it is picked (the
+/// key form, `t` on Keys), so there is no `n` here to refuse.
+pub const TEAMS_LAYER: Layer = Layer {
+    name: "Directory (teams)",
+    bindings: ADMIN_TEAMS,
+    takes_text: false,
+    note: "Sections: instances → developers → teams → operators. A new team is made where it is picked: in the key form or with t on the Keys tab.",
+};
+
 pub const READ_ONLY_LAYER: Layer = Layer {
     name: "Directory (read-only)",
     bindings: READ_ONLY,
@@ -77,11 +113,12 @@ pub const READ_ONLY_LAYER: Layer = Layer {
     note: SECTIONS,
 };
 
-/// The layer for this operator's role: only admins change the directory.
-pub fn layer(role: Role) -> Layer {
-    if role == Role::Admin {
-        LAYER
-    } else {
-        READ_ONLY_LAYER
+/// The layer for this operator's role and section: only admins change the
+/// directory.
+pub fn layer(role: Role, section: Section) -> Layer {
+    match (role, section) {
+        (Role::Admin, Section::Teams) => TEAMS_LAYER,
+        (Role::Admin, _) => LAYER,
+        _ => READ_ONLY_LAYER,
     }
 }

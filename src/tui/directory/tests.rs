@@ -361,6 +361,20 @@ fn the_last_admin_stays_and_the_service_says_why() {
 }
 
 #[test]
+fn the_teams_section_offers_no_add_it_would_refuse() {
+    let mut s = directory(Role::Admin);
+    update(&mut s, ch('l'));
+    update(&mut s, ch('l'));
+    assert_eq!(s.directory.section, super::Section::Teams);
+    assert_eq!(layer(&s), keymap::TEAMS_LAYER);
+    let hints = layer(&s).hints();
+    assert!(!hints.iter().any(|(_, h)| *h == "add"), "{hints:?}");
+    assert!(hints.iter().any(|(_, h)| *h == "rename"), "{hints:?}");
+    update(&mut s, ch('l'));
+    assert_eq!(layer(&s), keymap::LAYER);
+}
+
+#[test]
 fn managers_and_viewers_read_the_tab_without_action_hints() {
     for role in [Role::Manager, Role::Viewer] {
         let mut s = directory(role);

@@ -103,6 +103,7 @@ pub fn all_layers() -> Vec<Layer> {
         filters::LAYER,
         history::LAYER,
         directory::keymap::LAYER,
+        directory::keymap::TEAMS_LAYER,
         directory::keymap::READ_ONLY_LAYER,
         query_line::LAYER,
         help::LAYER,
@@ -421,7 +422,7 @@ pub fn layer_under_help(state: &State) -> Layer {
         Tab::Filters => filters::LAYER,
         Tab::Teams => keys::keymap::TEAMS_LAYER,
         Tab::History => history::LAYER,
-        Tab::Directory => directory::keymap::layer(state.role()),
+        Tab::Directory => directory::keymap::layer(state.role(), state.directory.section),
     }
 }
 
