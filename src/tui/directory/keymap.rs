@@ -103,7 +103,7 @@ pub const TEAMS_LAYER: Layer = Layer {
     name: "Directory (teams)",
     bindings: ADMIN_TEAMS,
     takes_text: false,
-    note: "Sections: instances → developers → teams → operators. A new team is made where it is picked: in the key form or with t on the Keys tab.",
+    note: "A team is made where it is picked: the key form, or t on Keys.",
 };
 
 pub const READ_ONLY_LAYER: Layer = Layer {

@@ -3,12 +3,13 @@
 //! and operators below — the focused one marked and with its cursor.
 
 use super::{DirectoryTab, Section};
+use crate::tui::kit::columns::{Want, fit_text, text_width, widths};
 use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::{block, safe};
 use crate::tui::state::State;
 use keyward_core::domain::model::Role;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
@@ -57,13 +58,12 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         d,
         Section::Instances,
         format!(" Instances ({}) ", d.lists.instances.len()),
-        &["Name", "Cloud", "Limit", "Active", "URL"],
         &[
-            Constraint::Fill(3),
-            Constraint::Length(10),
-            Constraint::Length(5),
-            Constraint::Length(7),
-            Constraint::Fill(2),
+            col("Name", 8, 0),
+            col("Cloud", 10, 1),
+            col("Limit", 5, 2),
+            col("Active", 6, 3),
+            col("URL", 12, 4),
         ],
         inst_rows,
         theme,
@@ -90,12 +90,7 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         d,
         Section::Developers,
         dev_title,
-        &["Name", "Active", "Keys"],
-        &[
-            Constraint::Fill(1),
-            Constraint::Length(6),
-            Constraint::Length(5),
-        ],
+        &[col("Name", 8, 0), col("Active", 6, 1), col("Keys", 4, 2)],
         dev_rows,
         theme,
         frame,
@@ -112,8 +107,7 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         d,
         Section::Teams,
         format!(" Teams ({}) ", d.lists.teams.len()),
-        &["Name", "Keys"],
-        &[Constraint::Fill(1), Constraint::Length(6)],
+        &[col("Name", 8, 0), col("Keys", 4, 1)],
         team_rows,
         theme,
         frame,
@@ -137,12 +131,11 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         d,
         Section::Operators,
         format!(" Operators ({}) ", d.lists.operators.len()),
-        &["Login", "Name", "Email", "Role"],
         &[
-            Constraint::Fill(2),
-            Constraint::Fill(3),
-            Constraint::Fill(4),
-            Constraint::Length(7),
+            col("Login", 6, 0),
+            col("Name", 6, 2),
+            col("Email", 8, 3),
+            col("Role", 7, 1),
         ],
         op_rows,
         theme,
@@ -151,15 +144,26 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// A column of a section: its header, the narrowest it is drawn and its
+/// rank (the highest rank is left out first on a narrow screen).
+struct Col {
+    header: &'static str,
+    min: u16,
+    rank: u8,
+}
+
+const fn col(header: &'static str, min: u16, rank: u8) -> Col {
+    Col { header, min, rank }
+}
+
 /// One section's box: its rows around its cursor; the focused section's
-/// title is marked and its cursor row highlighted.
-#[allow(clippy::too_many_arguments)]
+/// title is marked and its cursor row highlighted. Columns are as wide as
+/// what they hold, and a value cut short ends with `…`.
 fn section(
     d: &DirectoryTab,
     which: Section,
     title: String,
-    headers: &[&str],
-    widths: &[Constraint],
+    columns: &[Col],
     rows: Vec<Vec<String>>,
     theme: &Theme,
     frame: &mut Frame,
@@ -170,11 +174,36 @@ fn section(
     let visible = usize::from(area.height.saturating_sub(3)).max(1);
     let offset = (cursor + 1).saturating_sub(visible);
     let empty = rows.is_empty();
-    let table_rows: Vec<Row> = rows
+    let shown: Vec<(usize, Vec<String>)> = rows
         .into_iter()
         .enumerate()
         .skip(offset)
         .take(visible)
+        .collect();
+    let wants: Vec<Want> = columns
+        .iter()
+        .enumerate()
+        .map(|(c, col)| {
+            let content = shown
+                .iter()
+                .filter_map(|(_, cells)| cells.get(c))
+                .map(|t| text_width(t))
+                .chain([text_width(col.header)])
+                .max()
+                .unwrap_or(0);
+            Want {
+                min: col.min,
+                content,
+                short: content,
+                rank: col.rank,
+            }
+        })
+        .collect();
+    // Borders, the cursor mark and the gap after it.
+    let widths = widths(&wants, area.width.saturating_sub(4), 1);
+    let kept: Vec<usize> = (0..columns.len()).filter(|&c| widths[c] > 0).collect();
+    let table_rows: Vec<Row> = shown
+        .into_iter()
         .map(|(i, cells)| {
             let here = i == cursor;
             // The selected instance stays marked while its developers are focused.
@@ -184,7 +213,9 @@ fn section(
                 " "
             };
             let mut all = vec![Cell::from(mark)];
-            all.extend(cells.into_iter().map(Cell::from));
+            all.extend(kept.iter().map(|&c| {
+                Cell::from(fit_text(cells.get(c).map_or("", String::as_str), widths[c]))
+            }));
             let row = Row::new(all);
             if here && focused {
                 row.style(theme.cursor())
@@ -194,15 +225,15 @@ fn section(
         })
         .collect();
     let mut constraints = vec![Constraint::Length(1)];
-    constraints.extend_from_slice(widths);
-    let mut header = vec![""];
-    header.extend_from_slice(headers);
+    constraints.extend(kept.iter().map(|&c| Constraint::Length(widths[c])));
+    let mut header = vec![String::new()];
+    header.extend(kept.iter().map(|&c| fit_text(columns[c].header, widths[c])));
     let title = if focused {
         format!("▸{}", title.trim_start())
     } else {
         title
     };
-    let mut outline = block(title);
+    let mut outline = block(fit_text(&title, area.width.saturating_sub(2)));
     if focused {
         outline = outline.border_style(theme.key());
     }
@@ -211,6 +242,8 @@ fn section(
     }
     let table = Table::new(table_rows, constraints)
         .header(Row::new(header).style(theme.header()))
+        .flex(Flex::Start)
+        .column_spacing(1)
         .block(outline);
     frame.render_widget(table, area);
 }

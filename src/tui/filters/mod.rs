@@ -11,7 +11,7 @@ pub mod view;
 
 use crate::tui::kit::keymap::{Action, ENTER, ESC, Layer, MOVE, TABS, bind, key, table};
 use crate::tui::kit::paging::step;
-use crate::tui::kit::query_line::QueryLine;
+use crate::tui::kit::query_line::{self, QueryLine};
 use crate::tui::router::Modal;
 use crate::tui::router::{Ask, Cx};
 use crate::tui::windows::confirm::{Confirm, Pending};
@@ -159,7 +159,7 @@ pub fn act(tab: &mut FiltersTab, action: Action, page: isize, cx: &mut Cx) {
         Action::FocusFilter => tab.query.editing = true,
         Action::Close if !tab.query.input.value().is_empty() => {
             tab.query.input.reset();
-            query_changed(tab);
+            query_changed(tab, cx);
         }
         Action::Apply => {
             if let Some(f) = current {
@@ -219,7 +219,7 @@ pub fn line_act(tab: &mut FiltersTab, action: Action, cx: &mut Cx) {
             tab.query.editing = false;
             if !tab.query.input.value().is_empty() {
                 tab.query.input.reset();
-                query_changed(tab);
+                query_changed(tab, cx);
             }
         }
         Action::Up => move_cursor(tab, -1),
@@ -230,9 +230,12 @@ pub fn line_act(tab: &mut FiltersTab, action: Action, cx: &mut Cx) {
 
 /// The text of the query line changed: says whether it parses; nothing is
 /// applied until Enter.
-pub fn query_changed(tab: &mut FiltersTab) {
-    let text = tab.query.input.value();
-    tab.query.error = KeyQuery::parse(text).err().map(|e| e.to_string());
+pub fn query_changed(tab: &mut FiltersTab, cx: &mut Cx) {
+    // A leaked key pasted here is cut back to its public id, as on Keys.
+    let text = query_line::forget_pasted_key(&mut tab.query, cx, |t| {
+        KeyQuery::parse(t).ok().map(|q| q.to_string())
+    });
+    tab.query.error = KeyQuery::parse(&text).err().map(|e| e.to_string());
 }
 
 /// A click on the `row`-th filter of the list.

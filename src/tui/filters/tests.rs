@@ -176,3 +176,20 @@ fn capital_d_on_a_saved_filter_asks_then_deletes_it() {
     assert!(quiet(&fx));
     assert!(error_status(&s));
 }
+
+#[test]
+fn a_leaked_key_pasted_into_the_filters_query_keeps_only_its_public_id() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('2'));
+    let leaked = issued(9, "leaked");
+    let token = leaked.token.expose().to_owned();
+    update(&mut s, ch('/'));
+    for c in token.chars() {
+        update(&mut s, ch(c));
+    }
+    let shown = s.filters.query.input.value().to_owned();
+    assert_eq!(shown, format!("id:{}", leaked.key.public_id));
+    let secret = &token[12..44];
+    assert!(!format!("{:?}", s.filters.query).contains(secret));
+    assert!(status_text(&s).contains("keeps only its public id"));
+}

@@ -15,7 +15,7 @@ pub mod view;
 use crate::tui::kit::keymap::{Action, ENTER, ESC, Layer, MOVE, TABS, bind, key, table};
 use crate::tui::kit::layout;
 use crate::tui::kit::paging::{keep_in_view, step};
-use crate::tui::kit::query_line::QueryLine;
+use crate::tui::kit::query_line::{self, QueryLine};
 use crate::tui::router::Modal;
 use crate::tui::router::{Ask, Cx};
 use crate::tui::state::{Effect, Tab};
@@ -376,7 +376,10 @@ pub fn checked(text: &str) -> Result<HistoryQuery, String> {
 
 /// The text of the query line changed: check it, and show its results if it parses.
 pub fn query_changed(h: &mut HistoryTab, cx: &mut Cx) {
-    let text = h.filter.input.value().to_owned();
+    // A leaked key pasted here is cut back to its public id, as on Keys.
+    let text = query_line::forget_pasted_key(&mut h.filter, cx, |t| {
+        HistoryQuery::parse(t).ok().map(|q| q.to_string())
+    });
     h.filter.error = checked(&text).err();
     if h.filter.applied == text {
         return;

@@ -435,3 +435,24 @@ fn the_export_prompt_asks_for_a_free_name_and_offers_it_unless_one_was_typed() {
     update(&mut s, Msg::ExportPath(free));
     assert_eq!(export_prompt(&s).path.value(), typed);
 }
+
+#[test]
+fn a_leaked_key_pasted_into_the_history_filter_keeps_only_its_public_id() {
+    let mut s = history_with_full_page();
+    let leaked = issued(9, "leaked");
+    let token = leaked.token.expose().to_owned();
+    update(&mut s, ch('/'));
+    for c in token.chars() {
+        update(&mut s, ch(c));
+    }
+    let shown = s.history.filter.input.value().to_owned();
+    assert!(shown.contains(&leaked.key.public_id), "{shown}");
+    let secret = &token[12..44];
+    assert!(!format!("{:?}", s.history.filter).contains(secret));
+    assert!(
+        s.history.filter.error.is_none(),
+        "{:?}",
+        s.history.filter.error
+    );
+    assert!(status_text(&s).contains("keeps only its public id"));
+}

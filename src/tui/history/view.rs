@@ -110,7 +110,9 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut outline = block(title);
     if let Some(e) = &h.filter.error {
         // The filter line cuts a long parse error short; the border has room for it.
-        outline = outline.title_bottom(Line::styled(format!(" ✗ {} ", safe(e)), theme.error()));
+        let room = b.table.width.saturating_sub(4);
+        let note = fit_text(&format!("✗ {}", safe(e)), room);
+        outline = outline.title_bottom(Line::styled(format!(" {note} "), theme.error()));
     }
     let constraints = columns.iter().map(|(_, w)| Constraint::Length(*w));
     let table = Table::new(rows, constraints.collect::<Vec<_>>())

@@ -596,7 +596,7 @@ fn draw_form(form: &KeyForm, theme: &Theme, frame: &mut Frame) {
         None => lines.push(Line::from(Span::styled("Loading the lists…", theme.dim()))),
         Some(c) if c.instances.is_empty() && matches!(form.kind, FormKind::Create) => {
             lines.push(Line::from(Span::styled(
-                "No instances yet. Add one first: keyward instance add NAME --cloud salesforce",
+                "No instances yet. Add one first in the Directory tab (Esc, 5, then n), or with keyward instance add NAME --cloud salesforce.",
                 theme.warning(),
             )))
         }

@@ -54,7 +54,7 @@ const COLUMNS: [KeyColumn; 11] = [
     column("Channel", "Chan", 6, 5),
     column("Teams", "Teams", 8, 6),
     column("Expires", "Expires", 7, 1),
-    column("Status", "Status", 7, 2),
+    column("Status", "Status", 11, 2),
     column("Last used", "Used", 6, 9),
 ];
 
@@ -188,7 +188,9 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut outline = block(title(state));
     if let Some(e) = &list.filter.error {
         // The filter line cuts a long parse error short; the border has room for it.
-        outline = outline.title_bottom(Line::styled(format!(" ✗ {} ", safe(e)), theme.error()));
+        let room = area.width.saturating_sub(4);
+        let note = fit_text(&format!("✗ {}", safe(e)), room);
+        outline = outline.title_bottom(Line::styled(format!(" {note} "), theme.error()));
     }
     let t = Table::new(rows, constraints)
         .header(header)
@@ -203,6 +205,8 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             " No keys shown: the filter is invalid (see below). Fix it, or Esc clears it."
         } else if list.loading {
             " Loading…"
+        } else if list.filter.applied.is_empty() {
+            " No keys yet. n makes one; an instance comes first (Directory: 5, then n)."
         } else {
             " No keys match. n makes one; Esc clears the filter."
         };
@@ -351,9 +355,10 @@ fn detail_pane(key: &Key, state: &State, theme: &Theme, frame: &mut Frame, area:
         (
             "Last used",
             format!(
-                "{} ({} uses)",
+                "{} ({} {})",
                 time(key.last_used_at, "never"),
-                key.use_count
+                key.use_count,
+                if key.use_count == 1 { "use" } else { "uses" }
             ),
         ),
         ("Grace until", time(key.grace_until, "—")),

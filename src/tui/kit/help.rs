@@ -1,6 +1,7 @@
 //! The footer hint line and the `?` overlay, both drawn from the keymap table
 //! of the layer that takes keys, so help can never drift from the keys.
 
+use super::columns::fit_text;
 use super::keymap::{Action, Binding, ESC, Layer, bind, key};
 use super::theme::Theme;
 use super::widgets::centered;
@@ -121,7 +122,8 @@ pub fn overlay(under: Layer, theme: &Theme, frame: &mut Frame) {
                 i += 2;
             }
             _ => {
-                spans.push(Span::raw(b.does));
+                let room = usize::from(width.saturating_sub(4)).saturating_sub(key_width);
+                spans.push(Span::raw(fit_text(b.does, room as u16)));
                 i += 1;
             }
         }
@@ -144,7 +146,7 @@ pub fn overlay(under: Layer, theme: &Theme, frame: &mut Frame) {
         Block::default()
             .borders(Borders::ALL)
             .title(format!(" Help: {} ", under.name))
-            .title_bottom(below),
+            .title_bottom(fit_text(&below, width.saturating_sub(2))),
     );
     frame.render_widget(help, area);
 }

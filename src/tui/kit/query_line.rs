@@ -4,6 +4,7 @@
 use super::keymap::{Action, Binding, DOWN, ENTER, ESC, Layer, UP, bind};
 use super::theme::Theme;
 use super::widgets::{byte_at, safe};
+use crate::tui::kit::columns::fit_text;
 use crate::tui::router::Cx;
 use keyward_core::domain::query::without_pasted_key;
 use keyward_core::safe_text::escape;
@@ -34,7 +35,16 @@ pub fn draw(line: &QueryLine, label: &str, theme: &Theme, frame: &mut Frame, are
         spans.push(Span::raw(safe(value)));
     }
     if let Some(e) = &line.error {
-        spans.push(Span::styled(format!("  ✗ {}", safe(e)), theme.error()));
+        // What room is left beside the query; cut with `…` (the table's
+        // bottom border says it again, with more room).
+        let used: usize = spans.iter().map(|s| s.width()).sum();
+        let room = usize::from(area.width).saturating_sub(used + 2);
+        if room >= 4 {
+            spans.push(Span::styled(
+                format!("  {}", fit_text(&format!("✗ {}", safe(e)), room as u16)),
+                theme.error(),
+            ));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
     if line.editing {

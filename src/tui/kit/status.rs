@@ -46,7 +46,11 @@ pub fn draw(
             let text = fit_text(&escape(&s.text), room.saturating_sub(3));
             Line::from(vec![Span::styled(marker, style), Span::styled(text, style)])
         }
-        None => Line::from(Span::styled(format!(" {}", escape(store)), theme.dim())),
+        // A long path keeps its end (the file's name) and loses its start.
+        None => Line::from(Span::styled(
+            format!(" {}", fit_path(&escape(store), room.saturating_sub(2))),
+            theme.dim(),
+        )),
     };
     frame.render_widget(
         Paragraph::new(line),
@@ -90,4 +94,36 @@ pub fn badge(o: OutboxCounts, delivery: bool, width: u16) -> String {
         .map(|why| format!(" {counts}{why} "))
         .find(|text| text.chars().count() <= room)
         .unwrap_or_else(|| format!(" {counts} "))
+}
+
+/// `path` in at most `width` cells: whole if it fits, else `…` and its end.
+fn fit_path(path: &str, width: u16) -> String {
+    if text_width(path) <= width {
+        return path.to_owned();
+    }
+    let chars: Vec<char> = path.chars().collect();
+    let mut start = chars.len();
+    let mut used = 1;
+    while start > 0 {
+        let w = text_width(&chars[start - 1].to_string());
+        if used + w > width {
+            break;
+        }
+        used += w;
+        start -= 1;
+    }
+    format!("…{}", chars[start..].iter().collect::<String>())
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::fit_path;
+
+    #[test]
+    fn a_long_path_keeps_its_file_name() {
+        let p = "/tmp/walkhome.ZbLZ/.local/share/keyward/keyward.db";
+        assert_eq!(fit_path(p, 80), p);
+        assert_eq!(fit_path(p, 20), "…/keyward/keyward.db");
+        assert_eq!(fit_path(p, 1), "…");
+    }
 }

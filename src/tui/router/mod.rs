@@ -520,7 +520,7 @@ fn type_text(state: &mut State, event: &Event, fx: &mut Vec<Effect>) {
         }
         Tab::Filters => {
             if state.filters.query.input.handle_event(event).is_some() {
-                filters::query_changed(&mut state.filters);
+                filters::query_changed(&mut state.filters, &mut cx);
             }
         }
         Tab::History => {
