@@ -57,15 +57,17 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     section(
         d,
         Section::Instances,
-        format!(" Instances ({}) ", d.lists.instances.len()),
-        &[
-            col("Name", 8, 0),
-            col("Cloud", 10, 1),
-            col("Limit", 5, 2),
-            col("Active", 6, 3),
-            col("URL", 12, 4),
-        ],
-        inst_rows,
+        Listing {
+            title: format!(" Instances ({}) ", d.lists.instances.len()),
+            columns: &[
+                col("Name", 8, 0),
+                col("Cloud", 10, 1),
+                col("Limit", 5, 2),
+                col("Active", 6, 3),
+                col("URL", 12, 4),
+            ],
+            rows: inst_rows,
+        },
         theme,
         frame,
         instances,
@@ -89,9 +91,11 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     section(
         d,
         Section::Developers,
-        dev_title,
-        &[col("Name", 8, 0), col("Active", 6, 1), col("Keys", 4, 2)],
-        dev_rows,
+        Listing {
+            title: dev_title,
+            columns: &[col("Name", 8, 0), col("Active", 6, 1), col("Keys", 4, 2)],
+            rows: dev_rows,
+        },
         theme,
         frame,
         developers,
@@ -106,9 +110,11 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     section(
         d,
         Section::Teams,
-        format!(" Teams ({}) ", d.lists.teams.len()),
-        &[col("Name", 8, 0), col("Keys", 4, 1)],
-        team_rows,
+        Listing {
+            title: format!(" Teams ({}) ", d.lists.teams.len()),
+            columns: &[col("Name", 8, 0), col("Keys", 4, 1)],
+            rows: team_rows,
+        },
         theme,
         frame,
         teams,
@@ -130,14 +136,16 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     section(
         d,
         Section::Operators,
-        format!(" Operators ({}) ", d.lists.operators.len()),
-        &[
-            col("Login", 6, 0),
-            col("Name", 6, 2),
-            col("Email", 8, 3),
-            col("Role", 7, 1),
-        ],
-        op_rows,
+        Listing {
+            title: format!(" Operators ({}) ", d.lists.operators.len()),
+            columns: &[
+                col("Login", 6, 0),
+                col("Name", 6, 2),
+                col("Email", 8, 3),
+                col("Role", 7, 1),
+            ],
+            rows: op_rows,
+        },
         theme,
         frame,
         operators,
@@ -156,19 +164,29 @@ const fn col(header: &'static str, min: u16, rank: u8) -> Col {
     Col { header, min, rank }
 }
 
+/// What a section lists: its title, columns and rows of cells.
+struct Listing<'a> {
+    title: String,
+    columns: &'a [Col],
+    rows: Vec<Vec<String>>,
+}
+
 /// One section's box: its rows around its cursor; the focused section's
 /// title is marked and its cursor row highlighted. Columns are as wide as
 /// what they hold, and a value cut short ends with `…`.
 fn section(
     d: &DirectoryTab,
     which: Section,
-    title: String,
-    columns: &[Col],
-    rows: Vec<Vec<String>>,
+    listing: Listing,
     theme: &Theme,
     frame: &mut Frame,
     area: Rect,
 ) {
+    let Listing {
+        title,
+        columns,
+        rows,
+    } = listing;
     let focused = d.section == which;
     let cursor = d.cursor(which);
     let visible = usize::from(area.height.saturating_sub(3)).max(1);
