@@ -190,6 +190,10 @@ fn shaped_store() -> Shaped {
         .deactivate_keys(std::slice::from_ref(&lead.key.public_id))
         .unwrap();
     admin.renew_key(&deploy.key.public_id, None, None).unwrap();
+    // Expires within the next 30 days, as `expires:<30d` asks.
+    ana_lopez
+        .create_key(&key("trial", "acme-prod", "ana", "ci", &[], "20d"))
+        .unwrap();
     Shaped {
         _store: store,
         clock,
@@ -236,7 +240,9 @@ fn key_term_holds(term: &str, k: &Key, now: i64) -> Option<bool> {
         "cloud" => k.cloud.as_str() == value,
         "id" => k.public_id.starts_with(value),
         "used" if value == "never" => k.last_used_at.is_none(),
-        "expires" if value == "<30d" => k.expires_at.is_some_and(|t| t < now + 30 * DAY),
+        "expires" if value == "<30d" => {
+            k.expires_at.is_some_and(|t| t >= now && t < now + 30 * DAY)
+        }
         "created" if value == "<7d" => k.created_at > now - 7 * DAY,
         "deactivated" => {
             let date = value.strip_prefix(">=")?;
@@ -273,7 +279,7 @@ fn every_readme_key_filter_parses_and_finds_what_it_says() {
         .admin
         .list_keys(&KeyQuery::default(), true, None)
         .unwrap();
-    assert_eq!(every.len(), 5);
+    assert_eq!(every.len(), 6);
     let mut checked = 0;
     for example in key_examples(&readme()) {
         KeyQuery::parse(&example).unwrap_or_else(|e| panic!("README example {example:?}: {e}"));
@@ -327,6 +333,7 @@ fn the_readme_examples_find_keys_on_this_store_at_all() {
     let mut shaped = shaped_store();
     for (q, at_least) in [
         ("instance:prod", 3),
+        ("instance:acme-prod", 2),
         ("developer:ana", 2),
         ("developer:ana*", 4),
         ("team:payments", 2),

@@ -184,11 +184,17 @@ impl TimeBound {
                 let now = now.timestamp();
                 let span = span.num_seconds();
                 match facing {
+                    // "Within the next 30 days" starts now: a key that expired
+                    // last year does not expire within 30 days.
                     Facing::Future => {
                         let t = now.saturating_add(span);
+                        let ahead = |end: i64| Range {
+                            from: Some(now),
+                            until: Some(end),
+                        };
                         match cmp {
-                            Cmp::Lt => until(t),
-                            Cmp::Le => until(t.saturating_add(1)),
+                            Cmp::Lt => ahead(t),
+                            Cmp::Le => ahead(t.saturating_add(1)),
                             Cmp::Gt => from(t.saturating_add(1)),
                             Cmp::Ge => from(t),
                             Cmp::Eq => second(t),
@@ -276,7 +282,7 @@ pub const KEY_FIELDS: &[FieldHelp] = &[
     FieldHelp {
         field: "expires",
         values: "never, <30d, >=2027-01-31",
-        meaning: "expiry; <30d = within 30 days, already expired included",
+        meaning: "expiry; <30d = within the next 30 days (not already expired)",
     },
     FieldHelp {
         field: "created",
@@ -2006,7 +2012,10 @@ mod tests {
         let n = now().timestamp();
         assert_eq!(
             range_of("expires:<30d", Facing::Future),
-            until(n + 30 * DAY)
+            Range {
+                from: Some(n),
+                until: Some(n + 30 * DAY)
+            }
         );
     }
 
@@ -2015,7 +2024,10 @@ mod tests {
         let n = now().timestamp();
         assert_eq!(
             range_of("expires:<=30d", Facing::Future),
-            until(n + 30 * DAY + 1)
+            Range {
+                from: Some(n),
+                until: Some(n + 30 * DAY + 1)
+            }
         );
     }
 
@@ -2038,9 +2050,15 @@ mod tests {
     }
 
     #[test]
-    fn expires_within_a_span_includes_already_expired_keys() {
+    fn expires_within_a_span_leaves_out_keys_that_expired_already() {
+        // An admin asking what expires in the next 30 days does not mean last
+        // year's expired keys; those are `status:expired`.
         let n = now().timestamp();
-        assert!(range_of("expires:<30d", Facing::Future).contains(n - 365 * DAY));
+        let r = range_of("expires:<30d", Facing::Future);
+        assert!(!r.contains(n - 365 * DAY));
+        assert!(!r.contains(n - 1));
+        assert!(r.contains(n));
+        assert!(r.contains(n + 29 * DAY));
     }
 
     // --- ranges: past-facing spans -----------------------------------------------------------
