@@ -514,7 +514,7 @@ impl Window for DirectoryForm {
     }
 }
 
-const LABEL_WIDTH: usize = 8;
+const LABEL_WIDTH: usize = 10;
 
 fn draw_form(f: &DirectoryForm, theme: &Theme, frame: &mut Frame) {
     let mut lines: Vec<Line> = f

@@ -1,7 +1,7 @@
 //! The History tab's column menu (`m`): which columns the table shows, changed
 //! as the admin toggles them and remembered for them when the menu closes.
 
-use crate::tui::kit::keymap::{Action, Binding, DOWN, ENTER, ESC, Layer, UP, bind, key};
+use crate::tui::kit::keymap::{Action, Binding, DOWN, END, ENTER, ESC, HOME, Layer, UP, bind, key};
 use crate::tui::kit::theme::Theme;
 use crate::tui::kit::widgets::window;
 use crate::tui::router::{Ask, Cx, Window};
@@ -52,6 +52,8 @@ static COLUMNS: &[Binding] = &[
     bind(&[key('?')], Action::Help, "help for this window", ""),
     bind(&[UP, key('k')], Action::Up, "previous column", ""),
     bind(&[DOWN, key('j')], Action::Down, "next column", ""),
+    bind(&[HOME, key('g')], Action::Top, "first column", ""),
+    bind(&[END, key('G')], Action::Bottom, "last column", ""),
     bind(
         &[key(' ')],
         Action::Select,
@@ -82,6 +84,8 @@ impl Window for ColumnMenu {
         match action {
             Action::Up => self.cursor = self.cursor.saturating_sub(1),
             Action::Down => self.cursor = (self.cursor + 1).min(n - 1),
+            Action::Top => self.cursor = 0,
+            Action::Bottom => self.cursor = n - 1,
             // The table behind changes as the admin toggles.
             Action::Select if self.toggle() => cx.ask(Ask::ShowColumns(self.shown.clone())),
             Action::Close => {

@@ -2,6 +2,7 @@
 //! records, where it came from, its place in the hash chain, and what it
 //! changed as `field: before → after` lines. `j`/`k` scroll a long one.
 
+use crate::tui::kit::columns::fit_text;
 use crate::tui::kit::keymap::{
     Action, Binding, DOWN, ENTER, ESC, Layer, PAGE_DOWN, PAGE_UP, UP, bind, key,
 };
@@ -128,7 +129,10 @@ fn text(row: &HistoryRow, utc_offset: i32) -> Vec<(String, String)> {
         field("SSH client", o.ssh_client.as_deref()),
         field("Terminal", o.tty.as_deref()),
         field("Sequence", Some(seq.as_str())),
-        field("Hash", Some(row.hash.as_str())),
+        // On a line of its own: all 64 digits fit at 80 columns, to be
+        // copied for `audit verify --expect-head`.
+        ("Hash".to_owned(), String::new()),
+        (String::new(), format!("  {}", safe(&row.hash))),
         (String::new(), String::new()),
     ];
     let details = lines(&r.action, &r.details);
@@ -171,11 +175,12 @@ fn draw_row(w: &RowWindow, utc_offset: i32, theme: &Theme, frame: &mut Frame) {
                 } else {
                     theme.header()
                 };
-                Line::styled(value.clone(), style)
+                Line::styled(fit_text(value, inner.width), style)
             } else {
+                let room = inner.width.saturating_sub(LABEL as u16);
                 Line::from(vec![
                     Span::styled(format!("{label:<LABEL$}"), theme.header()),
-                    Span::raw(value.clone()),
+                    Span::raw(fit_text(value, room)),
                 ])
             }
         })

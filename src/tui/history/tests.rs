@@ -269,8 +269,9 @@ fn j_and_k_scroll_a_long_row_and_stop_at_its_last_line() {
         update(&mut s, ch('j'));
     }
     let last = opened(&s).scroll;
-    // 13 field lines, a blank, a heading and 30 changes; the box is 24 - 3 - 2 high.
-    assert_eq!(last, 13 + 2 + 30 - (24 - 3 - 2));
+    // 14 field lines (the hash on a line of its own), a blank, a heading and
+    // 30 changes; the box is 24 - 3 - 2 high.
+    assert_eq!(last, 14 + 2 + 30 - (24 - 3 - 2));
     update(&mut s, press(KeyCode::PageUp));
     assert_eq!(opened(&s).scroll, last - (24 - 3 - 2));
 }
@@ -455,4 +456,19 @@ fn a_leaked_key_pasted_into_the_history_filter_keeps_only_its_public_id() {
         s.history.filter.error
     );
     assert!(status_text(&s).contains("keeps only its public id"));
+}
+
+#[test]
+fn g_and_capital_g_jump_to_the_first_and_last_column_in_the_menu() {
+    let mut s = history_with_full_page();
+    update(&mut s, ch('m'));
+    update(&mut s, ch('G'));
+    let last = Column::ALL.len() - 1;
+    assert!(
+        matches!(&s.modal, Some(Modal::Columns(m)) if m.cursor == last),
+        "{:?}",
+        s.modal
+    );
+    update(&mut s, ch('g'));
+    assert!(matches!(&s.modal, Some(Modal::Columns(m)) if m.cursor == 0));
 }

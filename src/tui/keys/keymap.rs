@@ -46,7 +46,7 @@ table!(
         bind(
             &[key(' ')],
             Action::Select,
-            "select or unselect the key",
+            "select or unselect the key, then move down",
             "select"
         ),
         bind(
@@ -78,7 +78,7 @@ table!(
         bind(
             &[key(' ')],
             Action::Select,
-            "select or unselect the key",
+            "select or unselect the key, then move down",
             "select"
         ),
         bind(

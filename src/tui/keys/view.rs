@@ -312,7 +312,8 @@ fn key_cells(
 
 /// A time from now in a few cells: `today`, `in 9d`, `3d ago`, `in 4mo`, `2y ago`.
 fn relative(seconds: i64) -> String {
-    let days = seconds.abs() / 86_400;
+    // To the nearest day: a key made with 90 days reads `in 90d`, not 89.
+    let days = (seconds.abs() + 43_200) / 86_400;
     if days == 0 {
         return "today".to_owned();
     }

@@ -104,6 +104,9 @@ pub fn fit_text(text: &str, width: u16) -> String {
         out.push(c);
         used += w;
     }
+    // `payments …` reads as a cut after a space: the mark goes on the word.
+    let kept = out.trim_end().len();
+    out.truncate(kept);
     out.push('…');
     out
 }

@@ -5,7 +5,7 @@ use super::confirm::{Confirm, Pending};
 use crate::clipboard::Via;
 use crate::tui::kit::keymap::{Action, Binding, ESC, Layer, bind, key};
 use crate::tui::kit::theme::Theme;
-use crate::tui::kit::widgets::{safe, window};
+use crate::tui::kit::widgets::{local_time, safe, window};
 use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
 use keyward_core::domain::KeyToken;
@@ -121,6 +121,21 @@ fn draw_secret(s: &NewSecret, state: &State, theme: &Theme, frame: &mut Frame) {
         )),
         (None, None) => Line::from(Span::styled("Not copied yet: press c.", theme.warning())),
     };
+    // After a renewal: until when the integration may still use the old secret.
+    let old_secret = match (s.renewed, s.key.grace_until) {
+        (false, _) => Line::from(""),
+        (true, Some(t)) => Line::from(Span::styled(
+            format!(
+                "The old secret keeps working until {}.",
+                local_time(t, state.settings.utc_offset)
+            ),
+            theme.warning(),
+        )),
+        (true, None) => Line::from(Span::styled(
+            "The old secret stopped working at once.",
+            theme.warning(),
+        )),
+    };
     let lines = vec![
         Line::from(Span::styled(s.token.expose().to_owned(), theme.secret())),
         Line::from(""),
@@ -132,7 +147,7 @@ fn draw_secret(s: &NewSecret, state: &State, theme: &Theme, frame: &mut Frame) {
             safe(&s.key.developer),
             safe(&s.key.channel)
         )),
-        Line::from(""),
+        old_secret,
         copied,
         Line::from(""),
         Line::from(Span::styled("c: copy · Esc: close", theme.key())),

@@ -144,7 +144,7 @@ pub fn summary(action: &str, details: &str, at: i64) -> String {
             ];
             let teams = strings(o.get("teams"));
             if !teams.is_empty() {
-                parts.push(format!("teams: {}", teams.join(" ")));
+                parts.push(format!("teams: {}", teams.join(", ")));
             }
             parts.push(match o.get("expires_at").and_then(instant) {
                 Some(t) => format!("expires: +{}", span(t - at)),

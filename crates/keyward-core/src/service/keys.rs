@@ -717,7 +717,8 @@ fn check_limit(db: &Db, integration: Integration, now: i64, except: Option<i64>)
     let (instance, max_active) = db.instance_limit(integration.instance_id)?;
     if active >= u64::from(max_active) {
         return Err(Error::conflict(format!(
-            "this integration already has {active} active keys, the limit of instance {}; deactivate one first (rotate: make the new key, move the integration over, deactivate the old one)",
+            "this integration already has {active} active {}, the limit of instance {}; deactivate one first (rotate: make the new key, move the integration over, deactivate the old one)",
+            if active == 1 { "key" } else { "keys" },
             escape(&instance)
         )));
     }
