@@ -124,6 +124,14 @@ impl Service {
         let max_active = spec.max_active.unwrap_or(DEFAULT_MAX_ACTIVE);
         check_max_active(max_active)?;
         self.write(Role::Admin, |db, actor, now| {
+            // Names compare case folded, as filters do: `ACME-PROD` is taken
+            // by `acme-prod`.
+            if let Some(known) = db.instance_by_name(name.as_str(), now)? {
+                return Err(Error::conflict(format!(
+                    "an instance named {} exists already",
+                    escape(&known.name)
+                )));
+            }
             db.insert_instance(&NewInstance {
                 name: name.as_str(),
                 cloud: spec.cloud,

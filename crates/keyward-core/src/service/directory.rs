@@ -8,6 +8,7 @@ use super::{Service, with_details};
 use crate::domain::Name;
 use crate::domain::history::Action;
 use crate::domain::model::{Cloud, Developer, Instance, Key, Operator, Role, Team};
+use crate::domain::query::fold_case;
 use crate::error::{Error, Result};
 use crate::safe_text::escape;
 use crate::store::Db;
@@ -186,13 +187,16 @@ impl Service {
         self.write(Role::Admin, |db, actor, now| {
             let inst = open_instance(db, instance, now)?;
             let id = developer_id(db, &inst, name)?;
-            if to.as_str() == name {
+            let current = find_developer(db, inst.id, id, now)?.name;
+            if to.as_str() == current {
                 return Err(Error::usage(format!(
                     "nothing to change: the developer is named {} already",
                     escape(name)
                 )));
             }
-            if db.developer_name_used(inst.id, to.as_str())? {
+            // A change of case only (`ana` → `Ana`) keeps the same developer.
+            let recased = fold_case(to.as_str()) == fold_case(&current);
+            if !recased && db.developer_name_used(inst.id, to.as_str())? {
                 return Err(Error::conflict(format!(
                     "the name {} is taken on instance {} (by a current or a removed developer)",
                     escape(to.as_str()),
@@ -205,7 +209,7 @@ impl Service {
                 actor.record(now, Action::DeveloperRenamed, Some(to.as_str())),
                 json!({
                     "instance": inst.name,
-                    "name": { "from": name, "to": to.as_str() },
+                    "name": { "from": current, "to": to.as_str() },
                     "keys": renamed.keys,
                 }),
             ))?;
@@ -235,13 +239,18 @@ impl Service {
         let to = Name::parse("team", to)?;
         self.write(Role::Manager, |db, actor, now| {
             let team = find_team(db, name)?;
-            if to.as_str() == name {
+            if to.as_str() == team.name {
                 return Err(Error::usage(format!(
                     "nothing to change: the team is named {} already",
                     escape(name)
                 )));
             }
-            if db.team_id(to.as_str())?.is_some() {
+            // Names compare case folded: `DATA` is taken by `data`, but a
+            // team may change its own case.
+            if db
+                .team_id(to.as_str())?
+                .is_some_and(|other| other != team.id)
+            {
                 return Err(Error::conflict(format!(
                     "a team named {} exists already",
                     escape(to.as_str())
@@ -838,5 +847,92 @@ mod tests {
             Err(Error::Conflict(_))
         ));
         audit_passes(&mut bob);
+    }
+}
+
+#[cfg(test)]
+mod folded_names {
+    use super::*;
+    use crate::service::{InstanceSpec, NewKeyRequest};
+    use crate::testing::TempStore;
+
+    fn request(developer: &str, channel: &str, teams: &[&str]) -> NewKeyRequest {
+        NewKeyRequest {
+            name: format!("{developer} {channel}"),
+            instance: "ACME".into(),
+            developer: developer.into(),
+            channel: channel.into(),
+            teams: teams.iter().map(|t| (*t).to_owned()).collect(),
+            expires: Some("30d".into()),
+        }
+    }
+
+    #[test]
+    fn names_differing_only_in_case_are_one_developer_channel_team_and_instance() {
+        let store = TempStore::new();
+        let mut admin = store.admin();
+        admin
+            .add_instance(&InstanceSpec {
+                name: "acme".into(),
+                cloud: Cloud::Salesforce,
+                url: None,
+                max_active: Some(1),
+            })
+            .unwrap();
+        let e = admin
+            .add_instance(&InstanceSpec {
+                name: "ACME".into(),
+                cloud: Cloud::Other,
+                url: None,
+                max_active: None,
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("exists already"), "{e}");
+        // The limit of 1 holds for what anyone reads as the same integration.
+        let first = admin
+            .create_key(&request("Ben Okafor", "api", &["data"]))
+            .unwrap();
+        assert_eq!(first.key.instance, "acme");
+        let e = admin
+            .create_key(&request("ben okafor", "API", &[]))
+            .unwrap_err();
+        assert!(e.to_string().contains("already has 1 active key,"), "{e}");
+        let developers = admin.list_developers(Some("acme")).unwrap();
+        assert_eq!(developers.len(), 1);
+        assert_eq!(admin.list_channels().unwrap(), ["api"]);
+        // A team typed in another case is the team that exists.
+        let other = admin.create_key(&request("Ana", "ci", &["DATA"])).unwrap();
+        assert_eq!(other.key.teams, ["data"]);
+        assert!(
+            admin
+                .add_team("Data")
+                .unwrap_err()
+                .to_string()
+                .contains("exists already")
+        );
+        admin.add_team("ops").unwrap();
+        assert!(
+            admin
+                .rename_team("ops", "DATA")
+                .unwrap_err()
+                .to_string()
+                .contains("exists already")
+        );
+        // A change of case only is a rename of the same team or developer.
+        assert_eq!(admin.rename_team("data", "Data").unwrap().name, "Data");
+        assert_eq!(
+            admin
+                .rename_developer("ben okafor", "acme", "BEN OKAFOR")
+                .unwrap()
+                .name,
+            "BEN OKAFOR"
+        );
+        assert!(
+            admin
+                .add_developer("ana", "acme")
+                .unwrap_err()
+                .to_string()
+                .contains("already has a developer")
+        );
     }
 }

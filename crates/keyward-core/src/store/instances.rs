@@ -1,6 +1,7 @@
 //! Instances, the developers known on each, and channels.
 
-use super::{Db, from_sqlite};
+use super::query_sql::FOLD;
+use super::{Db, SAME_NAME, from_sqlite};
 use crate::domain::model::{Cloud, Developer, Instance};
 use crate::error::{Error, Result};
 use rusqlite::{OptionalExtension, Row, params};
@@ -71,7 +72,10 @@ impl Db<'_> {
 
     pub fn instance_by_name(&self, name: &str, now: i64) -> Result<Option<Instance>> {
         self.conn()
-            .prepare_cached(&format!("{INSTANCE_SELECT} WHERE i.name = ?2"))
+            .prepare_cached(&format!(
+                "{INSTANCE_SELECT} WHERE i.name = ?2 OR {FOLD}(i.name) = {FOLD}(?2)
+                 ORDER BY i.name = ?2 DESC LIMIT 1"
+            ))
             .and_then(|mut s| s.query_row(params![now, name], instance_from).optional())
             .map_err(from_sqlite)
     }
@@ -79,7 +83,7 @@ impl Db<'_> {
     /// The id of the instance of that name, without counting its keys.
     pub fn instance_id(&self, name: &str) -> Result<Option<i64>> {
         self.conn()
-            .prepare_cached("SELECT id FROM instances WHERE name = ?1")
+            .prepare_cached(&format!("SELECT id FROM instances WHERE {SAME_NAME}"))
             .and_then(|mut s| s.query_row([name], |r| r.get(0)).optional())
             .map_err(from_sqlite)
     }
@@ -164,7 +168,10 @@ impl Db<'_> {
     /// the names a rename may not take.
     pub fn developer_name_used(&self, instance_id: i64, name: &str) -> Result<bool> {
         self.conn()
-            .prepare_cached("SELECT 1 FROM developers WHERE instance_id = ?1 AND name = ?2")
+            .prepare_cached(&format!(
+                "SELECT 1 FROM developers WHERE instance_id = ?1 AND {}",
+                SAME_NAME.replace("?1", "?2")
+            ))
             .and_then(|mut s| s.exists(params![instance_id, name]))
             .map_err(from_sqlite)
     }
@@ -182,16 +189,41 @@ impl Db<'_> {
     /// The developer of that name on the instance, if known and not removed.
     pub fn developer_id(&self, instance_id: i64, name: &str) -> Result<Option<i64>> {
         self.conn()
-            .prepare_cached(
-                "SELECT id FROM developers WHERE instance_id = ?1 AND name = ?2 AND removed_at IS NULL",
-            )
-            .and_then(|mut s| s.query_row(params![instance_id, name], |r| r.get(0)).optional())
+            .prepare_cached(&format!(
+                "SELECT id FROM developers WHERE instance_id = ?1 AND removed_at IS NULL AND {}",
+                SAME_NAME.replace("?1", "?2")
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![instance_id, name], |r| r.get(0))
+                    .optional()
+            })
             .map_err(from_sqlite)
     }
 
     /// The developer's id, adding the developer to the instance's list if new
     /// (or back to it if removed before).
     pub fn ensure_developer(&self, instance_id: i64, name: &str) -> Result<i64> {
+        // `ben okafor` is the developer `Ben Okafor`: one integration, one limit.
+        let known: Option<i64> = self
+            .conn()
+            .prepare_cached(&format!(
+                "SELECT id FROM developers WHERE instance_id = ?1 AND {}",
+                SAME_NAME.replace("?1", "?2")
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![instance_id, name], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(from_sqlite)?;
+        if let Some(id) = known {
+            self.conn()
+                .execute(
+                    "UPDATE developers SET removed_at = NULL WHERE id = ?1",
+                    [id],
+                )
+                .map_err(from_sqlite)?;
+            return Ok(id);
+        }
         self.conn()
             .prepare_cached(
                 "INSERT INTO developers (instance_id, name) VALUES (?1, ?2)
@@ -242,6 +274,15 @@ impl Db<'_> {
 
     /// The channel's id, adding it to the list if new.
     pub fn ensure_channel(&self, name: &str) -> Result<i64> {
+        // `API` is the channel `api`: the integration and its limit are one.
+        let known: Option<i64> = self
+            .conn()
+            .prepare_cached(&format!("SELECT id FROM channels WHERE {SAME_NAME}"))
+            .and_then(|mut s| s.query_row([name], |r| r.get(0)).optional())
+            .map_err(from_sqlite)?;
+        if let Some(id) = known {
+            return Ok(id);
+        }
         self.conn()
             .prepare_cached(
                 "INSERT INTO channels (name) VALUES (?1)

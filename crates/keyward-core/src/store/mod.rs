@@ -443,6 +443,12 @@ fn file_mode_for(dir: &Path) -> u32 {
 /// SQLite's own default page cache, 2 000 KiB per connection.
 pub const DEFAULT_CACHE_KIB: u32 = 2000;
 
+/// The end of a lookup by `name` = `?1` as filters compare names: case folded
+/// in any alphabet ([`query_sql::FOLD`]), an exact match first (a store made
+/// before names were folded may hold both spellings).
+pub(crate) const SAME_NAME: &str =
+    "(name = ?1 OR kw_fold(name) = kw_fold(?1)) ORDER BY name = ?1 DESC LIMIT 1";
+
 impl<'c> Db<'c> {
     pub(crate) fn conn(&self) -> &'c Connection {
         self.conn

@@ -1,14 +1,16 @@
 //! Teams and which keys belong to them.
 
-use super::{Db, from_sqlite};
+use super::{Db, SAME_NAME, from_sqlite};
 use crate::domain::model::Team;
 use crate::error::Result;
 use rusqlite::{OptionalExtension, params};
 
 impl Db<'_> {
+    /// The team of that name, case folded as filters compare names: `DATA`
+    /// is the team `data`, never a second one beside it.
     pub fn team_id(&self, name: &str) -> Result<Option<i64>> {
         self.conn()
-            .prepare_cached("SELECT id FROM teams WHERE name = ?1")
+            .prepare_cached(&format!("SELECT id FROM teams WHERE {SAME_NAME}"))
             .and_then(|mut s| s.query_row([name], |r| r.get(0)).optional())
             .map_err(from_sqlite)
     }
