@@ -52,11 +52,15 @@ fn removing_a_developer_deactivates_their_keys_after_a_y() {
     for warning in [
         "Their 2 active keys are deactivated first",
         "cannot be undone",
-        "Integrations using the key stop working",
-        "rely on the key will fail",
+        "Integrations using these keys stop working",
+        "rely on these keys will fail",
+        // Each key to be deactivated is named.
+        "bob one (kw_",
+        "bob two (kw_",
     ] {
         assert!(confirm.contains(warning), "{warning}:\n{confirm}");
     }
+    assert!(!confirm.contains("ana's"), "{confirm}");
     // Enter does not confirm.
     pane.keys(&["Enter"]);
     std::thread::sleep(std::time::Duration::from_millis(300));

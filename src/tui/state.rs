@@ -226,6 +226,12 @@ pub enum Msg {
     },
     TeamsChanged(Result<Vec<Key>, Error>),
     Teams(Result<Vec<Team>, Error>),
+    /// A developer's active keys, for the removal's confirmation.
+    DeveloperKeys {
+        instance: String,
+        name: String,
+        result: Result<Vec<Key>, Error>,
+    },
     /// Which teams the keys `ids` are in, for the team picker that asked.
     TeamMembership {
         ids: Vec<String>,
@@ -316,6 +322,11 @@ pub enum Effect {
     /// Which teams the keys are in, read by id (the selection may hold keys
     /// never loaded).
     LoadTeamMembership(Vec<String>),
+    /// A developer's active keys, before asking to remove them.
+    LoadDeveloperKeys {
+        instance: String,
+        name: String,
+    },
     LoadSavedFilters,
     SaveFilter {
         name: String,

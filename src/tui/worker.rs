@@ -318,6 +318,13 @@ impl Worker {
             Effect::OpenKey(id) => Msg::KeyOpened(self.service().and_then(|s| s.show_key(&id))),
             Effect::LoadFormChoices => Msg::FormChoices(self.service().and_then(form_choices)),
             Effect::LoadTeams => Msg::Teams(self.service().and_then(|s| s.list_teams())),
+            Effect::LoadDeveloperKeys { instance, name } => Msg::DeveloperKeys {
+                result: self
+                    .service()
+                    .and_then(|s| s.active_keys_of_developer(&name, &instance)),
+                instance,
+                name,
+            },
             Effect::LoadTeamMembership(ids) => Msg::TeamMembership {
                 result: self.service().and_then(|s| s.team_membership(&ids)),
                 ids,

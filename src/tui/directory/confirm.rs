@@ -1,163 +1,99 @@
-//! The Directory tab's confirmation: retiring an instance, removing a
-//! developer (whose keys are deactivated first), a team or an operator. These
-//! cannot be taken back, so only `y` confirms; Enter does nothing here.
+//! The Directory tab's confirmations: retiring an instance, removing a
+//! developer (whose keys are deactivated first, each named), a team or an
+//! operator. They are the one confirmation window's (`windows::confirm`):
+//! these cannot be taken back, so only `y` confirms, and a long list scrolls.
 
 use super::Change;
-use crate::tui::kit::keymap::{Action, Binding, ESC, Layer, bind, key};
-use crate::tui::kit::theme::Theme;
-use crate::tui::kit::widgets::{safe, window, wrapped_height};
-use crate::tui::router::{Ask, Cx, Window};
-use crate::tui::state::{Effect, State};
-use crate::tui::windows::confirm::{DEACTIVATION_WARNINGS, count_keys};
-use keyward_core::domain::model::{Developer, Instance, Operator, Team};
-use ratatui::Frame;
-use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use crate::tui::windows::confirm::{Confirm, NAMED_IN_CONFIRM, Pending, count_keys, warnings};
+use keyward_core::domain::model::{Developer, Instance, Key, Operator, Team};
 
-#[derive(Debug)]
-pub struct DirectoryConfirm {
-    pub title: String,
-    pub lines: Vec<String>,
-    pub change: Change,
+fn confirm(title: String, lines: Vec<String>, change: Change) -> Confirm {
+    Confirm::new(title, lines, Pending::Directory(change))
 }
 
-impl DirectoryConfirm {
-    /// Removing a developer: their active keys are deactivated first, with the
-    /// deactivation warnings.
-    pub fn remove_developer(instance: &Instance, dev: &Developer) -> DirectoryConfirm {
-        let mut lines = vec![format!(
-            "{} leaves the developers of {}; their keys' history stays.",
-            dev.name, instance.name
-        )];
-        if dev.active_keys > 0 {
-            lines.push(format!(
-                "Their {} active {} deactivated first:",
-                dev.active_keys,
-                if dev.active_keys == 1 {
-                    "key is"
-                } else {
-                    "keys are"
-                }
-            ));
-            lines.extend(DEACTIVATION_WARNINGS.iter().map(|w| format!("! {w}")));
-        } else {
-            lines.push("They have no active key.".to_owned());
-        }
-        DirectoryConfirm {
-            title: format!("Remove developer {}?", dev.name),
-            lines,
-            change: Change::RemoveDeveloper {
-                instance: instance.name.clone(),
-                name: dev.name.clone(),
-            },
+/// Removing a developer: `keys` are their active keys, read from the store
+/// when the admin asked; each is named, with the deactivation warnings.
+pub fn remove_developer(instance: &Instance, dev: &Developer, keys: &[Key]) -> Confirm {
+    let mut lines = vec![format!(
+        "{} leaves the developers of {}; their keys' history stays.",
+        dev.name, instance.name
+    )];
+    if keys.is_empty() {
+        lines.push("They have no active key.".to_owned());
+    } else {
+        lines.push(format!(
+            "Their {} deactivated first:",
+            if keys.len() == 1 {
+                "active key is".to_owned()
+            } else {
+                format!("{} active keys are", keys.len())
+            }
+        ));
+        lines.extend(warnings(keys.len()));
+        lines.push(String::new());
+        lines.extend(
+            keys.iter()
+                .take(NAMED_IN_CONFIRM)
+                .map(|k| format!("  • {} (kw_{}, {})", k.name, k.public_id, k.channel)),
+        );
+        if keys.len() > NAMED_IN_CONFIRM {
+            lines.push(format!("  … and {} more", keys.len() - NAMED_IN_CONFIRM));
         }
     }
-
-    /// Retiring an instance with no active key (the tab refuses one with any).
-    pub fn retire_instance(inst: &Instance) -> DirectoryConfirm {
-        DirectoryConfirm {
-            title: format!("Retire instance {}?", inst.name),
-            lines: vec![
-                format!(
-                    "{} takes no new keys once retired, and cannot be changed again.",
-                    inst.name
-                ),
-                format!(
-                    "None of its {} is active; their history stays.",
-                    count_keys(inst.keys as usize)
-                ),
-            ],
-            change: Change::RetireInstance(inst.name.clone()),
-        }
-    }
-
-    /// Removing a team: says how many keys it leaves without it.
-    pub fn remove_team(team: &Team) -> DirectoryConfirm {
-        DirectoryConfirm {
-            title: format!("Remove team {}?", team.name),
-            lines: vec![
-                format!(
-                    "{} leave{} the team; the keys themselves stay as they are.",
-                    count_keys(team.keys as usize),
-                    if team.keys == 1 { "s" } else { "" }
-                ),
-                "Each key's history records the change.".to_owned(),
-            ],
-            change: Change::RemoveTeam(team.name.clone()),
-        }
-    }
-
-    pub fn remove_operator(op: &Operator) -> DirectoryConfirm {
-        DirectoryConfirm {
-            title: format!("Remove operator {}?", op.login),
-            lines: vec![
-                format!(
-                    "{} ({}, {}) can no longer use keyward on this store.",
-                    op.name, op.email, op.role
-                ),
-                "Their history stays.".to_owned(),
-            ],
-            change: Change::RemoveOperator(op.login.clone()),
-        }
-    }
+    confirm(
+        format!("Remove developer {}?", dev.name),
+        lines,
+        Change::RemoveDeveloper {
+            instance: instance.name.clone(),
+            name: dev.name.clone(),
+        },
+    )
 }
 
-static CONFIRM: &[Binding] = &[
-    bind(&[key('?')], Action::Help, "help for this window", ""),
-    bind(
-        &[key('y')],
-        Action::Confirm,
-        "yes, do it (Enter does not)",
-        "yes",
-    ),
-    bind(&[key('n'), ESC], Action::Cancel, "no, leave it", "no"),
-];
+/// Retiring an instance with no active key (the tab refuses one with any).
+pub fn retire_instance(inst: &Instance) -> Confirm {
+    confirm(
+        format!("Retire instance {}?", inst.name),
+        vec![
+            format!(
+                "{} takes no new keys once retired, and cannot be changed again.",
+                inst.name
+            ),
+            format!(
+                "None of its {} is active; their history stays.",
+                count_keys(inst.keys as usize)
+            ),
+        ],
+        Change::RetireInstance(inst.name.clone()),
+    )
+}
 
-pub const LAYER: Layer = Layer {
-    name: "directory confirmation",
-    bindings: CONFIRM,
-    takes_text: false,
-    note: "This cannot be undone: only y confirms, never Enter.",
-};
+/// Removing a team: says how many keys it leaves without it.
+pub fn remove_team(team: &Team) -> Confirm {
+    confirm(
+        format!("Remove team {}?", team.name),
+        vec![
+            format!(
+                "{} leave{} the team; the keys themselves stay as they are.",
+                count_keys(team.keys as usize),
+                if team.keys == 1 { "s" } else { "" }
+            ),
+            "Each key's history records the change.".to_owned(),
+        ],
+        Change::RemoveTeam(team.name.clone()),
+    )
+}
 
-impl Window for DirectoryConfirm {
-    fn layers() -> &'static [Layer] {
-        &[LAYER]
-    }
-
-    fn layer(&self) -> Layer {
-        LAYER
-    }
-
-    fn act(&mut self, action: Action, cx: &mut Cx) {
-        cx.ask(Ask::Close);
-        if action == Action::Confirm {
-            cx.effect(Effect::ChangeDirectory(self.change.clone()));
-        }
-    }
-
-    fn draw(&self, _state: &State, theme: &Theme, frame: &mut Frame) {
-        let mut lines: Vec<Line> = self
-            .lines
-            .iter()
-            .map(|l| {
-                let style = if l.starts_with('!') {
-                    theme.warning()
-                } else {
-                    Style::new()
-                };
-                Line::from(Span::styled(safe(l), style))
-            })
-            .collect();
-        lines.push(Line::from(""));
-        lines.push(Line::from(Span::styled(
-            "y: yes, do it · n / Esc: no · Enter does not confirm",
-            theme.key(),
-        )));
-        let width = 74.min(frame.area().width);
-        let height = wrapped_height(&lines, width.saturating_sub(4)) + 3;
-        let inner = window(frame, width, height, format!(" {} ", safe(&self.title)));
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-    }
+pub fn remove_operator(op: &Operator) -> Confirm {
+    confirm(
+        format!("Remove operator {}?", op.login),
+        vec![
+            format!(
+                "{} ({}, {}) can no longer use keyward on this store.",
+                op.name, op.email, op.role
+            ),
+            "Their history stays.".to_owned(),
+        ],
+        Change::RemoveOperator(op.login.clone()),
+    )
 }

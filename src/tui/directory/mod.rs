@@ -16,10 +16,9 @@ use crate::tui::kit::keymap::Action;
 use crate::tui::kit::paging::step;
 use crate::tui::router::{Ask, Cx, Modal};
 use crate::tui::state::Effect;
-use crate::tui::windows::confirm::count_keys;
-use confirm::DirectoryConfirm;
+use crate::tui::windows::confirm::{Confirm, count_keys};
 use form::DirectoryForm;
-use keyward_core::domain::model::{Developer, Instance, Operator, Role, Team};
+use keyward_core::domain::model::{Developer, Instance, Key, Operator, Role, Team};
 use keyward_core::error::Error;
 use keyward_core::safe_text::escape;
 use keyward_core::service::{InstanceEdit, InstanceSpec};
@@ -366,7 +365,7 @@ fn change(d: &DirectoryTab, action: Action, cx: &mut Cx) {
                 escape(&inst.name),
                 count_keys(inst.active_keys as usize)
             )),
-            Some(inst) => open_confirm(cx, DirectoryConfirm::retire_instance(inst)),
+            Some(inst) => open_confirm(cx, confirm::retire_instance(inst)),
             None => cx.warn("No instance here to retire.".to_owned()),
         },
         (Section::Developers, Action::Edit) => match (d.instance(), d.developer()) {
@@ -380,7 +379,7 @@ fn change(d: &DirectoryTab, action: Action, cx: &mut Cx) {
             None => cx.warn("No team here to rename.".to_owned()),
         },
         (Section::Teams, Action::Delete) => match d.team() {
-            Some(team) => open_confirm(cx, DirectoryConfirm::remove_team(team)),
+            Some(team) => open_confirm(cx, confirm::remove_team(team)),
             None => cx.warn("No team here to remove.".to_owned()),
         },
         (Section::Operators, Action::Edit) => match d.operator() {
@@ -392,11 +391,16 @@ fn change(d: &DirectoryTab, action: Action, cx: &mut Cx) {
                 .to_owned(),
         ),
         (Section::Developers, Action::Delete) => match (d.instance(), d.developer()) {
-            (Some(inst), Some(dev)) => open_confirm(cx, DirectoryConfirm::remove_developer(inst, dev)),
+            // The keys to deactivate are read first, so the window names them.
+            (Some(_), Some(dev)) if dev.active_keys > 0 => cx.effect(Effect::LoadDeveloperKeys {
+                instance: dev.instance.clone(),
+                name: dev.name.clone(),
+            }),
+            (Some(inst), Some(dev)) => open_confirm(cx, confirm::remove_developer(inst, dev, &[])),
             _ => cx.warn("No developer here to remove.".to_owned()),
         },
         (Section::Operators, Action::Delete) => match d.operator() {
-            Some(op) => open_confirm(cx, DirectoryConfirm::remove_operator(op)),
+            Some(op) => open_confirm(cx, confirm::remove_operator(op)),
             None => cx.warn("No operator here to remove.".to_owned()),
         },
         _ => {}
@@ -407,6 +411,26 @@ fn open(cx: &mut Cx, form: DirectoryForm) {
     cx.ask(Ask::Open(Modal::DirectoryForm(Box::new(form))));
 }
 
-fn open_confirm(cx: &mut Cx, confirm: DirectoryConfirm) {
-    cx.ask(Ask::Open(Modal::DirectoryConfirm(Box::new(confirm))));
+fn open_confirm(cx: &mut Cx, confirm: Confirm) {
+    cx.ask(Ask::Open(Modal::Confirm(Box::new(confirm))));
+}
+
+/// The active keys of the developer the admin asked to remove: the
+/// confirmation opens naming them, if that developer is still the one shown.
+pub fn on_developer_keys(
+    d: &DirectoryTab,
+    instance: &str,
+    name: &str,
+    result: Result<Vec<Key>, Error>,
+    cx: &mut Cx,
+) {
+    match result {
+        Ok(keys) => match (d.instance(), d.developer()) {
+            (Some(inst), Some(dev)) if inst.name == instance && dev.name == name => {
+                open_confirm(cx, confirm::remove_developer(inst, dev, &keys));
+            }
+            _ => {}
+        },
+        Err(e) => cx.fail(&e),
+    }
 }

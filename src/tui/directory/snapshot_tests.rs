@@ -1,7 +1,6 @@
 //! Snapshots of the Directory tab at 80×24 and 120×34, for an admin and a
 //! viewer, and of its windows (`snapshot_testing` says how).
 
-use crate::tui::directory::confirm::DirectoryConfirm;
 use crate::tui::directory::form::DirectoryForm;
 use crate::tui::directory::{Lists, Section};
 use crate::tui::snapshot_testing::*;
@@ -114,8 +113,9 @@ fn remove_developer_confirmation() {
         state.directory.lists.instances[0].clone(),
         state.directory.lists.developers[1].clone(),
     );
-    state.modal = Some(Modal::DirectoryConfirm(Box::new(
-        DirectoryConfirm::remove_developer(&inst, &dev),
+    let keys: Vec<_> = sample_keys().into_iter().take(2).collect();
+    state.modal = Some(Modal::Confirm(Box::new(
+        crate::tui::directory::confirm::remove_developer(&inst, &dev, &keys),
     )));
     snap_sizes("directory_remove_developer", &mut state);
 }

@@ -1,11 +1,11 @@
 //! `update` tests of the Directory tab: reaching it, moving in and between its
 //! sections, each change an admin makes and each refusal, and the read-only tab.
 
-use super::confirm::DirectoryConfirm;
 use super::form::DirectoryForm;
 use super::{Change, Lists, Outcome, Section};
 use crate::tui::directory::keymap;
 use crate::tui::testing::*;
+use crate::tui::windows::confirm::{Confirm, Pending};
 
 fn lists() -> Lists {
     let mut prod = instance(1, "prod");
@@ -43,9 +43,9 @@ fn dir_form(s: &State) -> &DirectoryForm {
     }
 }
 
-fn dir_confirm(s: &State) -> &DirectoryConfirm {
+fn dir_confirm(s: &State) -> &Confirm {
     match &s.modal {
-        Some(Modal::DirectoryConfirm(c)) => c,
+        Some(Modal::Confirm(c)) if matches!(c.pending, Pending::Directory(_)) => c,
         other => panic!("expected the directory confirmation, got {other:?}"),
     }
 }
@@ -252,7 +252,24 @@ fn removing_a_developer_warns_revokes_their_keys_and_takes_only_y() {
     let mut s = directory(Role::Admin);
     update(&mut s, ch('l'));
     update(&mut s, ch('j'));
-    update(&mut s, ch('D'));
+    // The keys to deactivate are read first, and the window names each.
+    let fx = update(&mut s, ch('D'));
+    assert!(s.modal.is_none());
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::LoadDeveloperKeys { instance, name }
+            if instance == "prod" && name == "bob")),
+        "{fx:?}"
+    );
+    let bobs = keys(2);
+    update(
+        &mut s,
+        Msg::DeveloperKeys {
+            instance: "prod".into(),
+            name: "bob".into(),
+            result: Ok(bobs.clone()),
+        },
+    );
     let c = dir_confirm(&s);
     assert_eq!(c.title, "Remove developer bob?");
     let text = c.lines.join("\n");
@@ -260,13 +277,20 @@ fn removing_a_developer_warns_revokes_their_keys_and_takes_only_y() {
         text.contains("Their 2 active keys are deactivated first"),
         "{text}"
     );
-    for w in DEACTIVATION_WARNINGS {
-        assert!(text.contains(w), "{w}");
+    for k in &bobs {
+        assert!(
+            text.contains(&format!("{} (kw_{}", k.name, k.public_id)),
+            "{text}"
+        );
     }
+    assert!(
+        text.contains("Integrations using these keys stop working"),
+        "{text}"
+    );
     // Enter must not confirm an irreversible action.
     let fx = update(&mut s, press(KeyCode::Enter));
     assert!(changes(&fx).is_empty());
-    assert!(matches!(s.modal, Some(Modal::DirectoryConfirm(_))));
+    dir_confirm(&s);
     let fx = update(&mut s, ch('y'));
     let [Change::RemoveDeveloper { instance, name }] = changes(&fx)[..] else {
         panic!("{fx:?}");

@@ -278,7 +278,7 @@ mod tests {
     fn no_key_is_bound_twice_in_one_layer() {
         let all = all_layers();
         // Every screen, tab and window is there, each under a name of its own.
-        assert_eq!(all.len(), 25);
+        assert_eq!(all.len(), 24);
         let mut names: Vec<&str> = all.iter().map(|l| l.name).collect();
         names.sort_unstable();
         names.dedup();

@@ -73,7 +73,6 @@ windows! {
     HistoryRow(super::history::row::RowWindow),
     NamePrompt(super::filters::name_prompt::NamePrompt),
     DirectoryForm(super::directory::form::DirectoryForm),
-    DirectoryConfirm(super::directory::confirm::DirectoryConfirm),
 }
 
 impl Modal {
@@ -281,6 +280,17 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             }
             state.teams.teams = teams;
         }
+        Msg::DeveloperKeys {
+            instance,
+            name,
+            result,
+        } => with_cx!(state, fx, |cx| directory::on_developer_keys(
+            &state.directory,
+            &instance,
+            &name,
+            result,
+            &mut cx
+        )),
         Msg::TeamMembership { ids, result } => match result {
             Ok(membership) => {
                 if let Some(Modal::TeamPicker(p)) = &mut state.modal {

@@ -70,6 +70,8 @@ pub enum Pending {
     Discard,
     /// Close the new-secret modal although the key was never copied.
     LeaveSecret,
+    /// A Directory change that cannot be taken back (retire, remove).
+    Directory(crate::tui::directory::Change),
 }
 
 impl Pending {
@@ -78,7 +80,11 @@ impl Pending {
     pub fn irreversible(&self) -> bool {
         matches!(
             self,
-            Pending::Bulk(..) | Pending::Quit | Pending::Discard | Pending::LeaveSecret
+            Pending::Bulk(..)
+                | Pending::Quit
+                | Pending::Discard
+                | Pending::LeaveSecret
+                | Pending::Directory(_)
         )
     }
 }
@@ -430,6 +436,7 @@ impl Window for Confirm {
             }),
             Pending::DeleteFilter(name) => cx.effect(Effect::DeleteFilter(name.clone())),
             Pending::Quit => cx.ask(Ask::Quit),
+            Pending::Directory(change) => cx.effect(Effect::ChangeDirectory(change.clone())),
             Pending::Discard | Pending::LeaveSecret => {}
         }
     }
