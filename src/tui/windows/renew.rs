@@ -11,7 +11,7 @@ use crate::tui::router::{Ask, Cx, Window};
 use crate::tui::state::{Effect, State};
 use chrono::DateTime;
 use keyward_core::domain::expiry::{Expiry, parse_duration};
-use keyward_core::domain::model::Key;
+use keyward_core::domain::model::{Key, KeyStatus};
 use ratatui::Frame;
 use ratatui::crossterm::event::Event;
 use ratatui::text::{Line, Span};
@@ -36,6 +36,9 @@ pub struct RenewForm {
     pub focus: RenewField,
     pub error: Option<String>,
     pub saving: bool,
+    /// The key has expired: its old secret no longer works, so there is no
+    /// grace to give and the grace field takes nothing.
+    pub expired: bool,
 }
 
 impl RenewForm {
@@ -46,9 +49,14 @@ impl RenewForm {
             masked: key.masked(),
             grace: Input::default(),
             expires: Input::new(expires),
-            focus: RenewField::Grace,
+            focus: if key.status == KeyStatus::Expired {
+                RenewField::Expires
+            } else {
+                RenewField::Grace
+            },
             error: None,
             saving: false,
+            expired: key.status == KeyStatus::Expired,
         }
     }
 }
@@ -79,6 +87,7 @@ impl Window for RenewForm {
         let now = DateTime::from_timestamp(cx.now, 0).unwrap_or_default();
         let r = self;
         match action {
+            Action::NextField if r.expired => {}
             Action::NextField => {
                 r.focus = match r.focus {
                     RenewField::Grace => RenewField::Expires,
@@ -137,9 +146,23 @@ fn draw_renew(r: &RenewForm, theme: &Theme, frame: &mut Frame) {
             "Key {}: a new secret replaces the current one.",
             r.masked
         )),
-        Line::from("The old secret stops working at once, or when the grace period ends."),
+        if r.expired {
+            Line::from(Span::styled(
+                "It has expired: its old secret no longer works and gets no grace.",
+                theme.warning(),
+            ))
+        } else {
+            Line::from("The old secret stops working at once, or when the grace period ends.")
+        },
         Line::from(""),
-        input_line("Grace", 9, &r.grace, r.focus == RenewField::Grace, theme),
+        if r.expired {
+            Line::from(vec![
+                Span::styled(format!("{:<9}", "Grace"), theme.header()),
+                Span::styled("none (expired)", theme.dim()),
+            ])
+        } else {
+            input_line("Grace", 9, &r.grace, r.focus == RenewField::Grace, theme)
+        },
         input_line(
             "Expires",
             9,

@@ -514,3 +514,25 @@ fn the_outcome_counts_the_keys_the_service_changed() {
         status_text(&s)
     );
 }
+
+#[test]
+fn an_expired_key_is_renewed_without_grace_and_the_form_says_why() {
+    let mut s = admin_with(1);
+    let id = s.keys.refs[0].id;
+    if let Some(k) = s.keys.rows.get_mut(&id) {
+        k.status = keyward_core::domain::model::KeyStatus::Expired;
+    }
+    update(&mut s, ch('r'));
+    assert!(renew(&s).expired);
+    assert_eq!(renew(&s).focus, RenewField::Expires);
+    // Tab does not reach a grace field, and the screen says there is none.
+    update(&mut s, press(KeyCode::Tab));
+    assert_eq!(renew(&s).focus, RenewField::Expires);
+    let screen = crate::tui::snapshot_testing::render(&s, 80, 24);
+    assert!(screen.contains("none (expired)"), "{screen}");
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(
+        matches!(fx.as_slice(), [Effect::RenewKey { grace: None, .. }]),
+        "{fx:?}"
+    );
+}

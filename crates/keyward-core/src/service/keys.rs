@@ -358,6 +358,16 @@ impl Service {
                 )));
             }
             if before.status == KeyStatus::Expired {
+                // An expired secret stopped working; a grace would bring it
+                // back to life (it may have expired because it was abandoned
+                // or exposed).
+                if grace.is_some() {
+                    return Err(Error::conflict(format!(
+                        "key {} ({}) has expired: its secret no longer works, so it gets no grace period; renew it without one",
+                        before.masked(),
+                        escape(&before.name)
+                    )));
+                }
                 check_limit(db, before.integration(), now, Some(before.id))?;
                 // Active again, so its developer is back on the instance's list:
                 // one with an active key can be neither hidden nor removed.
@@ -789,6 +799,53 @@ mod tests {
             })
             .unwrap();
         (store, issued)
+    }
+
+    #[test]
+    fn an_expired_key_renewed_gets_no_grace_so_its_dead_secret_stays_dead() {
+        use crate::service::Verdict;
+        let store = TempStore::new();
+        let mut ana = store.admin();
+        ana.add_instance(&InstanceSpec {
+            name: "acme".into(),
+            cloud: Cloud::Salesforce,
+            url: None,
+            max_active: None,
+        })
+        .unwrap();
+        let issued = ana
+            .create_key(&NewKeyRequest {
+                name: "soon".into(),
+                instance: "acme".into(),
+                developer: "ana".into(),
+                channel: "ci".into(),
+                teams: vec![],
+                expires: Some("1m".into()),
+            })
+            .unwrap();
+        store.clock().advance(chrono::TimeDelta::minutes(2));
+        assert!(!matches!(
+            ana.verify(&issued.token).unwrap(),
+            Verdict::Valid(_)
+        ));
+        let id = &issued.key.public_id;
+        let e = ana.renew_key(id, Some("24h"), None).unwrap_err();
+        assert!(e.to_string().contains("gets no grace period"), "{e}");
+        // Refused whole: the key still has its old, dead secret.
+        assert!(!matches!(
+            ana.verify(&issued.token).unwrap(),
+            Verdict::Valid(_)
+        ));
+        let renewed = ana.renew_key(id, None, None).unwrap();
+        assert!(matches!(
+            ana.verify(&renewed.token).unwrap(),
+            Verdict::Valid(_)
+        ));
+        assert!(!matches!(
+            ana.verify(&issued.token).unwrap(),
+            Verdict::Valid(_)
+        ));
+        assert_eq!(renewed.key.grace_until, None);
     }
 
     fn history_len(s: &mut Service) -> usize {
