@@ -226,6 +226,8 @@ pub enum Msg {
     },
     TeamsChanged(Result<Vec<Key>, Error>),
     Teams(Result<Vec<Team>, Error>),
+    /// This login's operator as the store has it now (after `ReloadMe`).
+    Me(Result<Operator, Error>),
     /// A developer's active keys, for the removal's confirmation.
     DeveloperKeys {
         instance: String,
@@ -277,6 +279,9 @@ pub enum Msg {
 #[derive(Debug)]
 pub enum Effect {
     LoadMe,
+    /// Who this login is in the store now: another admin may have changed
+    /// its role or removed it while the screen was open.
+    ReloadMe,
     CreateStore {
         name: String,
         email: String,

@@ -55,6 +55,10 @@ pub struct Worker {
     loads: Arc<Loads>,
     /// The store's `data_version` when last looked at; `None` until it is open.
     seen: Option<i64>,
+    /// When the next active key expires (`Some(None)`: none will): statuses
+    /// on screen go stale then though nothing was committed. Read at the
+    /// first poll and again after every change seen.
+    next_expiry: Option<Option<i64>>,
 }
 
 /// Which list a load fills.
@@ -123,6 +127,7 @@ impl Worker {
             out,
             loads: Arc::default(),
             seen: None,
+            next_expiry: None,
         }
     }
 
@@ -182,11 +187,19 @@ impl Worker {
     /// allocates nothing when nothing changed. A store that cannot be read
     /// now says so on the next load; the poll stays quiet.
     pub fn poll(&mut self) -> Option<Msg> {
-        let now = self.service.as_ref()?.data_version().ok()?;
-        let before = self.seen.replace(now);
-        before
-            .is_some_and(|b| b != now)
-            .then_some(Msg::StoreChanged)
+        let service = self.service.as_mut()?;
+        let version = service.data_version().ok()?;
+        let before = self.seen.replace(version);
+        let changed = before.is_some_and(|b| b != version);
+        // A key expiring is a change of what the screen shows, with no commit.
+        let expired = self
+            .next_expiry
+            .flatten()
+            .is_some_and(|t| service.now().timestamp() >= t);
+        if changed || expired || self.next_expiry.is_none() {
+            self.next_expiry = service.next_expiry().ok();
+        }
+        (changed || expired).then_some(Msg::StoreChanged)
     }
 
     /// Starts `keyward notifications send` as its own process, so a slow or
@@ -286,6 +299,7 @@ impl Worker {
             | Effect::LoadHistoryColumns
             | Effect::SaveHistoryColumns(_) => return self.preferences(effect),
             Effect::LoadMe => Msg::Started(self.service().and_then(|s| s.whoami())),
+            Effect::ReloadMe => Msg::Me(self.service().and_then(|s| s.whoami())),
             Effect::CreateStore { name, email } => {
                 let o = &self.opening;
                 let made = Service::init(&o.path, o.origin.clone(), o.clock.clone(), &name, &email)
@@ -644,6 +658,13 @@ mod tests {
 
     /// A worker on a new store in `dir`, made through the setup effect.
     fn worker_on_new_store(dir: &tempfile::TempDir) -> (Worker, Receiver<Msg>) {
+        worker_with_clock(dir, Arc::new(keyward_core::service::SystemClock))
+    }
+
+    fn worker_with_clock(
+        dir: &tempfile::TempDir,
+        clock: Arc<dyn keyward_core::service::Clock>,
+    ) -> (Worker, Receiver<Msg>) {
         let (tx, rx) = std::sync::mpsc::channel();
         let mut worker = Worker::new(
             Opening {
@@ -653,7 +674,7 @@ mod tests {
                     host: "bastion".into(),
                     ..Origin::default()
                 },
-                clock: Arc::new(keyward_core::service::SystemClock),
+                clock,
                 settings: Settings::default(),
                 delivery: None,
             },
@@ -711,6 +732,34 @@ mod tests {
         // A commit elsewhere is, once.
         cli.add_instance(&instance("theirs")).unwrap();
         assert!(matches!(w.poll(), Some(Msg::StoreChanged)));
+        assert!(w.poll().is_none());
+    }
+
+    #[test]
+    fn a_key_expiring_while_the_screen_is_open_is_a_change_though_nothing_was_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(keyward_core::testing::HandClock::at(
+            keyward_core::testing::start(),
+        ));
+        let (mut w, _rx) = worker_with_clock(&dir, clock.clone());
+        let s = w.service().unwrap();
+        s.add_instance(&instance("acme")).unwrap();
+        s.create_key(&keyward_core::service::NewKeyRequest {
+            name: "soon".into(),
+            instance: "acme".into(),
+            developer: "ana".into(),
+            channel: "ci".into(),
+            teams: vec![],
+            expires: Some("1h".into()),
+        })
+        .unwrap();
+        assert!(w.poll().is_none());
+        clock.advance(chrono::TimeDelta::minutes(59));
+        assert!(w.poll().is_none());
+        clock.advance(chrono::TimeDelta::minutes(2));
+        assert!(matches!(w.poll(), Some(Msg::StoreChanged)));
+        // Once: no other key expires.
+        clock.advance(chrono::TimeDelta::days(400));
         assert!(w.poll().is_none());
     }
 

@@ -290,3 +290,32 @@ fn the_badge_says_queued_without_delivery_and_pending_with_it() {
         " ✉ 2 queued · 1 failed, no delivery configured "
     );
 }
+
+#[test]
+fn a_role_changed_elsewhere_is_followed_at_once_and_a_removal_clears_the_screen() {
+    let mut s = main_with(Role::Manager, keys(3));
+    let fx = update(&mut s, Msg::StoreChanged);
+    assert!(fx.iter().any(|e| matches!(e, Effect::ReloadMe)), "{fx:?}");
+    // Lowered to viewer while a new-key form is open: the form goes (it could
+    // not be saved), and the status line says why.
+    update(&mut s, ch('n'));
+    assert!(s.modal.is_some());
+    let mut me = s.me.clone().unwrap();
+    me.role = Role::Viewer;
+    update(&mut s, Msg::Me(Ok(me)));
+    assert_eq!(s.role(), Role::Viewer);
+    assert!(s.modal.is_none());
+    assert!(
+        status_text(&s).contains("Your role is now viewer"),
+        "{}",
+        status_text(&s)
+    );
+    // Removed: nothing of the store stays on screen.
+    update(
+        &mut s,
+        Msg::Me(Err(keyward_core::error::Error::Permission(
+            "ana is not a keyward operator of this store".into(),
+        ))),
+    );
+    assert!(matches!(s.screen, Screen::Refused(_)), "{:?}", s.screen);
+}

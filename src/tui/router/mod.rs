@@ -243,6 +243,36 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::StoreChanged => {
             if matches!(state.screen, Screen::Main) {
                 reload_screen(state, fx);
+                fx.push(Effect::ReloadMe);
+            }
+        }
+        // Another admin changed this login's role: the screen follows at once
+        // rather than refusing after a whole form was typed.
+        Msg::Me(Ok(me)) => {
+            let before = state.me.as_ref().map(|m| m.role);
+            if before != Some(me.role) {
+                let text = format!(
+                    "Your role is now {} (changed in the store by an admin).",
+                    me.role
+                );
+                // A lowered role closes what it may no longer save; a secret
+                // on screen stays until copied.
+                let lowered = before.is_some_and(|b| me.role < b);
+                state.me = Some(me);
+                if lowered && !matches!(&state.modal, Some(Modal::NewSecret(_))) {
+                    state.modal = None;
+                }
+                warn(state, fx, text);
+            } else {
+                state.me = Some(me);
+            }
+        }
+        // Removed as an operator (or the store became unreadable): nothing
+        // stays on screen that this login may no longer read.
+        Msg::Me(Err(e)) => {
+            if matches!(state.screen, Screen::Main) {
+                state.modal = None;
+                state.screen = Screen::Refused(first_run::refusal(&e, &state.store));
             }
         }
         // Refused because the keys are not what the screen showed: another

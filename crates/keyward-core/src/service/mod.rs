@@ -110,6 +110,13 @@ impl Service {
     }
 
     /// The operator running keyward, refusing a login that is not one.
+    /// When the next active key expires after now: the moment a screen's
+    /// statuses go stale without any commit. One step down an index.
+    pub fn next_expiry(&mut self) -> Result<Option<i64>> {
+        let now = self.clock.now().timestamp();
+        self.store.read(|db| db.next_expiry(now))
+    }
+
     pub fn whoami(&mut self) -> Result<Operator> {
         let login = self.origin.login.clone();
         self.store

@@ -129,6 +129,16 @@ pub struct KeyListing<'a> {
 }
 
 impl Db<'_> {
+    /// The soonest expiry of an active key after `now` (`keys_status_expires`).
+    pub fn next_expiry(&self, now: i64) -> Result<Option<i64>> {
+        self.conn()
+            .prepare_cached(
+                "SELECT MIN(expires_at) FROM keys WHERE status = 'active' AND expires_at > ?1",
+            )
+            .and_then(|mut s| s.query_row([now], |r| r.get(0)))
+            .map_err(from_sqlite)
+    }
+
     /// Writes a new key; `None` when its public id is taken (the caller draws another).
     pub fn insert_key(&self, new: &NewKey) -> Result<Option<i64>> {
         let result = self
