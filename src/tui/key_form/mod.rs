@@ -185,8 +185,8 @@ pub fn suggestions(form: &KeyForm) -> Vec<String> {
     let Some(c) = &form.choices else {
         return Vec::new();
     };
-    let typed = form.value(form.focus).trim().to_lowercase();
-    let matching = |name: &str| typed.is_empty() || name.to_lowercase().contains(&typed);
+    let typed = fold_case(form.value(form.focus).trim());
+    let matching = |name: &str| typed.is_empty() || fold_case(name).contains(&typed);
     match form.focus {
         Field::Instance => {
             if matches!(form.kind, FormKind::Edit(_)) {
@@ -199,10 +199,12 @@ pub fn suggestions(form: &KeyForm) -> Vec<String> {
                 .collect()
         }
         Field::Developer => {
-            let instance = form.value(Field::Instance).trim();
+            let typed_instance = form.value(Field::Instance).trim();
+            let instance = named_instance(&c.instances, typed_instance)
+                .map_or(typed_instance, |i| i.name.as_str());
             c.developers
                 .iter()
-                .filter(|d| d.instance.eq_ignore_ascii_case(instance))
+                .filter(|d| d.instance == instance)
                 .map(|d| d.name.clone())
                 .filter(|n| matching(n) && !n.eq_ignore_ascii_case(&typed))
                 .collect()
@@ -233,6 +235,18 @@ pub fn suggestions(form: &KeyForm) -> Vec<String> {
     }
 }
 
+/// The instance a typed name means: the one of exactly that name, else the
+/// one it names in another case (names compare case folded, as filters do).
+/// A store from before names were folded may hold both `acme-prod` and
+/// `ACME-PROD`: the exact name wins, so a key never lands on the other one.
+pub fn named_instance<'a>(instances: &'a [Instance], name: &str) -> Option<&'a Instance> {
+    instances.iter().find(|i| i.name == name).or_else(|| {
+        instances
+            .iter()
+            .find(|i| fold_case(&i.name) == fold_case(name))
+    })
+}
+
 /// What the developer field will do on save when the name typed is not one of the chosen
 /// instance's developers: it adds a new developer, so a typo must not pass unseen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -250,10 +264,7 @@ pub fn new_developer(form: &KeyForm) -> Option<NewDeveloper> {
     let c = form.choices.as_ref()?;
     let typed = form.value(Field::Developer).trim();
     let instance = form.value(Field::Instance).trim();
-    let instance = c
-        .instances
-        .iter()
-        .find(|i| i.name.eq_ignore_ascii_case(instance))?;
+    let instance = named_instance(&c.instances, instance)?;
     if typed.is_empty() {
         return None;
     }
@@ -450,7 +461,7 @@ fn save_form(form: &mut KeyForm, now: i64, cx: &mut Cx) {
     );
     let instance = form.value(Field::Instance).trim().to_owned();
     let instances = form.choices.as_ref().map(|c| &c.instances);
-    let known = instances.and_then(|l| l.iter().find(|i| i.name.eq_ignore_ascii_case(&instance)));
+    let known = instances.and_then(|l| named_instance(l, &instance));
     let instance_error = match (instances, known) {
         (Some(l), _) if l.is_empty() => {
             Some("no instances yet: an admin adds one first (keyward instance add NAME --cloud …)")

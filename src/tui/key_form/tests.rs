@@ -498,3 +498,28 @@ fn a_deleted_key_cannot_be_edited() {
     assert!(quiet(&fx));
     assert!(error_status(&s));
 }
+
+#[test]
+fn an_instance_typed_exactly_is_the_one_used_even_beside_another_case_of_it() {
+    use super::named_instance;
+    let mut lower = choices().instances[0].clone();
+    lower.name = "acme-prod".into();
+    let mut upper = lower.clone();
+    upper.name = "ACME-PROD".into();
+    upper.id += 100;
+    // A store from before names were folded: both, the upper one listed first.
+    let list = vec![upper.clone(), lower.clone()];
+    assert_eq!(
+        named_instance(&list, "acme-prod").map(|i| i.id),
+        Some(lower.id)
+    );
+    assert_eq!(
+        named_instance(&list, "ACME-PROD").map(|i| i.id),
+        Some(upper.id)
+    );
+    assert_eq!(
+        named_instance(&[lower.clone()], "Acme-Prod").map(|i| i.id),
+        Some(lower.id)
+    );
+    assert!(named_instance(&list, "acme").is_none());
+}
