@@ -161,12 +161,16 @@ pub fn csv_row(out: &mut dyn Write, row: &HistoryRow, columns: &[Column]) -> io:
 }
 
 /// A CSV field, quoted where needed. A cell that a spreadsheet would run as a
-/// formula gets a leading apostrophe, so an exported history cannot attack its reader.
+/// formula gets a leading apostrophe, so an exported history cannot attack its
+/// reader; control characters (an escape sequence in a key's name) are written
+/// as `\e`, `\n`…, so a CSV printed or `cat` on a terminal cannot act on it.
+/// Backslashes stay as they are: the file is data, read by programs too.
 pub fn csv_field(s: &str) -> String {
+    let s = crate::safe_text::escape_message(s);
     let guarded = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
-        s.to_owned()
+        s.into_owned()
     };
     if guarded.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
@@ -283,6 +287,18 @@ mod tests {
             assert_eq!(Column::parse(c.name()), Some(c));
         }
         assert_eq!(Column::parse("nope"), None);
+    }
+
+    #[test]
+    fn csv_writes_control_characters_as_escapes_never_raw() {
+        assert_eq!(csv_field("evil\u{1b}[31mRED"), "evil\\e[31mRED");
+        assert_eq!(csv_field("two\nlines"), "two\\nlines");
+        assert_eq!(csv_field("C:\\path"), "C:\\path");
+        assert!(
+            !csv_field("\u{1b}]52;c;x\u{7}")
+                .chars()
+                .any(char::is_control)
+        );
     }
 
     #[test]
