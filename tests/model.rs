@@ -247,6 +247,8 @@ enum Why {
     Final,
     /// A developer to remove still has active keys.
     ActiveKeys,
+    /// An expired key's dead secret gets no grace period on renewal.
+    NoGrace,
     /// A conflict the service did not explain.
     Unexplained,
 }
@@ -256,13 +258,18 @@ impl Outcome {
         match e {
             Error::Permission(_) => Outcome::Permission,
             Error::NotFound(_) => Outcome::NotFound,
-            Error::Conflict(m) if m.contains("active keys, the limit of instance") => {
+            Error::Conflict(m) if m.contains(", the limit of instance") => {
                 Outcome::Conflict(Why::Limit)
             }
             Error::Conflict(m)
-                if m.contains("that is final") || m.contains("cannot be renewed") =>
+                if m.contains("that is final")
+                    || m.contains("cannot be renewed")
+                    || m.contains("as they were when it was revoked") =>
             {
                 Outcome::Conflict(Why::Final)
+            }
+            Error::Conflict(m) if m.contains("gets no grace period") => {
+                Outcome::Conflict(Why::NoGrace)
             }
             Error::Conflict(m) if m.contains("still has") && m.contains("active key") => {
                 Outcome::Conflict(Why::ActiveKeys)
@@ -441,6 +448,9 @@ impl Model {
                     KeyStatus::Deactivated | KeyStatus::Deleted => {
                         return Outcome::Conflict(Why::Final);
                     }
+                    KeyStatus::Expired if grace.is_some() => {
+                        return Outcome::Conflict(Why::NoGrace);
+                    }
                     KeyStatus::Expired if !self.fits(k.integration(), Some(i)) => {
                         return Outcome::Conflict(Why::Limit);
                     }
@@ -465,6 +475,9 @@ impl Model {
                 developer,
                 channel,
             } => {
+                if let Some(refused) = self.revoked_record(*who, key) {
+                    return refused;
+                }
                 let outcome = self.edit(*who, key, |k| {
                     k.developer = *developer;
                     k.channel = *channel;
@@ -477,6 +490,9 @@ impl Model {
                 outcome
             }
             Step::Extend { who, key, life } => {
+                if let Some(refused) = self.revoked_record(*who, key) {
+                    return refused;
+                }
                 self.edit(*who, key, |k| k.expires_at = life.expires_at(now))
             }
             Step::Teams {
@@ -619,6 +635,14 @@ impl Model {
     /// An edit: refused to viewers and for deleted keys; limit-checked when it
     /// moves a key that is active, or brings an expired one back, into an
     /// integration; recorded only when something changed.
+    /// A deactivated key's developer, channel and expiry stay as they were
+    /// when it was revoked: `Some(refusal)` for an edit of them.
+    fn revoked_record(&self, who: Who, key: &Target) -> Option<Outcome> {
+        let i = self.resolve(key)?;
+        (who != Who::Viewer && self.keys[i].stored == Stored::Deactivated)
+            .then_some(Outcome::Conflict(Why::Final))
+    }
+
     fn edit(&mut self, who: Who, key: &Target, change: impl FnOnce(&mut ModelKey)) -> Outcome {
         if who == Who::Viewer {
             return Outcome::Permission;

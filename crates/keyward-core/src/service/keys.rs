@@ -551,6 +551,17 @@ fn edit_fields(
     if before.status == KeyStatus::Deleted {
         return Err(final_status(&before));
     }
+    // A revoked key's record (whose integration it served, when it would
+    // have expired) is what an investigation reads: only its name changes.
+    if before.status == KeyStatus::Deactivated
+        && (fields.developer.is_some() || fields.channel.is_some() || fields.expires.is_some())
+    {
+        return Err(Error::conflict(format!(
+            "key {} ({}) is deactivated: its developer, channel and expiry stay as they were when it was revoked; only its name can change",
+            before.masked(),
+            escape(&before.name)
+        )));
+    }
     let developer_id = match &fields.developer {
         Some(d) => db.ensure_developer(before.instance_id, d.as_str())?,
         None => before.developer_id,
@@ -799,6 +810,42 @@ mod tests {
             })
             .unwrap();
         (store, issued)
+    }
+
+    #[test]
+    fn a_deactivated_key_keeps_its_developer_channel_and_expiry_but_may_be_renamed() {
+        let (store, issued) = store_with_a_key();
+        let mut ana = store.admin();
+        let id = issued.key.public_id.clone();
+        ana.deactivate_keys(std::slice::from_ref(&id)).unwrap();
+        for edit in [
+            EditKey {
+                developer: Some("ben".into()),
+                ..EditKey::default()
+            },
+            EditKey {
+                channel: Some("ide".into()),
+                ..EditKey::default()
+            },
+            EditKey {
+                expires: Some("30d".into()),
+                ..EditKey::default()
+            },
+        ] {
+            let e = ana.edit_key(&id, &edit).unwrap_err();
+            assert!(e.to_string().contains("is deactivated"), "{e}");
+        }
+        let renamed = ana
+            .edit_key(
+                &id,
+                &EditKey {
+                    name: Some("billing sync (leaked)".into()),
+                    ..EditKey::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(renamed.name, "billing sync (leaked)");
+        assert_eq!(renamed.developer, "ana");
     }
 
     #[test]
