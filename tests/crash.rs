@@ -415,7 +415,7 @@ fn killed_creates_and_renews_lose_nothing_reported_done() {
             }
             (false, Some(5)) if renew.is_none() => {
                 assert!(
-                    end.stderr.contains("active keys"),
+                    end.stderr.contains("the limit of instance"),
                     "{label}: {}",
                     end.stderr
                 );

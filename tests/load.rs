@@ -669,10 +669,10 @@ fn check(env: &Env, done: &[Done], setup_rows: usize) -> Report {
         if d.stderr.contains("panicked") || d.stderr.contains("internal error") {
             v.push(format!("{}: panicked: {}", d.tag, d.stderr.trim()));
         }
-        if d.kind == Kind::Create && d.code == 5 && d.stderr.contains("active keys") {
+        if d.kind == Kind::Create && d.code == 5 && d.stderr.contains("the limit of instance") {
             r.refused_by_limit += 1;
         }
-        if d.kind == Kind::Edit && d.code == 5 && d.stderr.contains("active keys") {
+        if d.kind == Kind::Edit && d.code == 5 && d.stderr.contains("the limit of instance") {
             r.refused_by_limit += 1;
         }
     }
