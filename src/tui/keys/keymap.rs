@@ -23,38 +23,24 @@ table!(
             "the key's history (the History tab, filtered to it)",
             ""
         ),
+        bind(
+            &[key('i')],
+            Action::Integration,
+            "the keys of its integration (a leaked key's siblings)",
+            ""
+        ),
         bind(&[key('n')], Action::New, "new key", "new"),
         bind(&[key('e')], Action::Edit, "edit the key", "edit"),
-        bind(
-            &[key('r')],
-            Action::Renew,
-            "renew the key (new secret)",
-            "renew"
-        ),
+        bind(&[key('r')], Action::Renew, "renew (new secret)", "renew"),
         bind(
             &[key('x')],
             Action::Deactivate,
-            "deactivate (revoke) the selected keys",
+            "deactivate selection",
             "deactivate"
         ),
-        bind(
-            &[key('D')],
-            Action::Delete,
-            "delete the selected keys",
-            "delete"
-        ),
-        bind(
-            &[key(' ')],
-            Action::Select,
-            "select or unselect the key, then move down",
-            "select"
-        ),
-        bind(
-            &[key('a')],
-            Action::SelectAll,
-            "select every key the filter shows",
-            ""
-        ),
+        bind(&[key('D')], Action::Delete, "delete selection", "delete"),
+        bind(&[key(' ')], Action::Select, "select, move down", "select"),
+        bind(&[key('a')], Action::SelectAll, "select all shown", ""),
         bind(&[key('A')], Action::SelectNone, "select none", ""),
         bind(
             &[key('t')],
@@ -65,7 +51,7 @@ table!(
         bind(
             &[ESC],
             Action::Close,
-            "close the details, clear the filter, or clear the status line",
+            "close details, clear the filter or status line",
             ""
         ),
     ] + MOVE
@@ -75,18 +61,8 @@ table!(
 table!(
     TEAMS,
     [
-        bind(
-            &[key(' ')],
-            Action::Select,
-            "select or unselect the key, then move down",
-            "select"
-        ),
-        bind(
-            &[key('a')],
-            Action::SelectAll,
-            "select every key the filter shows",
-            "all"
-        ),
+        bind(&[key(' ')], Action::Select, "select, move down", "select"),
+        bind(&[key('a')], Action::SelectAll, "select all shown", "all"),
         bind(&[key('A')], Action::SelectNone, "select none", "none"),
         bind(
             &[key('t'), ENTER],

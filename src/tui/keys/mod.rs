@@ -15,6 +15,7 @@ use crate::tui::kit::keymap::Action;
 use crate::tui::kit::layout;
 use crate::tui::kit::paging::step;
 use crate::tui::kit::query_line::{self, QueryLine};
+use crate::tui::kit::widgets::safe;
 use crate::tui::router::Modal;
 use crate::tui::router::{Ask, Cx};
 use crate::tui::state::{Effect, Tab};
@@ -22,7 +23,7 @@ use crate::tui::windows::confirm::{Confirm, count_keys};
 use crate::tui::windows::renew::RenewForm;
 use crate::tui::windows::team_picker::TeamPicker;
 use keyward_core::domain::model::{Key, KeyRef, KeyStatus, Role, Team};
-use keyward_core::domain::query::KeyQuery;
+use keyward_core::domain::query::{KeyQuery, integration_filter};
 use keyward_core::error::Error;
 use keyward_core::service::{BulkAction, BulkOutcome, BulkPlan};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -352,6 +353,21 @@ pub fn act(list: &mut KeyList, teams: &TeamsTab, tab: Tab, action: Action, cx: &
                 });
             }
         }
+        // A leaked key's siblings: every key of its integration, to select
+        // (`a`) and revoke (`x`) together.
+        Action::Integration if tab == Tab::Keys => match list.current_key().cloned() {
+            Some(k) => {
+                let query = integration_filter(&k.instance, &k.developer, &k.channel);
+                apply_filter(list, query, cx);
+                cx.say(format!(
+                    "The keys of {} / {} / {}: a selects them all, x deactivates the selection.",
+                    safe(&k.instance),
+                    safe(&k.developer),
+                    safe(&k.channel)
+                ));
+            }
+            None => cx.warn("No key here (or it is still loading).".to_owned()),
+        },
         Action::Select => {
             if let Some(r) = list.current().cloned() {
                 if list.selected.remove(&r.id).is_none() {

@@ -968,3 +968,23 @@ fn an_invalid_key_filter_clears_the_list_and_drops_a_late_answer() {
     assert!(s.keys.filter.error.is_none());
     assert_eq!(key_ref_loads(&fx).len(), 1, "{fx:?}");
 }
+
+#[test]
+fn i_filters_to_the_keys_of_the_same_integration_for_a_leak() {
+    let mut list = keys(3);
+    list[1].developer = "Fatima Haddad".into();
+    list[1].channel = "web hook".into();
+    let mut s = main_with(Role::Admin, list);
+    update(&mut s, ch('j'));
+    let fx = update(&mut s, ch('i'));
+    let want = "instance:prod developer:\"Fatima Haddad\" channel:\"web hook\"";
+    let shown = s.keys.filter.input.value().to_owned();
+    let (_, query) = key_ref_loads(&fx).last().cloned().expect("a load");
+    assert_eq!(query, KeyQuery::parse(&shown).unwrap());
+    assert_eq!(shown, want);
+    assert!(
+        status_text(&s).contains("a selects them all"),
+        "{}",
+        status_text(&s)
+    );
+}

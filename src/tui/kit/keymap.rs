@@ -54,6 +54,8 @@ pub enum Action {
     Reload,
     /// The History tab filtered to the key under the cursor.
     KeyHistory,
+    /// The keys of the same integration as the one under the cursor.
+    Integration,
 }
 
 /// A key with its modifiers; letters match whatever the Shift state says.
@@ -216,7 +218,7 @@ pub const TABS: [Binding; 10] = [
     bind(
         &[ctrl('r')],
         Action::Reload,
-        "reload from the store (changes made elsewhere also show by themselves)",
+        "reload now (others' changes also show within 2 s)",
         "",
     ),
     bind(&[key('?')], Action::Help, "help for this screen", "help"),

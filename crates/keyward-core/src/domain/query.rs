@@ -1312,6 +1312,23 @@ fn write_patterns(f: &mut fmt::Formatter<'_>, field: &str, ps: &[Pattern]) -> fm
     Ok(())
 }
 
+/// The filter that finds every key of one integration (instance, developer,
+/// channel), each value quoted where it must be: a leaked key's siblings.
+pub fn integration_filter(instance: &str, developer: &str, channel: &str) -> String {
+    struct Value<'a>(&'a str);
+    impl fmt::Display for Value<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_value(f, self.0, false, false)
+        }
+    }
+    format!(
+        "instance:{} developer:{} channel:{}",
+        Value(instance),
+        Value(developer),
+        Value(channel)
+    )
+}
+
 /// Writes one value item bare when that reads back the same, else quoted.
 fn write_value(
     f: &mut fmt::Formatter<'_>,
@@ -2900,5 +2917,33 @@ mod tests {
         let _ = far.range(now(), Facing::Past);
         let max_date = TimeBound::Cmp(Cmp::Gt, When::Date(NaiveDate::MAX));
         assert!(max_date.range(now(), Facing::Future).is_some());
+    }
+}
+
+#[cfg(test)]
+mod integration_filter_tests {
+    use super::*;
+
+    #[test]
+    fn an_integrations_filter_reads_back_to_its_three_names_however_written() {
+        for (i, d, c) in [
+            ("acme-prod", "Ana", "ci"),
+            ("acme prod", "Fatima Haddad", "web hook"),
+            ("x,y", "say \"hi\"", "end*"),
+        ] {
+            let text = integration_filter(i, d, c);
+            let q = KeyQuery::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let names: Vec<String> = q
+                .terms
+                .iter()
+                .filter_map(|t| match &t.kind {
+                    TermKind::Instance(p) | TermKind::Developer(p) | TermKind::Channel(p) => {
+                        Some(p[0].text().to_owned())
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(names, [i, d, c], "{text}");
+        }
     }
 }
