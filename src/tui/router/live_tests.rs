@@ -319,3 +319,27 @@ fn a_role_changed_elsewhere_is_followed_at_once_and_a_removal_clears_the_screen(
     );
     assert!(matches!(s.screen, Screen::Refused(_)), "{:?}", s.screen);
 }
+
+#[test]
+fn an_open_deactivation_is_checked_again_when_the_store_changes() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('a'));
+    press_planned(&mut s, 'x');
+    assert_eq!(confirm(&s).title, "Deactivate 3 keys?");
+    // Another admin deactivates key 2 meanwhile.
+    if let Some(k) = s.keys.rows.get_mut(&2) {
+        k.status = KeyStatus::Deactivated;
+    }
+    let fx = update(&mut s, Msg::StoreChanged);
+    let replan = plan_from_rows(&s, &fx);
+    update(&mut s, replan);
+    let c = confirm(&s);
+    assert_eq!(c.title, "Deactivate 2 keys?");
+    assert!(c.lines.join("\n").contains("1 is already deactivated"), "{:?}", c.lines);
+    assert!(status_text(&s).contains("store changed"), "{}", status_text(&s));
+    let fx = update(&mut s, ch('y'));
+    assert_eq!(
+        applied(&fx),
+        Some((BulkAction::Deactivate, vec![public_id(1), public_id(3)]))
+    );
+}

@@ -9,6 +9,7 @@ mod live_tests;
 #[cfg(test)]
 mod tests;
 
+use crate::tui::windows::confirm::Pending;
 pub use cx::{Ask, Cx, Window};
 
 use super::directory;
@@ -244,6 +245,16 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             if matches!(state.screen, Screen::Main) {
                 reload_screen(state, fx);
                 fx.push(Effect::ReloadMe);
+                // An open deactivation or deletion is checked again, so it
+                // never asks about keys as they were.
+                if let Some(Modal::Confirm(c)) = &state.modal {
+                    if let Pending::Bulk(plan, _) = &c.pending {
+                        fx.push(Effect::PlanBulk {
+                            action: plan.action,
+                            ids: plan.asked_ids(),
+                        });
+                    }
+                }
             }
         }
         // Another admin changed this login's role: the screen follows at once
@@ -288,6 +299,21 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
         // A plan that comes back over another window (help aside) is dropped:
         // the admin moved on.
         // The plan's answer ends its "Checking N keys…".
+        Msg::BulkPlanned(Ok(plan)) if matches!(&state.modal, Some(Modal::Confirm(c)) if matches!(c.pending, Pending::Bulk(..))) =>
+        {
+            let changed = match &mut state.modal {
+                Some(Modal::Confirm(c)) => c.replan(plan),
+                _ => false,
+            };
+            if changed {
+                warn(
+                    state,
+                    fx,
+                    "The store changed while you were asked: the list now says what holds."
+                        .to_owned(),
+                );
+            }
+        }
         Msg::BulkPlanned(_) if state.modal.is_some() => state.status = None,
         Msg::BulkPlanned(result) => {
             state.status = None;

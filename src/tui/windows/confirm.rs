@@ -189,6 +189,32 @@ impl Confirm {
         )
     }
 
+    /// The store changed while the bulk confirmation was open: `plan` is the
+    /// same keys checked again. The text says what holds now; what was typed
+    /// stays (a count no longer right is refused on `y`, saying so). Whether
+    /// what the action would do changed.
+    pub fn replan(&mut self, plan: BulkPlan) -> bool {
+        let Pending::Bulk(old, typed) = &mut self.pending else {
+            return false;
+        };
+        if old.action != plan.action {
+            return false;
+        }
+        let changed = old.apply != plan.apply || old.skip != plan.skip;
+        let fresh = Confirm::bulk(plan);
+        let Pending::Bulk(new_plan, new_typed) = fresh.pending else {
+            return false;
+        };
+        *old = new_plan;
+        match (new_typed.input, &typed.input) {
+            (Some(_), Some(_)) => {}
+            (want, _) => typed.input = want,
+        }
+        self.title = fresh.title;
+        self.lines = fresh.lines;
+        changed
+    }
+
     /// The number of keys to type, what is typed, and why the last yes was
     /// refused, if this confirmation asks for the number.
     pub fn count_to_type(&self) -> Option<(usize, &Input, Option<&str>)> {

@@ -103,6 +103,15 @@ impl BulkPlan {
     pub fn public_ids(&self) -> Vec<String> {
         self.apply.iter().map(|k| k.public_id.clone()).collect()
     }
+
+    /// Every key asked for (applied or skipped), to plan the same again.
+    pub fn asked_ids(&self) -> Vec<i64> {
+        self.apply
+            .iter()
+            .chain(self.skip.iter().map(|(k, _)| k))
+            .map(|k| k.id)
+            .collect()
+    }
 }
 
 /// What a bulk action did: the keys it changed and those that had changed in
