@@ -355,6 +355,11 @@ fn change(d: &DirectoryTab, action: Action, cx: &mut Cx) {
             Some(inst) => open(cx, DirectoryForm::add_developer(&inst.name)),
             None => cx.warn("Add an instance first: developers belong to one.".to_owned()),
         },
+        (Section::Instances, Action::Edit | Action::Delete)
+            if d.instance().is_some_and(Instance::is_retired) =>
+        {
+            cx.warn("This instance is retired: it takes no new keys and does not change.".to_owned())
+        }
         (Section::Instances, Action::Edit) => match d.instance() {
             Some(inst) => open(cx, DirectoryForm::edit_instance(inst)),
             None => cx.warn("No instance here to edit.".to_owned()),
@@ -400,6 +405,16 @@ fn change(d: &DirectoryTab, action: Action, cx: &mut Cx) {
             _ => cx.warn("No developer here to remove.".to_owned()),
         },
         (Section::Operators, Action::Delete) => match d.operator() {
+            // The store always keeps an admin: said now, not after a y.
+            Some(op)
+                if op.role == Role::Admin
+                    && d.lists.operators.iter().filter(|o| o.role == Role::Admin).count() == 1 =>
+            {
+                cx.warn(format!(
+                    "{} is the last admin; make another operator admin first (e on their row).",
+                    escape(&op.login)
+                ))
+            }
             Some(op) => open_confirm(cx, confirm::remove_operator(op)),
             None => cx.warn("No operator here to remove.".to_owned()),
         },

@@ -362,6 +362,9 @@ fn an_admin_adds_an_operator() {
 #[test]
 fn the_last_admin_stays_and_the_service_says_why() {
     let mut s = directory(Role::Admin);
+    // The tab shows a second admin, whom another admin has just demoted: the
+    // window opens, and the store's refusal is what the admin reads.
+    s.directory.lists.operators[1].role = Role::Admin;
     update(&mut s, ch('h'));
     update(&mut s, ch('D'));
     assert_eq!(dir_confirm(&s).title, "Remove operator ana?");
@@ -750,4 +753,33 @@ fn an_admin_changes_a_role_and_the_last_admin_keeps_theirs() {
             .is_some_and(|e| e.contains("last admin"))
     );
     assert!(error_status(&s));
+}
+
+#[test]
+fn the_last_admin_and_a_retired_instance_are_refused_at_once_not_after_a_y() {
+    let mut s = directory(Role::Admin);
+    // Operators: ana is the only admin.
+    for _ in 0..3 {
+        update(&mut s, ch('l'));
+    }
+    assert_eq!(s.directory.section, super::Section::Operators);
+    update(&mut s, ch('D'));
+    assert!(s.modal.is_none());
+    assert!(
+        status_text(&s).contains("last admin"),
+        "{}",
+        status_text(&s)
+    );
+    // A retired instance: neither edit nor retire opens a window.
+    let mut s = directory(Role::Admin);
+    s.directory.lists.instances[0].retired_at = Some(1);
+    for c in ['e', 'D'] {
+        update(&mut s, ch(c));
+        assert!(s.modal.is_none(), "{c}");
+        assert!(
+            status_text(&s).contains("is retired"),
+            "{}",
+            status_text(&s)
+        );
+    }
 }

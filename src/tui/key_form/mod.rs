@@ -192,10 +192,12 @@ pub fn suggestions(form: &KeyForm) -> Vec<String> {
             if matches!(form.kind, FormKind::Edit(_)) {
                 return Vec::new();
             }
+            // A retired instance takes no new keys: it is not offered.
             c.instances
                 .iter()
+                .filter(|i| !i.is_retired())
                 .map(|i| i.name.clone())
-                .filter(|n| matching(n) && !n.eq_ignore_ascii_case(&typed))
+                .filter(|n| matching(n) && fold_case(n) != typed)
                 .collect()
         }
         Field::Developer => {
@@ -468,6 +470,9 @@ fn save_form(form: &mut KeyForm, now: i64, cx: &mut Cx) {
         }
         (_, None) if matches!(form.kind, FormKind::Create) => {
             Some("pick an instance from the list")
+        }
+        (_, Some(i)) if i.is_retired() && matches!(form.kind, FormKind::Create) => {
+            Some("this instance is retired: it takes no new keys; pick another")
         }
         _ => None,
     };

@@ -523,3 +523,20 @@ fn an_instance_typed_exactly_is_the_one_used_even_beside_another_case_of_it() {
     );
     assert!(named_instance(&list, "acme").is_none());
 }
+
+#[test]
+fn a_retired_instance_is_not_offered_and_is_refused_if_typed() {
+    let mut s = main_with(Role::Manager, keys(1));
+    update(&mut s, ch('n'));
+    let mut lists = choices();
+    let retired = lists.instances[0].name.clone();
+    lists.instances[0].retired_at = Some(1);
+    update(&mut s, Msg::FormChoices(Ok(lists)));
+    update(&mut s, press(KeyCode::Tab));
+    assert!(!suggestions(form(&s)).contains(&retired));
+    type_text(&mut s, &retired);
+    update(&mut s, ctrl('s'));
+    let f = form(&s);
+    let said = format!("{:?}", f.errors);
+    assert!(said.contains("retired"), "{said}");
+}

@@ -335,8 +335,16 @@ fn an_open_deactivation_is_checked_again_when_the_store_changes() {
     update(&mut s, replan);
     let c = confirm(&s);
     assert_eq!(c.title, "Deactivate 2 keys?");
-    assert!(c.lines.join("\n").contains("1 is already deactivated"), "{:?}", c.lines);
-    assert!(status_text(&s).contains("store changed"), "{}", status_text(&s));
+    assert!(
+        c.lines.join("\n").contains("1 is already deactivated"),
+        "{:?}",
+        c.lines
+    );
+    assert!(
+        status_text(&s).contains("store changed"),
+        "{}",
+        status_text(&s)
+    );
     let fx = update(&mut s, ch('y'));
     assert_eq!(
         applied(&fx),

@@ -245,6 +245,11 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             if matches!(state.screen, Screen::Main) {
                 reload_screen(state, fx);
                 fx.push(Effect::ReloadMe);
+                // A key form's lists follow too (a developer added elsewhere
+                // is no "new developer"); what was typed stays.
+                if let Some(Modal::Form(_)) = &state.modal {
+                    fx.push(Effect::LoadFormChoices);
+                }
                 // An open deactivation or deletion is checked again, so it
                 // never asks about keys as they were.
                 if let Some(Modal::Confirm(c)) = &state.modal {
@@ -854,14 +859,16 @@ fn on_copied(
             state.on_clipboard = Some(public_id.clone());
             state.copies += 1;
             let secs = state.settings.clipboard_clear.as_secs();
-            say(
-                state,
-                fx,
-                format!(
+            let text = match via {
+                Via::Osc52 => format!(
+                    "Sent the key to the terminal (OSC 52); paste to check it arrived. Cleared in {secs} s."
+                ),
+                _ => format!(
                     "Copied the key to {}; it is cleared in {secs} s.",
                     via.describe()
                 ),
-            );
+            };
+            say(state, fx, text);
             fx.push(Effect::RecordCopied { public_id, via });
             fx.push(Effect::SetTimer {
                 after: state.settings.clipboard_clear,

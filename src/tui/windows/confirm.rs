@@ -585,5 +585,11 @@ fn draw_confirm(c: &Confirm, theme: &Theme, frame: &mut Frame) {
         foot,
     );
     // The marker sits on the border under the answer: the text above it scrolls.
-    more_marker(frame, inner, scroll > 0, scroll < last, "j/k");
+    // Typing the count takes letters too: there the arrows scroll.
+    let keys = if c.count_to_type().is_some() {
+        "↓/↑"
+    } else {
+        "j/k"
+    };
+    more_marker(frame, inner, scroll > 0, scroll < last, keys);
 }

@@ -107,6 +107,15 @@ fn draw_secret(s: &NewSecret, state: &State, theme: &Theme, frame: &mut Frame) {
         format!(" Key {verb}: {} ", safe(&s.key.name)),
     );
     let copied = match (&s.copied, &s.copy_error) {
+        // OSC 52 is a request the terminal may ignore (tmux, some SSH
+        // clients): keyward cannot know it arrived, so it does not say so.
+        (Some(Via::Osc52), _) => Line::from(Span::styled(
+            format!(
+                "Sent to the terminal (OSC 52), which may ignore it: paste it somewhere to check before closing. Cleared after {} s.",
+                state.settings.clipboard_clear.as_secs()
+            ),
+            theme.warning(),
+        )),
         (Some(via), _) => Line::from(Span::styled(
             format!(
                 "✓ Copied to {}; cleared after {} s.",

@@ -171,7 +171,11 @@ fn draw_renew(r: &RenewForm, theme: &Theme, frame: &mut Frame) {
             theme,
         ),
         Line::from(Span::styled(
-            "Grace: empty for none, or 24h, 7d…",
+            if r.expired {
+                "Expires: 90d, 2027-01-31 or never"
+            } else {
+                "Grace: empty for none, or 24h, 7d…"
+            },
             theme.dim(),
         )),
     ];

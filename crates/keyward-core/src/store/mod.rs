@@ -269,7 +269,7 @@ impl Store {
             "another program's database"
         };
         Err(Error::store(format!(
-            "{} is not a keyward store ({what}); remove it, or create a store elsewhere with `keyward init`",
+            "{} is not a keyward store ({what}); check the path (--db, KEYWARD_DB, `store` in the configuration) — it is left as it is",
             self.path.display()
         )))
     }
