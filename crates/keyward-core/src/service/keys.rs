@@ -498,10 +498,25 @@ pub(super) fn load(db: &Db, public_id: &str, now: i64) -> Result<Key> {
 }
 
 pub(super) fn parse_id(id: &str) -> Result<PublicId> {
+    // A whole key pasted where an id goes (a leak being handled): its public
+    // id is the id, and the secret is never echoed back in an error.
+    if let Some(public) = crate::domain::query::pasted_key_id(id.trim()) {
+        return PublicId::parse(public)
+            .ok_or_else(|| Error::usage("that whole key has no valid key id (not shown)"));
+    }
     PublicId::parse(id).ok_or_else(|| {
+        // Something long may be a secret mistyped: only its start is echoed.
+        let shown: String = if id.chars().count() > 16 {
+            format!(
+                "{}… (the rest not shown)",
+                id.chars().take(12).collect::<String>()
+            )
+        } else {
+            id.to_owned()
+        };
         Error::usage(format!(
             "{} is not a key id; an id is 8 letters and digits, as in kw_3fQa9LzX",
-            escape(id)
+            escape(&shown)
         ))
     })
 }
@@ -810,6 +825,23 @@ mod tests {
             })
             .unwrap();
         (store, issued)
+    }
+
+    #[test]
+    fn a_whole_key_given_as_an_id_means_its_public_id_and_is_never_echoed() {
+        let (store, issued) = store_with_a_key();
+        let mut ana = store.admin();
+        let whole = issued.token.expose().to_owned();
+        let shown = ana.show_key(&whole).unwrap();
+        assert_eq!(shown.public_id, issued.key.public_id);
+        // A mangled secret after a real id still names the key, never the text.
+        let mangled = format!("kw_{}_{}", issued.key.public_id, "A".repeat(38));
+        assert_eq!(
+            ana.show_key(&mangled).unwrap().public_id,
+            issued.key.public_id
+        );
+        let e = parse_id("kw_zz!zzzzz_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap_err();
+        assert!(!e.to_string().contains("AAAAAAAA"), "{e}");
     }
 
     #[test]
