@@ -154,9 +154,19 @@ pub fn summary(action: &str, details: &str, at: i64) -> String {
         }
         "renewed" if o.contains_key("grace_until") || o.contains_key("expires_at") => {
             let mut parts = vec!["renewed".to_owned()];
+            // The new expiry as a date: a change "+188 d" read as "expires in
+            // 188 days" for a key renewed long after it had expired.
             if let Some((from, to)) = o.get("expires_at").and_then(from_to) {
                 if from != to {
-                    parts.push(short_change("expires_at", from, to));
+                    parts.push(
+                        match to
+                            .as_str()
+                            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                        {
+                            Some(t) => format!("expires {}", t.to_utc().format("%Y-%m-%d")),
+                            None => "never expires".to_owned(),
+                        },
+                    );
                 }
             }
             parts.push(match o.get("grace_until").and_then(instant) {
@@ -305,7 +315,7 @@ mod tests {
         let d = r#"{"previous":"kw_x_…AAAA","expires_at":{"from":"2026-06-01T00:00:00Z","to":"2026-08-26T00:00:00Z"},"grace_until":"2026-05-29T00:00:00Z"}"#;
         assert_eq!(
             summary("renewed", d, AT),
-            "renewed, expires: +86 d, grace 24h"
+            "renewed, expires 2026-08-26, grace 24h"
         );
         let d =
             r#"{"previous":"kw_x_…AAAA","expires_at":{"from":null,"to":null},"grace_until":null}"#;
