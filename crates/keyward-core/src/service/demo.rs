@@ -616,16 +616,21 @@ fn fill(
     report.keys = keys.len() as u64;
 
     // More history where asked: the everyday traffic of views, copies, edits and failed verifications.
-    let wanted = spec.history.unwrap_or(0) as usize;
+    // Without a number, a few rows per key: enough that the History tab shows
+    // every kind of row (an edit's before → after, a renewal, team changes).
+    let wanted = spec
+        .history
+        .map_or(events.len() + keys.len() * 2, |h| h as usize);
     while events.len() < wanted && !keys.is_empty() {
         let target = rng.random_range(0..keys.len());
         let key = &keys[target];
         let until = key.closed_at.unwrap_or(end).max(key.created_at + 1);
         let action = match rng.random_range(0..100) {
-            0..=44 => Action::Viewed,
-            45..=64 => Action::VerifyFailed,
-            65..=74 => Action::Copied,
-            75..=89 => Action::Updated,
+            0..=39 => Action::Viewed,
+            40..=54 => Action::VerifyFailed,
+            55..=64 => Action::Copied,
+            65..=79 => Action::Updated,
+            80..=89 => Action::Renewed,
             _ => Action::TeamsChanged,
         };
         let actor = rng.random_range(0..actors.len());
@@ -709,9 +714,21 @@ fn key_event(
         Action::Deactivated => json!({ "was": "active" }),
         Action::VerifyFailed => json!({ "reason": "mismatch" }),
         Action::Copied => json!({ "via": "osc52" }),
-        Action::Updated => {
-            json!({ "name": { "from": format!("{} (old)", key.name), "to": key.name } })
-        }
+        // Edits of each kind, by when they happened: a rename, a developer
+        // handed over, an expiry moved.
+        Action::Updated => match at % 3 {
+            0 => json!({ "name": { "from": format!("{} (old)", key.name), "to": key.name } }),
+            1 => json!({ "developer": { "from": "Former Owner", "to": key.developer } }),
+            _ => json!({ "expires_at": {
+                "from": rfc3339(at + 30 * 86_400),
+                "to": rfc3339(at + 90 * 86_400),
+            } }),
+        },
+        Action::Renewed => json!({
+            "previous": crate::domain::key_format::mask(&key.public_id, "AAAA"),
+            "expires_at": { "from": rfc3339(at + 7 * 86_400), "to": rfc3339(at + 97 * 86_400) },
+            "grace_until": (at % 2 == 0).then(|| rfc3339(at + 86_400)),
+        }),
         Action::TeamsChanged => json!({ "added": team_names, "removed": [], "teams": team_names }),
         _ => json!({}),
     };
