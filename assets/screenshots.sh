@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Real screenshots of keyward's four tabs and two modals, as SVG in assets/.
+# Real screenshots of keyward's five tabs, a history row and two modals, as SVG
+# in assets/.
 #
 #   bash assets/screenshots.sh
 #
@@ -83,6 +84,17 @@ shot tab-teams "Teams"
 t send-keys -t kw 4
 wait_for "Credential history"
 shot tab-history "History"
+
+# One history row opened: what changed, before → after, and where from.
+t send-keys -t kw Enter
+wait_for "History row"
+shot modal-history-row "History row"
+t send-keys -t kw Escape
+wait_for "Credential history"
+
+t send-keys -t kw 5
+wait_for "Instances ("
+shot tab-directory "Directory"
 
 # The new-key form, with a name typed and the instance list open.
 t send-keys -t kw 1

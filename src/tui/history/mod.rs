@@ -22,7 +22,7 @@ use crate::tui::state::{Effect, Tab};
 use chrono::DateTime;
 use keyward_core::domain::history::Action as HistoryAction;
 use keyward_core::domain::history::{HistoryPage, HistoryRow};
-use keyward_core::domain::query::{HistoryQuery, HistoryTermKind};
+use keyward_core::domain::query::HistoryQuery;
 use keyward_core::error::Error;
 use keyward_core::export::Column;
 
@@ -360,18 +360,10 @@ pub fn line_act(h: &mut HistoryTab, action: Action, cx: &mut Cx) {
 /// the rows of the filter before on screen as if they were this one's).
 pub fn checked(text: &str) -> Result<HistoryQuery, String> {
     let query = HistoryQuery::parse(text).map_err(|e| e.to_string())?;
-    for term in &query.terms {
-        if let HistoryTermKind::Action(actions) = &term.kind {
-            if let Some(unknown) = actions.iter().find(|a| HistoryAction::parse(a).is_none()) {
-                return Err(format!(
-                    "unknown action {}; actions are {}",
-                    keyward_core::safe_text::escape(unknown),
-                    HistoryAction::names()
-                ));
-            }
-        }
+    match HistoryAction::unknown_in(&query) {
+        Some(why) => Err(why),
+        None => Ok(query),
     }
-    Ok(query)
 }
 
 /// The text of the query line changed: check it, and show its results if it parses.

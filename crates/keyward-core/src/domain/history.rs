@@ -96,6 +96,25 @@ impl Action {
     pub fn names() -> String {
         Action::ALL.map(Action::as_str).join(", ")
     }
+
+    /// Why a history filter cannot be run when it names an action that does
+    /// not exist (it would show nothing rather than say so), escaped.
+    pub fn unknown_in(query: &crate::domain::query::HistoryQuery) -> Option<String> {
+        use crate::domain::query::HistoryTermKind;
+        query.terms.iter().find_map(|term| match &term.kind {
+            HistoryTermKind::Action(actions) => actions
+                .iter()
+                .find(|a| Action::parse(a).is_none())
+                .map(|unknown| {
+                    format!(
+                        "unknown action {}; actions are {}",
+                        crate::safe_text::escape(unknown),
+                        Action::names()
+                    )
+                }),
+            _ => None,
+        })
+    }
 }
 
 impl fmt::Display for Action {
@@ -246,5 +265,23 @@ mod tests {
             change(&mut r);
             assert_ne!(r.chain_hash(GENESIS), h);
         }
+    }
+}
+
+#[cfg(test)]
+mod unknown_action_tests {
+    use super::Action;
+    use crate::domain::query::HistoryQuery;
+
+    #[test]
+    fn a_filter_naming_no_action_there_is_says_so_and_lists_them() {
+        let q = HistoryQuery::parse("action:created,renewd operator:ana").unwrap();
+        let why = Action::unknown_in(&q).expect("renewd is no action");
+        assert!(
+            why.starts_with("unknown action renewd; actions are store_created, created"),
+            "{why}"
+        );
+        let q = HistoryQuery::parse("action:created,renewed").unwrap();
+        assert_eq!(Action::unknown_in(&q), None);
     }
 }

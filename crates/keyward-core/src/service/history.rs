@@ -5,7 +5,7 @@ use super::Service;
 use crate::domain::history::{Action, GENESIS};
 use crate::domain::history::{HistoryPage, HistoryRow};
 use crate::domain::outbox::OutboxMessage;
-use crate::domain::query::{HistoryQuery, HistoryTermKind};
+use crate::domain::query::HistoryQuery;
 use crate::error::{Error, Result};
 use crate::export::{Column, ExportError, ExportFormat, RowWriter};
 use std::io::Write;
@@ -144,15 +144,8 @@ impl Service {
 
 /// Refuses a filter naming an action that does not exist, rather than showing nothing.
 fn check_actions(query: &HistoryQuery) -> Result<()> {
-    for term in &query.terms {
-        if let HistoryTermKind::Action(actions) = &term.kind {
-            if let Some(unknown) = actions.iter().find(|a| Action::parse(a).is_none()) {
-                return Err(Error::usage(format!(
-                    "filter: unknown action {unknown:?}; actions are {}",
-                    Action::names()
-                )));
-            }
-        }
+    match Action::unknown_in(query) {
+        Some(why) => Err(Error::usage(format!("filter: {why}"))),
+        None => Ok(()),
     }
-    Ok(())
 }
