@@ -351,3 +351,18 @@ fn an_open_deactivation_is_checked_again_when_the_store_changes() {
         Some((BulkAction::Deactivate, vec![public_id(1), public_id(3)]))
     );
 }
+
+#[test]
+fn a_refusal_stays_on_the_tab_it_was_made_on() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('2'));
+    // Ready-made filters cannot be deleted.
+    update(&mut s, ch('D'));
+    assert!(
+        status_text(&s).contains("cannot be deleted"),
+        "{}",
+        status_text(&s)
+    );
+    update(&mut s, ch('1'));
+    assert!(s.status.is_none(), "{:?}", s.status);
+}

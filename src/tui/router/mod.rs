@@ -638,6 +638,11 @@ fn tab_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             return;
         }
     };
+    // A refusal belongs to the tab it was made on: it does not follow the
+    // admin to the next one ("Ready-made filters cannot be deleted" on Keys).
+    if state.status.as_ref().is_some_and(|s| s.error) {
+        state.status = None;
+    }
     go_tab(state, next, fx);
 }
 
