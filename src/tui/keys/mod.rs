@@ -379,10 +379,14 @@ pub fn act(list: &mut KeyList, teams: &TeamsTab, tab: Tab, action: Action, cx: &
         Action::SelectAll => {
             // Every handle the service gave for the filter, loaded rows or not;
             // a list still loading trims the selection to its keys when it comes.
+            if list.refs.is_empty() {
+                cx.warn("No keys here to select: the filter shows none.".to_owned());
+                return;
+            }
             for r in &list.refs {
                 list.selected.insert(r.id, r.clone());
             }
-            cx.say(format!("{} keys selected.", list.selected.len()));
+            cx.say(format!("{} selected.", count_keys(list.selected.len())));
         }
         Action::SelectNone => list.selected.clear(),
         _ => change_action(list, teams, action, cx),
@@ -392,6 +396,16 @@ pub fn act(list: &mut KeyList, teams: &TeamsTab, tab: Tab, action: Action, cx: &
 /// The actions that open a window to change keys, each for the manager role.
 fn change_action(list: &KeyList, teams: &TeamsTab, action: Action, cx: &mut Cx) {
     let open = |cx: &mut Cx, modal: Modal| cx.ask(Ask::Open(modal));
+    // An action on "the key here" with no key here says so, rather than
+    // nothing at all.
+    let on_a_key = matches!(
+        action,
+        Action::Edit | Action::Renew | Action::Deactivate | Action::Delete | Action::ManageTeams
+    );
+    if on_a_key && list.refs.is_empty() && list.selected.is_empty() {
+        cx.warn("No key here: the filter shows none (Esc clears it).".to_owned());
+        return;
+    }
     match action {
         Action::New if cx.may(Role::Manager, "creating keys") => {
             let form = new_form(None, &cx.settings.default_expiry);

@@ -988,3 +988,28 @@ fn i_filters_to_the_keys_of_the_same_integration_for_a_leak() {
         status_text(&s)
     );
 }
+
+#[test]
+fn on_an_empty_filter_select_all_and_key_actions_say_there_is_no_key() {
+    let mut s = admin_with(0);
+    update(&mut s, ch('a'));
+    assert!(
+        error_status(&s) && status_text(&s).contains("No keys here"),
+        "{}",
+        status_text(&s)
+    );
+    for c in ['x', 'e', 'r', 'D', 't'] {
+        s.status = None;
+        let fx = update(&mut s, ch(c));
+        assert!(
+            fx.iter().all(|e| matches!(e, Effect::SetTimer { .. })),
+            "{c}: {fx:?}"
+        );
+        assert!(s.modal.is_none(), "{c}");
+        assert!(
+            status_text(&s).contains("No key here"),
+            "{c}: {}",
+            status_text(&s)
+        );
+    }
+}
