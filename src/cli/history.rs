@@ -2,6 +2,7 @@
 
 use super::output::{Table, local_time, write_json};
 use super::{Context, Failure, Outcome};
+use keyward_core::domain::history_details;
 use keyward_core::domain::query::HistoryQuery;
 use keyward_core::error::Error;
 use keyward_core::export::{Column, ExportError, ExportFormat, row_json};
@@ -65,10 +66,12 @@ pub fn run(
                 r.subject.clone().unwrap_or_default(),
                 r.operator.clone().unwrap_or_default(),
                 format!("{}@{}", r.origin.login, r.origin.host),
+                // As the TUI reads it: `status: active → deactivated`;
+                // `--json` keeps the details as written.
                 if r.details == "{}" {
                     String::new()
                 } else {
-                    r.details.clone()
+                    history_details::summary(&r.action, &r.details, r.at)
                 },
             ]);
         }
@@ -76,6 +79,13 @@ pub fn run(
             writeln!(out, "No history matches.")?;
         } else {
             t.write(out)?;
+            if limit.is_some_and(|n| rows.len() as u64 == n) {
+                writeln!(
+                    out,
+                    "The newest {} rows; --limit N shows more, --limit 0 all.",
+                    rows.len()
+                )?;
+            }
         }
     }
     Ok(0)
