@@ -247,8 +247,14 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
                 fx.push(Effect::ReloadMe);
                 // A key form's lists follow too (a developer added elsewhere
                 // is no "new developer"); what was typed stays.
-                if let Some(Modal::Form(_)) = &state.modal {
-                    fx.push(Effect::LoadFormChoices);
+                match &state.modal {
+                    Some(Modal::Form(_)) => fx.push(Effect::LoadFormChoices),
+                    // The team picker's teams and counts follow too.
+                    Some(Modal::TeamPicker(p)) => {
+                        fx.push(Effect::LoadTeams);
+                        fx.push(Effect::LoadTeamMembership(p.ids.clone()));
+                    }
+                    _ => {}
                 }
                 // An open deactivation or deletion is checked again, so it
                 // never asks about keys as they were.

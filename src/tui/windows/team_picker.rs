@@ -58,8 +58,14 @@ impl TeamPicker {
         }
     }
 
-    /// Teams made since the picker opened join the list.
+    /// The store's teams now: those made since the picker opened join the
+    /// list, and those removed elsewhere leave it unless marked (a marked one
+    /// is added again, as a new team, and the confirmation says so).
     pub fn offer(&mut self, teams: &[Team]) {
+        let marks = &self.marks;
+        self.teams
+            .retain(|t| marks.contains_key(t) || teams.iter().any(|x| x.name == *t));
+        self.cursor = self.cursor.min(self.teams.len().saturating_sub(1));
         for t in teams {
             if !self.teams.contains(&t.name) {
                 self.teams.push(t.name.clone());

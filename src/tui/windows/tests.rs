@@ -536,3 +536,24 @@ fn an_expired_key_is_renewed_without_grace_and_the_form_says_why() {
         "{fx:?}"
     );
 }
+
+#[test]
+fn the_team_picker_follows_teams_made_and_removed_elsewhere() {
+    use keyward_core::domain::model::Team;
+    let team = |name: &str| Team {
+        id: 0,
+        name: name.into(),
+        keys: 0,
+        created_at: 0,
+    };
+    let mut p = crate::tui::windows::team_picker::TeamPicker::new(
+        vec!["pub00001".into()],
+        &[team("a"), team("gone"), team("marked")],
+    );
+    p.marks
+        .insert("marked".into(), crate::tui::windows::team_picker::Mark::Add);
+    p.cursor = 2;
+    p.offer(&[team("a"), team("new")]);
+    assert_eq!(p.teams, ["a", "marked", "new"]);
+    assert!(p.cursor < p.teams.len());
+}
