@@ -317,6 +317,12 @@ impl DirectoryForm {
                 "Name" | "Login" | "New name" if v.is_empty() => {
                     Some(format!("{} is empty", f.label.to_lowercase()))
                 }
+                "Login" if v.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                    Some("login must be a login name on this host, without spaces".to_owned())
+                }
+                "Email" if !v.contains('@') || v.chars().any(char::is_whitespace) => {
+                    Some("email must be an address such as ana@example.org".to_owned())
+                }
                 "Cloud" => cloud(v).err(),
                 "Role" => role(v).err(),
                 "Limit" => limit(v).err(),

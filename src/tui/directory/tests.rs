@@ -783,3 +783,23 @@ fn the_last_admin_and_a_retired_instance_are_refused_at_once_not_after_a_y() {
         );
     }
 }
+
+#[test]
+fn the_operator_form_names_a_bad_login_and_a_bad_email_at_once() {
+    let mut s = directory(Role::Admin);
+    for _ in 0..3 {
+        update(&mut s, ch('l'));
+    }
+    update(&mut s, ch('n'));
+    assert_eq!(dir_form(&s).title(), " Add an operator ");
+    type_text(&mut s, "bad login");
+    update(&mut s, press(KeyCode::Tab));
+    type_text(&mut s, "Bad Login");
+    update(&mut s, press(KeyCode::Tab));
+    type_text(&mut s, "not-an-address");
+    let fx = update(&mut s, press(KeyCode::Enter));
+    assert!(changes(&fx).is_empty());
+    let error = dir_form(&s).error.clone().unwrap_or_default();
+    assert!(error.contains("login must be"), "{error}");
+    assert!(error.contains("email must be"), "{error}");
+}
