@@ -446,18 +446,17 @@ fn change_action(list: &KeyList, teams: &TeamsTab, action: Action, cx: &mut Cx) 
             plan(list, BulkAction::Delete, cx)
         }
         Action::ManageTeams if cx.may(Role::Manager, "changing teams") => {
-            let ids: Vec<String> = targets(list)
-                .into_iter()
-                .map(|k| k.public_id.clone())
-                .collect();
+            let keys = targets(list);
+            let ids: Vec<String> = keys.iter().map(|k| k.public_id.clone()).collect();
             if ids.is_empty() {
                 return;
             }
-            cx.effect(Effect::LoadTeamMembership(ids.clone()));
-            open(
-                cx,
-                Modal::TeamPicker(Box::new(TeamPicker::new(ids, &teams.teams))),
-            );
+            let mut picker = TeamPicker::new(ids.clone(), &teams.teams);
+            if list.selected.is_empty() {
+                picker.one = keys.first().map(|k| k.name.clone());
+            }
+            cx.effect(Effect::LoadTeamMembership(ids));
+            open(cx, Modal::TeamPicker(Box::new(picker)));
             cx.effect(Effect::LoadTeams);
         }
         _ => {}

@@ -41,6 +41,9 @@ pub struct TeamPicker {
     pub new_team: Input,
     pub typing: bool,
     pub error: Option<String>,
+    /// The key's name when the picker changes one key (the cursor's, with
+    /// nothing selected): the title names it rather than "1 selected key".
+    pub one: Option<String>,
 }
 
 impl TeamPicker {
@@ -55,6 +58,7 @@ impl TeamPicker {
             new_team: Input::default(),
             typing: false,
             error: None,
+            one: None,
         }
     }
 
@@ -319,10 +323,13 @@ fn draw_picker(p: &TeamPicker, theme: &Theme, frame: &mut Frame) {
         frame,
         60,
         20,
-        format!(
-            " Teams of {n} selected key{} ",
-            if n == 1 { "" } else { "s" }
-        ),
+        match &p.one {
+            Some(name) => format!(" Teams of {} ", safe(name)),
+            None => format!(
+                " Teams of {n} selected key{} ",
+                if n == 1 { "" } else { "s" }
+            ),
+        },
     );
     let hint = if p.membership.is_some() {
         "[x] all have it, [~] some, [ ] none. Space changes it."
