@@ -1013,3 +1013,16 @@ fn on_an_empty_filter_select_all_and_key_actions_say_there_is_no_key() {
         );
     }
 }
+
+#[test]
+fn t_on_the_cursor_key_names_it_in_the_pickers_title() {
+    let mut s = admin_with(3);
+    update(&mut s, ch('j'));
+    update(&mut s, ch('t'));
+    let Some(Modal::TeamPicker(p)) = &s.modal else {
+        panic!("{:?}", s.modal);
+    };
+    assert_eq!(p.one.as_deref(), Some("key-002"));
+    let screen = crate::tui::snapshot_testing::render(&s, 80, 24);
+    assert!(screen.contains("Teams of key-002"), "{screen}");
+}
