@@ -2,24 +2,28 @@
 //! everyone else's, which only reads it (and so hints at no change).
 
 use super::Section;
-use crate::tui::kit::keymap::{Action, LEFT, Layer, MOVE, RIGHT, TABS, bind, key, table};
+use crate::tui::kit::keymap::{Action, Binding, LEFT, Layer, MOVE, RIGHT, TABS, bind, key, table};
 use keyward_core::domain::model::Role;
+
+/// Walking the sections, on every layer of the tab.
+const SECTION_KEYS: [Binding; 2] = [
+    bind(
+        &[key('l'), RIGHT],
+        Action::NextSection,
+        "next section",
+        "section",
+    ),
+    bind(
+        &[key('h'), LEFT],
+        Action::PrevSection,
+        "previous section",
+        "section",
+    ),
+];
 
 table!(
     ADMIN,
     [
-        bind(
-            &[key('l'), RIGHT],
-            Action::NextSection,
-            "next section",
-            "section"
-        ),
-        bind(
-            &[key('h'), LEFT],
-            Action::PrevSection,
-            "previous section",
-            "section"
-        ),
         bind(
             &[key('n')],
             Action::New,
@@ -38,25 +42,14 @@ table!(
             "retire instance · remove developer/team/operator",
             "remove"
         ),
-    ] + MOVE
+    ] + SECTION_KEYS
+        + MOVE
         + TABS
 );
 
 table!(
     ADMIN_TEAMS,
     [
-        bind(
-            &[key('l'), RIGHT],
-            Action::NextSection,
-            "next section",
-            "section"
-        ),
-        bind(
-            &[key('h'), LEFT],
-            Action::PrevSection,
-            "previous section",
-            "section"
-        ),
         bind(&[key('e')], Action::Edit, "rename the team", "rename"),
         bind(
             &[key('D')],
@@ -64,28 +57,12 @@ table!(
             "remove the team from its keys",
             "remove"
         ),
-    ] + MOVE
+    ] + SECTION_KEYS
+        + MOVE
         + TABS
 );
 
-table!(
-    READ_ONLY,
-    [
-        bind(
-            &[key('l'), RIGHT],
-            Action::NextSection,
-            "next section",
-            "section"
-        ),
-        bind(
-            &[key('h'), LEFT],
-            Action::PrevSection,
-            "previous section",
-            "section"
-        ),
-    ] + MOVE
-        + TABS
-);
+table!(READ_ONLY, [] + SECTION_KEYS + MOVE + TABS);
 
 /// The order `l` walks, under the help overlay's keys.
 const SECTIONS: &str = "Sections: instances → developers → teams → operators";

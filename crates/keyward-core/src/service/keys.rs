@@ -805,6 +805,10 @@ mod tests {
     use crate::testing::TempStore;
 
     fn store_with_a_key() -> (TempStore, IssuedKey) {
+        store_with_a_key_expiring(None)
+    }
+
+    fn store_with_a_key_expiring(expires: Option<&str>) -> (TempStore, IssuedKey) {
         let store = TempStore::new();
         let mut ana = store.admin();
         ana.add_instance(&InstanceSpec {
@@ -821,7 +825,7 @@ mod tests {
                 developer: "ana".into(),
                 channel: "ci".into(),
                 teams: vec!["payments".into()],
-                expires: None,
+                expires: expires.map(str::to_owned),
             })
             .unwrap();
         (store, issued)
@@ -883,25 +887,8 @@ mod tests {
     #[test]
     fn an_expired_key_renewed_gets_no_grace_so_its_dead_secret_stays_dead() {
         use crate::service::Verdict;
-        let store = TempStore::new();
+        let (store, issued) = store_with_a_key_expiring(Some("1m"));
         let mut ana = store.admin();
-        ana.add_instance(&InstanceSpec {
-            name: "acme".into(),
-            cloud: Cloud::Salesforce,
-            url: None,
-            max_active: None,
-        })
-        .unwrap();
-        let issued = ana
-            .create_key(&NewKeyRequest {
-                name: "soon".into(),
-                instance: "acme".into(),
-                developer: "ana".into(),
-                channel: "ci".into(),
-                teams: vec![],
-                expires: Some("1m".into()),
-            })
-            .unwrap();
         store.clock().advance(chrono::TimeDelta::minutes(2));
         assert!(!matches!(
             ana.verify(&issued.token).unwrap(),

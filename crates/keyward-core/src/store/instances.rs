@@ -167,12 +167,26 @@ impl Db<'_> {
     /// Whether the instance has a developer of that name, current or removed:
     /// the names a rename may not take.
     pub fn developer_name_used(&self, instance_id: i64, name: &str) -> Result<bool> {
+        Ok(self.find_developer(instance_id, name, true)?.is_some())
+    }
+
+    /// The developer of `name` on the instance, case folded as filters
+    /// compare names; `removed_too` counts one removed from the list.
+    fn find_developer(
+        &self,
+        instance_id: i64,
+        name: &str,
+        removed_too: bool,
+    ) -> Result<Option<i64>> {
         self.conn()
             .prepare_cached(&format!(
-                "SELECT 1 FROM developers WHERE instance_id = ?1 AND {}",
+                "SELECT id FROM developers WHERE instance_id = ?1 AND (?3 OR removed_at IS NULL) AND {}",
                 SAME_NAME.replace("?1", "?2")
             ))
-            .and_then(|mut s| s.exists(params![instance_id, name]))
+            .and_then(|mut s| {
+                s.query_row(params![instance_id, name, removed_too], |r| r.get(0))
+                    .optional()
+            })
             .map_err(from_sqlite)
     }
 
@@ -188,33 +202,14 @@ impl Db<'_> {
 
     /// The developer of that name on the instance, if known and not removed.
     pub fn developer_id(&self, instance_id: i64, name: &str) -> Result<Option<i64>> {
-        self.conn()
-            .prepare_cached(&format!(
-                "SELECT id FROM developers WHERE instance_id = ?1 AND removed_at IS NULL AND {}",
-                SAME_NAME.replace("?1", "?2")
-            ))
-            .and_then(|mut s| {
-                s.query_row(params![instance_id, name], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(from_sqlite)
+        self.find_developer(instance_id, name, false)
     }
 
     /// The developer's id, adding the developer to the instance's list if new
     /// (or back to it if removed before).
     pub fn ensure_developer(&self, instance_id: i64, name: &str) -> Result<i64> {
         // `ben okafor` is the developer `Ben Okafor`: one integration, one limit.
-        let known: Option<i64> = self
-            .conn()
-            .prepare_cached(&format!(
-                "SELECT id FROM developers WHERE instance_id = ?1 AND {}",
-                SAME_NAME.replace("?1", "?2")
-            ))
-            .and_then(|mut s| {
-                s.query_row(params![instance_id, name], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(from_sqlite)?;
+        let known = self.find_developer(instance_id, name, true)?;
         if let Some(id) = known {
             self.conn()
                 .execute(
