@@ -125,6 +125,15 @@ fn db_and_keyward_db_beat_the_configured_store() {
         .json();
     assert_eq!(ids(&by_env), [id.as_str()]);
     assert!(!elsewhere.exists(), "the configured store was not created");
+
+    // An empty variable is as good as unset: not "a value is required for --db".
+    let mut cmd = env.command();
+    cmd.env("KEYWARD_DB", "").env("KEYWARD_CONFIG", "");
+    let with_empty = env
+        .run_with(cmd, &["key", "list", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(ids(&with_empty), [id.as_str()]);
 }
 
 #[test]

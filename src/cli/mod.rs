@@ -36,12 +36,13 @@ credential history, over a SQLite store that several admins on one host can shar
     disable_help_subcommand = true
 )]
 pub struct Cli {
-    /// The store (default: the configuration's store, else $XDG_DATA_HOME/keyward/keyward.db)
-    #[arg(long, global = true, env = "KEYWARD_DB", value_name = "PATH")]
+    /// The store, also KEYWARD_DB (default: the configuration's store, else
+    /// $XDG_DATA_HOME/keyward/keyward.db)
+    #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// The configuration file, read after /etc/keyward/config.toml (default:
-    /// $XDG_CONFIG_HOME/keyward/config.toml)
-    #[arg(long, global = true, env = "KEYWARD_CONFIG", value_name = "PATH")]
+    /// The configuration file, also KEYWARD_CONFIG, read after
+    /// /etc/keyward/config.toml (default: $XDG_CONFIG_HOME/keyward/config.toml)
+    #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Act as another operator's login (root only)
     #[arg(long = "as", global = true, value_name = "LOGIN")]
@@ -472,8 +473,19 @@ impl Context {
     }
 }
 
+/// A path from the environment; an empty variable (`KEYWARD_DB=`) is as
+/// good as unset, not a missing command-line value.
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 /// Runs a parsed command line, writing to `out`.
-pub fn run(cli: Cli, out: &mut dyn Write) -> Outcome {
+pub fn run(mut cli: Cli, out: &mut dyn Write) -> Outcome {
+    // The flags beat the environment.
+    cli.db = cli.db.or_else(|| env_path("KEYWARD_DB"));
+    cli.config = cli.config.or_else(|| env_path("KEYWARD_CONFIG"));
     let config = Config::load(cli.config.as_deref())?;
     // --db and KEYWARD_DB (both in cli.db) beat the file; the file beats the default.
     let (db, store_set_by) = match (&cli.db, &config.store) {
