@@ -45,9 +45,20 @@ pub struct KeyList {
     pub selected: BTreeMap<i64, KeyRef>,
     /// The key whose details are open (opening was recorded as viewed).
     pub detail: Option<Key>,
+    /// The filter the keys on screen were listed for, and the one a load
+    /// under way lists: they differ while a new filter's keys are coming.
+    pub shown_query: String,
+    pub loading_query: String,
 }
 
 impl KeyList {
+    /// Whether the keys on screen belong to another filter than the one on
+    /// the line (its keys are still coming): `a` and the changes wait, or
+    /// they would act on the last filter's keys.
+    pub fn stale(&self) -> bool {
+        self.shown_query != self.filter.applied
+    }
+
     pub fn current(&self) -> Option<&KeyRef> {
         self.refs.get(self.cursor)
     }
@@ -84,6 +95,7 @@ pub fn reload(list: &mut KeyList, cx: &mut Cx) {
     };
     list.generation += 1;
     list.loading = true;
+    list.loading_query = list.filter.applied.clone();
     cx.effect(Effect::LoadKeyRefs {
         generation: list.generation,
         query,
@@ -157,6 +169,7 @@ pub fn on_refs(
         Ok(refs) => {
             let keep = list.current().map(|r| r.id);
             list.refs = refs;
+            list.shown_query = list.loading_query.clone();
             unselect_hidden(list, cx);
             list.rows.clear();
             list.requested.clear();
@@ -376,6 +389,7 @@ pub fn act(list: &mut KeyList, teams: &TeamsTab, tab: Tab, action: Action, cx: &
                 move_cursor(list, 1, cx);
             }
         }
+        Action::SelectAll if list.stale() => cx.warn(STILL_LOADING.to_owned()),
         Action::SelectAll => {
             // Every handle the service gave for the filter, loaded rows or not;
             // a list still loading trims the selection to its keys when it comes.
@@ -393,6 +407,8 @@ pub fn act(list: &mut KeyList, teams: &TeamsTab, tab: Tab, action: Action, cx: &
     }
 }
 
+const STILL_LOADING: &str = "The keys of this filter are still loading: nothing was selected or changed; try again once they show.";
+
 /// The actions that open a window to change keys, each for the manager role.
 fn change_action(list: &KeyList, teams: &TeamsTab, action: Action, cx: &mut Cx) {
     let open = |cx: &mut Cx, modal: Modal| cx.ask(Ask::Open(modal));
@@ -402,6 +418,12 @@ fn change_action(list: &KeyList, teams: &TeamsTab, action: Action, cx: &mut Cx) 
         action,
         Action::Edit | Action::Renew | Action::Deactivate | Action::Delete | Action::ManageTeams
     );
+    // Typed ahead of a filter's keys, a change would act on the last
+    // filter's: it waits for them.
+    if on_a_key && list.stale() {
+        cx.warn(STILL_LOADING.to_owned());
+        return;
+    }
     if on_a_key && list.refs.is_empty() && list.selected.is_empty() {
         cx.warn("No key here: the filter shows none (Esc clears it).".to_owned());
         return;
@@ -509,6 +531,8 @@ pub fn query_changed(list: &mut KeyList, cx: &mut Cx) {
         // as if they were its; what was asked for is dropped on arrival.
         list.generation += 1;
         list.loading = false;
+        // The empty list is this (invalid) filter's own.
+        list.shown_query = list.filter.applied.clone();
         list.refs.clear();
         list.rows.clear();
         list.requested.clear();

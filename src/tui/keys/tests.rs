@@ -647,13 +647,31 @@ fn keys_that_leave_the_filter_leave_the_selection_and_x_never_targets_them() {
 }
 
 #[test]
-fn select_all_while_a_filter_loads_keeps_only_the_keys_of_the_filter() {
+fn keys_typed_ahead_of_a_filters_keys_never_act_on_the_last_filters() {
+    // The walk-through's near miss: a filter typed, then `Enter a x` at once,
+    // while the keys on screen were still the last filter's (every key).
     let mut s = admin_with(5);
     update(&mut s, ch('/'));
-    type_text(&mut s, "ci");
+    type_text(&mut s, "zzznotthere");
     assert!(s.keys.loading);
     update(&mut s, press(KeyCode::Enter));
     update(&mut s, ch('a'));
+    assert!(s.keys.selected.is_empty());
+    assert!(
+        status_text(&s).contains("still loading"),
+        "{}",
+        status_text(&s)
+    );
+    for c in ['x', 'D', 't'] {
+        let fx = update(&mut s, ch(c));
+        assert!(
+            !fx.iter()
+                .any(|e| matches!(e, Effect::PlanBulk { .. } | Effect::LoadTeamMembership(_))),
+            "{c}: {fx:?}"
+        );
+        assert!(s.modal.is_none(), "{c}");
+    }
+    // Once the filter's keys show, `a` takes exactly them.
     let generation = s.keys.generation;
     update(
         &mut s,
@@ -662,6 +680,7 @@ fn select_all_while_a_filter_loads_keeps_only_the_keys_of_the_filter() {
             result: Ok(refs_of(&keys(2))),
         },
     );
+    update(&mut s, ch('a'));
     assert_eq!(
         s.keys.selected.keys().copied().collect::<Vec<_>>(),
         vec![1, 2]
