@@ -54,7 +54,7 @@ const COLUMNS: [KeyColumn; 11] = [
     column("Channel", "Chan", 6, 5),
     column("Teams", "Teams", 8, 6),
     column("Expires", "Expires", 7, 1),
-    column("Status", "Status", 11, 2),
+    column("Status", "Status", 8, 2),
     column("Last used", "Used", 6, 9),
 ];
 
