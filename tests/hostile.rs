@@ -108,6 +108,11 @@ fn refused(what: &str, run: Run, code: i32) -> String {
     run.stderr
 }
 
+/// Whether `operator add` takes `h` as a person's name: no control characters.
+fn is_person_name(h: &str) -> bool {
+    !stored(h).chars().any(char::is_control)
+}
+
 /// The name as stored: the input less surrounding white space.
 fn stored(h: &str) -> &str {
     h.trim()
@@ -158,12 +163,18 @@ fn hostile_store() -> (Env, Vec<(String, String)>) {
         assert!(run.stdout.contains(&shown), "{label}: {}", run.stdout);
         let login = format!("op{i}");
         let email = format!("op{i}@example.org");
-        clean(
-            label,
-            env.run(&[
-                "operator", "add", &login, "--name", &h, "--email", &email, "--role", "viewer",
-            ]),
-        );
+        let added = env.run(&[
+            "operator", "add", &login, "--name", &h, "--email", &email, "--role", "viewer",
+        ]);
+        // A person's name goes into mail headers: one with a control
+        // character (a line break there made every message unwritable) is
+        // refused at the door; any other is kept exactly.
+        if is_person_name(&h) {
+            clean(label, added);
+        } else {
+            let why = refused(label, added, 2);
+            assert!(why.contains("control characters"), "{label}: {why}");
+        }
         let list = env.json(&["key", "list", "--json"]);
         let first = list
             .as_array()
@@ -218,6 +229,9 @@ fn hostile_names_are_stored_exactly_and_shown_escaped_everywhere() {
             ("operator list", &operators),
             ("history", &history),
         ] {
+            if what == "operator list" && !is_person_name(h) {
+                continue;
+            }
             assert!(holds(v, h), "{label}: {what} --json lost {h:?}");
         }
     }
@@ -242,7 +256,9 @@ fn hostile_names_are_stored_exactly_and_shown_escaped_everywhere() {
     for ((label, h), (id, renamed)) in corpus.iter().zip(&ids) {
         let shown = escape(stored(h)).into_owned();
         for (what, out) in &outputs {
-            if ["audit verify", "notifications"].contains(&what.as_str()) {
+            if ["audit verify", "notifications"].contains(&what.as_str())
+                || (what == "operator list" && !is_person_name(h))
+            {
                 continue;
             }
             assert!(

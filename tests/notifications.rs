@@ -897,3 +897,50 @@ fn a_login_that_is_not_an_operator_may_send_as_cron_does_but_not_read_the_outbox
     );
     env.run_as("keyward-cron", &["notifications"]).expect(3);
 }
+
+#[test]
+fn an_operator_name_with_a_line_break_neither_gets_in_nor_stops_the_mail() {
+    let env = team_env();
+    // At the door: a person's name goes into mail headers.
+    for name in ["Zed\nNewline", "Zed\r\nNewline", "Zed\u{1b}[31m"] {
+        let run = env
+            .run(&[
+                "operator",
+                "add",
+                "zed",
+                "--name",
+                name,
+                "--email",
+                "zed@example.org",
+                "--role",
+                "admin",
+            ])
+            .expect(2);
+        assert!(run.stderr.contains("control characters"), "{}", run.stderr);
+    }
+    // A store from before that rule: bob's name holds a line break.
+    let conn = rusqlite::Connection::open(&env.db).expect("open");
+    conn.execute(
+        "UPDATE operators SET name = 'Zed' || char(13) || char(10) || 'Newline' WHERE login = 'bob'",
+        [],
+    )
+    .expect("update");
+    drop(conn);
+    env.create_key("billing sync", "dev1", "ci");
+    let spool = env.path("sendmail.out");
+    configure(
+        &env,
+        &format!("sendmail = \"sh -c 'cat >> {}'\"", spool.display()),
+    );
+    let out = env.run(&["notifications", "send"]).expect(0);
+    assert!(out.stdout.contains("Sent 2 message(s)"), "{}", out.stdout);
+    let text = std::fs::read_to_string(&spool).expect("the command ran");
+    // One header line, the break shown as an escape (quoted, so its
+    // backslashes are doubled on the wire).
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("To: \"Zed\\\\r\\\\nNewline\" <bob@example.org>")),
+        "{text}"
+    );
+    assert!(outbox(&env).iter().all(|m| m["status"] == "sent"));
+}

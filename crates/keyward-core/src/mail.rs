@@ -99,10 +99,14 @@ pub fn compose(from: &str, m: &OutboxMessage, now: SystemTime) -> Result<Message
         ))
     })?;
     let domain = from.email.domain().to_owned();
+    // A header holds one line: a name or subject with a line break (or any
+    // control character) would make the message unwritable and stop every
+    // message queued behind it. Such characters go in as visible escapes.
+    let header = |s: &str| crate::safe_text::escape_message(s).into_owned();
     Message::builder()
         .from(from)
-        .to(Mailbox::new(Some(m.recipient_name.clone()), address))
-        .subject(m.subject.clone())
+        .to(Mailbox::new(Some(header(&m.recipient_name)), address))
+        .subject(header(&m.subject))
         .date(now)
         // The same id on every attempt, so a message delivered twice after a
         // crash can be recognised as one.
@@ -461,6 +465,32 @@ mod tests {
         );
         m.id = 42;
         m
+    }
+
+    #[test]
+    fn every_control_character_in_a_name_or_subject_still_makes_a_writable_message() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_100);
+        let controls = (0u32..0x20)
+            .chain([0x7f])
+            .chain(0x80..0xa0)
+            .chain([0x2028, 0x2029, 0x202e])
+            .filter_map(char::from_u32);
+        for c in controls {
+            let mut m = message();
+            m.recipient_name = format!("Zed{c}Newline\r\n");
+            m.subject = format!("[keyward] API key created: a{c}b");
+            let email = compose("keyward@example.org", &m, now)
+                .unwrap_or_else(|e| panic!("U+{:04X}: {e:?}", u32::from(c)));
+            let text = String::from_utf8(email.formatted()).unwrap();
+            let (headers, _) = text.split_once("\r\n\r\n").unwrap();
+            for line in headers.split("\r\n") {
+                assert!(
+                    !line.chars().any(|h| h.is_control() && h != '\t'),
+                    "U+{:04X} reached a header raw: {line:?}",
+                    u32::from(c)
+                );
+            }
+        }
     }
 
     #[test]

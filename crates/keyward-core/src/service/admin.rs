@@ -37,7 +37,7 @@ impl Service {
         name: &str,
         email: &str,
     ) -> Result<Service> {
-        let name = Name::parse("name", name)?;
+        let name = person_name(name)?;
         let email = parse_email(email)?;
         check_login(&origin.login)?;
         let now = clock.now().timestamp();
@@ -74,7 +74,7 @@ impl Service {
         role: Role,
     ) -> Result<Operator> {
         check_login(login)?;
-        let name = Name::parse("name", name)?;
+        let name = person_name(name)?;
         let email = parse_email(email)?;
         self.write(Role::Admin, |db, actor, now| {
             let op = Operator {
@@ -242,6 +242,20 @@ impl Service {
     pub fn list_teams(&mut self) -> Result<Vec<Team>> {
         self.read(|db, _, _| db.teams())
     }
+}
+
+/// A person's name, which goes into every mail header addressed to them:
+/// one line, no control characters (a line break there made every message
+/// unwritable). Key and team names may hold anything; they are escaped.
+pub(crate) fn person_name(raw: &str) -> Result<Name> {
+    let name = Name::parse("name", raw)?;
+    if let Some(c) = name.as_str().chars().find(|c| c.is_control()) {
+        return Err(Error::usage(format!(
+            "a person's name cannot contain control characters such as U+{:04X} (a line break, an escape); it goes into mail headers",
+            u32::from(c)
+        )));
+    }
+    Ok(name)
 }
 
 /// A login as the OS knows it: no white space or control characters.

@@ -267,7 +267,7 @@ impl Service {
         email: &str,
         spec: DemoSpec,
     ) -> Result<(Service, DemoReport)> {
-        let name = crate::domain::Name::parse("name", name)?;
+        let name = super::admin::person_name(name)?;
         let email = crate::domain::email::parse_email(email)?;
         super::admin::check_login(&origin.login)?;
         let now = clock.now().timestamp();
