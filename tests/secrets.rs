@@ -354,6 +354,30 @@ fn store_in_shared_dir(dir_mode: u32) {
     assert_eq!(mode(&shared), dir_mode, "keyward left the directory alone");
 }
 
+/// `/tmp` and its like (1777, or any directory others may write) are shared
+/// with everyone, not with a group: the store stays 0600 there.
+#[test]
+fn in_a_world_writable_directory_a_new_store_is_0600() {
+    for dir_mode in [0o1777, 0o777, 0o2777] {
+        let mut env = Env::empty();
+        let open = env.path("open");
+        fs::create_dir(&open).unwrap();
+        fs::set_permissions(&open, fs::Permissions::from_mode(dir_mode)).unwrap();
+        assert_eq!(mode(&open), dir_mode, "the test's own chmod");
+        env.db = open.join("keyward.db");
+        env.init().expect(0);
+        env.ok(&["instance", "add", "acme", "--cloud", "other"]);
+        for file in common::store_files(&env.db) {
+            assert_eq!(
+                mode(&file),
+                0o600,
+                "{} in a {dir_mode:o} directory",
+                file.display()
+            );
+        }
+    }
+}
+
 #[test]
 fn in_a_setgid_group_shared_directory_a_new_store_is_0660() {
     store_in_shared_dir(0o2770);

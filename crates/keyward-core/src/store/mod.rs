@@ -432,10 +432,14 @@ fn remove_with_journal(file: &Path) {
     }
 }
 
-/// 0660 where the directory is shared with a group (group-writable or setgid), else 0600.
+/// 0660 where the directory is shared with a group (group-writable or
+/// setgid), else 0600. A directory everyone may write (`/tmp`, 1777) is
+/// shared with no group in particular: anyone in the creator's primary group
+/// would get the store, so it stays 0600.
 fn file_mode_for(dir: &Path) -> u32 {
-    match fs::metadata(dir) {
-        Ok(m) if m.permissions().mode() & 0o2020 != 0 => 0o660,
+    match fs::metadata(dir).map(|m| m.permissions().mode()) {
+        Ok(mode) if mode & 0o002 != 0 => 0o600,
+        Ok(mode) if mode & 0o2020 != 0 => 0o660,
         _ => 0o600,
     }
 }
