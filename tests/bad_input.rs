@@ -593,7 +593,13 @@ fn clap_usage_errors_are_exit_2_with_one_line() {
             "many",
         ],
         &["history", "--limit", "-1"],
+        // Past what SQLite's LIMIT takes: a usage error, not "datatype mismatch".
+        &["history", "--limit", "9223372036854775808"],
         &["history", "--json", "--csv"],
+        // The demo's caps: a typo never fills the disk for an hour.
+        &["demo", "--keys", "99999999999999"],
+        &["demo", "--keys", "100000000"],
+        &["demo", "--history", "99999999999"],
         &["key", "deactivate", "--yes"],
     ];
     for args in cases {

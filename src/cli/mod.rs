@@ -51,6 +51,13 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// The most rows a listing may be asked for: what SQLite's LIMIT takes.
+const MAX_ROWS: u64 = i64::MAX as u64;
+/// The demo's caps: ten times the largest store the benchmarks measure keeps
+/// a typo (`--keys 99999999999999`) from filling the disk for an hour.
+const MAX_DEMO_KEYS: u64 = 2_000_000;
+const MAX_DEMO_HISTORY: u64 = 20_000_000;
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the store; this login becomes its first admin
@@ -83,7 +90,7 @@ pub enum Command {
         #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
         filter: Option<String>,
         /// At most this many rows; 0 for all
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=MAX_ROWS))]
         limit: u64,
         #[arg(long, conflicts_with = "csv")]
         json: bool,
@@ -118,11 +125,12 @@ Argon2id hash of a random secret that is discarded at once, so no demo key can e
 made with `key create` or `key renew` each get their own hash."
     )]
     Demo {
-        /// How many keys to add
-        #[arg(long, default_value_t = 200)]
+        /// How many keys to add (at most 2 000 000)
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(0..=MAX_DEMO_KEYS))]
         keys: u64,
-        /// At least this many history rows in all (the keys' own events count)
-        #[arg(long)]
+        /// At least this many history rows in all, the keys' own events
+        /// counted (at most 20 000 000)
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=MAX_DEMO_HISTORY))]
         history: Option<u64>,
     },
 }
