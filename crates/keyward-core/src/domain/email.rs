@@ -16,7 +16,10 @@ pub fn parse_email(raw: &str) -> Result<String> {
         })
         && !email
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        // What the mailer takes, checked at the door: `a,b@…`, `a..b@…` and
+        // `a@example..org` would otherwise be stored and fail forever.
+        && email.parse::<lettre::Address>().is_ok();
     if !valid {
         return Err(Error::usage(format!(
             "{} is not an email address",
@@ -39,6 +42,11 @@ mod tests {
             "ana@localhost",
             "a b@example.org",
             "ana@.org",
+            "a,b@example.org",
+            "a..b@example.org",
+            "a@example..org",
+            ".a@example.org",
+            "a.@example.org",
         ] {
             assert!(parse_email(bad).is_err(), "{bad}");
         }
