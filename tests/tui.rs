@@ -461,3 +461,64 @@ fn a_key_made_on_screen_is_mailed_in_the_background_and_undelivered_mail_is_coun
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0]["event"], "deactivated");
 }
+
+/// The pid of the keyward running in the pane (the pane's shell's child).
+fn keyward_pid(pane: &Pane) -> String {
+    let shell = pane.format("#{pane_pid}");
+    let out = std::process::Command::new("pgrep")
+        .args(["-P", &shell])
+        .output()
+        .expect("pgrep runs");
+    let pids = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(
+        !pids.is_empty() && !pids.contains('\n'),
+        "one child of {shell}: {pids:?}"
+    );
+    pids
+}
+
+#[test]
+fn a_hang_up_or_a_kill_clears_the_copied_key_and_gives_the_terminal_back() {
+    if !require("tmux", "a terminal to run keyward in")
+        || !require("pgrep", "finding keyward's pid")
+    {
+        return;
+    }
+    // SIGHUP is what an SSH connection dropping sends; SIGTERM is `kill`.
+    for (signal, code) in [("HUP", 129), ("TERM", 143), ("INT", 130)] {
+        let env = store_with_instance();
+        let tmux = Tmux::start(env.dir.path());
+        let pane = start(&tmux, &env, &["-DISPLAY", "-WAYLAND_DISPLAY"]);
+        let secret = create_key(&pane, "signal bot");
+        pane.keys(&["c"]);
+        pane.wait_for("Copied");
+        let buffer = tmux.cmd(&["show-buffer"]);
+        assert_eq!(String::from_utf8_lossy(&buffer.stdout), secret);
+        let pid = keyward_pid(&pane);
+        let killed = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let screen = pane.wait_for(&format!("EXITED {code}"));
+        // The secret left tmux's buffer, and the terminal is as it was.
+        let buffers = tmux.cmd(&["list-buffers"]);
+        assert!(
+            !String::from_utf8_lossy(&buffers.stdout).contains(&secret[..12]),
+            "SIG{signal}: the key is still in tmux: {}",
+            String::from_utf8_lossy(&buffers.stdout)
+        );
+        assert_eq!(pane.format("#{alternate_on}"), "0", "SIG{signal}");
+        assert_eq!(pane.format("#{cursor_flag}"), "1", "SIG{signal}");
+        let modes = screen
+            .lines()
+            .find(|l| l.starts_with("MODES"))
+            .unwrap_or_default();
+        for mode in ["icanon", "echo"] {
+            assert!(
+                modes.split_whitespace().any(|m| m == mode),
+                "SIG{signal}: {mode} not restored: {modes}"
+            );
+        }
+    }
+}

@@ -39,6 +39,11 @@ pub fn run(mut state: State, opening: Opening, start: Vec<Effect>) -> Result<()>
     }));
     let result = event_loop(&mut terminal, &mut state, opening, start);
     leave();
+    // Ended by a signal: exit as a process killed by it would report, now that
+    // the clipboard and the terminal are put back.
+    if let Some(signal) = state.ended_by {
+        std::process::exit(128 + signal);
+    }
     result
 }
 
@@ -81,6 +86,7 @@ fn event_loop(
         .name("keyward-store".into())
         .spawn(move || worker.run(fx_rx))
         .map_err(|e| Error::store(format!("cannot start the store thread: {e}")))?;
+    spawn_signals(msg_tx.clone())?;
     spawn_input(msg_tx)?;
 
     let size = terminal.size().map_err(terminal_error)?;
@@ -96,14 +102,30 @@ fn event_loop(
     for effect in start {
         runtime.dispatch(effect, terminal);
     }
+    let result = run_loop(terminal, state, &mut runtime, &msg_rx);
+    if state.on_clipboard.is_some() {
+        // The secret must not outlive the session on a clipboard that persists
+        // (tmux), however the session ends: quit, a signal, a dead terminal.
+        let _ = runtime.clipboard.clear_if_ours(terminal.backend_mut());
+    }
+    result
+}
+
+fn run_loop(
+    terminal: &mut Term,
+    state: &mut State,
+    runtime: &mut Runtime,
+    msg_rx: &mpsc::Receiver<Msg>,
+) -> Result<()> {
     let mut frame_log = FrameLog::from_env();
     loop {
         runtime.settle(state, terminal);
-        terminal.draw(|f| view(state, f)).map_err(terminal_error)?;
-        frame_log.drawn(state);
+        // Before drawing: after a hang-up there is no terminal to draw on.
         if state.quit {
             break;
         }
+        terminal.draw(|f| view(state, f)).map_err(terminal_error)?;
+        frame_log.drawn(state);
         // The one place the program waits: for input, a result, or a timer.
         let first = match runtime.next_deadline() {
             Some(at) => match msg_rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
@@ -120,10 +142,6 @@ fn event_loop(
         runtime.fire_timers();
         // Whatever else arrived meanwhile is handled before the next frame.
         runtime.local.extend(msg_rx.try_iter());
-    }
-    if state.on_clipboard.is_some() {
-        // The secret must not outlive the session on a clipboard that persists (tmux).
-        let _ = runtime.clipboard.clear_if_ours(terminal.backend_mut());
     }
     Ok(())
 }
@@ -191,6 +209,26 @@ impl Runtime {
         self.local
             .extend(due.into_iter().map(|(_, timer)| Msg::Timer(timer)));
     }
+}
+
+/// Turns the signals that end a session (a hang-up when the SSH connection
+/// drops, `kill`, `kill -INT`, `kill -QUIT`) into a message, so the session
+/// ends through the same door as `q`.
+fn spawn_signals(tx: Sender<Msg>) -> Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT, SIGQUIT])
+        .map_err(|e| Error::store(format!("cannot watch for signals: {e}")))?;
+    std::thread::Builder::new()
+        .name("keyward-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if tx.send(Msg::Signal(signal)).is_err() {
+                    break;
+                }
+            }
+        })
+        .map(drop)
+        .map_err(|e| Error::store(format!("cannot start the signal thread: {e}")))
 }
 
 /// Reads terminal events on their own thread, blocking in `event::read`.

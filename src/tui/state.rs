@@ -140,6 +140,9 @@ pub struct State {
     /// Counts copies, so only the newest copy's timer clears the clipboard.
     pub copies: u64,
     pub quit: bool,
+    /// The signal that ended the session, if one did: the process exits
+    /// with 128 + it once the terminal and the clipboard are put back.
+    pub ended_by: Option<i32>,
     pub next_id: u64,
     /// Keys pressed while the store was still answering, replayed in order once
     /// the main screen is up: a `4` or a filter typed at start is not lost.
@@ -175,6 +178,7 @@ impl State {
             on_clipboard: None,
             copies: 0,
             quit: false,
+            ended_by: None,
             next_id: 1,
             typed_ahead: Vec::new(),
         }
@@ -199,6 +203,8 @@ pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),
     Resize(u16, u16),
+    /// A signal that ends the session (SIGHUP, SIGTERM, SIGINT, SIGQUIT).
+    Signal(i32),
     Timer(Timer),
     Started(Result<Operator, Error>),
     StoreCreated(Result<Operator, Error>),

@@ -366,3 +366,13 @@ fn a_refusal_stays_on_the_tab_it_was_made_on() {
     update(&mut s, ch('1'));
     assert!(s.status.is_none(), "{:?}", s.status);
 }
+
+#[test]
+fn a_signal_ends_the_session_through_the_same_door_as_q() {
+    let mut s = admin_with(2);
+    update(&mut s, ch('n'));
+    assert!(s.modal.is_some());
+    update(&mut s, Msg::Signal(1));
+    assert!(s.quit);
+    assert_eq!(s.ended_by, Some(1));
+}

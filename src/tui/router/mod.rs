@@ -154,6 +154,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Key(ev) if ev.kind != KeyEventKind::Release => on_key(state, ev, fx),
         Msg::Key(_) => {}
         Msg::Mouse(ev) => on_mouse(state, ev, fx),
+        // Ended from outside: quit as `q` would, whatever is open (a form's
+        // input is lost; the secret's clipboard is cleared on the way out).
+        Msg::Signal(signal) => {
+            state.ended_by = Some(signal);
+            state.quit = true;
+        }
         Msg::Resize(w, h) => {
             state.width = w;
             state.height = h;
