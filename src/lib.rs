@@ -4,4 +4,5 @@
 
 pub mod cli;
 pub mod clipboard;
+pub mod harden;
 pub mod tui;

@@ -9,6 +9,9 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before anything can hold a secret. A kernel that refuses is no reason
+    // not to run: the store and the screen work the same.
+    let _ = keyward::harden::keep_secrets_out_of_dumps();
     std::panic::set_hook(Box::new(|info| {
         let location = info
             .location()

@@ -819,3 +819,36 @@ fn keyward_never_compares_a_secret_or_a_hash_of_one_with_eq() {
         suspects.join("\n")
     );
 }
+
+/// A secret typed to `verify` (or shown by the TUI) is never in a core file:
+/// the process asks for none, as soon as it starts.
+#[test]
+fn a_process_holding_a_secret_writes_no_core_file() {
+    let env = Env::with_instance();
+    let mut child = env
+        .command()
+        .arg("verify")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("verify starts");
+    // Waiting on its standard input for the key.
+    let limits = format!("/proc/{}/limits", child.id());
+    let mut line = String::new();
+    for _ in 0..100 {
+        let text = fs::read_to_string(&limits).unwrap_or_default();
+        if let Some(l) = text.lines().find(|l| l.starts_with("Max core file size")) {
+            line = l.to_owned();
+            let both: Vec<&str> = line.split_whitespace().skip(4).take(2).collect();
+            if both == ["0", "0"] {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(fields.get(4..6), Some(&["0", "0"][..]), "{line}");
+}
