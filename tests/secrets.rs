@@ -852,3 +852,34 @@ fn a_process_holding_a_secret_writes_no_core_file() {
     let fields: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(fields.get(4..6), Some(&["0", "0"][..]), "{line}");
 }
+
+/// Ctrl-C at `verify`'s prompt (the key not echoed) gives the terminal back
+/// with echo on, under dash as under bash.
+#[test]
+fn ctrl_c_at_the_verify_prompt_leaves_echo_on() {
+    if !common::tools::require("tmux", "a terminal for the prompt") {
+        return;
+    }
+    let env = Env::with_instance();
+    let tmux = common::tmux::Tmux::start(env.dir.path());
+    let shell = if std::path::Path::new("/bin/dash").exists() {
+        "/bin/dash"
+    } else {
+        "/bin/sh"
+    };
+    let line = format!(
+        "{shell} -c \"trap 'echo' INT; '{}' --db '{}' verify; echo CODE \\$?; stty -a | grep -oE -- '-?echo\\b' | head -1 | sed 's/^/MODE /'; exec sleep 60\"",
+        common::tmux::binary().display(),
+        env.db.display()
+    );
+    let pane = tmux.run(&line);
+    pane.wait_for("Key (not shown):");
+    pane.type_text("kw_abc");
+    pane.keys(&["C-c"]);
+    let screen = pane.wait_for("MODE ");
+    assert!(screen.contains("CODE 130"), "{screen}");
+    assert!(
+        screen.lines().any(|l| l.trim() == "MODE echo"),
+        "echo left off:\n{screen}"
+    );
+}

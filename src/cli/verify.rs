@@ -36,6 +36,10 @@ fn read_typed_key(stdin: &std::io::Stdin) -> std::io::Result<Zeroizing<Vec<u8>>>
     eprint!("Key (not shown): ");
     let saved = tcgetattr(stdin).ok();
     if let Some(mut quiet) = saved.clone() {
+        // Ctrl-C (or a hang-up, or `kill`) while the key is typed must not
+        // leave the terminal without echo: the signal puts it back, then ends
+        // the process as the signal would.
+        restore_on_signal(saved.clone());
         quiet.local_flags.remove(LocalFlags::ECHO);
         let _ = tcsetattr(stdin, SetArg::TCSANOW, &quiet);
     }
@@ -46,6 +50,29 @@ fn read_typed_key(stdin: &std::io::Stdin) -> std::io::Result<Zeroizing<Vec<u8>>>
     }
     eprintln!();
     read.map(|_| raw)
+}
+
+/// Watches the signals that end a process from the terminal or outside; on
+/// one, puts the terminal's `original` modes back and exits 128 + it. For
+/// the rest of the process: a signal during the check that follows ends it
+/// as before, only with the terminal whole.
+fn restore_on_signal(original: Option<nix::sys::termios::Termios>) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+    else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("keyward-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                if let Some(original) = &original {
+                    let _ = tcsetattr(std::io::stdin(), SetArg::TCSANOW, original);
+                }
+                eprintln!();
+                std::process::exit(128 + signal);
+            }
+        });
 }
 
 fn answer(ctx: &Context, raw: &[u8], out: &mut dyn Write) -> Outcome {
