@@ -56,6 +56,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         // A reader that went away (`keyward key list | head`) is not an error.
+        // Whatever the cause, a closed pipe included: the key changed and its
+        // only showing is gone.
+        Err(Failure::SecretLost { id, verb, cause }) => {
+            eprintln!(
+                "keyward: key kw_{id} was {verb}, but its secret could not be written ({cause}); it is never shown again: renew it (keyward key renew kw_{id}) to get a new one"
+            );
+            ExitCode::from(1)
+        }
         Err(Failure::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(Failure::Output(e)) => {
             eprintln!("keyward: cannot write output: {e}");

@@ -883,3 +883,61 @@ fn ctrl_c_at_the_verify_prompt_leaves_echo_on() {
         "echo left off:\n{screen}"
     );
 }
+
+/// Every way the one showing of a secret can fail to be written (a full
+/// disk, a reader that went away) says the key changed and its secret is
+/// lost, exit 1: never success, never silence.
+#[test]
+fn a_secret_that_cannot_be_written_is_never_taken_for_success() {
+    let env = Env::with_instance();
+    // A full disk.
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let made = env
+        .command()
+        .args(key_create("lost", "acme", "ana", "ci", &["--json"]))
+        .stdout(full)
+        .output()
+        .expect("runs");
+    assert_eq!(made.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&made.stderr);
+    assert!(
+        said.contains("was created, but its secret could not be written"),
+        "{said}"
+    );
+    let id = said
+        .split("key kw_")
+        .nth(1)
+        .and_then(|r| r.get(..8))
+        .expect("the message names the key")
+        .to_owned();
+    let listed = env.json(&["key", "list", "--json"]);
+    assert!(listed.to_string().contains(&id), "the key exists: {listed}");
+    // A reader that went away, as `| (exec 0<&-; sleep 1)` does.
+    for args in [
+        vec!["key", "renew", id.as_str()],
+        vec!["key", "renew", id.as_str(), "--json"],
+    ] {
+        let mut child = env
+            .command()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("waits");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("was renewed, but its secret could not be written"),
+            "{said}"
+        );
+        assert!(
+            said.contains(&format!("keyward key renew kw_{id}")),
+            "{said}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! `keyward key …`: the key lifecycle from a shell.
 
 use super::output::{Table, fields, key_json, local_date, local_time, opt_time, write_json};
-use super::{Context, CreateArgs, KeyCommand, Outcome};
+use super::{Context, CreateArgs, Failure, KeyCommand, Outcome};
 use keyward_core::domain::model::Key;
 use keyward_core::domain::query::KeyQuery;
 use keyward_core::error::Error;
@@ -51,7 +51,7 @@ pub fn run(ctx: &Context, cmd: KeyCommand, out: &mut dyn Write) -> Outcome {
                 teams,
                 expires,
             })?;
-            print_issued(out, &issued, "created", json)?;
+            show_once(out, &issued, "created", json)?;
         }
         KeyCommand::List { all, json, .. } => {
             let keys = service.list_keys(&query, all, None)?;
@@ -108,7 +108,7 @@ pub fn run(ctx: &Context, cmd: KeyCommand, out: &mut dyn Write) -> Outcome {
             json,
         } => {
             let issued = service.renew_key(&id, grace.as_deref(), expires.as_deref())?;
-            print_issued(out, &issued, "renewed", json)?;
+            show_once(out, &issued, "renewed", json)?;
         }
         KeyCommand::Deactivate { ids, .. } => {
             for key in service.deactivate_keys(&ids)? {
@@ -134,6 +134,23 @@ fn unconfirmed(ids: &[String], doing: &str, also: &str) -> Error {
     Error::usage(format!(
         "{doing} {keys} cannot be undone{also}: integrations using {it} stop working until given a new key, and apps relying on {it} will fail; add --yes to confirm"
     ))
+}
+
+/// The one showing of a new secret, written through to the output at once:
+/// if it cannot be, the key still changed, and the failure says so.
+fn show_once(
+    out: &mut dyn Write,
+    issued: &IssuedKey,
+    verb: &'static str,
+    json: bool,
+) -> Result<(), Failure> {
+    print_issued(out, issued, verb, json)
+        .and_then(|()| out.flush())
+        .map_err(|cause| Failure::SecretLost {
+            id: issued.key.public_id.clone(),
+            verb,
+            cause,
+        })
 }
 
 /// The one showing of a new secret.

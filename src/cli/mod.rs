@@ -398,6 +398,14 @@ fn parse_cloud(s: &str) -> Result<Cloud, String> {
 pub enum Failure {
     Keyward(Error),
     Output(io::Error),
+    /// A key was made or renewed, but its one showing could not be written
+    /// (a full disk, a reader gone): the change stands and the secret is
+    /// lost, which must be said, never taken for success.
+    SecretLost {
+        id: String,
+        verb: &'static str,
+        cause: io::Error,
+    },
 }
 
 impl From<Error> for Failure {
@@ -554,7 +562,8 @@ pub fn run(mut cli: Cli, out: &mut dyn Write) -> Outcome {
         }) => notifications::send(&ctx, retry_now, quiet, json, out),
         Some(Command::Demo { keys, history }) => demo::run(&ctx, keys, history, out),
     };
-    if notifies && matches!(outcome, Ok(0)) {
+    let done = matches!(outcome, Ok(0) | Err(Failure::SecretLost { .. }));
+    if notifies && done {
         // Never delays the admin, and never turns a done change into an error.
         let _ = notifications::deliver_in_background(&ctx);
     }
