@@ -740,3 +740,24 @@ fn nul_bytes_and_a_megabyte_are_refused_by_the_service_in_one_line() {
         assert!(e.message.len() < 200);
     }
 }
+
+/// A store path is untrusted text: `init` and `demo` show it escaped.
+#[test]
+fn a_store_path_with_escape_sequences_is_shown_escaped() {
+    let env = Env::empty();
+    let dir = env.path("red\u{1b}[31mdir\u{1b}]52;c;aGk=\u{7}");
+    std::fs::create_dir(&dir).expect("mkdir");
+    for (args, db) in [
+        (
+            vec!["init", "--name", "Ana", "--email", "ana@example.org"],
+            dir.join("k.db"),
+        ),
+        (vec!["demo", "--keys", "3"], dir.join("demo.db")),
+    ] {
+        let mut all = vec!["--db", db.to_str().expect("utf-8")];
+        all.extend(args);
+        let run = env.run_with(env.command_without_db(), &all);
+        let run = clean(&all.join(" "), run);
+        assert!(run.stdout.contains("red\\e[31mdir"), "{}", run.stdout);
+    }
+}

@@ -34,14 +34,20 @@ pub fn run(ctx: &Context, keys: u64, history: Option<u64>, out: &mut dyn Write) 
             writeln!(
                 out,
                 "Created the demo store {} with {} as an admin; its history is credited to the demo's own operators.",
-                path.display(),
+                keyward_core::safe_text::escape(&path.display().to_string()),
                 keyward_core::safe_text::escape(&login)
             )?;
             r
         }
     };
     report(&r, out)?;
-    writeln!(out, "Open it with: keyward --db {}", path.display())?;
+    // A path is untrusted text too: one with an escape sequence is shown
+    // escaped (and a shell would want it quoted).
+    writeln!(
+        out,
+        "Open it with: keyward --db {}",
+        keyward_core::safe_text::escape(&path.display().to_string())
+    )?;
     Ok(0)
 }
 
