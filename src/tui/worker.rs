@@ -564,6 +564,23 @@ fn export(
     path: &Path,
     format: ExportFormat,
 ) -> Result<u64> {
+    write_new_file(path, |out, io| {
+        s.export_history(query, columns, format, None, out)
+            .map_err(|e| match e {
+                ExportError::Store(e) => e,
+                ExportError::Write(e) => io(e),
+            })
+    })
+}
+
+/// Creates `path` (never over an existing file), readable by this login
+/// only, and fills it with `fill`. A fill that fails (a full disk, a store
+/// error) removes the part written: a truncated export would look whole and
+/// block a retry under the same name.
+fn write_new_file(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write, &dyn Fn(std::io::Error) -> Error) -> Result<u64>,
+) -> Result<u64> {
     let io = |e: std::io::Error| Error::usage(format!("cannot write {}: {e}", path.display()));
     // Readable by this login only, like the store: the history names
     // operators, their emails and every key.
@@ -580,14 +597,15 @@ fn export(
             _ => io(e),
         })?;
     let mut out = BufWriter::new(file);
-    let rows = s
-        .export_history(query, columns, format, None, &mut out)
-        .map_err(|e| match e {
-            ExportError::Store(e) => e,
-            ExportError::Write(e) => io(e),
-        })?;
-    out.flush().map_err(io)?;
-    Ok(rows)
+    let written = fill(&mut out, &io).and_then(|rows| {
+        out.flush().map_err(io)?;
+        Ok(rows)
+    });
+    if written.is_err() {
+        drop(out);
+        let _ = std::fs::remove_file(path);
+    }
+    written
 }
 
 #[cfg(test)]
@@ -601,6 +619,32 @@ mod tests {
             generation,
             query: KeyQuery::default(),
         }
+    }
+
+    #[test]
+    fn a_failed_export_leaves_no_truncated_file_behind_and_a_retry_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.csv");
+        let failed = write_new_file(&path, |out, io| {
+            out.write_all(b"seq,at\n1,").map_err(io)?;
+            Err(io(std::io::Error::from_raw_os_error(28))) // ENOSPC
+        });
+        assert!(failed.is_err());
+        assert!(!path.exists(), "the part written is gone");
+        let rows = write_new_file(&path, |out, io| {
+            out.write_all(b"seq,at\n").map_err(io)?;
+            Ok(0)
+        })
+        .unwrap();
+        assert_eq!(rows, 0);
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&path).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600);
+        // Never over a file that is there.
+        let again = write_new_file(&path, |_, _| Ok(0)).unwrap_err();
+        assert!(again.to_string().contains("exists already"), "{again}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"seq,at\n");
     }
 
     #[test]
