@@ -385,12 +385,51 @@ fn a_store_locked_past_the_busy_timeout_refuses_the_write_and_still_reads() {
     assert_eq!(list[0]["id"], id.as_str(), "a read works under the lock");
     let run = store_error(env.try_create("blocked", "ben", "api"), &["locked"]);
     assert!(run.stdout.is_empty(), "no secret was shown: {}", run.stdout);
+    // The holder here is not keyward: the message does not say it is.
+    assert!(
+        !run.stderr.contains("another keyward process"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("any program using SQLite"),
+        "{}",
+        run.stderr
+    );
 
     holder.execute_batch("ROLLBACK").expect("release");
     drop(holder);
     assert_eq!(dump(&env.db), before, "the refused create left nothing");
     env.create_key("after the lock", "ben", "api");
     env.run(&["audit", "verify"]).expect(0);
+}
+
+/// A path that is not a file is refused for what it is: not "an empty file;
+/// remove it" for /dev/null, not "a store already exists" for a directory.
+#[test]
+fn a_path_that_is_no_file_is_named_for_what_it_is() {
+    let env = Env::empty();
+    let dir = env.path("a-directory");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let dir = dir.to_str().expect("utf-8").to_owned();
+    for (db, says) in [
+        ("/dev/null", "is a device, not a store"),
+        (dir.as_str(), "is a directory, not a store"),
+    ] {
+        for args in [
+            vec!["key", "list"],
+            vec!["init", "--name", "Ana", "--email", "ana@example.org"],
+            vec!["audit", "verify"],
+        ] {
+            let mut all = vec!["--db", db];
+            all.extend(&args);
+            let run = store_error(env.run_with(env.command_without_db(), &all), &[says]);
+            assert!(!run.stderr.contains("remove it"), "{}", run.stderr);
+            assert!(!run.stderr.contains("already exists"), "{}", run.stderr);
+        }
+    }
+    let meta = std::fs::metadata("/dev/null").expect("/dev/null");
+    assert!(!meta.is_file(), "/dev/null left as it was");
 }
 
 // ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ pub fn from_sqlite(e: rusqlite::Error) -> Error {
         }
         ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Error::store_because(
             StoreCause::Locked,
-            "the store is locked by another keyward process and stayed locked past the wait; try again",
+            "the store is locked by another process (keyward, or any program using SQLite on it) and stayed locked past the 5-second wait; try again",
         ),
         ErrorCode::ReadOnly => Error::store_because(
             StoreCause::ReadOnly,

@@ -54,6 +54,7 @@ impl Store {
             crate::access::Presence::Denied(e) => return Err(e),
             crate::access::Presence::Present => {}
         }
+        not_a_file(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -89,6 +90,7 @@ impl Store {
         if let crate::access::Presence::Denied(e) = crate::access::presence(path) {
             return Err(e);
         }
+        not_a_file(path)?;
         if path.exists() {
             return Err(Error::conflict(format!(
                 "a store already exists at {}",
@@ -421,6 +423,42 @@ fn remove_strays(dir: &Path, name: &str) {
             let _ = fs::remove_file(entry.path());
         }
     }
+}
+
+/// Refuses a path that names something other than a file (a directory,
+/// `/dev/null`, a pipe) for what it is, rather than as an empty file, another
+/// program's database or a store that exists already.
+fn not_a_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(meta) = fs::metadata(path) else {
+        return Ok(());
+    };
+    let t = meta.file_type();
+    let what = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_fifo() {
+        "a pipe"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    let hint = if t.is_dir() {
+        format!(
+            "; a store is a file, such as {}",
+            path.join("keyward.db").display()
+        )
+    } else {
+        String::new()
+    };
+    Err(Error::store(format!(
+        "{} is {what}, not a store{hint}; check the path (--db, KEYWARD_DB, `store` in the configuration)",
+        path.display()
+    )))
 }
 
 /// Removes a file and its rollback journal, if there.
