@@ -874,7 +874,7 @@ fn reminders_from_two_processes_at_once_are_written_once() {
 }
 
 #[test]
-fn a_login_that_is_not_an_operator_may_send_as_cron_does_but_not_read_the_outbox() {
+fn a_login_neither_manager_nor_the_stores_owner_may_not_send_nor_read_the_outbox() {
     if !common::is_root() {
         return; // --as, which stands in for a service user here, is root's alone
     }
@@ -885,17 +885,22 @@ fn a_login_that_is_not_an_operator_may_send_as_cron_does_but_not_read_the_outbox
         &env,
         &format!("sendmail = \"sh -c 'cat >> {}'\"", spool.display()),
     );
-    env.run_as("keyward-cron", &["notifications", "send"])
-        .expect(0);
-    assert!(outbox(&env).iter().all(|m| m["status"] == "sent"));
-    let history = env.json(&["history", "--filter", "action:notification_sent", "--json"]);
-    let rows = history.as_array().expect("rows");
-    assert_eq!(rows.len(), 2);
+    // Sending drains the admins' mail and writes history: a manager's work,
+    // or the store owner's (the timer of assets/ runs as it), not any login's.
+    let refused = env
+        .run_as("keyward-cron", &["notifications", "send"])
+        .expect(3);
     assert!(
-        rows.iter()
-            .all(|r| r["login"] == "keyward-cron" && r["operator"].is_null())
+        refused.stderr.contains("store's owner"),
+        "{}",
+        refused.stderr
     );
+    assert!(outbox(&env).iter().all(|m| m["status"] == "pending"));
+    assert!(!spool.exists(), "nothing was sent");
     env.run_as("keyward-cron", &["notifications"]).expect(3);
+    // The store's owner (this test's login) runs it as the timer would.
+    env.run(&["notifications", "send"]).expect(0);
+    assert!(outbox(&env).iter().all(|m| m["status"] == "sent"));
 }
 
 #[test]
@@ -943,4 +948,68 @@ fn an_operator_name_with_a_line_break_neither_gets_in_nor_stops_the_mail() {
         "{text}"
     );
     assert!(outbox(&env).iter().all(|m| m["status"] == "sent"));
+}
+
+/// Delivery for a shared store is the host's: an operator's own file cannot
+/// silence or redirect the admins' mail, and a viewer cannot drain the outbox.
+#[test]
+fn no_ones_own_configuration_silences_the_mail_of_a_shared_store() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = team_env();
+    // Shared: group read-write, as in the README's bastion setup.
+    std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o660)).expect("chmod");
+    // The operator's own file says to send into the void; the key is made
+    // before the host configures delivery, so nothing runs in the background.
+    configure(&env, "sendmail = \"/bin/true\"");
+    env.create_key("sneaky", "dev1", "ci");
+    let host_spool = env.path("host.out");
+    env.write(
+        "etc-keyward.toml",
+        &format!(
+            "[notify]\nfrom = \"keyward@example.org\"\nsendmail = \"sh -c 'cat >> {}'\"\n",
+            host_spool.display()
+        ),
+    );
+
+    // A viewer may not run the delivery at all (it writes reminders, history
+    // and the outbox's state): exit 3, and nothing sent.
+    let refused = env.run_as("carol", &["notifications", "send"]).expect(3);
+    assert!(
+        refused.stderr.contains("manager role"),
+        "{}",
+        refused.stderr
+    );
+    assert!(outbox(&env).iter().all(|m| m["status"] == "pending"));
+
+    let run = env.run(&["notifications", "send"]).expect(0);
+    assert!(run.stderr.contains("is ignored"), "{}", run.stderr);
+    assert!(run.stdout.contains("Sent 2 message(s)"), "{}", run.stdout);
+    let mail = std::fs::read_to_string(&host_spool).expect("the host's command ran");
+    assert!(mail.matches("sneaky").count() >= 2, "{mail}");
+    assert!(outbox(&env).iter().all(|m| m["status"] == "sent"));
+
+    // A personal store (0600, this login's own): the user's settings apply.
+    std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let own_spool = env.path("own.out");
+    configure(
+        &env,
+        &format!("sendmail = \"sh -c 'cat >> {}'\"", own_spool.display()),
+    );
+    env.ok(&[
+        "key",
+        "create",
+        "--name",
+        "mine",
+        "--instance",
+        "acme",
+        "--developer",
+        "dev1",
+        "--channel",
+        "api",
+    ]);
+    let run = env.run(&["notifications", "send"]).expect(0);
+    assert!(!run.stderr.contains("is ignored"), "{}", run.stderr);
+    outbox_when(&env, |m| m["status"] == "sent");
+    let mine = std::fs::read_to_string(&own_spool).expect("the user's command ran");
+    assert!(mine.contains("mine"), "{mine}");
 }

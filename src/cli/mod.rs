@@ -16,7 +16,7 @@ mod team;
 mod verify;
 
 use clap::{Args, Parser, Subcommand};
-use keyward_core::config::Config;
+use keyward_core::config::{Config, NotifyConfig};
 use keyward_core::domain::history::Origin;
 use keyward_core::domain::model::{Cloud, Role};
 use keyward_core::error::Error;
@@ -439,6 +439,28 @@ pub struct Context {
 }
 
 impl Context {
+    /// How the outbox is delivered for this store, and why a user file's
+    /// `[notify]` was left out if it was. Delivery for a shared store is the
+    /// host's (the system file's): a user's file could otherwise redirect or
+    /// silence the other admins' mail. For a personal store (this login's
+    /// own, 0600 or tighter) the user's settings apply.
+    pub fn delivery(&self) -> (Option<&NotifyConfig>, Option<String>) {
+        let c = &self.config;
+        let Some(file) = &c.user_notify_file else {
+            return (c.notify.as_ref(), None);
+        };
+        if personal_store(&self.db) {
+            return (c.notify.as_ref(), None);
+        }
+        let note = format!(
+            "the [notify] of {} is ignored: {} is shared, and its delivery is the host's ({})",
+            file.display(),
+            self.db.display(),
+            keyward_core::paths::system_config().display()
+        );
+        (c.host_notify.as_ref(), Some(note))
+    }
+
     /// The store as an admin should see it named: with the configuration file
     /// that chose it, if one did — "/srv/kw/k.db (set by /etc/keyward/config.toml)".
     pub fn store_label(&self) -> String {
@@ -573,6 +595,14 @@ pub fn run(mut cli: Cli, out: &mut dyn Write) -> Outcome {
     })
 }
 
+/// Whether the store is this login's own and no one else's: owned by the
+/// effective user, with no group or other permission bits.
+pub fn personal_store(db: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(db)
+        .is_ok_and(|m| m.uid() == nix::unistd::geteuid().as_raw() && m.mode() & 0o077 == 0)
+}
+
 /// "PATH", or "PATH (set by FILE)" when a configuration file chose it.
 pub fn store_label(db: &std::path::Path, set_by: Option<&std::path::Path>) -> String {
     match set_by {
@@ -593,7 +623,7 @@ fn screen(ctx: &Context) -> Outcome {
         default_expiry: keyward_core::domain::expiry::format_duration(config.default_expiry),
         utc_offset: chrono::Local::now().offset().local_minus_utc(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-        delivery: config.notify.is_some(),
+        delivery: ctx.delivery().0.is_some(),
         ..Default::default()
     };
     crate::tui::run(crate::tui::Options {
@@ -603,9 +633,9 @@ fn screen(ctx: &Context) -> Outcome {
         clock: ctx.clock.clone(),
         settings: config.settings(),
         ui,
-        delivery: config
-            .notify
-            .as_ref()
+        delivery: ctx
+            .delivery()
+            .0
             .map(|_| crate::tui::worker::BackgroundDelivery {
                 config: ctx.config_path.clone(),
                 act_as: ctx.act_as.clone(),

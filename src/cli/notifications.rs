@@ -6,7 +6,9 @@
 
 use super::output::{Table, json_time, local_time, write_json};
 use super::{Context, Outcome};
+use keyward_core::domain::model::Role;
 use keyward_core::domain::outbox::OutboxMessage;
+use keyward_core::error::Error;
 use keyward_core::safe_text::escape;
 use serde_json::json;
 use std::io::Write;
@@ -57,7 +59,7 @@ pub fn list(ctx: &Context, json: bool, pending: bool, out: &mut dyn Write) -> Ou
             writeln!(out, "  {e}")?;
         }
     }
-    if ctx.config.notify.is_none() {
+    if ctx.delivery().0.is_none() {
         writeln!(
             out,
             "\nNo delivery is configured ([notify] in the configuration file): the outbox is the record."
@@ -95,8 +97,23 @@ pub fn send(
     out: &mut dyn Write,
 ) -> Outcome {
     let mut service = ctx.service()?;
+    // Sending writes reminders and history and drains the admins' mail: a
+    // manager's work, or the store owner's (the timer of assets/ runs as it).
+    let manager = service.whoami().is_ok_and(|me| me.role >= Role::Manager);
+    let owner = ctx.act_as.is_none() && owns(&ctx.db);
+    if !manager && !owner {
+        return Err(Error::Permission(
+            "sending notifications needs the manager role (or the store's owner, as a timer runs it)"
+                .to_owned(),
+        )
+        .into());
+    }
+    let (delivery, note) = ctx.delivery();
+    if let (Some(note), false) = (note, quiet) {
+        eprintln!("keyward: {note}");
+    }
     let reminded = service.queue_reminders()?;
-    let Some(notify) = &ctx.config.notify else {
+    let Some(notify) = delivery else {
         let left = service.outbox_counts()?;
         if json {
             write_json(
@@ -185,9 +202,15 @@ pub fn send(
 /// configuration, detached, so that what a change just queued goes out without
 /// the admin waiting for it. Only when delivery is configured.
 pub fn deliver_in_background(ctx: &Context) -> std::io::Result<()> {
-    if ctx.config.notify.is_none() {
+    if ctx.delivery().0.is_none() {
         return Ok(());
     }
     keyward_core::mail::spawn_delivery(&ctx.db, ctx.config_path.as_deref(), ctx.act_as.as_deref())
         .map(drop)
+}
+
+/// Whether this process's user owns the store file.
+fn owns(db: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(db).is_ok_and(|m| m.uid() == nix::unistd::geteuid().as_raw())
 }

@@ -33,8 +33,17 @@ pub struct Config {
     /// Keys expiring within this many days are shown as expiring soon (0 to 365).
     pub expiring_soon_days: u32,
     pub color: ColorChoice,
-    /// Mail delivery of the outbox; `None` keeps messages in the outbox only.
+    /// Mail delivery of the outbox as the files combined say it (the user's
+    /// settings over the system's); for a personal store only. `None` keeps
+    /// messages in the outbox.
     pub notify: Option<NotifyConfig>,
+    /// Delivery as the system file alone says it: the only one for a shared
+    /// store, so no operator's own file can redirect or silence the admins'
+    /// mail.
+    pub host_notify: Option<NotifyConfig>,
+    /// The user's file, when it has a `[notify]` table (to name when it is
+    /// ignored).
+    pub user_notify_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -47,6 +56,8 @@ impl Default for Config {
             expiring_soon_days: 14,
             color: ColorChoice::Auto,
             notify: None,
+            host_notify: None,
+            user_notify_file: None,
         }
     }
 }
@@ -127,13 +138,21 @@ impl Config {
     /// system's one by one. A missing `user` is an error only when `explicit`.
     pub fn load_from(system: &Path, user: Option<&Path>, explicit: bool) -> Result<Config> {
         let mut layer = read_layer(system, false)?.unwrap_or_default();
+        let host_notify = layer.notify.clone().map(NotifyLayer::resolve).transpose()?;
+        let mut user_notify_file = None;
         if let Some(later) = match user {
             Some(user) => read_layer(user, explicit)?,
             None => None,
         } {
+            if later.notify.is_some() {
+                user_notify_file = user.map(Path::to_path_buf);
+            }
             layer = layer.merge(later);
         }
-        layer.resolve()
+        let mut config = layer.resolve()?;
+        config.host_notify = host_notify;
+        config.user_notify_file = user_notify_file;
+        Ok(config)
     }
 
     /// What the service's operations read.
@@ -191,6 +210,7 @@ struct Layer {
     notify: Option<NotifyLayer>,
 }
 
+#[derive(Clone)]
 struct NotifyLayer {
     /// "FILE line N" of the `[notify]` table, to name it when the combined
     /// table lacks something.
@@ -243,6 +263,8 @@ impl Layer {
                 .unwrap_or(defaults.expiring_soon_days),
             color: self.color.unwrap_or(defaults.color),
             notify: self.notify.map(NotifyLayer::resolve).transpose()?,
+            host_notify: None,
+            user_notify_file: None,
         })
     }
 }
@@ -687,6 +709,9 @@ smtp_password_file = "/etc/keyward/smtp.pw"
                     smtp_ca_file: None,
                     sendmail: None,
                 }),
+                // Only the system file configures delivery of a shared store.
+                host_notify: None,
+                user_notify_file: Some(files.path("user.toml")),
             }
         );
     }
@@ -732,6 +757,8 @@ smtp_password_file = "/etc/keyward/smtp.pw"
             Config {
                 notify: None,
                 store_set_by: None,
+                host_notify: None,
+                user_notify_file: None,
                 ..config
             },
             Config::default()
