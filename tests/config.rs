@@ -384,3 +384,36 @@ fn an_unreadable_store_names_what_refused_and_who_asks() {
         run.stderr
     );
 }
+
+/// A configuration file others may change could make every admin run their
+/// command (`sendmail`): refused, as ssh refuses such files.
+#[test]
+fn a_configuration_file_others_may_change_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let (env, _) = store_with_a_key();
+    let config = env.write("loose.toml", "clipboard_clear_seconds = 5\n");
+    for mode in [0o666, 0o664, 0o646] {
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let run = env
+            .run(&["--config", config.to_str().unwrap(), "key", "list"])
+            .expect(2);
+        assert!(
+            run.stderr.contains("is not trusted"),
+            "{mode:o}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("lets others change it"),
+            "{}",
+            run.stderr
+        );
+    }
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    env.run(&["--config", config.to_str().unwrap(), "key", "list"])
+        .expect(0);
+    // The system file too.
+    let system = env.write("etc-keyward.toml", "expiring_soon_days = 3\n");
+    std::fs::set_permissions(&system, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let run = env.run(&["key", "list"]).expect(2);
+    assert!(run.stderr.contains("etc-keyward.toml"), "{}", run.stderr);
+}

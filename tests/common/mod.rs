@@ -211,6 +211,10 @@ impl Env {
             std::fs::create_dir_all(dir).expect("create dir");
         }
         std::fs::write(&path, text).expect("write file");
+        // Whatever the umask: keyward refuses configuration files others may
+        // change, and a test's file is its owner's alone to change.
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .expect("chmod");
         path
     }
 }

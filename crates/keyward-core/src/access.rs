@@ -202,3 +202,49 @@ mod tests {
         assert!(matches!(presence(&path), Presence::Missing));
     }
 }
+
+/// Why a file that configures keyward (a configuration file, an SMTP
+/// password file) must not be trusted: writable by a group or by others, or
+/// owned by a user other than root and this process's, as ssh judges its
+/// files. `None` when it may be read.
+pub fn untrusted(meta: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.uid() != 0 && meta.uid() != me {
+        return Some(format!(
+            "it is owned by uid {}, neither root nor you (uid {me})",
+            meta.uid()
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Some(format!(
+            "its mode {mode:04o} lets others change it (chmod go-w)"
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod trust_tests {
+    use super::untrusted;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_file_others_may_write_is_untrusted_and_one_only_its_owner_may_is_trusted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("config.toml");
+        std::fs::write(&f, "").expect("write");
+        for (mode, trusted) in [
+            (0o644, true),
+            (0o600, true),
+            (0o664, false),
+            (0o666, false),
+            (0o646, false),
+        ] {
+            std::fs::set_permissions(&f, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            let meta = std::fs::metadata(&f).expect("stat");
+            assert_eq!(untrusted(&meta).is_none(), trusted, "{mode:o}");
+        }
+    }
+}

@@ -358,6 +358,17 @@ fn read_layer(path: &Path, required: bool) -> Result<Option<Layer>> {
             )));
         }
     };
+    // A file anyone else may change could set `sendmail` to run their
+    // command as every admin: refused, as ssh refuses such files.
+    if let Some(why) = std::fs::metadata(path)
+        .ok()
+        .and_then(|m| crate::access::untrusted(&m))
+    {
+        return Err(Error::usage(format!(
+            "the configuration file {} is not trusted: {why}",
+            shown(path)
+        )));
+    }
     parse_layer(path, &text).map(Some)
 }
 

@@ -172,6 +172,13 @@ impl Smtp {
             .tls(mode)
             .timeout(Some(SEND_TIMEOUT));
         if let Some(user) = &c.smtp_user {
+            // A password in clear text crosses only this host.
+            if c.smtp_tls == SmtpTls::None && !is_loopback(&self.host) {
+                return Err(SendError::setup(format!(
+                    "smtp_tls = \"none\" with smtp_user would send the password in clear text to {}; use starttls or tls (clear text is allowed to this host only)",
+                    self.host
+                )));
+            }
             let password = smtp_password(c)?;
             builder = builder.credentials(Credentials::new(user.clone(), password.to_string()));
         }
@@ -262,6 +269,19 @@ fn tls_refused(e: &lettre::transport::smtp::Error) -> bool {
     false
 }
 
+/// The most a password file may hold.
+const MAX_PASSWORD_FILE: u64 = 1024;
+
+/// Whether `host` is this host: `localhost`, or a loopback address.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The password from the environment variable or the file the configuration
 /// names, read when mail is sent and wiped when dropped.
 fn smtp_password(c: &NotifyConfig) -> Result<Zeroizing<String>, SendError> {
@@ -274,6 +294,28 @@ fn smtp_password(c: &NotifyConfig) -> Result<Zeroizing<String>, SendError> {
         };
     }
     if let Some(path) = &c.smtp_password_file {
+        // A password file is one short line, its owner's alone to change:
+        // `/etc/shadow` or a file others may edit is never sent as a password.
+        let meta = std::fs::metadata(path).map_err(|e| {
+            SendError::setup(format!(
+                "cannot read the SMTP password file {} (smtp_password_file): {e}",
+                path.display()
+            ))
+        })?;
+        let refused = |why: String| {
+            SendError::setup(format!(
+                "the SMTP password file {} (smtp_password_file) is refused: {why}",
+                path.display()
+            ))
+        };
+        if !meta.is_file() || meta.len() > MAX_PASSWORD_FILE {
+            return Err(refused(format!(
+                "it must be a file of one line, at most {MAX_PASSWORD_FILE} bytes"
+            )));
+        }
+        if let Some(why) = crate::access::untrusted(&meta) {
+            return Err(refused(why));
+        }
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
             SendError::setup(format!(
                 "cannot read the SMTP password file {} (smtp_password_file): {e}",
@@ -281,6 +323,9 @@ fn smtp_password(c: &NotifyConfig) -> Result<Zeroizing<String>, SendError> {
             ))
         })?);
         let password = text.trim_end_matches(['\n', '\r']);
+        if password.contains(['\n', '\r']) {
+            return Err(refused("it holds more than one line".to_owned()));
+        }
         if password.is_empty() {
             return Err(SendError::setup(format!(
                 "the SMTP password file {} is empty",
@@ -555,6 +600,67 @@ mod tests {
         c.smtp_password_env = Some("KEYWARD_TEST_SURELY_UNSET_PASSWORD".into());
         let err = smtp_password(&c).unwrap_err();
         assert!(err.lasting && err.message.contains("KEYWARD_TEST_SURELY_UNSET_PASSWORD"));
+    }
+
+    #[test]
+    fn a_password_file_is_one_short_line_only_its_owner_may_change() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        let c = NotifyConfig {
+            from: "keyward@example.org".into(),
+            smtp_host: Some("localhost".into()),
+            smtp_port: 25,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_user: Some("kw".into()),
+            smtp_password_env: None,
+            smtp_password_file: Some(file.clone()),
+            smtp_ca_file: None,
+            sendmail: None,
+        };
+        // Like /etc/shadow: many lines.
+        std::fs::write(&file, "root:x:1:\nana:y:2:\n").unwrap();
+        let e = smtp_password(&c).unwrap_err();
+        assert!(e.message.contains("more than one line"), "{}", e.message);
+        std::fs::write(&file, "x".repeat(5000)).unwrap();
+        let e = smtp_password(&c).unwrap_err();
+        assert!(e.message.contains("at most 1024 bytes"), "{}", e.message);
+        std::fs::write(&file, "s3cret\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let e = smtp_password(&c).unwrap_err();
+        assert!(e.message.contains("lets others change it"), "{}", e.message);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(smtp_password(&c).unwrap().as_str(), "s3cret");
+    }
+
+    #[test]
+    fn a_password_goes_in_clear_text_only_to_this_host() {
+        let c = |host: &str| Smtp {
+            config: NotifyConfig {
+                from: "keyward@example.org".into(),
+                smtp_host: Some(host.into()),
+                smtp_port: 25,
+                smtp_tls: SmtpTls::None,
+                smtp_user: Some("kw".into()),
+                smtp_password_env: Some("KEYWARD_TEST_PW_FOR_CLEAR_TEXT".into()),
+                smtp_password_file: None,
+                smtp_ca_file: None,
+                sendmail: None,
+            },
+            host: host.into(),
+            transport: None,
+        };
+        let e = c("mail.example.org").build().unwrap_err();
+        assert!(e.message.contains("clear text"), "{}", e.message);
+        for local in ["localhost", "127.0.0.1", "::1", "[::1]"] {
+            // Past the clear-text rule: what stops it now is the unset variable.
+            let e = c(local).build().unwrap_err();
+            assert!(
+                e.message.contains("KEYWARD_TEST_PW_FOR_CLEAR_TEXT"),
+                "{local}: {}",
+                e.message
+            );
+        }
     }
 
     #[test]
