@@ -7,6 +7,7 @@ mod common;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::service::{reason, request, service};
+use common::{Env, key_create};
 use keyward_core::domain::Cloud;
 use keyward_core::service::{Clock, InstanceSpec, VerifyFailure};
 use keyward_core::testing::{TempStore, start};
@@ -77,4 +78,56 @@ fn a_span_counts_from_the_write_so_a_key_lives_exactly_that_long() {
     );
     let renewed = s.renew_key(&month.public_id, None, Some("7d")).unwrap().key;
     assert_eq!(renewed.expires_at.unwrap() - renewed.changed_at, 7 * 86_400);
+}
+
+/// Dates are typed as they are shown: in the host's local zone. In Tokyo a
+/// key made to expire on 2026-12-05 lasts through 23:59:59 there, and
+/// `history --filter at:DAY` finds the rows shown on that day.
+#[test]
+fn dates_are_read_in_the_zone_they_are_shown_in() {
+    let env = Env::with_instance();
+    // A POSIX zone (no tz database needed): UTC+9.
+    let tokyo = |args: &[&str]| {
+        let mut cmd = env.command();
+        cmd.env("TZ", "JST-9");
+        env.run_with(cmd, args)
+    };
+    let made = tokyo(&key_create(
+        "tokyo",
+        "acme",
+        "ana",
+        "ci",
+        &["--expires", "2099-12-05", "--json"],
+    ))
+    .expect(0)
+    .json();
+    assert_eq!(made["expires_at"], "2099-12-05T14:59:59Z", "{made}");
+    let shown = tokyo(&["key", "show", made["id"].as_str().unwrap()])
+        .expect(0)
+        .stdout;
+    assert!(shown.contains("2099-12-05 23:59"), "{shown}");
+
+    // The row of that creation, on the local day it is shown on.
+    let rows = tokyo(&["history", "--limit", "0", "--json"])
+        .expect(0)
+        .json();
+    let created = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["action"] == "created")
+        .expect("a created row");
+    let at = chrono::DateTime::parse_from_rfc3339(created["at"].as_str().unwrap()).unwrap();
+    let local_day = (at.to_utc() + chrono::TimeDelta::hours(9))
+        .format("%Y-%m-%d")
+        .to_string();
+    let found = tokyo(&[
+        "history",
+        "--filter",
+        &format!("action:created at:{local_day}"),
+        "--json",
+    ])
+    .expect(0)
+    .json();
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
 }

@@ -55,7 +55,10 @@ impl ReadyMade {
         match self {
             ReadyMade::Fixed(q) => q.to_owned(),
             ReadyMade::ThisMonth => {
-                let t = DateTime::from_timestamp(now, 0).unwrap_or_default();
+                // This month where the admin is: dates in filters are local days.
+                let t = DateTime::from_timestamp(now, 0)
+                    .unwrap_or_default()
+                    .with_timezone(&chrono::Local);
                 format!("deactivated:>={:04}-{:02}-01", t.year(), t.month())
             }
         }

@@ -174,9 +174,13 @@ pub fn replacement_form(old: &Key, default_expiry: &str) -> KeyForm {
 
 /// `YYYY-MM-DD` of a stored time: the form of an expiry an admin can type back.
 fn date_of(ts: i64) -> String {
-    // Expiry dates are typed and stored as UTC days (valid through that day).
+    // A typed date means that local day (valid through it), as dates are shown.
     DateTime::<Utc>::from_timestamp(ts, 0)
-        .map(|t| t.format("%Y-%m-%d").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 

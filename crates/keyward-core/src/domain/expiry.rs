@@ -25,9 +25,9 @@ impl Expiry {
         let at = if let Some(span) = parse_span(s) {
             now + span?
         } else if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            date.and_hms_opt(23, 59, 59)
-                .map(|t| t.and_utc())
-                .ok_or_else(|| bad(s))?
+            // Valid through that day where the admin reads dates: its last
+            // second in local time.
+            DateTime::from_timestamp(super::local_day::end(date) - 1, 0).ok_or_else(|| bad(s))?
         } else if let Ok(t) = DateTime::parse_from_rfc3339(s) {
             t.with_timezone(&Utc)
         } else {

@@ -6,6 +6,7 @@ pub mod expiry;
 pub mod history;
 pub mod history_details;
 pub mod key_format;
+pub mod local_day;
 pub mod model;
 pub mod name;
 pub mod outbox;

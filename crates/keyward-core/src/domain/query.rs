@@ -167,8 +167,9 @@ impl TimeBound {
         };
         Some(match when {
             When::Date(date) => {
-                let start = date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
-                let next = start.saturating_add(DAY_SECONDS);
+                // The local day: what a date shown on screen means.
+                let start = super::local_day::start(date);
+                let next = super::local_day::end(date);
                 match cmp {
                     Cmp::Lt => until(start),
                     Cmp::Le => until(next),
