@@ -11,6 +11,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Address, SmtpTransport, Transport as _};
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 use zeroize::Zeroizing;
@@ -73,6 +74,7 @@ pub fn transport(config: &NotifyConfig) -> Box<dyn Transport> {
         (Some(command), _) => Box::new(Sendmail {
             from: config.from.clone(),
             command: command.clone(),
+            deadline: SEND_TIMEOUT,
         }),
         (None, Some(host)) => Box::new(Smtp {
             config: config.clone(),
@@ -83,6 +85,7 @@ pub fn transport(config: &NotifyConfig) -> Box<dyn Transport> {
         (None, None) => Box::new(Sendmail {
             from: config.from.clone(),
             command: String::new(),
+            deadline: SEND_TIMEOUT,
         }),
     }
 }
@@ -362,6 +365,9 @@ fn pem_certificates(pem: &[u8]) -> Vec<Vec<u8>> {
 struct Sendmail {
     from: String,
     command: String,
+    /// How long one message may take, from start to finish: writing it,
+    /// the command's run and its error output.
+    deadline: Duration,
 }
 
 impl Transport for Sendmail {
@@ -388,24 +394,46 @@ impl Transport for Sendmail {
             words.push(message.recipient_email.clone());
         }
         let program = words.remove(0);
+        // In a process group of its own, so the deadline ends everything it
+        // started: a grandchild holding the pipes open made the "deadline"
+        // as long as the grandchild lived.
         let mut child = Command::new(&program)
             .args(&words)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
+            .process_group(0)
             .spawn()
             .map_err(|e| SendError::setup(format!("sendmail: cannot run {program}: {e}")))?;
-        let written = child
+        let until = Instant::now() + self.deadline;
+        // The message is written, and the errors read, beside the wait: a
+        // command that reads neither could otherwise hang the run forever.
+        let body = email.formatted();
+        let writer = child
             .stdin
             .take()
-            .map(|mut stdin| stdin.write_all(&email.formatted()))
-            .unwrap_or(Ok(()));
-        let status = wait_with_deadline(&mut child, SEND_TIMEOUT)
-            .map_err(|e| SendError::passing(format!("sendmail: {program}: {e}")))?;
-        let mut stderr = String::new();
-        if let Some(mut err) = child.stderr.take() {
-            let _ = err.read_to_string(&mut stderr);
+            .map(|mut stdin| std::thread::spawn(move || stdin.write_all(&body)));
+        let (said_tx, said_rx) = std::sync::mpsc::channel();
+        if let Some(err) = child.stderr.take() {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = err.take(64 * 1024).read_to_string(&mut text);
+                let _ = said_tx.send(text);
+            });
         }
+        let status = wait_until(&mut child, until)
+            .map_err(|e| SendError::passing(format!("sendmail: {program}: {e}")))?;
+        // What the command said: at once once it ended (its pipes close),
+        // however long a leftover holds them, never past the deadline.
+        let grace = until
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_secs(1));
+        let stderr = said_rx.recv_timeout(grace).unwrap_or_default();
+        let written = match writer {
+            Some(w) if w.is_finished() => w.join().unwrap_or(Ok(())),
+            Some(_) => Err(std::io::Error::other("it did not read the whole message")),
+            None => Ok(()),
+        };
         let said = crate::safe_text::escape(stderr.trim());
         let said: String = said.chars().take(300).collect();
         match status {
@@ -435,23 +463,29 @@ impl Transport for Sendmail {
             }
             None => Err(SendError::passing(format!(
                 "sendmail: {program} did not finish within {} s and was stopped",
-                SEND_TIMEOUT.as_secs()
+                self.deadline.as_secs()
             ))),
         }
     }
 }
 
-/// Waits for `child` at most `deadline`; kills it and answers `None` past that.
-fn wait_with_deadline(
+/// Waits for `child` until `until`; past it, kills its whole process group
+/// (it leads one) and answers `None`.
+fn wait_until(
     child: &mut std::process::Child,
-    deadline: Duration,
+    until: Instant,
 ) -> std::io::Result<Option<std::process::ExitStatus>> {
-    let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));
         }
-        if start.elapsed() >= deadline {
+        if Instant::now() >= until {
+            if let Ok(pid) = i32::try_from(child.id()) {
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
             let _ = child.kill();
             let _ = child.wait();
             return Ok(None);
@@ -469,7 +503,6 @@ pub fn spawn_delivery(
     db: &std::path::Path,
     config: Option<&std::path::Path>,
     act_as: Option<&str>,
-) -> std::io::Result<std::process::Child> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
@@ -663,12 +696,46 @@ mod tests {
         }
     }
 
+    /// Every way a command can outlast its deadline ends at the deadline: a
+    /// grandchild holding the error pipe, a command that sleeps, and one that
+    /// never reads a message larger than a pipe holds.
+    #[test]
+    fn the_sendmail_deadline_is_a_deadline() {
+        let deadline = Duration::from_secs(1);
+        let mut big = message();
+        big.body = "x".repeat(300 * 1024);
+        for (command, m, ok) in [
+            ("sh -c 'sleep 20 >&2 & cat >/dev/null'", message(), true),
+            ("sh -c 'sleep 20'", message(), false),
+            ("sh -c 'sleep 20 & sleep 20'", message(), false),
+            ("sh -c 'sleep 20'", big, false),
+        ] {
+            let mut t = Sendmail {
+                from: "keyward@example.org".into(),
+                command: command.into(),
+                deadline,
+            };
+            let start = Instant::now();
+            let result = t.send(&m, SystemTime::UNIX_EPOCH);
+            let took = start.elapsed();
+            assert!(
+                took < deadline + Duration::from_secs(3),
+                "{command}: {took:?}"
+            );
+            assert_eq!(result.is_ok(), ok, "{command}: {result:?}");
+            if let Err(e) = result {
+                assert!(!e.lasting, "{command}: a timeout passes: {e:?}");
+            }
+        }
+    }
+
     #[test]
     fn a_sendmail_command_that_exits_75_is_retried_as_passing() {
         let dir = tempfile::tempdir().unwrap();
         let mut t = Sendmail {
             from: "keyward@example.org".into(),
             command: "sh -c 'cat >/dev/null; echo busy >&2; exit 75' sendmail".into(),
+            deadline: SEND_TIMEOUT,
         };
         let err = t.send(&message(), SystemTime::UNIX_EPOCH).unwrap_err();
         assert!(!err.lasting, "{err:?}");
@@ -680,6 +747,7 @@ mod tests {
                 "sh -c 'cat >\"$0\"; echo \"$1\" >>\"$0\"' {}",
                 out.display()
             ),
+            deadline: SEND_TIMEOUT,
         };
         t.send(&message(), SystemTime::UNIX_EPOCH).unwrap();
         let got = std::fs::read_to_string(&out).unwrap();
@@ -688,6 +756,7 @@ mod tests {
         let mut missing = Sendmail {
             from: "keyward@example.org".into(),
             command: "/nonexistent/sendmail -t".into(),
+            deadline: SEND_TIMEOUT,
         };
         let err = missing
             .send(&message(), SystemTime::UNIX_EPOCH)
