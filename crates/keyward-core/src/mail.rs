@@ -503,7 +503,7 @@ pub fn spawn_delivery(
     db: &std::path::Path,
     config: Option<&std::path::Path>,
     act_as: Option<&str>,
-    use std::os::unix::process::CommandExt;
+) -> std::io::Result<std::process::Child> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
     cmd.arg("--db").arg(db);
