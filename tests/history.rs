@@ -278,12 +278,24 @@ fn a_forged_row_appended_with_a_wrong_hash_is_caught() {
 #[test]
 fn cutting_off_the_newest_rows_passes_the_chain_but_not_the_expected_head() {
     let env = busy_store();
+    // The newest rows say nothing about a key's status or an operator's role,
+    // and the cut puts the trigger back exactly: nothing but the head shows it.
+    env.ok(&["team", "add", "cut-one"]);
+    env.ok(&["team", "add", "cut-two"]);
     let n = history_len(&env);
     let kept_head = head(&audit(&env, &[]).expect(0));
+    let trigger: String = rusqlite::Connection::open(&env.db)
+        .unwrap()
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name = 'history_no_delete'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     sql(
         &env,
         &format!(
-            "DROP TRIGGER history_no_delete; DELETE FROM history WHERE seq > {};",
+            "DROP TRIGGER history_no_delete; DELETE FROM history WHERE seq > {}; {trigger};",
             n - 2
         ),
     );
@@ -381,4 +393,76 @@ fn an_unknown_action_in_a_history_filter_is_a_usage_error() {
     let err = svc.history(&query, None).unwrap_err();
     assert_eq!(err.exit_code(), 2);
     assert!(err.to_string().contains("teams_changed"), "{err}");
+}
+
+/// What a writer of the file could change without touching the chain is
+/// caught too: a trigger dropped or added, a key brought back, an operator
+/// promoted (the README's 2770 group setup lets any member write the file).
+#[test]
+fn the_schema_the_statuses_and_the_roles_must_agree_with_keyward_and_the_history() {
+    for (label, tamper, says) in [
+        (
+            "a trigger dropped",
+            "DROP TRIGGER history_no_delete;",
+            "keyward's trigger history_no_delete is missing",
+        ),
+        (
+            "a trigger added",
+            "CREATE TRIGGER mine AFTER INSERT ON teams BEGIN SELECT 1; END;",
+            "the trigger mine is not keyward's",
+        ),
+        (
+            "a viewer promoted",
+            "UPDATE operators SET role = 'admin' WHERE login = 'viewer1';",
+            "operator viewer1 is admin, but the history says viewer",
+        ),
+    ] {
+        let env = busy_store();
+        env.add_operator("viewer1", "viewer");
+        audit(&env, &[]).expect(0);
+        sql(&env, tamper);
+        let run = audit(&env, &[]).expect(1);
+        assert!(run.stdout.contains("TAMPERED"), "{label}: {}", run.stdout);
+        assert!(run.stdout.contains(says), "{label}: {}", run.stdout);
+    }
+    // A deactivated key made active again, past its trigger.
+    let env = busy_store();
+    let (id, _) = env.create_key("revoked", "dev9", "ci");
+    env.ok(&["key", "deactivate", &id, "--yes"]);
+    let triggers: Vec<String> = {
+        let c = rusqlite::Connection::open(&env.db).unwrap();
+        let mut st = c
+            .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'keys'")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let names: Vec<String> = {
+        let c = rusqlite::Connection::open(&env.db).unwrap();
+        let mut st = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'keys'")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let mut script: String = names.iter().map(|n| format!("DROP TRIGGER {n};")).collect();
+    script.push_str(&format!(
+        "UPDATE keys SET status = 'active', deactivated_at = NULL WHERE public_id = '{id}';"
+    ));
+    for t in &triggers {
+        script.push_str(&format!("{t};"));
+    }
+    sql(&env, &script);
+    let run = audit(&env, &[]).expect(1);
+    assert!(
+        run.stdout.contains(&format!(
+            "key kw_{id} is active, but its history says deactivated"
+        )),
+        "{}",
+        run.stdout
+    );
 }

@@ -20,6 +20,10 @@ pub struct AuditReport {
     pub head: String,
     /// The first row that breaks the chain, and why.
     pub first_bad: Option<(i64, String)>,
+    /// Where the store disagrees with keyward's schema or with its own
+    /// history (a key's status, an operator's role): what a writer of the
+    /// file could change without touching the chain.
+    pub disagreements: Vec<String>,
 }
 
 impl Service {
@@ -94,6 +98,7 @@ impl Service {
                 rows: 0,
                 head: GENESIS.to_owned(),
                 first_bad: None,
+                disagreements: db.disagreements()?,
             };
             let mut expected_seq = 1;
             db.walk_history(|row| {

@@ -248,3 +248,151 @@ impl Db<'_> {
         Ok(())
     }
 }
+
+impl Db<'_> {
+    /// What `audit verify` finds where the store disagrees with what keyward
+    /// made and what its history says: a schema object (table, index,
+    /// trigger) not exactly keyward's own, a key whose status its history does
+    /// not explain, an operator or role the operator rows do not. Each
+    /// finding is a sentence naming what is wrong.
+    pub fn disagreements(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        // The schema: exactly what the migrations make, no more, no less.
+        let ours = super::schema::reference_objects().map_err(from_sqlite)?;
+        let theirs = schema_objects(self.conn()).map_err(from_sqlite)?;
+        for (kind, name, sql) in &theirs {
+            match ours.iter().find(|(k, n, _)| k == kind && n == name) {
+                None => out.push(format!("the {kind} {name} is not keyward's")),
+                Some((_, _, s)) if s != sql => {
+                    out.push(format!("the {kind} {name} was changed from keyward's"))
+                }
+                Some(_) => {}
+            }
+        }
+        for (kind, name, _) in &ours {
+            if !theirs.iter().any(|(k, n, _)| k == kind && n == name) {
+                out.push(format!("keyward's {kind} {name} is missing"));
+            }
+        }
+        // Each key's stored status against its history: deleted only with a
+        // `deleted` row, deactivated only with a `deactivated` one, and
+        // active only with neither (a final status never comes back).
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT k.public_id, k.status,
+                    EXISTS (SELECT 1 FROM history h WHERE h.key_id = k.public_id AND h.action = 'deleted'),
+                    EXISTS (SELECT 1 FROM history h WHERE h.key_id = k.public_id AND h.action = 'deactivated')
+                 FROM keys k ORDER BY k.id",
+            )
+            .map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            })
+            .map_err(from_sqlite)?;
+        for row in rows {
+            let (id, status, deleted, deactivated) = row.map_err(from_sqlite)?;
+            let said = if deleted {
+                "deleted"
+            } else if deactivated {
+                "deactivated"
+            } else {
+                "active"
+            };
+            if status != said {
+                out.push(format!(
+                    "key kw_{id} is {status}, but its history says {said}"
+                ));
+            }
+        }
+        // Operators and roles, replayed from the operator rows in order.
+        let mut expected: std::collections::BTreeMap<String, String> = Default::default();
+        let mut stmt = self
+            .conn()
+            .prepare(
+                "SELECT action, subject, details FROM history
+                 WHERE action IN ('operator_added', 'operator_removed', 'operator_role_changed')
+                 ORDER BY seq",
+            )
+            .map_err(from_sqlite)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(from_sqlite)?;
+        for row in rows {
+            let (action, login, details) = row.map_err(from_sqlite)?;
+            let Some(login) = login else { continue };
+            let details: serde_json::Value = serde_json::from_str(&details).unwrap_or_default();
+            match action.as_str() {
+                "operator_added" => {
+                    let role = details["role"].as_str().unwrap_or_default().to_owned();
+                    expected.insert(login, role);
+                }
+                "operator_removed" => {
+                    expected.remove(&login);
+                }
+                _ => {
+                    let role = details["role"]["to"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    expected.insert(login, role);
+                }
+            }
+        }
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT login, role FROM operators ORDER BY login")
+            .map_err(from_sqlite)?;
+        let actual: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(from_sqlite)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(from_sqlite)?;
+        for (login, role) in &actual {
+            match expected.get(login) {
+                None => out.push(format!(
+                    "operator {} is in the store, but no history row added them",
+                    crate::safe_text::escape(login)
+                )),
+                Some(said) if said != role => out.push(format!(
+                    "operator {} is {role}, but the history says {said}",
+                    crate::safe_text::escape(login)
+                )),
+                Some(_) => {}
+            }
+        }
+        for login in expected.keys() {
+            if !actual.iter().any(|(l, _)| l == login) {
+                out.push(format!(
+                    "operator {} was removed without a history row",
+                    crate::safe_text::escape(login)
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The store's own schema objects: (type, name, SQL), SQLite's internal ones
+/// left out.
+pub(super) fn schema_objects(
+    conn: &rusqlite::Connection,
+) -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
+    let mut stmt = conn.prepare(
+        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+    )?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect()
+}

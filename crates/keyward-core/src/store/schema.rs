@@ -9,6 +9,16 @@ pub const APPLICATION_ID: i32 = 0x4b57_5244;
 pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes.
+/// The schema objects the migrations make on an empty database: what
+/// `audit verify` holds a store's own against.
+pub fn reference_objects() -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
+    let conn = rusqlite::Connection::open_in_memory()?;
+    for sql in MIGRATIONS {
+        conn.execute_batch(sql)?;
+    }
+    super::history::schema_objects(&conn)
+}
+
 pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
 }
