@@ -41,6 +41,7 @@ impl Service {
         let email = parse_email(email)?;
         check_login(&origin.login)?;
         let now = clock.now().timestamp();
+        super::check_clock(now)?;
         let admin = Operator {
             login: origin.login.clone(),
             name: name.into_string(),

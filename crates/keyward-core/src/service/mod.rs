@@ -37,6 +37,22 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
 
+/// Refuses to write history dated before 1970: a clock that far wrong (a
+/// dead RTC battery, a bad NTP answer) would date every row nonsense and
+/// break the history's order. Said plainly, not as an internal error.
+pub(crate) fn check_clock(now: i64) -> Result<()> {
+    if now < 0 {
+        let shown = DateTime::from_timestamp(now, 0).map_or_else(
+            || now.to_string(),
+            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        );
+        return Err(Error::store(format!(
+            "this host's clock says {shown}, before 1970; nothing was changed: set the clock (timedatectl, NTP) and try again"
+        )));
+    }
+    Ok(())
+}
+
 /// The real clock.
 pub struct SystemClock;
 
@@ -137,6 +153,7 @@ impl Service {
     /// a moment ago no longer counts.
     fn write<T>(&mut self, role: Role, f: impl FnOnce(&Db, &Actor, i64) -> Result<T>) -> Result<T> {
         let now = self.clock.now().timestamp();
+        check_clock(now)?;
         let origin = self.origin.clone();
         self.store.write(|db| {
             let operator = operator_with(db, &origin.login, role)?;
@@ -231,4 +248,46 @@ pub fn rfc3339(ts: i64) -> String {
     DateTime::from_timestamp(ts, 0)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use crate::domain::Cloud;
+    use crate::service::{Clock, InstanceSpec};
+    use crate::testing::{HandClock, TempStore, origin};
+    use chrono::{TimeZone, Utc};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_clock_before_1970_changes_nothing_and_says_so() {
+        let store = TempStore::new();
+        let moon = Utc.with_ymd_and_hms(1969, 7, 20, 20, 17, 0).unwrap();
+        store.clock().advance(moon - store.clock().now());
+        let e = store
+            .admin()
+            .add_instance(&InstanceSpec {
+                name: "acme".into(),
+                cloud: Cloud::Other,
+                url: None,
+                max_active: None,
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("before 1970"), "{e}");
+        assert!(store.admin().list_instances().unwrap().is_empty());
+        // Making a store, too.
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(HandClock::at(
+            Utc.with_ymd_and_hms(1969, 12, 31, 23, 0, 0).unwrap(),
+        ));
+        let e = crate::service::Service::init(
+            &dir.path().join("k.db"),
+            origin("ana"),
+            clock,
+            "Ana",
+            "ana@example.org",
+        )
+        .err()
+        .expect("refused");
+        assert!(e.to_string().contains("before 1970"), "{e}");
+    }
 }
