@@ -541,7 +541,9 @@ fn tagged_rows(env: &Env, tag: &str) -> Vec<(String, String)> {
     let conn = open(&env.db);
     let mut stmt = conn
         .prepare(
-            "SELECT action, COALESCE(key_id, '') FROM history WHERE ssh_client = ?1 ORDER BY seq",
+            // Not from a real sshd, the address is recorded as claimed.
+            "SELECT action, COALESCE(key_id, '') FROM history
+             WHERE ssh_client IN (?1, ?1 || ' (claimed)') ORDER BY seq",
         )
         .expect("tagged rows");
     stmt.query_map([tag], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -554,7 +556,10 @@ fn tagged_rows(env: &Env, tag: &str) -> Vec<(String, String)> {
 fn all_tagged_rows(env: &Env) -> HashSet<(String, String, String)> {
     let conn = open(&env.db);
     let mut stmt = conn
-        .prepare("SELECT ssh_client, action, COALESCE(key_id, '') FROM history WHERE ssh_client LIKE 'crash-%'")
+        .prepare(
+            "SELECT replace(ssh_client, ' (claimed)', ''), action, COALESCE(key_id, '')
+             FROM history WHERE ssh_client LIKE 'crash-%'",
+        )
         .expect("tagged rows");
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .expect("tagged rows")

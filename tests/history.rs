@@ -466,3 +466,20 @@ fn the_schema_the_statuses_and_the_roles_must_agree_with_keyward_and_the_history
         run.stdout
     );
 }
+
+/// The sudo user and the SSH address come from the environment, which anyone
+/// can set: what no `sudo` or `sshd` among the process's ancestors vouches
+/// for is recorded as claimed, in the history and its JSON alike.
+#[test]
+fn a_sudo_user_or_ssh_address_no_ancestor_vouches_for_is_recorded_as_claimed() {
+    let env = Env::with_instance();
+    let mut cmd = env.command();
+    cmd.env("SUDO_USER", "pat")
+        .env("SSH_CLIENT", "198.51.100.7 40000 22");
+    env.run_with(cmd, &["team", "add", "from-nowhere"])
+        .expect(0);
+    let rows = env.json(&["history", "--filter", "action:team_added", "--json"]);
+    let row = &rows.as_array().unwrap()[0];
+    assert_eq!(row["sudo_user"], "pat (claimed)", "{row}");
+    assert_eq!(row["ssh_client"], "198.51.100.7 (claimed)", "{row}");
+}

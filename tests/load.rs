@@ -551,7 +551,11 @@ struct Row {
 fn history(env: &Env) -> Vec<Row> {
     let conn = Connection::open(&env.db).expect("open the store with rusqlite");
     let mut stmt = conn
-        .prepare("SELECT seq, at, action, key_id, ssh_client, details FROM history ORDER BY seq")
+        // The tag, less the label of an address no sshd vouches for.
+        .prepare(
+            "SELECT seq, at, action, key_id, replace(ssh_client, ' (claimed)', ''), details
+             FROM history ORDER BY seq",
+        )
         .expect("history query");
     stmt.query_map([], |r| {
         let details: String = r.get(5)?;
