@@ -34,7 +34,7 @@ pub fn from_sqlite(e: rusqlite::Error) -> Error {
         ),
         ErrorCode::ReadOnly => Error::store_because(
             StoreCause::ReadOnly,
-            "the store is read-only; nothing was changed",
+            "the store is read-only for this login (even reading it writes SQLite's shared-memory file beside it); nothing was changed",
         ),
         ErrorCode::DiskFull => Error::store_because(StoreCause::Full, FULL),
         ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => Error::store_because(
