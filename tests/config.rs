@@ -417,3 +417,59 @@ fn a_configuration_file_others_may_change_is_refused() {
     let run = env.run(&["key", "list"]).expect(2);
     assert!(run.stderr.contains("etc-keyward.toml"), "{}", run.stderr);
 }
+
+/// KEYWARD_SYSTEM_CONFIG names a file, not an authority: a login's own file
+/// given as the "system" one does not deliver (or silence) a shared store's
+/// mail; only a system file root owns does.
+#[test]
+fn a_system_file_root_does_not_own_does_not_deliver_a_shared_stores_mail() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::empty();
+    if !common::is_root() {
+        eprintln!("SKIPPED: needs root to run keyward as nobody with setpriv");
+        return;
+    }
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let shared = env.path("shared");
+    std::fs::create_dir(&shared).unwrap();
+    let nobody = Some(nix::unistd::Uid::from_raw(65534));
+    let nogroup = Some(nix::unistd::Gid::from_raw(65534));
+    nix::unistd::chown(&shared, nobody, nogroup).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o2770)).unwrap();
+    let db = shared.join("k.db");
+    let db = db.to_str().unwrap();
+    let as_nobody = |args: &[&str]| {
+        let mut all = vec!["--db", db];
+        all.extend_from_slice(args);
+        run_as_nobody(&env, &all)
+    };
+    let Some(run) = as_nobody(&["init", "--name", "No Body", "--email", "nobody@example.org"])
+    else {
+        return;
+    };
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    as_nobody(&["instance", "add", "acme", "--cloud", "other"])
+        .unwrap()
+        .expect(0);
+    as_nobody(&key_create("quiet", "acme", "ana", "ci", &[]))
+        .unwrap()
+        .expect(0);
+    // nobody's own file, given as the system one, says to send into the void.
+    let own = env.write(
+        "etc-keyward.toml",
+        "[notify]\nfrom = \"keyward@example.org\"\nsendmail = \"/bin/true\"\n",
+    );
+    nix::unistd::chown(&own, nobody, nogroup).unwrap();
+    let run = as_nobody(&["notifications", "send"]).unwrap().expect(0);
+    assert!(run.stderr.contains("is ignored"), "{}", run.stderr);
+    let outbox = as_nobody(&["notifications", "--json"])
+        .unwrap()
+        .expect(0)
+        .json();
+    let messages = outbox.as_array().unwrap();
+    assert!(!messages.is_empty());
+    assert!(
+        messages.iter().all(|m| m["status"] == "pending"),
+        "{outbox}"
+    );
+}

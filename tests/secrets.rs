@@ -354,6 +354,26 @@ fn store_in_shared_dir(dir_mode: u32) {
     assert_eq!(mode(&shared), dir_mode, "keyward left the directory alone");
 }
 
+/// A group-writable directory without setgid gives a new file the creator's
+/// own group, not the directory's: the store stays 0600 rather than being
+/// shared with everyone in the creator's primary group.
+#[test]
+fn in_a_group_writable_directory_of_another_group_without_setgid_a_new_store_is_0600() {
+    if !common::is_root() {
+        return; // giving the directory another group needs root
+    }
+    let mut env = Env::empty();
+    let dir = env.path("theirs");
+    fs::create_dir(&dir).unwrap();
+    nix::unistd::chown(&dir, None, Some(nix::unistd::Gid::from_raw(65534))).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o770)).unwrap();
+    env.db = dir.join("keyward.db");
+    env.init().expect(0);
+    for file in common::store_files(&env.db) {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+}
+
 /// `/tmp` and its like (1777, or any directory others may write) are shared
 /// with everyone, not with a group: the store stays 0600 there.
 #[test]

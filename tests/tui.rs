@@ -485,7 +485,13 @@ fn a_hang_up_or_a_kill_clears_the_copied_key_and_gives_the_terminal_back() {
         return;
     }
     // SIGHUP is what an SSH connection dropping sends; SIGTERM is `kill`.
-    for (signal, code) in [("HUP", 129), ("TERM", 143), ("INT", 130)] {
+    for (signal, code) in [
+        ("HUP", 129),
+        ("TERM", 143),
+        ("INT", 130),
+        ("USR1", 138),
+        ("ALRM", 142),
+    ] {
         let env = store_with_instance();
         let tmux = Tmux::start(env.dir.path());
         let pane = start(&tmux, &env, &["-DISPLAY", "-WAYLAND_DISPLAY"]);

@@ -446,19 +446,21 @@ impl Context {
     /// own, 0600 or tighter) the user's settings apply.
     pub fn delivery(&self) -> (Option<&NotifyConfig>, Option<String>) {
         let c = &self.config;
-        let Some(file) = &c.user_notify_file else {
-            return (c.notify.as_ref(), None);
-        };
         if personal_store(&self.db) {
             return (c.notify.as_ref(), None);
         }
-        let note = format!(
-            "the [notify] of {} is ignored: {} is shared, and its delivery is the host's ({})",
-            file.display(),
-            self.db.display(),
-            keyward_core::paths::system_config().display()
-        );
-        (c.host_notify.as_ref(), Some(note))
+        let ignored = c
+            .user_notify_file
+            .as_ref()
+            .or(c.system_notify_not_roots.as_ref());
+        let note = ignored.map(|file| {
+            format!(
+                "the [notify] of {} is ignored: {} is shared, and its delivery is the host's (a system file root owns)",
+                file.display(),
+                self.db.display(),
+            )
+        });
+        (c.host_notify.as_ref(), note)
     }
 
     /// The store as an admin should see it named: with the configuration file
@@ -621,7 +623,13 @@ fn screen(ctx: &Context) -> Outcome {
         expiring_soon_days: config.expiring_soon_days,
         clipboard_clear: config.clipboard_clear(),
         default_expiry: keyward_core::domain::expiry::format_duration(config.default_expiry),
-        utc_offset: chrono::Local::now().offset().local_minus_utc(),
+        // From the service's clock, which reads a clock before 1970 without
+        // panicking as `Local::now` would.
+        utc_offset: chrono::TimeZone::offset_from_utc_datetime(
+            &chrono::Local,
+            &SystemClock.now().naive_utc(),
+        )
+        .local_minus_utc(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
         delivery: ctx.delivery().0.is_some(),
         ..Default::default()

@@ -57,9 +57,10 @@ fn read_typed_key(stdin: &std::io::Stdin) -> std::io::Result<Zeroizing<Vec<u8>>>
 /// the rest of the process: a signal during the check that follows ends it
 /// as before, only with the terminal whole.
 fn restore_on_signal(original: Option<nix::sys::termios::Termios>) {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
-    else {
+    use signal_hook::consts::{SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([
+        SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+    ]) else {
         return;
     };
     let _ = std::thread::Builder::new()

@@ -215,9 +215,12 @@ impl Runtime {
 /// drops, `kill`, `kill -INT`, `kill -QUIT`) into a message, so the session
 /// ends through the same door as `q`.
 fn spawn_signals(tx: Sender<Msg>) -> Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT, SIGQUIT])
-        .map_err(|e| Error::store(format!("cannot watch for signals: {e}")))?;
+    use signal_hook::consts::{SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+    // Every signal whose default ends the process without a core.
+    let mut signals = signal_hook::iterator::Signals::new([
+        SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+    ])
+    .map_err(|e| Error::store(format!("cannot watch for signals: {e}")))?;
     std::thread::Builder::new()
         .name("keyward-signals".into())
         .spawn(move || {

@@ -44,6 +44,10 @@ pub struct Config {
     /// The user's file, when it has a `[notify]` table (to name when it is
     /// ignored).
     pub user_notify_file: Option<PathBuf>,
+    /// The system file, when its `[notify]` does not count for a shared
+    /// store because root does not own it (`KEYWARD_SYSTEM_CONFIG` pointing
+    /// at a file of one's own).
+    pub system_notify_not_roots: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -58,6 +62,7 @@ impl Default for Config {
             notify: None,
             host_notify: None,
             user_notify_file: None,
+            system_notify_not_roots: None,
         }
     }
 }
@@ -139,6 +144,17 @@ impl Config {
     pub fn load_from(system: &Path, user: Option<&Path>, explicit: bool) -> Result<Config> {
         let mut layer = read_layer(system, false)?.unwrap_or_default();
         let host_notify = layer.notify.clone().map(NotifyLayer::resolve).transpose()?;
+        // The host's delivery is root's: a "system" file named through
+        // KEYWARD_SYSTEM_CONFIG but owned by anyone else is no host's word.
+        let roots = {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(system).is_ok_and(|m| m.uid() == 0)
+        };
+        let (host_notify, system_notify_not_roots) = match host_notify {
+            Some(n) if roots => (Some(n), None),
+            Some(_) => (None, Some(system.to_path_buf())),
+            None => (None, None),
+        };
         let mut user_notify_file = None;
         if let Some(later) = match user {
             Some(user) => read_layer(user, explicit)?,
@@ -152,6 +168,7 @@ impl Config {
         let mut config = layer.resolve()?;
         config.host_notify = host_notify;
         config.user_notify_file = user_notify_file;
+        config.system_notify_not_roots = system_notify_not_roots;
         Ok(config)
     }
 
@@ -265,6 +282,7 @@ impl Layer {
             notify: self.notify.map(NotifyLayer::resolve).transpose()?,
             host_notify: None,
             user_notify_file: None,
+            system_notify_not_roots: None,
         })
     }
 }
@@ -723,6 +741,7 @@ smtp_password_file = "/etc/keyward/smtp.pw"
                 // Only the system file configures delivery of a shared store.
                 host_notify: None,
                 user_notify_file: Some(files.path("user.toml")),
+                system_notify_not_roots: None,
             }
         );
     }
@@ -770,6 +789,7 @@ smtp_password_file = "/etc/keyward/smtp.pw"
                 store_set_by: None,
                 host_notify: None,
                 user_notify_file: None,
+                system_notify_not_roots: None,
                 ..config
             },
             Config::default()

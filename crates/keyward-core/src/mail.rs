@@ -203,7 +203,13 @@ impl Transport for Smtp {
             return Err(SendError::setup("the SMTP transport could not be built"));
         };
         let via = self.via();
-        transport.send(&email).map(drop).map_err(|e| {
+        let sent = transport.send(&email);
+        if sent.is_err() {
+            // A refused message may leave the connection in a state that
+            // fails every message after it: the next one starts afresh.
+            self.transport = None;
+        }
+        sent.map(drop).map_err(|e| {
             // A 4xx answer, a timeout or a closed connection may pass; a 5xx
             // answer, a TLS failure or a refused login will not by itself.
             let lasting = e.is_permanent() || e.is_tls() || e.is_client() || tls_refused(&e);

@@ -19,7 +19,13 @@ pub fn parse_email(raw: &str) -> Result<String> {
             .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
         // What the mailer takes, checked at the door: `a,b@…`, `a..b@…` and
         // `a@example..org` would otherwise be stored and fail forever.
-        && email.parse::<lettre::Address>().is_ok();
+        && email.parse::<lettre::Address>().is_ok()
+        // ASCII only (a server without SMTPUTF8 refuses the whole envelope)
+        // and a domain name, not a literal `[127.0.0.1]` the mailer refuses.
+        && email.is_ascii()
+        && email
+            .rsplit_once('@')
+            .is_some_and(|(_, d)| d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
     if !valid {
         return Err(Error::usage(format!(
             "{} is not an email address",
@@ -47,6 +53,10 @@ mod tests {
             "a@example..org",
             ".a@example.org",
             "a.@example.org",
+            "ä@example.org",
+            "a@éxample.org",
+            "a@[127.0.0.1]",
+            "a@exa_mple.org",
         ] {
             assert!(parse_email(bad).is_err(), "{bad}");
         }

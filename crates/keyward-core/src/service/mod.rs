@@ -58,8 +58,19 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        // chrono's `Utc::now` panics on a clock before 1970; such a clock is
+        // answered as the time it says, for `check_clock` to refuse in words.
+        utc_of(std::time::SystemTime::now())
     }
+}
+
+/// A system time as UTC, before 1970 too (chrono's own conversion panics).
+fn utc_of(t: std::time::SystemTime) -> DateTime<Utc> {
+    let seconds = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_secs()).unwrap_or(i64::MAX) - 1,
+    };
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
 }
 
 /// keyward's operations, on one store, for the login running them.
@@ -257,6 +268,16 @@ mod clock_tests {
     use crate::testing::{HandClock, TempStore, origin};
     use chrono::{TimeZone, Utc};
     use std::sync::Arc;
+
+    #[test]
+    fn a_system_clock_before_1970_is_read_not_panicked_on() {
+        let day = std::time::Duration::from_secs(86_400);
+        let t = super::utc_of(std::time::UNIX_EPOCH - day);
+        assert!(t.timestamp() < 0 && t.timestamp() >= -86_401, "{t}");
+        assert!(super::check_clock(t.timestamp()).is_err());
+        let t = super::utc_of(std::time::UNIX_EPOCH + day);
+        assert_eq!(t.timestamp(), 86_400);
+    }
 
     #[test]
     fn a_clock_before_1970_changes_nothing_and_says_so() {

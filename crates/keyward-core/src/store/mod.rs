@@ -475,10 +475,21 @@ fn remove_with_journal(file: &Path) {
 /// shared with no group in particular: anyone in the creator's primary group
 /// would get the store, so it stays 0600.
 fn file_mode_for(dir: &Path) -> u32 {
-    match fs::metadata(dir).map(|m| m.permissions().mode()) {
-        Ok(mode) if mode & 0o002 != 0 => 0o600,
-        Ok(mode) if mode & 0o2020 != 0 => 0o660,
-        _ => 0o600,
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = fs::metadata(dir) else {
+        return 0o600;
+    };
+    let mode = meta.mode();
+    // The file's group: the directory's when it is setgid, else the
+    // creator's own. Shared with the group only when that is the directory's
+    // group: a group-writable directory without setgid would otherwise give
+    // the store to everyone in the creator's primary group.
+    let setgid = mode & 0o2000 != 0;
+    let gets_dirs_group = setgid || meta.gid() == nix::unistd::getegid().as_raw();
+    if mode & 0o002 == 0 && mode & 0o2020 != 0 && gets_dirs_group {
+        0o660
+    } else {
+        0o600
     }
 }
 
