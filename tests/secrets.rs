@@ -935,6 +935,17 @@ fn a_secret_that_cannot_be_written_is_never_taken_for_success() {
         .to_owned();
     let listed = env.json(&["key", "list", "--json"]);
     assert!(listed.to_string().contains(&id), "the key exists: {listed}");
+    // A closed standard output (`>&-`) is reopened on /dev/null before
+    // keyward runs: the secret would go nowhere, and that is said too.
+    let nowhere = env
+        .command()
+        .args(key_create("nowhere", "acme", "ana", "api", &[]))
+        .stdout(std::process::Stdio::null())
+        .output()
+        .expect("runs");
+    assert_eq!(nowhere.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&nowhere.stderr);
+    assert!(said.contains("/dev/null"), "{said}");
     // A reader that went away, as `| (exec 0<&-; sleep 1)` does.
     for args in [
         vec!["key", "renew", id.as_str()],

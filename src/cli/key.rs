@@ -144,13 +144,36 @@ fn show_once(
     verb: &'static str,
     json: bool,
 ) -> Result<(), Failure> {
-    print_issued(out, issued, verb, json)
+    // A closed standard output is reopened on /dev/null before main runs:
+    // writing there "succeeds" and the secret is gone. Said, never taken
+    // for success, as a full disk or a closed pipe is.
+    let discarded = || {
+        if stdout_is_null() {
+            Err(std::io::Error::other(
+                "standard output is /dev/null, closed or thrown away",
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    discarded()
+        .and_then(|()| print_issued(out, issued, verb, json))
         .and_then(|()| out.flush())
         .map_err(|cause| Failure::SecretLost {
             id: issued.key.public_id.clone(),
             verb,
             cause,
         })
+}
+
+/// Whether this process's standard output is the null device.
+fn stdout_is_null() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let null = std::fs::metadata("/dev/null").map(|m| m.rdev());
+    let out = nix::sys::stat::fstat(std::io::stdout()).map(|s| s.st_rdev);
+    let char_device = nix::sys::stat::fstat(std::io::stdout())
+        .is_ok_and(|s| s.st_mode & nix::libc::S_IFMT == nix::libc::S_IFCHR);
+    matches!((null, out), (Ok(n), Ok(o)) if char_device && n == o)
 }
 
 /// The one showing of a new secret.

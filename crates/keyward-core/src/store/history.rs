@@ -280,9 +280,14 @@ impl Db<'_> {
         let mut stmt = self
             .conn()
             .prepare(
+                // Each key's own rows through `history_key` (by action, the
+                // planner would scan every deletion for every key: 13 s on a
+                // 5 000-key demo store against a fraction of a second).
                 "SELECT k.public_id, k.status,
-                    EXISTS (SELECT 1 FROM history h WHERE h.key_id = k.public_id AND h.action = 'deleted'),
-                    EXISTS (SELECT 1 FROM history h WHERE h.key_id = k.public_id AND h.action = 'deactivated')
+                    EXISTS (SELECT 1 FROM history h INDEXED BY history_key
+                            WHERE h.key_id = k.public_id AND h.action = 'deleted'),
+                    EXISTS (SELECT 1 FROM history h INDEXED BY history_key
+                            WHERE h.key_id = k.public_id AND h.action = 'deactivated')
                  FROM keys k ORDER BY k.id",
             )
             .map_err(from_sqlite)?;
