@@ -429,31 +429,27 @@ fn the_schema_the_statuses_and_the_roles_must_agree_with_keyward_and_the_history
     let env = busy_store();
     let (id, _) = env.create_key("revoked", "dev9", "ci");
     env.ok(&["key", "deactivate", &id, "--yes"]);
-    let triggers: Vec<String> = {
+    // The keys table's triggers: each name and SQL, to drop and put back.
+    let triggers: Vec<(String, String)> = {
         let c = rusqlite::Connection::open(&env.db).unwrap();
         let mut st = c
-            .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'keys'")
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'keys'",
+            )
             .unwrap();
-        st.query_map([], |r| r.get(0))
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .map(Result::unwrap)
             .collect()
     };
-    let names: Vec<String> = {
-        let c = rusqlite::Connection::open(&env.db).unwrap();
-        let mut st = c
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'keys'")
-            .unwrap();
-        st.query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
-    let mut script: String = names.iter().map(|n| format!("DROP TRIGGER {n};")).collect();
+    let mut script: String = triggers
+        .iter()
+        .map(|(n, _)| format!("DROP TRIGGER {n};"))
+        .collect();
     script.push_str(&format!(
         "UPDATE keys SET status = 'active', deactivated_at = NULL WHERE public_id = '{id}';"
     ));
-    for t in &triggers {
+    for (_, t) in &triggers {
         script.push_str(&format!("{t};"));
     }
     sql(&env, &script);

@@ -486,6 +486,17 @@ fn forge(rng: &mut Rng, rows: &[Vec<Sql>], _: u64) -> Mutation {
     }
 }
 
+/// The SQL of the history's guard triggers, to put back after a forgery.
+fn history_triggers(conn: &Connection) -> Vec<String> {
+    let mut st = conn
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'history'")
+        .expect("triggers");
+    st.query_map([], |r| r.get(0))
+        .expect("query")
+        .map(|t| t.expect("sql"))
+        .collect()
+}
+
 /// Copies the base store's file to `copy`, applies the mutation there with the
 /// guard triggers dropped, and closes it (which checkpoints its WAL away).
 fn apply(base: &Path, copy: &Path, m: &Mutation) {
@@ -496,17 +507,7 @@ fn apply(base: &Path, copy: &Path, m: &Mutation) {
     let mut conn = Connection::open(copy).expect("open the copy");
     // A careful forger puts the guard triggers back as they were, so only
     // the history itself (and what it says of keys and operators) can tell.
-    let triggers: Vec<String> = {
-        let mut st = conn
-            .prepare(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'history'",
-            )
-            .expect("triggers");
-        st.query_map([], |r| r.get(0))
-            .expect("query")
-            .map(|t| t.expect("sql"))
-            .collect()
-    };
+    let triggers = history_triggers(&conn);
     let tx = conn.transaction().expect("begin");
     tx.execute_batch(
         "DROP TRIGGER history_no_update; DROP TRIGGER history_no_delete;
@@ -653,17 +654,7 @@ fn rewriting_the_chain_from_a_row_on_is_caught_only_by_the_expected_head() {
         fs::copy(&base.env.db, &copy).expect("copy");
         let mut conn = Connection::open(&copy).expect("open the copy");
         // A careful forger puts the triggers back as they were.
-        let triggers: Vec<String> = {
-            let mut st = conn
-                .prepare(
-                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'history'",
-                )
-                .expect("triggers");
-            st.query_map([], |r| r.get(0))
-                .expect("query")
-                .map(|t| t.expect("sql"))
-                .collect()
-        };
+        let triggers = history_triggers(&conn);
         let tx = conn.transaction().expect("begin");
         tx.execute_batch(
             "DROP TRIGGER history_no_update; DROP TRIGGER history_no_delete;
