@@ -601,8 +601,13 @@ pub fn run(mut cli: Cli, out: &mut dyn Write) -> Outcome {
 /// effective user, with no group or other permission bits.
 pub fn personal_store(db: &std::path::Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(db)
-        .is_ok_and(|m| m.uid() == nix::unistd::geteuid().as_raw() && m.mode() & 0o077 == 0)
+    owns_store(db) && std::fs::metadata(db).is_ok_and(|m| m.mode() & 0o077 == 0)
+}
+
+/// Whether the effective user owns the store file.
+pub fn owns_store(db: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(db).is_ok_and(|m| m.uid() == nix::unistd::geteuid().as_raw())
 }
 
 /// "PATH", or "PATH (set by FILE)" when a configuration file chose it.

@@ -100,7 +100,7 @@ pub fn send(
     // Sending writes reminders and history and drains the admins' mail: a
     // manager's work, or the store owner's (the timer of assets/ runs as it).
     let manager = service.whoami().is_ok_and(|me| me.role >= Role::Manager);
-    let owner = ctx.act_as.is_none() && owns(&ctx.db);
+    let owner = ctx.act_as.is_none() && super::owns_store(&ctx.db);
     if !manager && !owner {
         return Err(Error::Permission(
             "sending notifications needs the manager role (or the store's owner, as a timer runs it)"
@@ -207,10 +207,4 @@ pub fn deliver_in_background(ctx: &Context) -> std::io::Result<()> {
     }
     keyward_core::mail::spawn_delivery(&ctx.db, ctx.config_path.as_deref(), ctx.act_as.as_deref())
         .map(drop)
-}
-
-/// Whether this process's user owns the store file.
-fn owns(db: &std::path::Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(db).is_ok_and(|m| m.uid() == nix::unistd::geteuid().as_raw())
 }
