@@ -10,7 +10,7 @@
 mod common;
 
 use common::{Env, Run};
-use keyward_core::domain::history::{HistoryRecord, Origin};
+use keyward_core::domain::history::{DbSession, HistoryRecord, Origin};
 use keyward_core::domain::{KeyToken, PublicId};
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
@@ -19,7 +19,7 @@ use std::fs;
 use std::path::Path;
 
 /// The history table's columns, in the order `SELECT *` gives them.
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 17] = [
     "seq",
     "at",
     "action",
@@ -35,9 +35,11 @@ const COLUMNS: [&str; 15] = [
     "tty",
     "details",
     "hash",
+    "db_user",
+    "db_client",
 ];
 /// Columns the schema lets be NULL.
-const NULLABLE: [&str; 8] = [
+const NULLABLE: [&str; 10] = [
     "key_id",
     "masked",
     "subject",
@@ -46,6 +48,8 @@ const NULLABLE: [&str; 8] = [
     "sudo_user",
     "ssh_client",
     "tty",
+    "db_user",
+    "db_client",
 ];
 
 /// Deterministic pseudo-random numbers (xorshift64), so a run can be replayed.
@@ -407,6 +411,7 @@ fn record_of(row: &[Sql]) -> HistoryRecord {
             sudo_user: t(10),
             ssh_client: t(11),
             tty: t(12),
+            db_session: DbSession::from_columns(t(15), t(16)),
         },
         details: t(13).expect("details"),
     }
@@ -663,7 +668,7 @@ fn rewriting_the_chain_from_a_row_on_is_caught_only_by_the_expected_head() {
         .expect("clear");
         for row in &rows {
             tx.execute(
-                "INSERT INTO history VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                "INSERT INTO history VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 rusqlite::params_from_iter(row.iter()),
             )
             .expect("insert");

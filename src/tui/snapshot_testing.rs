@@ -464,6 +464,7 @@ pub(crate) fn history_row(
                 sudo_user: None,
                 ssh_client: Some("10.0.4.17 51234 22".to_owned()),
                 tty: Some("/dev/pts/3".to_owned()),
+                db_session: None,
             },
             details: if action == "renewed" {
                 r#"{"grace":"7d"}"#.to_owned()

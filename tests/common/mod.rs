@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod pg;
 pub mod rng;
 pub mod service;
 pub mod smtp;

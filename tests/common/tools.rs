@@ -29,17 +29,27 @@ pub fn require(tool: &str, why: &str) -> bool {
         .find(|(name, _)| *name == tool)
         .map(|(_, package)| *package)
         .unwrap_or_else(|| panic!("require({tool:?}): add its Debian package to PACKAGES"));
-    let file = std::panic::Location::caller().file();
+    skip(
+        std::panic::Location::caller().file(),
+        &format!("{tool} not installed (apt-get install {package})"),
+        &format!(
+            "{tool} is not installed, and CI runs every test: apt-get install {package} (needed for {why})"
+        ),
+    );
+    false
+}
+
+/// Skips the running test, or fails it under CI (`CI` set and not empty):
+/// `reason` is the SKIPPED line's, `under_ci` the failure's. The line goes to
+/// stderr and to the file named by `KEYWARD_SKIPPED_LOG`, if set.
+pub fn skip(file: &str, reason: &str, under_ci: &str) {
     // libtest runs each test on a thread named after it.
     let current = std::thread::current();
     let test = current.name().unwrap_or("(unnamed test)");
     if std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) {
-        panic!(
-            "{file} {test}: {tool} is not installed, and CI runs every test: \
-             apt-get install {package} (needed for {why})"
-        );
+        panic!("{file} {test}: {under_ci}");
     }
-    let line = format!("SKIPPED {file} {test}: {tool} not installed (apt-get install {package})");
+    let line = format!("SKIPPED {file} {test}: {reason}");
     eprintln!("{line}");
     if let Some(log) = std::env::var_os("KEYWARD_SKIPPED_LOG") {
         // One write of a whole line in append mode: the lines of tests
@@ -56,7 +66,6 @@ pub fn require(tool: &str, why: &str) -> bool {
             );
         }
     }
-    false
 }
 
 /// Whether an executable file called `tool` is in one of PATH's directories,

@@ -32,6 +32,8 @@ pub fn current(act_as: Option<&str>) -> Result<Origin> {
         tty: ttyname(std::io::stdin())
             .ok()
             .map(|p| p.to_string_lossy().into_owned()),
+        // The store fills it in: only the database can say it.
+        db_session: None,
     })
 }
 

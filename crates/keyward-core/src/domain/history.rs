@@ -131,6 +131,33 @@ pub struct Origin {
     pub sudo_user: Option<String>,
     pub ssh_client: Option<String>,
     pub tty: Option<String>,
+    /// The database's own word on the session that wrote the row (a
+    /// PostgreSQL store stamps and checks it; a SQLite store has none).
+    pub db_session: Option<DbSession>,
+}
+
+/// Who a database server says wrote a history row: the session's login role
+/// (`session_user`) and the address it connected from (`inet_client_addr()`,
+/// none over a Unix socket).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DbSession {
+    pub user: String,
+    pub client: Option<String>,
+}
+
+impl DbSession {
+    /// The stamp stored in a row's `db_user` and `db_client` columns: none
+    /// when both are empty. A client without a user (which keyward never
+    /// writes) reads as an empty user, so it is hashed and a change to it shows.
+    pub fn from_columns(user: Option<String>, client: Option<String>) -> Option<DbSession> {
+        match (user, client) {
+            (None, None) => None,
+            (user, client) => Some(DbSession {
+                user: user.unwrap_or_default(),
+                client,
+            }),
+        }
+    }
 }
 
 /// One history row, exactly as chained.
@@ -159,7 +186,7 @@ impl HistoryRecord {
     /// SHA-256 over the previous hash and a canonical JSON array of every field.
     pub fn chain_hash(&self, prev: &str) -> String {
         let o = &self.origin;
-        let canonical = serde_json::json!([
+        let mut canonical = serde_json::json!([
             self.seq,
             self.at,
             self.action,
@@ -175,6 +202,13 @@ impl HistoryRecord {
             o.tty,
             self.details,
         ]);
+        // Rows without the database's stamp (every SQLite row) hash as they
+        // always have; a stamped row hashes its stamp too. One encoding for
+        // both engines: a history copied between them verifies unchanged.
+        if let (Some(db), Some(fields)) = (&o.db_session, canonical.as_array_mut()) {
+            fields.push(serde_json::json!(db.user));
+            fields.push(serde_json::json!(db.client));
+        }
         let mut h = Sha256::new();
         h.update(prev.as_bytes());
         h.update(b"\n");
@@ -238,6 +272,24 @@ mod tests {
     }
 
     #[test]
+    fn the_encoding_is_pinned_so_stored_chains_verify_in_every_build_and_engine() {
+        // Computed once; a change here breaks every store's chain.
+        let mut r = record();
+        assert_eq!(
+            r.chain_hash(GENESIS),
+            "ea2c21bfd3f2644b8dd55ef703109b9a78f4f0cc53f77b38d760c4b093bd49f5"
+        );
+        r.origin.db_session = Some(DbSession {
+            user: "keyward_bastion_a".into(),
+            client: Some("10.0.4.17".into()),
+        });
+        assert_eq!(
+            r.chain_hash(GENESIS),
+            "f0e47befbb37503ade2c877c36c924d5c45ac8cb6d0d7a4667ab8896f2f561e2"
+        );
+    }
+
+    #[test]
     fn hash_is_stable_and_depends_on_every_field_and_the_previous_hash() {
         let base = record();
         let h = base.chain_hash(GENESIS);
@@ -259,6 +311,19 @@ mod tests {
             |r| r.origin.ssh_client = Some("10.0.0.1".into()),
             |r| r.origin.tty = Some("/dev/pts/1".into()),
             |r| r.details = "{\"a\":1}".into(),
+            |r| r.origin.db_session = Some(DbSession::default()),
+            |r| {
+                r.origin.db_session = Some(DbSession {
+                    user: "kw".into(),
+                    client: None,
+                })
+            },
+            |r| {
+                r.origin.db_session = Some(DbSession {
+                    user: String::new(),
+                    client: Some("10.0.0.7".into()),
+                })
+            },
         ];
         for change in variants {
             let mut r = record();

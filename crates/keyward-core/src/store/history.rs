@@ -3,14 +3,14 @@
 
 use super::query_sql::{Sql, history_filter};
 use super::{Db, from_sqlite};
-use crate::domain::history::{GENESIS, HistoryPage, HistoryRecord, HistoryRow, Origin};
+use crate::domain::history::{DbSession, GENESIS, HistoryPage, HistoryRecord, HistoryRow, Origin};
 use crate::domain::query::HistoryQuery;
 use crate::error::Result;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use std::ops::ControlFlow;
 
 const HISTORY_SELECT: &str = "SELECT seq, at, action, key_id, masked, subject, operator, email,
-    login, host, sudo_user, ssh_client, tty, details, hash FROM history h";
+    login, host, sudo_user, ssh_client, tty, details, hash, db_user, db_client FROM history h";
 
 fn row_from(r: &Row) -> rusqlite::Result<HistoryRow> {
     Ok(HistoryRow {
@@ -29,6 +29,7 @@ fn row_from(r: &Row) -> rusqlite::Result<HistoryRow> {
                 sudo_user: r.get(10)?,
                 ssh_client: r.get(11)?,
                 tty: r.get(12)?,
+                db_session: DbSession::from_columns(r.get(15)?, r.get(16)?),
             },
             details: r.get(13)?,
         },
@@ -83,8 +84,8 @@ impl Db<'_> {
         self.conn()
             .prepare_cached(
                 "INSERT INTO history (seq, at, action, key_id, masked, subject, operator, email,
-                    login, host, sudo_user, ssh_client, tty, details, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    login, host, sudo_user, ssh_client, tty, details, hash, db_user, db_client)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -103,6 +104,8 @@ impl Db<'_> {
                     o.tty,
                     record.details,
                     hash,
+                    o.db_session.as_ref().map(|d| &d.user),
+                    o.db_session.as_ref().and_then(|d| d.client.as_ref()),
                 ])
             })
             .map_err(from_sqlite)?;

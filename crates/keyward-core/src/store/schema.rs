@@ -6,7 +6,7 @@
 pub const APPLICATION_ID: i32 = 0x4b57_5244;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build writes.
 /// The schema objects the migrations make on an empty database: what
@@ -309,4 +309,14 @@ WHEN NEW.status = 'active'
       OR OLD.status <> 'active'
       OR (OLD.expires_at IS NOT NULL AND OLD.expires_at <= NEW.changed_at))
 BEGIN SELECT RAISE(ABORT, 'keyward: the instance is retired; none of its keys becomes active again'); END;
+"#;
+
+// The database's stamp on a history row (issue 15). A PostgreSQL store fills
+// these in with the session's login role and client address and checks them;
+// SQLite has no such word to give and leaves them empty, which hashes as rows
+// always have. They are here so that a history copied from one engine to the
+// other keeps every field it was hashed with.
+const V6: &str = r#"
+ALTER TABLE history ADD COLUMN db_user TEXT;
+ALTER TABLE history ADD COLUMN db_client TEXT;
 "#;

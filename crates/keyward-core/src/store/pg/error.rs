@@ -1,0 +1,121 @@
+//! Turns PostgreSQL's failures into keyward errors an admin can act on: one
+//! line each, naming the server (never with its password), exit 5 for a rule
+//! the database refused and exit 6 for everything about reaching it.
+
+use super::connect::Target;
+use crate::error::{Error, StoreCause};
+use postgres::error::SqlState;
+
+/// Maps a client error to the keyward error (and so the exit code) it means.
+pub fn from_postgres(e: &postgres::Error, target: &Target) -> Error {
+    let at = target.shown();
+    if let Some(db) = e.as_db_error() {
+        let message = db.message();
+        let code = db.code();
+        // Messages raised by the schema's own triggers start with "keyward: ".
+        if let Some(rule) = message.strip_prefix("keyward: ") {
+            return Error::conflict(rule);
+        }
+        if *code == SqlState::UNIQUE_VIOLATION {
+            let what = db.constraint().unwrap_or(message);
+            return Error::conflict(format!("that name is taken ({what})"));
+        }
+        if code.code().starts_with("23") {
+            return Error::conflict(format!("the store refused the change: {message}"));
+        }
+        if *code == SqlState::INVALID_PASSWORD
+            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        {
+            let mut text = format!(
+                "PostgreSQL at {at} refused the login of `{}`: {message}",
+                target.user()
+            );
+            if let Some(hint) = target.pgpass_hint() {
+                text.push_str(&format!("; {hint}"));
+            }
+            return Error::store_because(StoreCause::Denied, text);
+        }
+        if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+            return Error::store_because(
+                StoreCause::Denied,
+                format!(
+                    "PostgreSQL at {at} does not let `{}` do this ({message}); see docs/POSTGRES.md for the grants keyward needs",
+                    target.user()
+                ),
+            );
+        }
+        if *code == SqlState::INVALID_CATALOG_NAME {
+            return Error::store(format!(
+                "PostgreSQL at {at} has no database `{}`; create it (docs/POSTGRES.md), then `keyward init --db …`",
+                target.dbname()
+            ));
+        }
+        if *code == SqlState::QUERY_CANCELED {
+            return Error::store_because(
+                StoreCause::Cancelled,
+                format!(
+                    "PostgreSQL at {at} stopped the statement ({message}); nothing was changed"
+                ),
+            );
+        }
+        if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+        {
+            return Error::store_because(
+                StoreCause::Locked,
+                format!(
+                    "PostgreSQL at {at} undid the change to break a conflict with another writer ({message}); nothing was changed; try again"
+                ),
+            );
+        }
+        if *code == SqlState::LOCK_NOT_AVAILABLE {
+            return Error::store_because(
+                StoreCause::Locked,
+                format!(
+                    "the store at {at} stayed locked by another writer; nothing was changed; try again"
+                ),
+            );
+        }
+        if *code == SqlState::DISK_FULL || *code == SqlState::OUT_OF_MEMORY {
+            return Error::store_because(
+                StoreCause::Full,
+                format!("PostgreSQL at {at} is out of room ({message}); nothing was changed"),
+            );
+        }
+        if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
+            return Error::store_because(
+                StoreCause::ReadOnly,
+                format!("PostgreSQL at {at} is read-only (a standby?); nothing was changed"),
+            );
+        }
+        if code.code().starts_with("57") || code.code().starts_with("08") {
+            return Error::store_because(
+                StoreCause::Io,
+                format!(
+                    "the connection to PostgreSQL at {at} ended ({message}); nothing was changed"
+                ),
+            );
+        }
+        return Error::store(format!("PostgreSQL at {at}: {message}"));
+    }
+    if e.is_closed() {
+        return Error::store_because(
+            StoreCause::Io,
+            format!("the connection to PostgreSQL at {at} was lost; nothing was changed"),
+        );
+    }
+    // Connecting, TLS and I/O: the client's own words, which carry no password.
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(&format!(": {more}"));
+        }
+        source = s.source();
+    }
+    let text = text.replace('\n', " ");
+    Error::store_because(
+        StoreCause::CannotOpen,
+        format!("cannot reach PostgreSQL at {at}: {text}"),
+    )
+}
