@@ -228,7 +228,7 @@ impl Worker {
     fn service(&mut self) -> Result<&mut Service> {
         if self.service.is_none() {
             let o = &self.opening;
-            let service = Service::open(
+            let mut service = Service::open(
                 &o.path,
                 o.origin.clone(),
                 o.clock.clone(),

@@ -6,7 +6,7 @@
 
 use crate::domain::history::Origin;
 use crate::domain::model::Role;
-use crate::service::{Clock, Service, Settings};
+use crate::service::{Clock, Location, Service, Settings};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -59,6 +59,73 @@ pub struct TempStore<C: Clock + 'static = HandClock> {
     _dir: Option<tempfile::TempDir>,
     path: PathBuf,
     clock: Arc<C>,
+    /// Where the store is: the file at `path`, or (with
+    /// `KEYWARD_TEST_ENGINE=postgres`) a scratch database on the test server.
+    location: Location,
+    _scratch: Option<PgScratch>,
+}
+
+/// The server the tests' PostgreSQL stores go on: `KEYWARD_TEST_PG` (a URL)
+/// or the `PG*` variables (`PGHOST` set).
+pub fn test_server() -> Option<crate::store::pg::connect::Target> {
+    use crate::store::pg::connect::{Surroundings, Target};
+    let url = match std::env::var("KEYWARD_TEST_PG") {
+        Ok(url) if !url.is_empty() => url,
+        _ if std::env::var_os("PGHOST").is_some_and(|h| !h.is_empty()) => "postgres://".into(),
+        _ => return None,
+    };
+    Some(Target::parse(&url, &Surroundings::of_process()).expect("the test server's URL"))
+}
+
+/// Whether this run puts the tests' stores on PostgreSQL
+/// (`KEYWARD_TEST_ENGINE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("KEYWARD_TEST_ENGINE").is_ok_and(|e| e == "postgres")
+}
+
+/// A database of its own on the test server, dropped with the test.
+pub struct PgScratch {
+    server: crate::store::pg::connect::Target,
+    pub name: String,
+}
+
+impl PgScratch {
+    /// A new empty database on the test server.
+    pub fn create() -> PgScratch {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let server = test_server()
+            .expect("KEYWARD_TEST_ENGINE=postgres needs a server: set PGHOST or KEYWARD_TEST_PG");
+        let name = format!(
+            "kw_core_{}_{}_{:04x}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst),
+            rand::random::<u16>()
+        );
+        server
+            .connect()
+            .and_then(|mut c| {
+                c.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .map_err(crate::Error::store)
+            })
+            .expect("a scratch database");
+        PgScratch { server, name }
+    }
+
+    pub fn target(&self) -> crate::store::pg::connect::Target {
+        self.server.with_dbname(&self.name)
+    }
+}
+
+impl Drop for PgScratch {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.server.connect() {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
 }
 
 impl TempStore<HandClock> {
@@ -77,6 +144,25 @@ impl Default for TempStore<HandClock> {
 impl<C: Clock + 'static> TempStore<C> {
     /// A store in a temporary directory, on `clock`.
     pub fn with_clock(clock: Arc<C>) -> TempStore<C> {
+        if on_postgres() {
+            let scratch = PgScratch::create();
+            let location = Location::Postgres(Box::new(scratch.target()));
+            Service::init_at(
+                &location,
+                origin(FIRST_ADMIN),
+                clock.clone(),
+                "Ana",
+                "ana@example.org",
+            )
+            .expect("a new store with its first admin");
+            return TempStore {
+                _dir: None,
+                path: PathBuf::from(format!("/nonexistent/{}", scratch.name)),
+                clock,
+                location,
+                _scratch: Some(scratch),
+            };
+        }
         let dir = tempfile::tempdir().expect("a temporary directory");
         let mut store = TempStore::at(&dir.path().join("keyward.db"), clock);
         store._dir = Some(dir);
@@ -98,12 +184,19 @@ impl<C: Clock + 'static> TempStore<C> {
             _dir: None,
             path: path.to_owned(),
             clock,
+            location: Location::File(path.to_owned()),
+            _scratch: None,
         }
     }
 
-    /// The store's file.
+    /// The store's file (a path where nothing is, for a store on PostgreSQL).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where the store is.
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
     /// The clock every service of this store reads.
@@ -139,8 +232,8 @@ impl<C: Clock + 'static> TempStore<C> {
     }
 
     fn open_as(&self, login: &str) -> Service {
-        Service::open(
-            &self.path,
+        Service::open_at(
+            &self.location,
             origin(login),
             self.clock.clone(),
             Settings::default(),

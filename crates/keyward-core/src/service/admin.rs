@@ -10,8 +10,8 @@ use crate::domain::history::{Action, Origin};
 use crate::domain::model::{Cloud, DEFAULT_MAX_ACTIVE, Developer, Instance, Operator, Role, Team};
 use crate::error::{Error, Result};
 use crate::safe_text::escape;
-use crate::store::Store;
 use crate::store::instances::NewInstance;
+use crate::store::{Location, Store};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -37,6 +37,18 @@ impl Service {
         name: &str,
         email: &str,
     ) -> Result<Service> {
+        Service::init_at(&Location::File(path.to_owned()), origin, clock, name, email)
+    }
+
+    /// Creates a store at `location` — a SQLite file, or keyward's schema in
+    /// a PostgreSQL database — and makes the login of `origin` its first admin.
+    pub fn init_at(
+        location: &Location,
+        origin: Origin,
+        clock: Arc<dyn Clock>,
+        name: &str,
+        email: &str,
+    ) -> Result<Service> {
         let name = person_name(name)?;
         let email = parse_email(email)?;
         check_login(&origin.login)?;
@@ -51,7 +63,7 @@ impl Service {
         };
         // The admin and the first rows are part of making the store: a store
         // without its admin is never left behind, even by a killed process.
-        let store = Store::create_with(path, |db| {
+        let store = Store::create_at(location, |db| {
             db.insert_operator(&admin)?;
             let actor = Actor {
                 operator: Some(admin.clone()),

@@ -311,13 +311,16 @@ impl Service {
         let mut rng = StdRng::from_os_rng();
         // Random public ids land all over their index: keep it in memory while loading.
         self.store.set_cache_size_kib(256 * 1024)?;
-        let path = self.store.path().to_path_buf();
+        let location = self.store.location();
+        let beside = match location.file() {
+            Some(path) => crate::paths::demo_store_beside(path),
+            None => std::path::PathBuf::from("demo.db"),
+        };
         self.write(Role::Admin, |db, actor, now| {
             if !is_demo_store(db)? {
                 return Err(Error::conflict(format!(
-                    "{} holds real data, not a store made by `keyward demo`; demo data never mixes with real data: try the demo in a store of its own, such as `keyward --db {} demo`",
-                    path.display(),
-                    crate::paths::demo_store_beside(&path).display()
+                    "{location} holds real data, not a store made by `keyward demo`; demo data never mixes with real data: try the demo in a store of its own, such as `keyward --db {} demo`",
+                    beside.display()
                 )));
             }
             let after = db.last_history_at()?.unwrap_or(now);

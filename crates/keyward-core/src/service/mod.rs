@@ -27,6 +27,7 @@ pub use crate::domain::settings::Settings;
 use crate::domain::history::{Action, HistoryRecord, Origin};
 use crate::domain::model::{Key, Operator, Role};
 use crate::error::{Error, Result};
+pub use crate::store::Location;
 use crate::store::{Db, Store};
 use chrono::{DateTime, Utc};
 use std::path::Path;
@@ -113,16 +114,32 @@ impl Service {
         Ok(Service::new(Store::open(path)?, origin, clock).with_settings(settings))
     }
 
+    /// Opens the existing store at `location` — a SQLite file or a
+    /// PostgreSQL database — (never creates one) for `origin`'s login.
+    pub fn open_at(
+        location: &Location,
+        origin: Origin,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Result<Service> {
+        Ok(Service::new(Store::open_at(location)?, origin, clock).with_settings(settings))
+    }
+
+    /// Where the store is.
+    pub fn location(&self) -> Location {
+        self.store.location()
+    }
+
     /// What another thread uses to stop the query this service is running.
     pub fn cancel_handle(&self) -> CancelHandle {
-        CancelHandle(self.store.interrupt_handle())
+        CancelHandle(self.store.cancel_handle())
     }
 
     /// A number that changes when another process commits to the store (and
     /// not when this service does): the screen polls it to notice changes made
     /// elsewhere, at the cost of one tiny query. Needs no role: it says nothing
     /// but "something changed".
-    pub fn data_version(&self) -> Result<i64> {
+    pub fn data_version(&mut self) -> Result<i64> {
         self.store.data_version()
     }
 
@@ -187,11 +204,11 @@ impl Service {
 /// Stops the query a service is running, from another thread: a list load that
 /// a newer filter made outdated. The interrupted call fails (its answer was
 /// outdated anyway); the service stays usable.
-pub struct CancelHandle(rusqlite::InterruptHandle);
+pub struct CancelHandle(crate::store::Cancel);
 
 impl CancelHandle {
     pub fn cancel(&self) {
-        self.0.interrupt();
+        self.0.cancel();
     }
 }
 

@@ -2,17 +2,17 @@
 //! newest first through filters, and walked in order by the audit.
 
 use super::query_sql::{Sql, history_filter};
+use super::sql::{Conn, Row, SqlValue, args};
 use super::{Db, from_sqlite};
 use crate::domain::history::{DbSession, GENESIS, HistoryPage, HistoryRecord, HistoryRow, Origin};
 use crate::domain::query::HistoryQuery;
 use crate::error::Result;
-use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use std::ops::ControlFlow;
 
 const HISTORY_SELECT: &str = "SELECT seq, at, action, key_id, masked, subject, operator, email,
     login, host, sudo_user, ssh_client, tty, details, hash, db_user, db_client FROM history h";
 
-fn row_from(r: &Row) -> rusqlite::Result<HistoryRow> {
+fn row_from(r: &Row) -> Result<HistoryRow> {
     Ok(HistoryRow {
         record: HistoryRecord {
             seq: r.get(0)?,
@@ -52,63 +52,64 @@ pub struct ChainHead {
 }
 
 impl Db<'_> {
+    /// Where the chain ends: the row the next one is hashed after. On a
+    /// server several hosts write to, this locks the chain's head until the
+    /// transaction ends, so no other writer appends in between.
     pub fn history_head(&self) -> Result<ChainHead> {
-        let head = self
-            .conn()
-            .prepare_cached("SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1")
-            .and_then(|mut s| {
-                s.query_row([], |r| {
-                    Ok(ChainHead {
-                        seq: r.get(0)?,
-                        hash: r.get(1)?,
-                    })
-                })
-                .optional()
+        let sql = if self.sql().is_postgres() {
+            "SELECT seq, hash FROM history_head_lock()"
+        } else {
+            "SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1"
+        };
+        let head = self.sql().query_opt(sql, &[], |r| {
+            Ok(ChainHead {
+                seq: r.get(0)?,
+                hash: r.get(1)?,
             })
-            .map_err(from_sqlite)?;
+        })?;
         Ok(head.unwrap_or(ChainHead {
             seq: 0,
             hash: GENESIS.to_owned(),
         }))
     }
 
-    /// Appends `record` after `head`, filling in its sequence number; returns the new head.
+    /// Appends `record` after `head`, filling in its sequence number and the
+    /// database's word on the session writing it (where the engine has one);
+    /// returns the new head.
     pub fn append_history_after(
         &self,
         head: &ChainHead,
         mut record: HistoryRecord,
     ) -> Result<ChainHead> {
         record.seq = head.seq + 1;
+        record.origin.db_session = self.sql().session();
         let hash = record.chain_hash(&head.hash);
         let o = &record.origin;
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO history (seq, at, action, key_id, masked, subject, operator, email,
-                    login, host, sudo_user, ssh_client, tty, details, hash, db_user, db_client)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    record.seq,
-                    record.at,
-                    record.action,
-                    record.key,
-                    record.masked,
-                    record.subject,
-                    record.operator,
-                    record.email,
-                    o.login,
-                    o.host,
-                    o.sudo_user,
-                    o.ssh_client,
-                    o.tty,
-                    record.details,
-                    hash,
-                    o.db_session.as_ref().map(|d| &d.user),
-                    o.db_session.as_ref().and_then(|d| d.client.as_ref()),
-                ])
-            })
-            .map_err(from_sqlite)?;
+        let db = o.db_session.as_ref();
+        self.sql().execute(
+            "INSERT INTO history (seq, at, action, key_id, masked, subject, operator, email,
+                login, host, sudo_user, ssh_client, tty, details, hash, db_user, db_client)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            &args![
+                record.seq,
+                record.at,
+                record.action,
+                record.key,
+                record.masked,
+                record.subject,
+                record.operator,
+                record.email,
+                o.login,
+                o.host,
+                o.sudo_user,
+                o.ssh_client,
+                o.tty,
+                record.details,
+                hash,
+                db.map(|d| d.user.as_str()),
+                db.and_then(|d| d.client.as_deref()),
+            ],
+        )?;
         Ok(ChainHead {
             seq: record.seq,
             hash,
@@ -117,19 +118,22 @@ impl Db<'_> {
 
     /// The store's first history row, if it has any.
     pub fn first_history_row(&self) -> Result<Option<HistoryRecord>> {
-        self.conn()
-            .prepare_cached(&format!("{HISTORY_SELECT} ORDER BY h.seq LIMIT 1"))
-            .and_then(|mut s| s.query_row([], row_from).optional())
+        self.sql()
+            .query_opt(
+                &format!("{HISTORY_SELECT} ORDER BY h.seq LIMIT 1"),
+                &[],
+                row_from,
+            )
             .map(|row| row.map(|r| r.record))
-            .map_err(from_sqlite)
     }
 
     /// When the newest history row was written, if there is one.
     pub fn last_history_at(&self) -> Result<Option<i64>> {
-        self.conn()
-            .prepare_cached("SELECT at FROM history ORDER BY seq DESC LIMIT 1")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
-            .map_err(from_sqlite)
+        self.sql().query_opt(
+            "SELECT at FROM history ORDER BY seq DESC LIMIT 1",
+            &[],
+            |r| r.get(0),
+        )
     }
 
     /// Appends one row at the end of the chain.
@@ -154,11 +158,8 @@ impl Db<'_> {
         if let Some(limit) = limit {
             text.push_str(&format!(" LIMIT {limit}"));
         }
-        let mut stmt = self.conn().prepare_cached(&text).map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(params_from_iter(sql.params()), row_from)
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        let params: Vec<SqlValue> = sql.params().cloned().collect();
+        self.sql().query(&text, &params, row_from)
     }
 
     /// One page of the rows matching the filter, newest first, found by sequence
@@ -189,12 +190,8 @@ impl Db<'_> {
             "{HISTORY_SELECT} WHERE {} ORDER BY h.seq {order} LIMIT {limit}",
             sql.condition()
         );
-        let mut stmt = self.conn().prepare_cached(&text).map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(params_from_iter(sql.params()), row_from)
-            .map_err(from_sqlite)?;
-        let mut rows: Vec<HistoryRow> =
-            rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)?;
+        let params: Vec<SqlValue> = sql.params().cloned().collect();
+        let mut rows = self.sql().query(&text, &params, row_from)?;
         if ascending {
             rows.reverse();
         }
@@ -215,16 +212,9 @@ impl Db<'_> {
             "{HISTORY_SELECT} WHERE {} ORDER BY h.seq DESC",
             sql.condition()
         );
-        let mut stmt = self.conn().prepare(&text).map_err(from_sqlite)?;
-        let mut rows = stmt
-            .query(params_from_iter(sql.params()))
-            .map_err(from_sqlite)?;
-        while let Some(r) = rows.next().map_err(from_sqlite)? {
-            if visit(row_from(r).map_err(from_sqlite)?)?.is_break() {
-                break;
-            }
-        }
-        Ok(())
+        let params: Vec<SqlValue> = sql.params().cloned().collect();
+        self.sql()
+            .each(&text, &params, &mut |r| visit(row_from(r)?))
     }
 
     /// Visits every row in sequence order until `visit` breaks. A row whose
@@ -234,21 +224,14 @@ impl Db<'_> {
         &self,
         mut visit: impl FnMut(Result<HistoryRow, UnreadableRow>) -> ControlFlow<()>,
     ) -> Result<()> {
-        let mut stmt = self
-            .conn()
-            .prepare(&format!("{HISTORY_SELECT} ORDER BY h.seq"))
-            .map_err(from_sqlite)?;
-        let mut rows = stmt.query([]).map_err(from_sqlite)?;
-        while let Some(r) = rows.next().map_err(from_sqlite)? {
-            let row = row_from(r).map_err(|e| UnreadableRow {
-                seq: r.get(0).unwrap_or_default(),
-                reason: e.to_string(),
-            });
-            if visit(row).is_break() {
-                break;
-            }
-        }
-        Ok(())
+        self.sql()
+            .each(&format!("{HISTORY_SELECT} ORDER BY h.seq"), &[], &mut |r| {
+                let row = row_from(r).map_err(|e| UnreadableRow {
+                    seq: r.get(0).unwrap_or_default(),
+                    reason: e.to_string(),
+                });
+                Ok(visit(row))
+            })
     }
 }
 
@@ -259,53 +242,35 @@ impl Db<'_> {
     /// not explain, an operator or role the operator rows do not. Each
     /// finding is a sentence naming what is wrong.
     pub fn disagreements(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
         // The schema: exactly what the migrations make, no more, no less.
-        let ours = super::schema::reference_objects().map_err(from_sqlite)?;
-        let theirs = schema_objects(self.conn()).map_err(from_sqlite)?;
-        for (kind, name, sql) in &theirs {
-            match ours.iter().find(|(k, n, _)| k == kind && n == name) {
-                None => out.push(format!("the {kind} {name} is not keyward's")),
-                Some((_, _, s)) if s != sql => {
-                    out.push(format!("the {kind} {name} was changed from keyward's"))
-                }
-                Some(_) => {}
-            }
-        }
-        for (kind, name, _) in &ours {
-            if !theirs.iter().any(|(k, n, _)| k == kind && n == name) {
-                out.push(format!("keyward's {kind} {name} is missing"));
-            }
-        }
+        let mut out = match self.sql() {
+            Conn::Lite(conn) => sqlite_schema_disagreements(conn)?,
+            Conn::Pg(_) => super::pg::schema::disagreements(self)?,
+        };
         // Each key's stored status against its history: deleted only with a
         // `deleted` row, deactivated only with a `deactivated` one, and
         // active only with neither (a final status never comes back).
-        let mut stmt = self
-            .conn()
-            .prepare(
-                // Each key's own rows through `history_key` (by action, the
-                // planner would scan every deletion for every key: 13 s on a
-                // 5 000-key demo store against a fraction of a second).
-                "SELECT k.public_id, k.status,
-                    EXISTS (SELECT 1 FROM history h INDEXED BY history_key
-                            WHERE h.key_id = k.public_id AND h.action = 'deleted'),
-                    EXISTS (SELECT 1 FROM history h INDEXED BY history_key
-                            WHERE h.key_id = k.public_id AND h.action = 'deactivated')
-                 FROM keys k ORDER BY k.id",
-            )
-            .map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map([], |r| {
+        let rows = self.sql().query(
+            // Each key's own rows through `history_key` (by action, the
+            // planner would scan every deletion for every key: 13 s on a
+            // 5 000-key demo store against a fraction of a second).
+            "SELECT k.public_id, k.status,
+                EXISTS (SELECT 1 FROM history h INDEXED BY history_key
+                        WHERE h.key_id = k.public_id AND h.action = 'deleted'),
+                EXISTS (SELECT 1 FROM history h INDEXED BY history_key
+                        WHERE h.key_id = k.public_id AND h.action = 'deactivated')
+             FROM keys k ORDER BY k.id",
+            &[],
+            |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, bool>(2)?,
-                    r.get::<_, bool>(3)?,
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<bool>(2)?,
+                    r.get::<bool>(3)?,
                 ))
-            })
-            .map_err(from_sqlite)?;
-        for row in rows {
-            let (id, status, deleted, deactivated) = row.map_err(from_sqlite)?;
+            },
+        )?;
+        for (id, status, deleted, deactivated) in rows {
             let said = if deleted {
                 "deleted"
             } else if deactivated {
@@ -321,25 +286,20 @@ impl Db<'_> {
         }
         // Operators and roles, replayed from the operator rows in order.
         let mut expected: std::collections::BTreeMap<String, String> = Default::default();
-        let mut stmt = self
-            .conn()
-            .prepare(
-                "SELECT action, subject, details FROM history
-                 WHERE action IN ('operator_added', 'operator_removed', 'operator_role_changed')
-                 ORDER BY seq",
-            )
-            .map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map([], |r| {
+        let rows = self.sql().query(
+            "SELECT action, subject, details FROM history
+             WHERE action IN ('operator_added', 'operator_removed', 'operator_role_changed')
+             ORDER BY seq",
+            &[],
+            |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
+                    r.get::<String>(0)?,
+                    r.get::<Option<String>>(1)?,
+                    r.get::<String>(2)?,
                 ))
-            })
-            .map_err(from_sqlite)?;
-        for row in rows {
-            let (action, login, details) = row.map_err(from_sqlite)?;
+            },
+        )?;
+        for (action, login, details) in rows {
             let Some(login) = login else { continue };
             let details: serde_json::Value = serde_json::from_str(&details).unwrap_or_default();
             match action.as_str() {
@@ -359,15 +319,11 @@ impl Db<'_> {
                 }
             }
         }
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT login, role FROM operators ORDER BY login")
-            .map_err(from_sqlite)?;
-        let actual: Vec<(String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(from_sqlite)?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(from_sqlite)?;
+        let actual: Vec<(String, String)> = self.sql().query(
+            "SELECT login, role FROM operators ORDER BY login",
+            &[],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         for (login, role) in &actual {
             match expected.get(login) {
                 None => out.push(format!(
@@ -391,6 +347,28 @@ impl Db<'_> {
         }
         Ok(out)
     }
+}
+
+/// Where a SQLite store's schema objects differ from what the migrations make.
+fn sqlite_schema_disagreements(conn: &rusqlite::Connection) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let ours = super::schema::reference_objects().map_err(from_sqlite)?;
+    let theirs = schema_objects(conn).map_err(from_sqlite)?;
+    for (kind, name, sql) in &theirs {
+        match ours.iter().find(|(k, n, _)| k == kind && n == name) {
+            None => out.push(format!("the {kind} {name} is not keyward's")),
+            Some((_, _, s)) if s != sql => {
+                out.push(format!("the {kind} {name} was changed from keyward's"))
+            }
+            Some(_) => {}
+        }
+    }
+    for (kind, name, _) in &ours {
+        if !theirs.iter().any(|(k, n, _)| k == kind && n == name) {
+            out.push(format!("keyward's {kind} {name} is missing"));
+        }
+    }
+    Ok(out)
 }
 
 /// The store's own schema objects: (type, name, SQL), SQLite's internal ones

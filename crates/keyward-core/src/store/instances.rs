@@ -1,10 +1,10 @@
 //! Instances, the developers known on each, and channels.
 
 use super::query_sql::FOLD;
-use super::{Db, SAME_NAME, from_sqlite};
+use super::sql::{Row, args};
+use super::{Db, SAME_NAME};
 use crate::domain::model::{Cloud, Developer, Instance};
 use crate::error::{Error, Result};
-use rusqlite::{OptionalExtension, Row, params};
 
 /// Counts keys per instance; `?1` is now.
 const INSTANCE_SELECT: &str = "
@@ -14,7 +14,7 @@ SELECT i.id, i.name, i.cloud, i.url, i.max_active, i.created_at, i.retired_at,
        (SELECT COUNT(*) FROM keys k WHERE k.instance_id = i.id AND k.status <> 'deleted')
 FROM instances i";
 
-fn instance_from(row: &Row) -> rusqlite::Result<Instance> {
+fn instance_from(row: &Row) -> Result<Instance> {
     let cloud: String = row.get(2)?;
     Ok(Instance {
         id: row.get(0)?,
@@ -56,78 +56,83 @@ pub struct NewInstance<'a> {
 
 impl Db<'_> {
     pub fn insert_instance(&self, new: &NewInstance) -> Result<i64> {
-        self.conn()
-            .execute(
-                "INSERT INTO instances (name, cloud, url, max_active, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![new.name, new.cloud.as_str(), new.url, new.max_active, new.created_at],
+        self.sql()
+            .query_one(
+                "INSERT INTO instances (name, cloud, url, max_active, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                &args![
+                    new.name,
+                    new.cloud.as_str(),
+                    new.url,
+                    new.max_active,
+                    new.created_at
+                ],
+                |r| r.get(0),
             )
-            .map_err(|e| match from_sqlite(e) {
+            .map_err(|e| match e {
                 Error::Conflict(_) => {
                     Error::conflict(format!("an instance named {} exists already", new.name))
                 }
                 other => other,
-            })?;
-        Ok(self.conn().last_insert_rowid())
+            })
     }
 
     pub fn instance_by_name(&self, name: &str, now: i64) -> Result<Option<Instance>> {
-        self.conn()
-            .prepare_cached(&format!(
+        self.sql().query_opt(
+            &format!(
                 "{INSTANCE_SELECT} WHERE i.name = ?2 OR {FOLD}(i.name) = {FOLD}(?2)
                  ORDER BY i.name = ?2 DESC LIMIT 1"
-            ))
-            .and_then(|mut s| s.query_row(params![now, name], instance_from).optional())
-            .map_err(from_sqlite)
+            ),
+            &args![now, name],
+            instance_from,
+        )
     }
 
     /// The id of the instance of that name, without counting its keys.
     pub fn instance_id(&self, name: &str) -> Result<Option<i64>> {
-        self.conn()
-            .prepare_cached(&format!("SELECT id FROM instances WHERE {SAME_NAME}"))
-            .and_then(|mut s| s.query_row([name], |r| r.get(0)).optional())
-            .map_err(from_sqlite)
+        self.sql().query_opt(
+            &format!("SELECT id FROM instances WHERE {SAME_NAME}"),
+            &args![name],
+            |r| r.get(0),
+        )
     }
 
     /// An instance's name and its active-key limit per integration.
     pub fn instance_limit(&self, instance_id: i64) -> Result<(String, u32)> {
-        self.conn()
-            .prepare_cached("SELECT name, max_active FROM instances WHERE id = ?1")
-            .and_then(|mut s| s.query_row([instance_id], |r| Ok((r.get(0)?, r.get(1)?))))
-            .map_err(from_sqlite)
+        self.sql().query_one(
+            "SELECT name, max_active FROM instances WHERE id = ?1",
+            &args![instance_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     pub fn instances(&self, now: i64) -> Result<Vec<Instance>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!("{INSTANCE_SELECT} ORDER BY i.name"))
-            .map_err(from_sqlite)?;
-        let rows = stmt.query_map([now], instance_from).map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.sql().query(
+            &format!("{INSTANCE_SELECT} ORDER BY i.name"),
+            &args![now],
+            instance_from,
+        )
     }
 
     pub fn update_instance(&self, instance_id: i64, fields: &InstanceFields) -> Result<()> {
-        self.conn()
-            .execute(
-                "UPDATE instances SET cloud = ?2, url = ?3, max_active = ?4 WHERE id = ?1",
-                params![
-                    instance_id,
-                    fields.cloud.as_str(),
-                    fields.url,
-                    fields.max_active
-                ],
-            )
-            .map_err(from_sqlite)?;
+        self.sql().execute(
+            "UPDATE instances SET cloud = ?2, url = ?3, max_active = ?4 WHERE id = ?1",
+            &args![
+                instance_id,
+                fields.cloud.as_str(),
+                fields.url,
+                fields.max_active
+            ],
+        )?;
         Ok(())
     }
 
     /// Marks the instance retired; the schema refuses while a key of it is active.
     pub fn retire_instance(&self, instance_id: i64, now: i64) -> Result<()> {
-        self.conn()
-            .execute(
-                "UPDATE instances SET retired_at = ?2 WHERE id = ?1",
-                params![instance_id, now],
-            )
-            .map_err(from_sqlite)?;
+        self.sql().execute(
+            "UPDATE instances SET retired_at = ?2 WHERE id = ?1",
+            &args![instance_id, now],
+        )?;
         Ok(())
     }
 
@@ -139,29 +144,24 @@ impl Db<'_> {
         limit: u32,
         now: i64,
     ) -> Result<Vec<IntegrationLoad>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT d.name, c.name, COUNT(*) AS n FROM keys k
-                   JOIN developers d ON d.id = k.developer_id
-                   JOIN channels c ON c.id = k.channel_id
-                 WHERE k.instance_id = ?1 AND k.status = 'active'
-                   AND (k.expires_at IS NULL OR k.expires_at > ?2)
-                 GROUP BY k.developer_id, k.channel_id
-                 HAVING n > ?3
-                 ORDER BY n DESC, d.name, c.name",
-            )
-            .map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(params![instance_id, now, limit], |r| {
+        self.sql().query(
+            "SELECT d.name, c.name, COUNT(*) AS n FROM keys k
+               JOIN developers d ON d.id = k.developer_id
+               JOIN channels c ON c.id = k.channel_id
+             WHERE k.instance_id = ?1 AND k.status = 'active'
+               AND (k.expires_at IS NULL OR k.expires_at > ?2)
+             GROUP BY d.id, c.id
+             HAVING COUNT(*) > ?3
+             ORDER BY n DESC, d.name, c.name",
+            &args![instance_id, now, limit],
+            |r| {
                 Ok(IntegrationLoad {
                     developer: r.get(0)?,
                     channel: r.get(1)?,
                     active_keys: r.get(2)?,
                 })
-            })
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+            },
+        )
     }
 
     /// Whether the instance has a developer of that name, current or removed:
@@ -178,25 +178,21 @@ impl Db<'_> {
         name: &str,
         removed_too: bool,
     ) -> Result<Option<i64>> {
-        self.conn()
-            .prepare_cached(&format!(
+        self.sql().query_opt(
+            &format!(
                 "SELECT id FROM developers WHERE instance_id = ?1 AND (?3 OR removed_at IS NULL) AND {}",
                 SAME_NAME.replace("?1", "?2")
-            ))
-            .and_then(|mut s| {
-                s.query_row(params![instance_id, name, removed_too], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(from_sqlite)
+            ),
+            &args![instance_id, name, removed_too],
+            |r| r.get(0),
+        )
     }
 
     pub fn rename_developer(&self, developer_id: i64, name: &str) -> Result<()> {
-        self.conn()
-            .execute(
-                "UPDATE developers SET name = ?2 WHERE id = ?1",
-                params![developer_id, name],
-            )
-            .map_err(from_sqlite)?;
+        self.sql().execute(
+            "UPDATE developers SET name = ?2 WHERE id = ?1",
+            &args![developer_id, name],
+        )?;
         Ok(())
     }
 
@@ -211,50 +207,41 @@ impl Db<'_> {
         // `ben okafor` is the developer `Ben Okafor`: one integration, one limit.
         let known = self.find_developer(instance_id, name, true)?;
         if let Some(id) = known {
-            self.conn()
-                .execute(
-                    "UPDATE developers SET removed_at = NULL WHERE id = ?1",
-                    [id],
-                )
-                .map_err(from_sqlite)?;
+            self.sql().execute(
+                "UPDATE developers SET removed_at = NULL WHERE id = ?1",
+                &args![id],
+            )?;
             return Ok(id);
         }
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO developers (instance_id, name) VALUES (?1, ?2)
-                 ON CONFLICT (instance_id, name) DO UPDATE SET removed_at = NULL
-                 RETURNING id",
-            )
-            .and_then(|mut s| s.query_row(params![instance_id, name], |r| r.get(0)))
-            .map_err(from_sqlite)
+        self.sql().query_one(
+            "INSERT INTO developers (instance_id, name) VALUES (?1, ?2)
+             ON CONFLICT (instance_id, name) DO UPDATE SET removed_at = NULL
+             RETURNING id",
+            &args![instance_id, name],
+            |r| r.get(0),
+        )
     }
 
     pub fn mark_developer_removed(&self, developer_id: i64, now: i64) -> Result<()> {
-        self.conn()
-            .execute(
-                "UPDATE developers SET removed_at = ?2 WHERE id = ?1",
-                params![developer_id, now],
-            )
-            .map_err(from_sqlite)?;
+        self.sql().execute(
+            "UPDATE developers SET removed_at = ?2 WHERE id = ?1",
+            &args![developer_id, now],
+        )?;
         Ok(())
     }
 
     /// Known developers, optionally of one instance, with their key counts.
     pub fn developers(&self, instance_id: Option<i64>, now: i64) -> Result<Vec<Developer>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT d.id, i.name, d.name,
-                    (SELECT COUNT(*) FROM keys k WHERE k.developer_id = d.id AND k.status = 'active'
-                        AND (k.expires_at IS NULL OR k.expires_at > ?2)),
-                    (SELECT COUNT(*) FROM keys k WHERE k.developer_id = d.id AND k.status <> 'deleted')
-                 FROM developers d JOIN instances i ON i.id = d.instance_id
-                 WHERE d.removed_at IS NULL AND (?1 IS NULL OR d.instance_id = ?1)
-                 ORDER BY i.name, d.name",
-            )
-            .map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(params![instance_id, now], |r| {
+        self.sql().query(
+            "SELECT d.id, i.name, d.name,
+                (SELECT COUNT(*) FROM keys k WHERE k.developer_id = d.id AND k.status = 'active'
+                    AND (k.expires_at IS NULL OR k.expires_at > ?2)),
+                (SELECT COUNT(*) FROM keys k WHERE k.developer_id = d.id AND k.status <> 'deleted')
+             FROM developers d JOIN instances i ON i.id = d.instance_id
+             WHERE d.removed_at IS NULL AND (CAST(?1 AS BIGINT) IS NULL OR d.instance_id = ?1)
+             ORDER BY i.name, d.name",
+            &args![instance_id, now],
+            |r| {
                 Ok(Developer {
                     id: r.get(0)?,
                     instance: r.get(1)?,
@@ -262,39 +249,36 @@ impl Db<'_> {
                     active_keys: r.get(3)?,
                     keys: r.get(4)?,
                 })
-            })
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+            },
+        )
     }
 
     /// The channel's id, adding it to the list if new.
     pub fn ensure_channel(&self, name: &str) -> Result<i64> {
         // `API` is the channel `api`: the integration and its limit are one.
-        let known: Option<i64> = self
-            .conn()
-            .prepare_cached(&format!("SELECT id FROM channels WHERE {SAME_NAME}"))
-            .and_then(|mut s| s.query_row([name], |r| r.get(0)).optional())
-            .map_err(from_sqlite)?;
+        let known: Option<i64> = self.sql().query_opt(
+            &format!("SELECT id FROM channels WHERE {SAME_NAME}"),
+            &args![name],
+            |r| r.get(0),
+        )?;
         if let Some(id) = known {
             return Ok(id);
         }
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO channels (name) VALUES (?1)
-                 ON CONFLICT (name) DO UPDATE SET name = excluded.name
-                 RETURNING id",
-            )
-            .and_then(|mut s| s.query_row([name], |r| r.get(0)))
-            .map_err(from_sqlite)
+        self.sql().query_one(
+            "INSERT INTO channels (name) VALUES (?1)
+             ON CONFLICT (name) DO UPDATE SET name = excluded.name
+             RETURNING id",
+            &args![name],
+            |r| r.get(0),
+        )
     }
 
     /// Every channel name in use, for picking one in a form.
     pub fn channels(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT name FROM channels ORDER BY name COLLATE NOCASE")
-            .map_err(from_sqlite)?;
-        let rows = stmt.query_map([], |r| r.get(0)).map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.sql().query(
+            "SELECT name FROM channels ORDER BY name COLLATE NOCASE",
+            &[],
+            |r| r.get(0),
+        )
     }
 }

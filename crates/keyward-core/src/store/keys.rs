@@ -1,18 +1,18 @@
 //! Keys: their records, secrets (as Argon2id hashes only), statuses and use.
 
+use super::Db;
 use super::query_sql::{Sql, key_filter};
-use super::{Db, from_sqlite};
+use super::sql::{Row, SqlValue, args};
 use crate::domain::model::{Cloud, Integration, Key, KeyRef, KeyStatus};
 use crate::domain::query::KeyQuery;
 use crate::error::{Error, Result};
-use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 
 const KEY_SELECT: &str = "
 SELECT k.id, k.public_id, k.name, k.instance_id, i.name, i.cloud, k.developer_id, d.name,
        k.channel_id, c.name,
        (SELECT json_group_array(name) FROM
            (SELECT t.name FROM key_teams kt JOIN teams t ON t.id = kt.team_id
-             WHERE kt.key_id = k.id ORDER BY t.name)),
+             WHERE kt.key_id = k.id ORDER BY t.name) AS key_team_names),
        k.status, k.tail, k.expires_at, k.created_at, k.created_by, k.changed_at,
        k.deactivated_at, k.deleted_at, k.last_used_at, k.use_count, k.grace_until
 FROM keys k
@@ -20,7 +20,7 @@ JOIN instances i ON i.id = k.instance_id
 JOIN developers d ON d.id = k.developer_id
 JOIN channels c ON c.id = k.channel_id";
 
-fn key_from(row: &Row, now: i64) -> rusqlite::Result<Key> {
+fn key_from(row: &Row, now: i64) -> Result<Key> {
     let cloud: String = row.get(5)?;
     let teams: String = row.get(10)?;
     let stored: String = row.get(11)?;
@@ -111,7 +111,7 @@ fn listing_condition(listing: &KeyListing) -> (String, Sql) {
 
 /// The statement `Db::keys` runs for a listing, and its parameters in order:
 /// public so a benchmark can hand the very same query to the `sqlite3` shell.
-pub fn listing_statement(listing: &KeyListing) -> (String, Vec<rusqlite::types::Value>) {
+pub fn listing_statement(listing: &KeyListing) -> (String, Vec<SqlValue>) {
     let (condition, sql) = listing_condition(listing);
     let mut text = format!("{KEY_SELECT} WHERE {condition} ORDER BY {KEY_ORDER}");
     if let Some(limit) = listing.limit {
@@ -131,95 +131,83 @@ pub struct KeyListing<'a> {
 impl Db<'_> {
     /// The soonest expiry of an active key after `now` (`keys_status_expires`).
     pub fn next_expiry(&self, now: i64) -> Result<Option<i64>> {
-        self.conn()
-            .prepare_cached(
-                "SELECT MIN(expires_at) FROM keys WHERE status = 'active' AND expires_at > ?1",
-            )
-            .and_then(|mut s| s.query_row([now], |r| r.get(0)))
-            .map_err(from_sqlite)
+        self.sql().query_one(
+            "SELECT MIN(expires_at) FROM keys WHERE status = 'active' AND expires_at > ?1",
+            &args![now],
+            |r| r.get(0),
+        )
     }
 
     /// Writes a new key; `None` when its public id is taken (the caller draws another).
     pub fn insert_key(&self, new: &NewKey) -> Result<Option<i64>> {
-        let result = self
-            .conn()
-            .prepare_cached(
-                "INSERT INTO keys (public_id, name, instance_id, developer_id, channel_id, status,
-                    secret_hash, tail, expires_at, created_at, created_by, changed_at,
-                    deactivated_at, deleted_at, last_used_at, use_count)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-                    CASE WHEN ?6 <> 'active' THEN COALESCE(?13, ?12) END,
-                    CASE WHEN ?6 = 'deleted' THEN COALESCE(?13, ?12) END, ?14, ?15)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    new.public_id,
-                    new.name,
-                    new.integration.instance_id,
-                    new.integration.developer_id,
-                    new.integration.channel_id,
-                    new.status,
-                    new.secret_hash,
-                    new.tail,
-                    new.expires_at,
-                    new.created_at,
-                    new.created_by,
-                    new.now,
-                    new.closed_at,
-                    new.last_used_at,
-                    new.use_count,
-                ])
-            });
-        match result {
-            Ok(_) => Ok(Some(self.conn().last_insert_rowid())),
-            Err(rusqlite::Error::SqliteFailure(f, Some(m)))
-                if f.code == rusqlite::ErrorCode::ConstraintViolation
-                    && m.contains("keys.public_id") =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(from_sqlite(e)),
-        }
+        self.sql().query_opt(
+            "INSERT INTO keys (public_id, name, instance_id, developer_id, channel_id, status,
+                secret_hash, tail, expires_at, created_at, created_by, changed_at,
+                deactivated_at, deleted_at, last_used_at, use_count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+                CASE WHEN ?6 <> 'active' THEN COALESCE(CAST(?13 AS BIGINT), ?12) END,
+                CASE WHEN ?6 = 'deleted' THEN COALESCE(CAST(?13 AS BIGINT), ?12) END, ?14, ?15)
+             ON CONFLICT (public_id) DO NOTHING
+             RETURNING id",
+            &args![
+                new.public_id,
+                new.name,
+                new.integration.instance_id,
+                new.integration.developer_id,
+                new.integration.channel_id,
+                new.status,
+                new.secret_hash,
+                new.tail,
+                new.expires_at,
+                new.created_at,
+                new.created_by,
+                new.now,
+                new.closed_at,
+                new.last_used_at,
+                new.use_count,
+            ],
+            |r| r.get(0),
+        )
     }
 
     pub fn key(&self, public_id: &str, now: i64) -> Result<Option<Key>> {
-        self.conn()
-            .prepare_cached(&format!("{KEY_SELECT} WHERE k.public_id = ?1"))
-            .and_then(|mut s| s.query_row([public_id], |r| key_from(r, now)).optional())
-            .map_err(from_sqlite)
+        self.sql().query_opt(
+            &format!("{KEY_SELECT} WHERE k.public_id = ?1"),
+            &args![public_id],
+            |r| key_from(r, now),
+        )
     }
 
     pub fn public_id_taken(&self, public_id: &str) -> Result<bool> {
-        self.conn()
-            .prepare_cached("SELECT 1 FROM keys WHERE public_id = ?1")
-            .and_then(|mut s| s.exists([public_id]))
-            .map_err(from_sqlite)
+        Ok(self
+            .sql()
+            .query_opt(
+                "SELECT 1 FROM keys WHERE public_id = ?1",
+                &args![public_id],
+                |_| Ok(()),
+            )?
+            .is_some())
     }
 
     pub fn key_secrets(&self, key_id: i64) -> Result<KeySecrets> {
-        self.conn()
-            .prepare_cached("SELECT secret_hash, grace_hash, grace_until FROM keys WHERE id = ?1")
-            .and_then(|mut s| {
-                s.query_row([key_id], |r| {
-                    Ok(KeySecrets {
-                        secret_hash: r.get(0)?,
-                        grace_hash: r.get(1)?,
-                        grace_until: r.get(2)?,
-                    })
+        self.sql().query_one(
+            "SELECT secret_hash, grace_hash, grace_until FROM keys WHERE id = ?1",
+            &args![key_id],
+            |r| {
+                Ok(KeySecrets {
+                    secret_hash: r.get(0)?,
+                    grace_hash: r.get(1)?,
+                    grace_until: r.get(2)?,
                 })
-            })
-            .map_err(from_sqlite)
+            },
+        )
     }
 
     /// Keys matching a smart filter, by name.
     pub fn keys(&self, listing: &KeyListing) -> Result<Vec<Key>> {
         let (text, params) = listing_statement(listing);
         let now = listing.now;
-        let mut stmt = self.conn().prepare_cached(&text).map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(params_from_iter(params.iter()), |r| key_from(r, now))
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.sql().query(&text, &params, |r| key_from(r, now))
     }
 
     /// The handles of the keys a listing would return, in its order: a few bytes
@@ -235,35 +223,28 @@ impl Db<'_> {
         if let Some(limit) = listing.limit {
             text.push_str(&format!(" LIMIT {limit}"));
         }
-        let mut stmt = self.conn().prepare_cached(&text).map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(params_from_iter(sql.params()), |r| {
-                Ok(KeyRef {
-                    id: r.get(0)?,
-                    public_id: r.get(1)?,
-                    name: r.get(2)?,
-                })
+        let params: Vec<SqlValue> = sql.params().cloned().collect();
+        self.sql().query(&text, &params, |r| {
+            Ok(KeyRef {
+                id: r.get(0)?,
+                public_id: r.get(1)?,
+                name: r.get(2)?,
             })
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        })
     }
 
     /// The keys with these row ids, in the order given; ids no longer present are skipped.
     pub fn keys_by_ids(&self, ids: &[i64], now: i64) -> Result<Vec<Key>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!(
-                "{KEY_SELECT} WHERE k.id IN (SELECT value FROM json_each(?1))"
-            ))
-            .map_err(from_sqlite)?;
         let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
-        let rows = stmt
-            .query_map([list], |r| key_from(r, now))
-            .map_err(from_sqlite)?;
-        let mut found: std::collections::HashMap<i64, Key> = rows
-            .map(|r| r.map(|k| (k.id, k)))
-            .collect::<rusqlite::Result<_>>()
-            .map_err(from_sqlite)?;
+        let rows = self.sql().query(
+            &format!(
+                "{KEY_SELECT} WHERE k.id IN (SELECT CAST(value AS BIGINT) FROM json_each(?1))"
+            ),
+            &args![list],
+            |r| key_from(r, now),
+        )?;
+        let mut found: std::collections::HashMap<i64, Key> =
+            rows.into_iter().map(|k| (k.id, k)).collect();
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
@@ -274,40 +255,30 @@ impl Db<'_> {
         now: i64,
         except: Option<i64>,
     ) -> Result<u64> {
-        self.conn()
-            .prepare_cached(
-                "SELECT COUNT(*) FROM keys
-                 WHERE instance_id = ?1 AND developer_id = ?2 AND channel_id = ?3
-                   AND status = 'active' AND (expires_at IS NULL OR expires_at > ?4)
-                   AND id IS NOT ?5",
-            )
-            .and_then(|mut s| {
-                s.query_row(
-                    params![
-                        integration.instance_id,
-                        integration.developer_id,
-                        integration.channel_id,
-                        now,
-                        except
-                    ],
-                    |r| r.get(0),
-                )
-            })
-            .map_err(from_sqlite)
+        self.sql().query_one(
+            "SELECT COUNT(*) FROM keys
+             WHERE instance_id = ?1 AND developer_id = ?2 AND channel_id = ?3
+               AND status = 'active' AND (expires_at IS NULL OR expires_at > ?4)
+               AND id IS DISTINCT FROM ?5",
+            &args![
+                integration.instance_id,
+                integration.developer_id,
+                integration.channel_id,
+                now,
+                except
+            ],
+            |r| r.get(0),
+        )
     }
 
     /// How many keys each integration has active at `now` (integrations with none left out).
     pub fn active_key_counts(&self, now: i64) -> Result<Vec<(Integration, u32)>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT instance_id, developer_id, channel_id, COUNT(*) FROM keys
-                 WHERE status = 'active' AND (expires_at IS NULL OR expires_at > ?1)
-                 GROUP BY instance_id, developer_id, channel_id",
-            )
-            .map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map([now], |r| {
+        self.sql().query(
+            "SELECT instance_id, developer_id, channel_id, COUNT(*) FROM keys
+             WHERE status = 'active' AND (expires_at IS NULL OR expires_at > ?1)
+             GROUP BY instance_id, developer_id, channel_id",
+            &args![now],
+            |r| {
                 Ok((
                     Integration {
                         instance_id: r.get(0)?,
@@ -316,43 +287,35 @@ impl Db<'_> {
                     },
                     r.get(3)?,
                 ))
-            })
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+            },
+        )
     }
 
     /// The developer's keys that are active at `now`.
     pub fn active_keys_of_developer(&self, developer_id: i64, now: i64) -> Result<Vec<Key>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!(
+        self.sql().query(
+            &format!(
                 "{KEY_SELECT} WHERE k.developer_id = ?1 AND k.status = 'active'
                    AND (k.expires_at IS NULL OR k.expires_at > ?2) ORDER BY k.id"
-            ))
-            .map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map(params![developer_id, now], |r| key_from(r, now))
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+            ),
+            &args![developer_id, now],
+            |r| key_from(r, now),
+        )
     }
 
     pub fn update_key_fields(&self, key_id: i64, fields: &KeyFields, now: i64) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE keys SET name = ?2, developer_id = ?3, channel_id = ?4, expires_at = ?5,
-                    changed_at = ?6 WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    key_id,
-                    fields.name,
-                    fields.developer_id,
-                    fields.channel_id,
-                    fields.expires_at,
-                    now
-                ])
-            })
-            .map_err(from_sqlite)?;
+        self.sql().execute(
+            "UPDATE keys SET name = ?2, developer_id = ?3, channel_id = ?4, expires_at = ?5,
+                changed_at = ?6 WHERE id = ?1",
+            &args![
+                key_id,
+                fields.name,
+                fields.developer_id,
+                fields.channel_id,
+                fields.expires_at,
+                now
+            ],
+        )?;
         Ok(())
     }
 
@@ -367,48 +330,40 @@ impl Db<'_> {
                 )));
             }
         };
-        self.conn()
-            .prepare_cached(
-                "UPDATE keys SET status = ?2, changed_at = ?3,
-                    deactivated_at = COALESCE(deactivated_at, ?3),
-                    deleted_at = CASE WHEN ?2 = 'deleted' THEN ?3 ELSE deleted_at END,
-                    grace_hash = NULL, grace_until = NULL
-                 WHERE id = ?1",
-            )
-            .and_then(|mut s| s.execute(params![key_id, stored, now]))
-            .map_err(from_sqlite)?;
+        self.sql().execute(
+            "UPDATE keys SET status = ?2, changed_at = ?3,
+                deactivated_at = COALESCE(deactivated_at, ?3),
+                deleted_at = CASE WHEN ?2 = 'deleted' THEN ?3 ELSE deleted_at END,
+                grace_hash = NULL, grace_until = NULL
+             WHERE id = ?1",
+            &args![key_id, stored, now],
+        )?;
         Ok(())
     }
 
     pub fn set_key_secret(&self, key_id: i64, secret: &NewSecret, now: i64) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE keys SET secret_hash = ?2, tail = ?3, grace_hash = ?4, grace_until = ?5,
-                    expires_at = ?6, changed_at = ?7 WHERE id = ?1",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    key_id,
-                    secret.secret_hash,
-                    secret.tail,
-                    secret.grace_hash,
-                    secret.grace_until,
-                    secret.expires_at,
-                    now
-                ])
-            })
-            .map_err(from_sqlite)?;
+        self.sql().execute(
+            "UPDATE keys SET secret_hash = ?2, tail = ?3, grace_hash = ?4, grace_until = ?5,
+                expires_at = ?6, changed_at = ?7 WHERE id = ?1",
+            &args![
+                key_id,
+                secret.secret_hash,
+                secret.tail,
+                secret.grace_hash,
+                secret.grace_until,
+                secret.expires_at,
+                now
+            ],
+        )?;
         Ok(())
     }
 
     /// Counts a successful verification.
     pub fn record_key_use(&self, key_id: i64, now: i64) -> Result<()> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE keys SET last_used_at = ?2, use_count = use_count + 1 WHERE id = ?1",
-            )
-            .and_then(|mut s| s.execute(params![key_id, now]))
-            .map_err(from_sqlite)?;
+        self.sql().execute(
+            "UPDATE keys SET last_used_at = ?2, use_count = use_count + 1 WHERE id = ?1",
+            &args![key_id, now],
+        )?;
         Ok(())
     }
 }

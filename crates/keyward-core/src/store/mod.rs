@@ -9,18 +9,16 @@ pub mod instances;
 pub mod keys;
 pub mod operators;
 pub mod outbox;
-// The PostgreSQL engine's connection, schema and chain (issue 15); the service
-// reaches it once the store's statements run on both engines. Until then only
-// the tests that prove its rules under concurrency build it.
-#[cfg(any(test, feature = "internals"))]
 pub mod pg;
 pub mod preferences;
 pub mod query_sql;
 pub mod schema;
+pub mod sql;
 pub mod teams;
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use sql::Conn;
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -31,8 +29,18 @@ pub use error::from_sqlite;
 /// How long a process waits for another one's write lock before giving up.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// An open keyward store.
+/// An open keyward store, on either engine.
 pub struct Store {
+    engine: Engine,
+}
+
+enum Engine {
+    Lite(LiteStore),
+    Pg(Box<pg::PgStore>),
+}
+
+/// An open SQLite store.
+pub struct LiteStore {
     conn: Connection,
     path: PathBuf,
     /// The device and inode of the file opened: SQLite goes on writing to a
@@ -43,12 +51,12 @@ pub struct Store {
 
 /// A transaction's view of the store; the table families add their methods to it.
 pub struct Db<'c> {
-    conn: &'c Connection,
+    conn: Conn<'c>,
 }
 
-impl Store {
+impl LiteStore {
     /// Opens an existing store, migrating its schema if this build is newer.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path) -> Result<LiteStore> {
         match crate::access::presence(path) {
             crate::access::Presence::Missing => {
                 return Err(Error::store(format!(
@@ -65,7 +73,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| describe(from_sqlite(e), path))?;
-        let mut store = Store {
+        let mut store = LiteStore {
             conn,
             path: path.to_owned(),
             file: file_identity(path)?,
@@ -80,8 +88,9 @@ impl Store {
 
     /// Creates a new store at `path`: its directory 0700 if keyward makes it, the
     /// file 0600 (0660 in a group-shared directory), then the schema.
-    pub fn create(path: &Path) -> Result<Store> {
-        Store::create_with(path, |_| Ok(()))
+    #[cfg(test)]
+    pub fn create(path: &Path) -> Result<LiteStore> {
+        LiteStore::create_with(path, |_| Ok(()))
     }
 
     /// Creates a new store at `path` with the first rows `seed` writes (the
@@ -91,7 +100,7 @@ impl Store {
     /// never an empty file or a store without its admin, which would block
     /// `init` — at worst a stray `.NAME.new-PID` file beside it, which the next
     /// `create` of that store removes.
-    pub fn create_with(path: &Path, seed: impl FnOnce(&Db) -> Result<()>) -> Result<Store> {
+    pub fn create_with(path: &Path, seed: impl FnOnce(&Db) -> Result<()>) -> Result<LiteStore> {
         if let crate::access::Presence::Denied(e) = crate::access::presence(path) {
             return Err(e);
         }
@@ -130,11 +139,11 @@ impl Store {
             std::process::id()
         ));
         remove_strays(&dir, &name.to_string_lossy());
-        let built =
-            Store::build(&temp, file_mode_for(&dir), seed).and_then(|()| place(&temp, path, &dir));
+        let built = LiteStore::build(&temp, file_mode_for(&dir), seed)
+            .and_then(|()| place(&temp, path, &dir));
         remove_with_journal(&temp);
         built?;
-        Store::open(path)
+        LiteStore::open(path)
     }
 
     /// Writes a complete store at `temp`, in rollback-journal mode so that the
@@ -152,7 +161,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| describe(from_sqlite(e), temp))?;
-        let mut store = Store {
+        let mut store = LiteStore {
             conn,
             path: temp.to_owned(),
             file: file_identity(temp)?,
@@ -169,10 +178,6 @@ impl Store {
             .conn
             .close()
             .map_err(|(_, e)| describe(from_sqlite(e), temp))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// A handle another thread can use to stop the statement this connection is
@@ -327,7 +332,10 @@ impl Store {
         if file_identity(&path).ok() != Some(self.file) {
             return Err(moved(&path));
         }
-        let value = f(&Db { conn: &tx }).map_err(|e| describe(e, &path))?;
+        let value = f(&Db {
+            conn: Conn::Lite(&tx),
+        })
+        .map_err(|e| describe(e, &path))?;
         tx.commit().map_err(|e| describe(from_sqlite(e), &path))?;
         Ok(value)
     }
@@ -508,8 +516,193 @@ pub(crate) const SAME_NAME: &str =
     "(name = ?1 OR kw_fold(name) = kw_fold(?1)) ORDER BY name = ?1 DESC LIMIT 1";
 
 impl<'c> Db<'c> {
-    pub(crate) fn conn(&self) -> &'c Connection {
+    /// The connection this transaction's statements run on.
+    pub(crate) fn sql(&self) -> Conn<'c> {
         self.conn
+    }
+}
+
+#[cfg(test)]
+impl<'c> Db<'c> {
+    /// The SQLite connection, for tests of a SQLite store.
+    fn lite(&self) -> &'c Connection {
+        match self.conn {
+            Conn::Lite(c) => c,
+            Conn::Pg(_) => panic!("a test of a SQLite store got a PostgreSQL one"),
+        }
+    }
+}
+
+/// Stops the statement a store's connection is running, from another thread.
+pub enum Cancel {
+    Lite(rusqlite::InterruptHandle),
+    Pg(postgres::CancelToken),
+}
+
+impl Cancel {
+    /// Asks the running statement to stop; it fails as cancelled, its
+    /// transaction rolls back, and the connection goes on.
+    pub fn cancel(&self) {
+        match self {
+            Cancel::Lite(handle) => handle.interrupt(),
+            Cancel::Pg(token) => {
+                // Reaching the server to cancel can fail; the statement then
+                // runs to its end, which is only slower.
+                let _ = token.cancel_query(postgres::NoTls);
+            }
+        }
+    }
+}
+
+/// Where a store is: a SQLite file, or a PostgreSQL database named by URL.
+#[derive(Clone, Debug)]
+pub enum Location {
+    File(PathBuf),
+    Postgres(Box<pg::connect::Target>),
+}
+
+impl Location {
+    /// `--db`'s value (`KEYWARD_DB`, `store` in the configuration): a
+    /// `postgres://` or `postgresql://` URL names a server, anything else a file.
+    pub fn parse(text: &str) -> Result<Location> {
+        if pg::connect::is_postgres_url(text) {
+            let target =
+                pg::connect::Target::parse(text, &pg::connect::Surroundings::of_process())?;
+            Ok(Location::Postgres(Box::new(target)))
+        } else {
+            Ok(Location::File(PathBuf::from(text)))
+        }
+    }
+
+    /// The file, for a SQLite store.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Location::File(p) => Some(p),
+            Location::Postgres(_) => None,
+        }
+    }
+}
+
+/// As keyward shows it: the file's path, or the server's URL without a password.
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::File(p) => write!(f, "{}", p.display()),
+            Location::Postgres(t) => f.write_str(&t.shown()),
+        }
+    }
+}
+
+impl Store {
+    /// Opens the SQLite store at `path`, migrating its schema if this build is newer.
+    pub fn open(path: &Path) -> Result<Store> {
+        LiteStore::open(path).map(Store::lite)
+    }
+
+    /// Opens the store at `location`.
+    pub fn open_at(location: &Location) -> Result<Store> {
+        match location {
+            Location::File(path) => Store::open(path),
+            Location::Postgres(target) => pg::PgStore::open(target).map(Store::pg),
+        }
+    }
+
+    /// Creates a new SQLite store at `path` (see [`LiteStore::create_with`]).
+    pub fn create(path: &Path) -> Result<Store> {
+        Store::create_with(path, |_| Ok(()))
+    }
+
+    pub fn create_with(path: &Path, seed: impl FnOnce(&Db) -> Result<()>) -> Result<Store> {
+        LiteStore::create_with(path, seed).map(Store::lite)
+    }
+
+    /// Creates a new store at `location` with the first rows `seed` writes:
+    /// whole or not at all, on either engine.
+    pub fn create_at(location: &Location, seed: impl FnOnce(&Db) -> Result<()>) -> Result<Store> {
+        match location {
+            Location::File(path) => Store::create_with(path, seed),
+            Location::Postgres(target) => pg::PgStore::create_with(target, seed).map(Store::pg),
+        }
+    }
+
+    fn lite(store: LiteStore) -> Store {
+        Store {
+            engine: Engine::Lite(store),
+        }
+    }
+
+    fn pg(store: pg::PgStore) -> Store {
+        Store {
+            engine: Engine::Pg(Box::new(store)),
+        }
+    }
+
+    /// Where the store is.
+    pub fn location(&self) -> Location {
+        match &self.engine {
+            Engine::Lite(s) => Location::File(s.path.clone()),
+            Engine::Pg(s) => Location::Postgres(Box::new(s.target().clone())),
+        }
+    }
+
+    /// The SQLite file, if the store is one.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.engine {
+            Engine::Lite(s) => Some(&s.path),
+            Engine::Pg(_) => None,
+        }
+    }
+
+    /// A handle another thread can use to stop the statement this store is
+    /// running: the screen cancels a list load a newer filter made outdated.
+    pub fn cancel_handle(&self) -> Cancel {
+        match &self.engine {
+            Engine::Lite(s) => Cancel::Lite(s.interrupt_handle()),
+            Engine::Pg(s) => Cancel::Pg(s.cancel_token()),
+        }
+    }
+
+    /// A number that changes when another process commits to the store (see
+    /// [`LiteStore::data_version`] and [`pg::PgStore::data_version`]).
+    pub fn data_version(&mut self) -> Result<i64> {
+        match &mut self.engine {
+            Engine::Lite(s) => s.data_version(),
+            Engine::Pg(s) => s.data_version(),
+        }
+    }
+
+    /// How long to wait for another writer's lock.
+    pub fn set_busy_timeout(&mut self, timeout: Duration) -> Result<()> {
+        match &mut self.engine {
+            Engine::Lite(s) => s.set_busy_timeout(timeout),
+            Engine::Pg(s) => s.set_lock_timeout(timeout),
+        }
+    }
+
+    /// Lets a bulk load keep more of a SQLite store in memory; a server
+    /// manages its own memory, so there this changes nothing.
+    pub fn set_cache_size_kib(&self, kib: u32) -> Result<()> {
+        match &self.engine {
+            Engine::Lite(s) => s.set_cache_size_kib(kib),
+            Engine::Pg(_) => Ok(()),
+        }
+    }
+
+    /// Runs `f` in a read transaction: one consistent snapshot.
+    pub fn read<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        match &mut self.engine {
+            Engine::Lite(s) => s.read(f),
+            Engine::Pg(s) => s.read(f),
+        }
+    }
+
+    /// Runs `f` in a write transaction; it commits only if `f` succeeds, so
+    /// no change is ever half-made.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        match &mut self.engine {
+            Engine::Lite(s) => s.write(f),
+            Engine::Pg(s) => s.write(f),
+        }
     }
 }
 
@@ -517,9 +710,9 @@ impl<'c> Db<'c> {
 mod tests {
     use super::*;
 
-    fn temp_store() -> (tempfile::TempDir, Store) {
+    fn temp_store() -> (tempfile::TempDir, LiteStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(&dir.path().join("k.db")).unwrap();
+        let store = LiteStore::create(&dir.path().join("k.db")).unwrap();
         (dir, store)
     }
 
@@ -538,7 +731,7 @@ mod tests {
     #[test]
     fn data_version_changes_after_another_connections_commit_only() {
         let (dir, mut store) = temp_store();
-        let mut other = Store::open(&dir.path().join("k.db")).unwrap();
+        let mut other = LiteStore::open(&dir.path().join("k.db")).unwrap();
         let first = store.data_version().unwrap();
         // Nothing happened, and reads (ours or theirs) are not commits.
         assert_eq!(store.data_version().unwrap(), first);
@@ -547,7 +740,7 @@ mod tests {
         // Our own commit does not count: this screen already knows about it.
         store
             .write(|db| {
-                db.conn()
+                db.lite()
                     .execute_batch("CREATE TABLE mine(x)")
                     .map_err(from_sqlite)
             })
@@ -556,7 +749,7 @@ mod tests {
         // Another connection's commit does.
         other
             .write(|db| {
-                db.conn()
+                db.lite()
                     .execute_batch("CREATE TABLE theirs(x)")
                     .map_err(from_sqlite)
             })
@@ -582,7 +775,7 @@ mod tests {
         });
         // Counts forever unless interrupted.
         let endless = store.read(|db| {
-            db.conn()
+            db.lite()
                 .query_row(
                     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)
                      SELECT count(*) FROM c",
@@ -598,7 +791,7 @@ mod tests {
         // The read transaction rolled back: a write runs as usual afterwards.
         store
             .write(|db| {
-                db.conn()
+                db.lite()
                     .execute("PRAGMA user_version = user_version", [])
                     .map_err(from_sqlite)
             })
@@ -685,7 +878,7 @@ mod tests {
     fn a_failed_write_commits_nothing() {
         let (_dir, mut store) = temp_store();
         let r: Result<()> = store.write(|db| {
-            db.conn()
+            db.lite()
                 .execute("INSERT INTO channels (name) VALUES ('ci')", [])
                 .map_err(from_sqlite)?;
             Err(Error::conflict("refused"))
@@ -693,7 +886,7 @@ mod tests {
         assert!(r.is_err());
         let n: i64 = store
             .read(|db| {
-                db.conn()
+                db.lite()
                     .query_row("SELECT COUNT(*) FROM channels", [], |r| r.get(0))
                     .map_err(from_sqlite)
             })

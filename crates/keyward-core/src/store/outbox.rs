@@ -3,10 +3,10 @@
 //! records each attempt on the message. Expiry reminders are recorded per key,
 //! threshold and expiry date, so each is written once however often it is asked for.
 
-use super::{Db, from_sqlite};
+use super::Db;
+use super::sql::{Row, args};
 use crate::domain::outbox::{OutboxCounts, OutboxMessage};
 use crate::error::Result;
-use rusqlite::{OptionalExtension, Row, params};
 
 /// Where a message stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +81,7 @@ impl OutboxMessage {
     }
 }
 
-fn message_from(r: &Row) -> rusqlite::Result<OutboxMessage> {
+fn message_from(r: &Row) -> Result<OutboxMessage> {
     let key_ids: String = r.get(3)?;
     Ok(OutboxMessage {
         id: r.get(0)?,
@@ -106,72 +106,65 @@ fn message_from(r: &Row) -> rusqlite::Result<OutboxMessage> {
 impl Db<'_> {
     pub fn enqueue(&self, m: &OutboxMessage) -> Result<()> {
         let key_ids = serde_json::to_string(&m.key_ids).unwrap_or_else(|_| "[]".to_owned());
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO outbox (created_at, event, key_ids, recipient_login, recipient_name,
-                    recipient_email, subject, body, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    m.created_at,
-                    m.event,
-                    key_ids,
-                    m.recipient_login,
-                    m.recipient_name,
-                    m.recipient_email,
-                    m.subject,
-                    m.body
-                ])
-            })
-            .map_err(from_sqlite)?;
+        self.sql().execute(
+            "INSERT INTO outbox (created_at, event, key_ids, recipient_login, recipient_name,
+                recipient_email, subject, body, next_attempt_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?1)",
+            &args![
+                m.created_at,
+                m.event,
+                key_ids,
+                m.recipient_login,
+                m.recipient_name,
+                m.recipient_email,
+                m.subject,
+                m.body
+            ],
+        )?;
         Ok(())
     }
 
     /// The outbox, oldest first; only messages not yet sent when `pending_only`.
     pub fn outbox(&self, pending_only: bool) -> Result<Vec<OutboxMessage>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!(
-                "{OUTBOX_SELECT} WHERE (?1 = 0 OR status <> 'sent') ORDER BY id"
-            ))
-            .map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map([pending_only], message_from)
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.sql().query(
+            &format!("{OUTBOX_SELECT} WHERE (NOT ?1 OR status <> 'sent') ORDER BY id"),
+            &args![pending_only],
+            message_from,
+        )
     }
 
     /// One message by id.
     pub fn outbox_message(&self, id: i64) -> Result<Option<OutboxMessage>> {
-        self.conn()
-            .prepare_cached(&format!("{OUTBOX_SELECT} WHERE id = ?1"))
-            .and_then(|mut s| s.query_row([id], message_from).optional())
-            .map_err(from_sqlite)
+        self.sql().query_opt(
+            &format!("{OUTBOX_SELECT} WHERE id = ?1"),
+            &args![id],
+            message_from,
+        )
     }
 
     /// Messages not yet sent, pending and failed.
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
-        self.conn()
-            .prepare_cached(
-                "SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'failed'), 0)
-                 FROM outbox WHERE status IN ('pending', 'failed')",
-            )
-            .and_then(|mut s| {
-                s.query_row([], |r| {
-                    Ok(OutboxCounts {
-                        pending: r.get::<_, i64>(0)?.max(0) as u64,
-                        failed: r.get::<_, i64>(1)?.max(0) as u64,
-                    })
+        self.sql().query_one(
+            "SELECT COUNT(*) FILTER (WHERE status = 'pending'),
+                    COUNT(*) FILTER (WHERE status = 'failed')
+             FROM outbox WHERE status IN ('pending', 'failed')",
+            &[],
+            |r| {
+                Ok(OutboxCounts {
+                    pending: r.get(0)?,
+                    failed: r.get(1)?,
                 })
-            })
-            .map_err(from_sqlite)
+            },
+        )
     }
 
     /// Claims up to `limit` messages that are due at `now` and not held by another
     /// deliverer, with ids above `after`, until `until`; `ignore_backoff` takes
     /// failed messages whose back-off has not run out too. Run inside a write
-    /// transaction, so two deliverers never claim the same message.
+    /// transaction, so two deliverers never claim the same message: SQLite has
+    /// one writer at a time; on a server, a deliverer passes over the messages
+    /// another is claiming (`SKIP LOCKED`), and the claim is checked again on
+    /// the row it changes.
     pub fn claim_due(
         &self,
         claim: &str,
@@ -181,24 +174,30 @@ impl Db<'_> {
         limit: u32,
         ignore_backoff: bool,
     ) -> Result<Vec<OutboxMessage>> {
-        self.conn()
-            .prepare_cached(
+        let skip_locked = if self.sql().is_postgres() {
+            "FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        self.sql().execute(
+            &format!(
                 "UPDATE outbox SET claim = ?1, claimed_until = ?2
                  WHERE id IN (
                      SELECT id FROM outbox
                      WHERE status IN ('pending', 'failed') AND id > ?3
                        AND (?4 OR next_attempt_at <= ?5)
                        AND (claimed_until IS NULL OR claimed_until <= ?5)
-                     ORDER BY id LIMIT ?6)",
-            )
-            .and_then(|mut s| s.execute(params![claim, until, after, ignore_backoff, now, limit]))
-            .map_err(from_sqlite)?;
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!("{OUTBOX_SELECT} WHERE claim = ?1 ORDER BY id"))
-            .map_err(from_sqlite)?;
-        let rows = stmt.query_map([claim], message_from).map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+                     ORDER BY id LIMIT ?6 {skip_locked})
+                   AND status IN ('pending', 'failed')
+                   AND (claimed_until IS NULL OR claimed_until <= ?5)"
+            ),
+            &args![claim, until, after, ignore_backoff, now, limit],
+        )?;
+        self.sql().query(
+            &format!("{OUTBOX_SELECT} WHERE claim = ?1 ORDER BY id"),
+            &args![claim],
+            message_from,
+        )
     }
 
     /// Records an attempt on a message this deliverer claimed, and lets go of it.
@@ -212,65 +211,53 @@ impl Db<'_> {
         result: &AttemptResult,
     ) -> Result<bool> {
         let changed = match result {
-            AttemptResult::Sent { via } => self
-                .conn()
-                .prepare_cached(
-                    "UPDATE outbox SET status = ?5, sent_at = ?3, last_attempt_at = ?3,
-                        attempts = attempts + 1, last_error = NULL, via = ?4,
-                        claim = NULL, claimed_until = NULL
-                     WHERE id = ?1 AND claim = ?2",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![id, claim, now, via, OutboxStatus::Sent.as_str()])
-                }),
+            AttemptResult::Sent { via } => self.sql().execute(
+                "UPDATE outbox SET status = ?5, sent_at = ?3, last_attempt_at = ?3,
+                    attempts = attempts + 1, last_error = NULL, via = ?4,
+                    claim = NULL, claimed_until = NULL
+                 WHERE id = ?1 AND claim = ?2",
+                &args![id, claim, now, via, OutboxStatus::Sent.as_str()],
+            ),
             AttemptResult::Failed {
                 error,
                 lasting,
                 retry_at,
-            } => self
-                .conn()
-                .prepare_cached(
+            } => {
+                let status = if *lasting {
+                    OutboxStatus::Failed
+                } else {
+                    OutboxStatus::Pending
+                };
+                self.sql().execute(
                     "UPDATE outbox SET status = ?3, last_attempt_at = ?4, attempts = attempts + 1,
                         last_error = ?5, next_attempt_at = ?6, claim = NULL, claimed_until = NULL
                      WHERE id = ?1 AND claim = ?2",
+                    &args![id, claim, status.as_str(), now, error, retry_at],
                 )
-                .and_then(|mut s| {
-                    let status = if *lasting {
-                        OutboxStatus::Failed
-                    } else {
-                        OutboxStatus::Pending
-                    };
-                    s.execute(params![id, claim, status.as_str(), now, error, retry_at])
-                }),
-        }
-        .map_err(from_sqlite)?;
+            }
+        }?;
         Ok(changed == 1)
     }
 
     /// Lets go of every message still held under `claim`, untried (a deliverer
     /// that stops early).
     pub fn release_claim(&self, claim: &str) -> Result<()> {
-        self.conn()
-            .prepare_cached("UPDATE outbox SET claim = NULL, claimed_until = NULL WHERE claim = ?1")
-            .and_then(|mut s| s.execute([claim]))
-            .map_err(from_sqlite)?;
+        self.sql().execute(
+            "UPDATE outbox SET claim = NULL, claimed_until = NULL WHERE claim = ?1",
+            &args![claim],
+        )?;
         Ok(())
     }
 
     /// Row ids of active keys whose expiry falls in `(now, until]`, soonest first.
     pub fn keys_expiring_between(&self, now: i64, until: i64) -> Result<Vec<i64>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(
-                "SELECT id FROM keys
-                 WHERE status = 'active' AND expires_at > ?1 AND expires_at <= ?2
-                 ORDER BY expires_at, id",
-            )
-            .map_err(from_sqlite)?;
-        let rows = stmt
-            .query_map([now, until], |r| r.get(0))
-            .map_err(from_sqlite)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(from_sqlite)
+        self.sql().query(
+            "SELECT id FROM keys
+             WHERE status = 'active' AND expires_at > ?1 AND expires_at <= ?2
+             ORDER BY expires_at, id",
+            &args![now, until],
+            |r| r.get(0),
+        )
     }
 
     /// Records that the key was reminded at `threshold_days` before `expires_at`;
@@ -282,28 +269,23 @@ impl Db<'_> {
         expires_at: i64,
         now: i64,
     ) -> Result<bool> {
-        let n = self
-            .conn()
-            .prepare_cached(
-                "INSERT OR IGNORE INTO reminders (key_id, threshold_days, expires_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )
-            .and_then(|mut s| s.execute(params![key_id, threshold_days, expires_at, now]))
-            .map_err(from_sqlite)?;
+        let n = self.sql().execute(
+            "INSERT INTO reminders (key_id, threshold_days, expires_at, created_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            &args![key_id, threshold_days, expires_at, now],
+        )?;
         Ok(n == 1)
     }
 
     /// Whether the key was already reminded at `threshold_days` before `expires_at`.
     pub fn reminded(&self, key_id: i64, threshold_days: u32, expires_at: i64) -> Result<bool> {
-        self.conn()
-            .prepare_cached(
+        Ok(self
+            .sql()
+            .query_opt(
                 "SELECT 1 FROM reminders WHERE key_id = ?1 AND threshold_days = ?2 AND expires_at = ?3",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![key_id, threshold_days, expires_at], |_| Ok(()))
-                    .optional()
-            })
-            .map(|found| found.is_some())
-            .map_err(from_sqlite)
+                &args![key_id, threshold_days, expires_at],
+                |_| Ok(()),
+            )?
+            .is_some())
     }
 }

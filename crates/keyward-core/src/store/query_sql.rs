@@ -1,6 +1,7 @@
 //! Turns the typed smart-filter queries of `domain::query` into SQL conditions
 //! with bound parameters: no value from a query is ever pasted into SQL text.
 
+use super::sql::SqlValue;
 use crate::domain::query::{
     Facing, HistoryQuery, HistoryTermKind, KeyQuery, Pattern, TeamMatch, TermKind, TimeBound,
     fold_case,
@@ -8,7 +9,7 @@ use crate::domain::query::{
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
-use rusqlite::types::{Value, ValueRef};
+use rusqlite::types::ValueRef;
 
 /// The SQL name of [`fold_case`]: SQLite's own `lower()`, `NOCASE` and `LIKE` fold ASCII only,
 /// so `developer:élodie` would miss "Élodie". Both sides of every name comparison go through
@@ -42,7 +43,7 @@ pub fn register_fold(conn: &Connection) -> rusqlite::Result<()> {
 #[derive(Default)]
 pub struct Sql {
     conditions: Vec<String>,
-    params: Vec<Value>,
+    params: Vec<SqlValue>,
 }
 
 impl Sql {
@@ -50,21 +51,21 @@ impl Sql {
         self.conditions.push(condition.into());
     }
 
-    fn bind(&mut self, v: impl Into<Value>) -> &'static str {
-        self.params.push(v.into());
+    fn bind(&mut self, v: impl super::sql::Arg) -> &'static str {
+        self.params.push(v.value());
         "?"
     }
 
-    /// The conditions joined with AND; `1` when there are none.
+    /// The conditions joined with AND; `TRUE` when there are none.
     pub fn condition(&self) -> String {
         if self.conditions.is_empty() {
-            "1".to_owned()
+            "TRUE".to_owned()
         } else {
             self.conditions.join(" AND ")
         }
     }
 
-    pub fn params(&self) -> impl Iterator<Item = &Value> {
+    pub fn params(&self) -> impl Iterator<Item = &SqlValue> {
         self.params.iter()
     }
 
@@ -120,7 +121,7 @@ impl Sql {
     /// Negation treats an unknown (NULL) comparison as "does not match".
     fn push_term(&mut self, negated: bool, condition: String) {
         if negated {
-            self.and(format!("NOT COALESCE(({condition}), 0)"));
+            self.and(format!("NOT COALESCE(({condition}), FALSE)"));
         } else {
             self.and(condition);
         }
@@ -129,7 +130,7 @@ impl Sql {
 
 fn or(alternatives: Vec<String>) -> String {
     if alternatives.is_empty() {
-        "0".to_owned()
+        "FALSE".to_owned()
     } else {
         format!("({})", alternatives.join(" OR "))
     }
@@ -210,16 +211,21 @@ pub fn key_filter(sql: &mut Sql, query: &KeyQuery, now: i64) {
                 sql.time("k.deactivated_at", bound, now_dt, Facing::Past)
             }
             // Every id value is a beginning (`id:5O9U`), as the README's examples use it.
-            // Public ids are case-sensitive base62: GLOB keeps case, and a value with
-            // anything else in it matches nothing.
+            // Public ids are case-sensitive base62: the beginning is compared as it
+            // is (LIKE would fold case in SQLite), and a value with anything else in
+            // it matches nothing.
             TermKind::Id(patterns) => or(patterns
                 .iter()
                 .map(|p| {
                     let v = p.text();
                     if v.chars().all(|c| c.is_ascii_alphanumeric()) {
-                        format!("k.public_id GLOB {}", sql.bind(format!("{v}*")))
+                        format!(
+                            "substr(k.public_id, 1, {}) = {}",
+                            v.len(),
+                            sql.bind(v.to_owned())
+                        )
                     } else {
-                        "0".to_owned()
+                        "FALSE".to_owned()
                     }
                 })
                 .collect()),

@@ -18,7 +18,7 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use std::collections::HashMap;
 use std::fmt;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -620,8 +620,9 @@ impl ServerCertVerifier for Unchecked {
     }
 }
 
-/// The path a target's `sslrootcert` names, for messages.
-pub fn root_cert_of(target: &Target) -> Option<&Path> {
+/// The path a target's `sslrootcert` names.
+#[cfg(test)]
+fn root_cert_of(target: &Target) -> Option<&std::path::Path> {
     target.root_cert.as_deref()
 }
 
@@ -677,7 +678,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.ssl_mode(), SslMode::VerifyCa);
-        assert_eq!(root_cert_of(&t), Some(Path::new("/etc/ca.pem")));
+        assert_eq!(root_cert_of(&t), Some(std::path::Path::new("/etc/ca.pem")));
         assert!(Target::parse("postgres://h/d?sslmode=sometimes", &around(&[])).is_err());
         assert!(Target::parse("postgres://h/d", &around(&[("PGPORT", "http")])).is_err());
         // PGPORT for hosts named without a port, as libpq does; not over a named one.

@@ -1,17 +1,26 @@
 //! The PostgreSQL engine: a store shared by several bastion hosts (issue 15).
 //! [`connect`] finds the server, [`schema`] holds every rule in it under
 //! concurrent writers, and [`PgStore`] opens a store, creates its schema and
-//! appends to its history chain.
+//! runs the store's statements ([`super::sql`]) in its transactions.
 
 pub mod connect;
 pub mod error;
 pub mod schema;
 
-use crate::domain::history::{DbSession, HistoryRecord};
+use super::Db;
+use super::sql::{Conn, PgRun, SqlValue, for_postgres};
+use crate::domain::history::DbSession;
 use crate::error::{Error, Result};
-use crate::store::history::ChainHead;
 use connect::Target;
-use postgres::{Client, Transaction};
+use postgres::{Client, IsolationLevel, Statement, Transaction};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+/// Prepared statements kept per connection; past this many (filters make
+/// new texts) the cache starts over.
+const STATEMENT_CACHE: usize = 256;
 
 /// An open PostgreSQL store: one connection, and what the server says of it.
 pub struct PgStore {
@@ -19,6 +28,7 @@ pub struct PgStore {
     target: Target,
     /// This connection's session, as the server stamps history rows with it.
     session: DbSession,
+    statements: HashMap<String, Statement>,
 }
 
 impl PgStore {
@@ -34,45 +44,50 @@ impl PgStore {
             ))),
             Some(v) if v > schema::latest_version() => Err(newer(target, v)),
             Some(v) if v < schema::latest_version() => {
-                store.migrate(false)?;
+                store.migrate(false, |_| Ok(()))?;
                 Ok(store)
             }
             Some(_) => Ok(store),
         }
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// Creates keyward's schema in the database at `target`, as the role
-    /// that will own it: every migration in one transaction. A database that
-    /// already holds a store is refused.
+    /// that will own it.
     pub fn create(target: &Target) -> Result<PgStore> {
+        PgStore::create_with(target, |_| Ok(()))
+    }
+
+    /// Creates keyward's schema and the first rows `seed` writes (the first
+    /// admin) in one transaction: a failure anywhere leaves the database as
+    /// it was. A database that already holds a store is refused, even one
+    /// another `init` made at the same moment.
+    pub fn create_with(target: &Target, seed: impl FnOnce(&Db) -> Result<()>) -> Result<PgStore> {
         let mut store = PgStore::connect(target)?;
-        if store.version()?.is_some() {
-            return Err(Error::conflict(format!(
-                "a store already exists at {}",
-                target.shown()
-            )));
-        }
-        store.migrate(true)?;
+        store.migrate(true, seed)?;
         Ok(store)
     }
 
     fn connect(target: &Target) -> Result<PgStore> {
         let mut client = target.connect()?;
+        let fail = |e: postgres::Error| error::from_postgres(&e, target);
         let row = client
             .query_one("SELECT session_user::text, host(inet_client_addr())", &[])
-            .map_err(|e| error::from_postgres(&e, target))?;
+            .map_err(fail)?;
         let session = DbSession {
             user: row.get(0),
             client: row.get(1),
         };
-        // Every statement names keyward's objects unqualified.
+        // Every statement names keyward's objects unqualified; a lock held
+        // past this long by another writer is reported, not waited out.
         client
-            .batch_execute("SET search_path = keyward, pg_catalog")
-            .map_err(|e| error::from_postgres(&e, target))?;
+            .batch_execute("SET search_path = keyward, pg_catalog; SET lock_timeout = '5s'")
+            .map_err(fail)?;
         Ok(PgStore {
             client,
             target: target.clone(),
             session,
+            statements: HashMap::new(),
         })
     }
 
@@ -80,39 +95,48 @@ impl PgStore {
         &self.target
     }
 
+    #[cfg(any(test, feature = "internals"))]
     /// The session the server stamps this connection's history rows with.
     pub fn session(&self) -> &DbSession {
         &self.session
     }
 
-    /// The schema version, or `None` where keyward's schema is not.
-    fn version(&mut self) -> Result<Option<i64>> {
-        let target = self.target.clone();
-        let fail = |e: postgres::Error| error::from_postgres(&e, &target);
-        let exists: bool = self
-            .client
-            .query_one(
-                "SELECT to_regclass('keyward.schema_version') IS NOT NULL",
-                &[],
-            )
-            .map_err(fail)?
-            .get(0);
-        if !exists {
-            return Ok(None);
-        }
-        let version: i32 = self
-            .client
-            .query_one("SELECT version FROM keyward.schema_version", &[])
-            .map_err(fail)?
-            .get(0);
-        Ok(Some(i64::from(version)))
+    /// Stops the statement this connection runs, from another thread.
+    pub fn cancel_token(&self) -> postgres::CancelToken {
+        self.client.cancel_token()
     }
 
-    /// Brings the schema up to this build's version in one transaction;
-    /// concurrent migrations queue on an advisory lock and the later ones
-    /// find the work done. `fresh` (`init`) refuses a schema already there,
-    /// even one another `init` made while this one waited.
-    fn migrate(&mut self, fresh: bool) -> Result<()> {
+    /// The chain head's sequence number: it moves with every change another
+    /// host makes (each writes a history row), so a screen polling it knows
+    /// when to reload.
+    pub fn data_version(&mut self) -> Result<i64> {
+        let target = &self.target;
+        self.client
+            .query_one("SELECT seq FROM history_head", &[])
+            .map(|r| r.get(0))
+            .map_err(|e| error::from_postgres(&e, target))
+    }
+
+    /// How long a statement waits for another writer's lock before it fails.
+    pub fn set_lock_timeout(&mut self, timeout: Duration) -> Result<()> {
+        let ms = timeout.as_millis().max(1);
+        let target = &self.target;
+        self.client
+            .batch_execute(&format!("SET lock_timeout = {ms}"))
+            .map_err(|e| error::from_postgres(&e, target))
+    }
+
+    /// The schema version, or `None` where keyward's schema is not.
+    fn version(&mut self) -> Result<Option<i64>> {
+        let target = &self.target;
+        read_version(&mut self.client).map_err(|e| error::from_postgres(&e, target))
+    }
+
+    /// Brings the schema up to this build's version and runs `seed`, in one
+    /// transaction; concurrent migrations queue on an advisory lock and the
+    /// later ones find the work done. `fresh` (`init`) refuses a schema
+    /// already there, even one another `init` made while this one waited.
+    fn migrate(&mut self, fresh: bool, seed: impl FnOnce(&Db) -> Result<()>) -> Result<()> {
         let target = self.target.clone();
         let fail = |e: postgres::Error| error::from_postgres(&e, &target);
         let mut tx = self.client.transaction().map_err(fail)?;
@@ -121,28 +145,14 @@ impl PgStore {
             &[&schema::MIGRATION_LOCK],
         )
         .map_err(fail)?;
-        let exists: bool = tx
-            .query_one(
-                "SELECT to_regclass('keyward.schema_version') IS NOT NULL",
-                &[],
-            )
-            .map_err(fail)?
-            .get(0);
-        if fresh && exists {
+        let current = read_version(&mut tx).map_err(fail)?;
+        if fresh && current.is_some() {
             return Err(Error::conflict(format!(
                 "a store already exists at {}",
                 target.shown()
             )));
         }
-        let current = if exists {
-            let v: i32 = tx
-                .query_one("SELECT version FROM keyward.schema_version", &[])
-                .map_err(fail)?
-                .get(0);
-            i64::from(v)
-        } else {
-            0
-        };
+        let current = current.unwrap_or(0);
         if current > schema::latest_version() {
             return Err(newer(&target, current));
         }
@@ -152,99 +162,158 @@ impl PgStore {
             tx.execute("UPDATE keyward.schema_version SET version = $1", &[&next])
                 .map_err(fail)?;
         }
-        tx.commit().map_err(fail)
+        let conn = RefCell::new(PgConn {
+            tx,
+            statements: &mut self.statements,
+            target: &target,
+            session: &self.session,
+        });
+        seed(&Db {
+            conn: Conn::Pg(&conn),
+        })?;
+        conn.into_inner().tx.commit().map_err(fail)
+    }
+
+    /// Runs `f` in a read-only transaction on one snapshot.
+    pub fn read<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        let target = &self.target;
+        let tx = self
+            .client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(|e| error::from_postgres(&e, target))?;
+        run(tx, &mut self.statements, target, &self.session, f)
     }
 
     /// Runs `f` in a transaction (READ COMMITTED: the schema's triggers take
     /// the locks their rules need); it commits only if `f` succeeds.
-    pub fn write<T>(&mut self, f: impl FnOnce(&mut PgTx<'_, '_>) -> Result<T>) -> Result<T> {
-        let target = self.target.clone();
-        let fail = |e: postgres::Error| error::from_postgres(&e, &target);
-        let tx = self.client.transaction().map_err(fail)?;
-        let mut db = PgTx {
-            tx,
-            target: &target,
-            session: &self.session,
-        };
-        let value = f(&mut db)?;
-        db.tx.commit().map_err(fail)?;
-        Ok(value)
+    pub fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        let target = &self.target;
+        let tx = self
+            .client
+            .transaction()
+            .map_err(|e| error::from_postgres(&e, target))?;
+        run(tx, &mut self.statements, target, &self.session, f)
     }
 
-    /// The connection, for the statements the store has not grown a method for yet.
+    #[cfg(any(test, feature = "internals"))]
+    /// The connection, for the tests that act behind the store's back.
     pub fn client(&mut self) -> &mut Client {
         &mut self.client
     }
 }
 
-/// A transaction on a PostgreSQL store.
-pub struct PgTx<'c, 'a> {
-    tx: Transaction<'c>,
-    target: &'a Target,
-    session: &'a DbSession,
+/// Runs `f` on `tx` and commits if it succeeds; a failure rolls back.
+fn run<T>(
+    tx: Transaction<'_>,
+    statements: &mut HashMap<String, Statement>,
+    target: &Target,
+    session: &DbSession,
+    f: impl FnOnce(&Db) -> Result<T>,
+) -> Result<T> {
+    let conn = RefCell::new(PgConn {
+        tx,
+        statements,
+        target,
+        session,
+    });
+    let value = f(&Db {
+        conn: Conn::Pg(&conn),
+    })?;
+    conn.into_inner()
+        .tx
+        .commit()
+        .map_err(|e| error::from_postgres(&e, target))?;
+    Ok(value)
 }
 
-impl<'c> PgTx<'c, '_> {
-    /// The keyward error a statement's failure means.
-    pub fn fail(&self, e: postgres::Error) -> Error {
-        error::from_postgres(&e, self.target)
+fn read_version(client: &mut impl postgres::GenericClient) -> Result<Option<i64>, postgres::Error> {
+    let exists: bool = client
+        .query_one(
+            "SELECT to_regclass('keyward.schema_version') IS NOT NULL",
+            &[],
+        )?
+        .get(0);
+    if !exists {
+        return Ok(None);
     }
+    let version: i32 = client
+        .query_one("SELECT version FROM keyward.schema_version", &[])?
+        .get(0);
+    Ok(Some(i64::from(version)))
+}
 
-    /// The transaction, for the statements the store has not grown a method for yet.
-    pub fn transaction(&mut self) -> &mut Transaction<'c> {
-        &mut self.tx
-    }
+/// A transaction's statements, translated and prepared once per connection.
+struct PgConn<'t> {
+    tx: Transaction<'t>,
+    statements: &'t mut HashMap<String, Statement>,
+    target: &'t Target,
+    session: &'t DbSession,
+}
 
-    /// Appends `record` at the end of the history chain: locks the chain's
-    /// head for the rest of this transaction, stamps the row with this
-    /// session as the server knows it, hashes it after the head and inserts
-    /// it; the schema's trigger checks the sequence and the stamp and moves
-    /// the head on. Concurrent appenders queue on the head, so the chain never
-    /// forks and the sequence has no gap.
-    pub fn append_history(&mut self, mut record: HistoryRecord) -> Result<ChainHead> {
-        let head = self
+impl PgConn<'_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let prepared = self
             .tx
-            .query_one("SELECT seq, hash FROM history_head_lock()", &[])
+            .prepare(&for_postgres(sql))
             .map_err(|e| error::from_postgres(&e, self.target))?;
-        let head = ChainHead {
-            seq: head.get(0),
-            hash: head.get(1),
-        };
-        record.seq = head.seq + 1;
-        record.origin.db_session = Some(self.session.clone());
-        let hash = record.chain_hash(&head.hash);
-        let o = &record.origin;
-        let db = o.db_session.as_ref();
+        if self.statements.len() >= STATEMENT_CACHE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), prepared.clone());
+        Ok(prepared)
+    }
+}
+
+fn bound(args: &[SqlValue]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    args.iter()
+        .map(|a| a as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
+impl PgRun for PgConn<'_> {
+    fn query(&mut self, sql: &str, args: &[SqlValue]) -> Result<Vec<postgres::Row>> {
+        let statement = self.statement(sql)?;
         self.tx
-            .execute(
-                "INSERT INTO history (seq, at, action, key_id, masked, subject, operator, email,
-                    login, host, sudo_user, ssh_client, tty, details, db_user, db_client, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-                &[
-                    &record.seq,
-                    &record.at,
-                    &record.action,
-                    &record.key,
-                    &record.masked,
-                    &record.subject,
-                    &record.operator,
-                    &record.email,
-                    &o.login,
-                    &o.host,
-                    &o.sudo_user,
-                    &o.ssh_client,
-                    &o.tty,
-                    &record.details,
-                    &db.map(|d| d.user.as_str()),
-                    &db.and_then(|d| d.client.as_deref()),
-                    &hash,
-                ],
-            )
-            .map_err(|e| error::from_postgres(&e, self.target))?;
-        Ok(ChainHead {
-            seq: record.seq,
-            hash,
-        })
+            .query(&statement, &bound(args))
+            .map_err(|e| error::from_postgres(&e, self.target))
+    }
+
+    fn each(
+        &mut self,
+        sql: &str,
+        args: &[SqlValue],
+        f: &mut dyn FnMut(&postgres::Row) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let statement = self.statement(sql)?;
+        let target = self.target;
+        let mut rows = self
+            .tx
+            .query_raw(&statement, bound(args))
+            .map_err(|e| error::from_postgres(&e, target))?;
+        while let Some(row) = rows.next().map_err(|e| error::from_postgres(&e, target))? {
+            if f(&row)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn execute(&mut self, sql: &str, args: &[SqlValue]) -> Result<u64> {
+        let statement = self.statement(sql)?;
+        self.tx
+            .execute(&statement, &bound(args))
+            .map_err(|e| error::from_postgres(&e, self.target))
+    }
+
+    fn session(&self) -> DbSession {
+        self.session.clone()
     }
 }
 

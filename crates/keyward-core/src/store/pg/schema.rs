@@ -23,15 +23,6 @@
 //! `keyward init`; the role `keyward_app` gets only what keyward needs — on
 //! the history, `SELECT` and `INSERT`.
 
-/// The schema keyward's objects live in.
-pub const SCHEMA: &str = "keyward";
-
-/// The role keyward's login roles are members of (docs/POSTGRES.md).
-pub const APP_ROLE: &str = "keyward_app";
-
-/// The channel a history insert notifies, with its sequence number.
-pub const NOTIFY_CHANNEL: &str = "keyward_history";
-
 /// The advisory lock that serialises migrations (two `init`s at once).
 pub const MIGRATION_LOCK: i64 = 0x4b57_5244_0000_0001; // 'KWRD' 1
 
@@ -73,6 +64,18 @@ CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', determinist
 CREATE FUNCTION kw_fold(s text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN replace(lower(s COLLATE "und-x-icu"), 'ς', 'σ');
+
+-- What the store's statements, written for both engines, call by SQLite's
+-- names: json_each over a JSON array, and json_group_array of a column.
+CREATE FUNCTION json_each(list text) RETURNS TABLE (value text)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT json_array_elements_text(list::json) $$;
+CREATE FUNCTION json_group_array_final(items text[]) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT array_to_json(items)::text $$;
+CREATE AGGREGATE json_group_array(text) (
+    SFUNC = array_append, STYPE = text[], INITCOND = '{}', FINALFUNC = json_group_array_final
+);
 
 CREATE TABLE operators (
     login       text PRIMARY KEY,
@@ -467,3 +470,144 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA keyward TO keyward_app;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA keyward FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA keyward TO keyward_app;
 "#;
+
+/// What `audit verify` finds where a PostgreSQL store's rules are not
+/// exactly what the migrations made: a trigger missing, disabled, moved or
+/// added; a function whose body was changed; a history that keyward's login
+/// roles may change.
+pub(crate) fn disagreements(db: &crate::store::Db) -> crate::error::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let expected = triggers_made();
+    let actual: Vec<(String, String, String)> = db.sql().query(
+        "SELECT t.tgname::text, c.relname::text, t.tgenabled::text
+           FROM pg_trigger t
+           JOIN pg_class c ON c.oid = t.tgrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'keyward' AND NOT t.tgisinternal
+          ORDER BY 1",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    for (name, table, enabled) in &actual {
+        match expected.iter().find(|(n, _)| n == name) {
+            None => out.push(format!("the trigger {name} on {table} is not keyward's")),
+            Some((_, t)) if t != table => {
+                out.push(format!("the trigger {name} is on {table}, not on {t}"))
+            }
+            Some(_) if enabled != "O" => out.push(format!("the trigger {name} is disabled")),
+            Some(_) => {}
+        }
+    }
+    for (name, table) in &expected {
+        if !actual.iter().any(|(n, _, _)| n == name) {
+            out.push(format!("keyward's trigger {name} on {table} is missing"));
+        }
+    }
+    let bodies: Vec<(String, String)> = db.sql().query(
+        "SELECT p.proname::text, p.prosrc FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE n.nspname = 'keyward' AND p.prokind = 'f'",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    for (name, body) in functions_made() {
+        match bodies.iter().find(|(n, _)| *n == name) {
+            None => out.push(format!("keyward's function {name} is missing")),
+            Some((_, b)) if *b != body => {
+                out.push(format!("the function {name} was changed from keyward's"))
+            }
+            Some(_) => {}
+        }
+    }
+    let loose: Vec<String> = db.sql().query(
+        "SELECT p FROM unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE']) AS p
+          WHERE EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keyward_app')
+            AND has_table_privilege('keyward_app', 'keyward.history', p)",
+        &[],
+        |r| r.get(0),
+    )?;
+    for privilege in loose {
+        out.push(format!(
+            "keyward_app may {privilege} the history; it may only read and append"
+        ));
+    }
+    Ok(out)
+}
+
+/// Every trigger the migrations make, with its table.
+fn triggers_made() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for sql in MIGRATIONS {
+        let words: Vec<&str> = sql.split_whitespace().collect();
+        for (i, pair) in words.windows(3).enumerate() {
+            if pair[0] == "CREATE" && pair[1] == "TRIGGER" {
+                let name = pair[2].to_owned();
+                let table = words[i + 3..]
+                    .windows(2)
+                    .find(|w| w[0] == "ON")
+                    .map(|w| w[1].to_owned())
+                    .unwrap_or_default();
+                out.push((name, table));
+            }
+        }
+    }
+    out
+}
+
+/// Every function the migrations make with a `$$` body, and that body as
+/// the server keeps it.
+fn functions_made() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for sql in MIGRATIONS {
+        let mut rest = *sql;
+        while let Some(at) = rest.find("CREATE FUNCTION ") {
+            rest = &rest[at + "CREATE FUNCTION ".len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let Some(end) = rest.find(';') else { break };
+            let header_end = rest.find("$$").filter(|d| *d < end);
+            let Some(open) = header_end else { continue };
+            let body_start = open + 2;
+            let Some(close) = rest[body_start..].find("$$") else {
+                break;
+            };
+            out.push((name, rest[body_start..body_start + close].to_owned()));
+            rest = &rest[body_start + close + 2..];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_knows_every_trigger_and_function_body_the_schema_makes() {
+        let triggers = triggers_made();
+        assert!(triggers.contains(&("history_no_update".into(), "history".into())));
+        assert!(triggers.contains(&("keys_integration_rules".into(), "keys".into())));
+        assert!(triggers.contains(&("outbox_message_fixed".into(), "outbox".into())));
+        assert!(triggers.iter().all(|(_, t)| !t.is_empty()));
+        let functions = functions_made();
+        let names: Vec<&str> = functions.iter().map(|(n, _)| n.as_str()).collect();
+        for f in [
+            "history_append",
+            "keys_integration_rules",
+            "json_each",
+            "refuse",
+        ] {
+            assert!(names.contains(&f), "{f} in {names:?}");
+        }
+        // SQL-standard bodies are not kept as text; they are not compared.
+        assert!(!names.contains(&"kw_fold"));
+        let append = &functions
+            .iter()
+            .find(|(n, _)| n == "history_append")
+            .unwrap()
+            .1;
+        assert!(append.contains("FOR UPDATE") && append.trim_end().ends_with("END"));
+    }
+}
