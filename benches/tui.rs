@@ -33,7 +33,7 @@ const HEIGHT: u16 = 48;
 
 fn screen(path: &Path) -> Headless {
     let opening = Opening {
-        path: path.to_owned(),
+        location: keyward_core::service::Location::File(path.to_owned()),
         origin: support::origin(),
         clock: Arc::new(SystemClock),
         settings: Settings::default(),

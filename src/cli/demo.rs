@@ -4,22 +4,24 @@
 //! earlier, and refuses a store with real data in it (exit 5).
 
 use super::{Context, Outcome};
-use keyward_core::access::{Presence, presence};
+use keyward_core::access::Presence;
 use keyward_core::service::Service;
 use keyward_core::service::demo::{DemoReport, DemoSpec};
 use std::io::Write;
 
 pub fn run(ctx: &Context, keys: u64, history: Option<u64>, out: &mut dyn Write) -> Outcome {
     let spec = DemoSpec { keys, history };
-    let path = if ctx.db_given {
+    // The store given, else demo.db beside the file store keyward would use
+    // (beside the default one when that is a server).
+    let location = if ctx.db_given {
         ctx.db.clone()
     } else {
-        keyward_core::paths::demo_store_beside(&ctx.db)
+        ctx.db.demo_beside()
     };
-    let r = match presence(&path) {
+    let r = match location.presence()? {
         Presence::Denied(e) => return Err(e.into()),
-        Presence::Present => Service::open(
-            &path,
+        Presence::Present => Service::open_at(
+            &location,
             ctx.origin()?,
             ctx.clock.clone(),
             ctx.config.settings(),
@@ -29,12 +31,18 @@ pub fn run(ctx: &Context, keys: u64, history: Option<u64>, out: &mut dyn Write) 
             let origin = ctx.origin()?;
             let login = origin.login.clone();
             let email = format!("{login}@example.org");
-            let (_, r) =
-                Service::create_demo(&path, origin, ctx.clock.clone(), &login, &email, spec)?;
+            let (_, r) = Service::create_demo_at(
+                &location,
+                origin,
+                ctx.clock.clone(),
+                &login,
+                &email,
+                spec,
+            )?;
             writeln!(
                 out,
                 "Created the demo store {} with {} as an admin; its history is credited to the demo's own operators.",
-                keyward_core::safe_text::escape(&path.display().to_string()),
+                keyward_core::safe_text::escape(&location.to_string()),
                 keyward_core::safe_text::escape(&login)
             )?;
             r
@@ -46,7 +54,7 @@ pub fn run(ctx: &Context, keys: u64, history: Option<u64>, out: &mut dyn Write) 
     writeln!(
         out,
         "Open it with: keyward --db {}",
-        keyward_core::safe_text::escape(&path.display().to_string())
+        keyward_core::safe_text::escape(&location.to_string())
     )?;
     Ok(0)
 }

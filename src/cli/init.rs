@@ -11,7 +11,7 @@ pub fn run(ctx: &Context, name: &str, email: &str, out: &mut dyn Write) -> Outco
     writeln!(
         out,
         "Created the store at {}; {} is its admin.",
-        escape(&ctx.db.display().to_string()),
+        escape(&ctx.db.to_string()),
         escape(&login)
     )?;
     writeln!(

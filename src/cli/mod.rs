@@ -20,7 +20,7 @@ use keyward_core::config::{Config, NotifyConfig};
 use keyward_core::domain::history::Origin;
 use keyward_core::domain::model::{Cloud, Role};
 use keyward_core::error::Error;
-use keyward_core::service::{Clock, Service, SystemClock};
+use keyward_core::service::{Clock, Location, Service, SystemClock};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -426,7 +426,7 @@ pub type Outcome = Result<i32, Failure>;
 /// What every command needs: where the store is, who is asking, and the
 /// configuration (SPEC §8) for what the service does not read itself.
 pub struct Context {
-    pub db: PathBuf,
+    pub db: Location,
     /// The configuration file that chose `db`, when one did (no `--db`).
     pub store_set_by: Option<PathBuf>,
     /// Whether `--db` or `KEYWARD_DB` named the store.
@@ -446,7 +446,7 @@ impl Context {
     /// own, 0600 or tighter) the user's settings apply.
     pub fn delivery(&self) -> (Option<&NotifyConfig>, Option<String>) {
         let c = &self.config;
-        if personal_store(&self.db) {
+        if self.db.file().is_some_and(personal_store) {
             return (c.notify.as_ref(), None);
         }
         let ignored = c
@@ -457,7 +457,7 @@ impl Context {
             format!(
                 "the [notify] of {} is ignored: {} is shared, and its delivery is the host's (a system file root owns)",
                 file.display(),
-                self.db.display(),
+                self.db,
             )
         });
         (c.host_notify.as_ref(), note)
@@ -475,7 +475,7 @@ impl Context {
         let Some(file) = &self.store_set_by else {
             return e;
         };
-        let named = format!("store {} (set by {})", self.db.display(), file.display());
+        let named = format!("store {} (set by {})", self.db, file.display());
         match e {
             Error::Permission(m) => Error::Permission(format!("{m}; {named}")),
             Error::Store { cause, message } => Error::Store {
@@ -492,7 +492,7 @@ impl Context {
 
     /// The service over the existing store; never creates one.
     pub fn service(&self) -> keyward_core::Result<Service> {
-        Service::open(
+        Service::open_at(
             &self.db,
             self.origin()?,
             self.clock.clone(),
@@ -508,7 +508,7 @@ impl Context {
         name: &str,
         email: &str,
     ) -> keyward_core::Result<Service> {
-        let service = Service::init(&self.db, origin, self.clock.clone(), name, email)?;
+        let service = Service::init_at(&self.db, origin, self.clock.clone(), name, email)?;
         Ok(service.with_settings(self.config.settings()))
     }
 }
@@ -533,6 +533,8 @@ pub fn run(mut cli: Cli, out: &mut dyn Write) -> Outcome {
         (None, Some(store)) => (store.clone(), config.store_set_by.clone()),
         (None, None) => (keyward_core::paths::default_store(), None),
     };
+    // A `postgres://` URL names a server; anything else is a file.
+    let db = Location::from_path(db)?;
     let ctx = Context {
         db,
         store_set_by,
@@ -610,11 +612,12 @@ pub fn owns_store(db: &std::path::Path) -> bool {
     std::fs::metadata(db).is_ok_and(|m| m.uid() == nix::unistd::geteuid().as_raw())
 }
 
-/// "PATH", or "PATH (set by FILE)" when a configuration file chose it.
-pub fn store_label(db: &std::path::Path, set_by: Option<&std::path::Path>) -> String {
+/// "PATH", or "PATH (set by FILE)" when a configuration file chose it; a
+/// server's URL without its password.
+pub fn store_label(db: &Location, set_by: Option<&std::path::Path>) -> String {
     match set_by {
-        Some(file) => format!("{} (set by {})", db.display(), file.display()),
-        None => db.display().to_string(),
+        Some(file) => format!("{db} (set by {})", file.display()),
+        None => db.to_string(),
     }
 }
 

@@ -100,7 +100,7 @@ pub fn send(
     // Sending writes reminders and history and drains the admins' mail: a
     // manager's work, or the store owner's (the timer of assets/ runs as it).
     let manager = service.whoami().is_ok_and(|me| me.role >= Role::Manager);
-    let owner = ctx.act_as.is_none() && super::owns_store(&ctx.db);
+    let owner = ctx.act_as.is_none() && ctx.db.file().is_some_and(super::owns_store);
     if !manager && !owner {
         return Err(Error::Permission(
             "sending notifications needs the manager role (or the store's owner, as a timer runs it)"

@@ -32,7 +32,7 @@ impl Headless {
     /// A screen of `width` × `height` on the store of `opening`, which must exist;
     /// nothing is loaded until `start`.
     pub fn new(opening: Opening, ui: UiSettings, width: u16, height: u16) -> Result<Headless> {
-        let mut state = State::new(ui, opening.path.display().to_string(), None);
+        let mut state = State::new(ui, opening.location.to_string(), None);
         state.width = width;
         state.height = height;
         let (tx, rx) = mpsc::channel();
@@ -123,7 +123,7 @@ mod tests {
             })
             .unwrap();
         Opening {
-            path: store.path().to_path_buf(),
+            location: keyward_core::service::Location::File(store.path().to_path_buf()),
             origin: origin(FIRST_ADMIN),
             clock: store.clock().clone(),
             settings: Settings::default(),

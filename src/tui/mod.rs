@@ -28,15 +28,14 @@ pub mod worker;
 use keyward_core::access::Presence;
 use keyward_core::domain::history::Origin;
 use keyward_core::error::{Error, Result};
-use keyward_core::service::{Clock, Settings};
+use keyward_core::service::{Clock, Location, Settings};
 use state::{Effect, State, UiSettings};
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// What the screen needs to start.
 pub struct Options {
-    pub db: PathBuf,
+    pub db: Location,
     /// The store as shown: its path, and the configuration file that chose it.
     pub store_label: String,
     pub origin: Origin,
@@ -53,7 +52,7 @@ pub struct Options {
 pub fn run(options: Options) -> Result<()> {
     // A store this login may not read is not a missing one: it is never
     // offered to be created again, and the refusal names what refused.
-    let (exists, denied) = match keyward_core::access::presence(&options.db) {
+    let (exists, denied) = match options.db.presence()? {
         Presence::Missing => (false, None),
         Presence::Present => (true, None),
         Presence::Denied(e) => (true, Some(e)),
@@ -69,15 +68,14 @@ pub fn run(options: Options) -> Result<()> {
         } else {
             Error::store(format!(
                 "no store at {}; create one with `keyward init --name NAME --email EMAIL` or `keyward demo`",
-                options.db.display()
+                options.db
             ))
         });
     }
     let setup_login = (!exists).then(|| options.origin.login.clone());
     let mut state = State::new(options.ui, options.store_label, setup_login);
     if !exists {
-        let demo = keyward_core::paths::demo_store_beside(&options.db);
-        state.demo_store = Some(demo.display().to_string());
+        state.demo_store = Some(options.db.demo_beside().to_string());
     }
     if let Some(e) = &denied {
         state.screen = state::Screen::Refused(first_run::refusal(e, &state.store));
@@ -88,7 +86,7 @@ pub fn run(options: Options) -> Result<()> {
         Vec::new()
     };
     let opening = worker::Opening {
-        path: options.db,
+        location: options.db,
         origin: options.origin,
         clock: options.clock,
         settings: options.settings,

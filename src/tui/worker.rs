@@ -14,7 +14,7 @@ use keyward_core::error::{Error, Result};
 use keyward_core::export::{Column, ExportError, ExportFormat};
 use keyward_core::service::demo::{DemoReport, DemoSpec};
 use keyward_core::service::preferences::HISTORY_COLUMNS;
-use keyward_core::service::{CancelHandle, Clock, Service, Settings};
+use keyward_core::service::{CancelHandle, Clock, Location, Service, Settings};
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -31,7 +31,8 @@ pub const POLL_EVERY: Duration = Duration::from_millis(1500);
 
 /// What the worker needs to open or create the store.
 pub struct Opening {
-    pub path: PathBuf,
+    /// The store: a file, or a PostgreSQL database.
+    pub location: Location,
     pub origin: Origin,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
@@ -210,7 +211,7 @@ impl Worker {
             return;
         };
         let Ok(mut child) = keyward_core::mail::spawn_delivery(
-            &self.opening.path,
+            &self.opening.location,
             d.config.as_deref(),
             d.act_as.as_deref(),
         ) else {
@@ -228,8 +229,8 @@ impl Worker {
     fn service(&mut self) -> Result<&mut Service> {
         if self.service.is_none() {
             let o = &self.opening;
-            let mut service = Service::open(
-                &o.path,
+            let mut service = Service::open_at(
+                &o.location,
                 o.origin.clone(),
                 o.clock.clone(),
                 o.settings.clone(),
@@ -249,11 +250,11 @@ impl Worker {
     fn open_demo(&mut self) -> Result<DemoReport> {
         let me = self.service()?.whoami()?;
         let o = &self.opening;
-        let path = keyward_core::paths::demo_store_beside(&o.path);
-        let (service, report) = match keyward_core::access::presence(&path) {
+        let demo = o.location.demo_beside();
+        let (service, report) = match demo.presence()? {
             Presence::Denied(e) => return Err(e),
-            Presence::Missing => Service::create_demo(
-                &path,
+            Presence::Missing => Service::create_demo_at(
+                &demo,
                 o.origin.clone(),
                 o.clock.clone(),
                 &me.name,
@@ -262,7 +263,7 @@ impl Worker {
             )?,
             Presence::Present => {
                 let mut s =
-                    Service::open(&path, o.origin.clone(), o.clock.clone(), o.settings.clone())?;
+                    Service::open_at(&demo, o.origin.clone(), o.clock.clone(), o.settings.clone())?;
                 let report = s.demo(DemoSpec::default())?;
                 (s, report)
             }
@@ -270,7 +271,7 @@ impl Worker {
         let service = service.with_settings(o.settings.clone());
         self.loads.lock().cancel = Some(service.cancel_handle());
         self.service = Some(service);
-        self.opening.path = path;
+        self.opening.location = demo;
         Ok(report)
     }
 
@@ -302,8 +303,14 @@ impl Worker {
             Effect::ReloadMe => Msg::Me(self.service().and_then(|s| s.whoami())),
             Effect::CreateStore { name, email } => {
                 let o = &self.opening;
-                let made = Service::init(&o.path, o.origin.clone(), o.clock.clone(), &name, &email)
-                    .map(|s| s.with_settings(o.settings.clone()));
+                let made = Service::init_at(
+                    &o.location,
+                    o.origin.clone(),
+                    o.clock.clone(),
+                    &name,
+                    &email,
+                )
+                .map(|s| s.with_settings(o.settings.clone()));
                 Msg::StoreCreated(made.and_then(|mut s| {
                     self.loads.lock().cancel = Some(s.cancel_handle());
                     self.seen = s.data_version().ok();
@@ -712,7 +719,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         let mut worker = Worker::new(
             Opening {
-                path: dir.path().join("k.db"),
+                location: Location::File(dir.path().join("k.db")),
                 origin: Origin {
                     login: "ana".into(),
                     host: "bastion".into(),
@@ -840,7 +847,10 @@ mod tests {
             .list_key_refs(&KeyQuery::default(), true)
             .unwrap();
         assert!(!demo_keys.is_empty());
-        assert_eq!(w.opening.path, dir.path().join("demo.db"));
+        assert_eq!(
+            w.opening.location.file(),
+            Some(dir.path().join("demo.db").as_path())
+        );
         let mut real = Service::open(
             &dir.path().join("k.db"),
             w.opening.origin.clone(),

@@ -506,13 +506,13 @@ fn wait_until(
 /// goes on if that one ends. The caller may wait for the child to learn when it
 /// is done, or drop it.
 pub fn spawn_delivery(
-    db: &std::path::Path,
+    db: &crate::store::Location,
     config: Option<&std::path::Path>,
     act_as: Option<&str>,
 ) -> std::io::Result<std::process::Child> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(exe);
-    cmd.arg("--db").arg(db);
+    db.for_child(&mut cmd);
     if let Some(config) = config {
         cmd.arg("--config").arg(config);
     }

@@ -267,6 +267,19 @@ impl Service {
         email: &str,
         spec: DemoSpec,
     ) -> Result<(Service, DemoReport)> {
+        let location = crate::store::Location::File(path.to_owned());
+        Service::create_demo_at(&location, origin, clock, name, email, spec)
+    }
+
+    /// [`Service::create_demo`] at `location`: a file or a PostgreSQL database.
+    pub fn create_demo_at(
+        location: &crate::store::Location,
+        origin: crate::domain::history::Origin,
+        clock: Arc<dyn Clock>,
+        name: &str,
+        email: &str,
+        spec: DemoSpec,
+    ) -> Result<(Service, DemoReport)> {
         let name = super::admin::person_name(name)?;
         let email = crate::domain::email::parse_email(email)?;
         super::admin::check_login(&origin.login)?;
@@ -281,7 +294,7 @@ impl Service {
         let hash = shared_hash()?;
         let mut rng = StdRng::from_os_rng();
         let mut report = DemoReport::default();
-        let store = Store::create_with(path, |db| {
+        let store = Store::create_at(location, |db| {
             db.insert_operator(&login)?;
             let template = Actor {
                 operator: None,

@@ -574,6 +574,50 @@ impl Location {
         }
     }
 
+    /// `--db`'s value as the command line gave it (a path need not be UTF-8).
+    pub fn from_path(given: PathBuf) -> Result<Location> {
+        match given.to_str() {
+            Some(text) if pg::connect::is_postgres_url(text) => Location::parse(text),
+            _ => Ok(Location::File(given)),
+        }
+    }
+
+    /// Whether a store is there, without opening it: for a file, a look at
+    /// it; on a server, whether keyward's schema is in the database (a server
+    /// that cannot be reached is an error, not a missing store).
+    pub fn presence(&self) -> Result<crate::access::Presence> {
+        match self {
+            Location::File(path) => Ok(crate::access::presence(path)),
+            Location::Postgres(target) => pg::PgStore::presence(target),
+        }
+    }
+
+    /// How a child process of this one (the background delivery) is told
+    /// the store: a file by `--db`, a server through `KEYWARD_DB` in its
+    /// environment, so a password in the URL is never on a command line
+    /// others can see.
+    pub fn for_child(&self, cmd: &mut std::process::Command) {
+        match self {
+            Location::File(path) => {
+                cmd.arg("--db").arg(path);
+            }
+            Location::Postgres(target) => {
+                cmd.env("KEYWARD_DB", target.given());
+            }
+        }
+    }
+
+    /// Where sample data goes for a try-out: `demo.db` beside a file store,
+    /// or beside the default file store for a server (sample data never goes
+    /// into a shared server).
+    pub fn demo_beside(&self) -> Location {
+        let beside = match self {
+            Location::File(path) => path.clone(),
+            Location::Postgres(_) => crate::paths::default_store(),
+        };
+        Location::File(crate::paths::demo_store_beside(&beside))
+    }
+
     /// The file, for a SQLite store.
     pub fn file(&self) -> Option<&Path> {
         match self {

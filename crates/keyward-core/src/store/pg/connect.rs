@@ -115,6 +115,9 @@ impl Surroundings {
 /// A PostgreSQL store's address, with everything needed to connect to it.
 #[derive(Clone)]
 pub struct Target {
+    /// The URL as given, for a child process to be given the same (through
+    /// its environment, never its command line).
+    given: String,
     config: postgres::Config,
     ssl: SslMode,
     root_cert: Option<PathBuf>,
@@ -245,6 +248,7 @@ impl Target {
         let root_cert = root_cert.or_else(|| around.var("PGSSLROOTCERT").map(PathBuf::from));
 
         let mut target = Target {
+            given: url.to_owned(),
             config,
             ssl,
             root_cert,
@@ -281,6 +285,11 @@ impl Target {
             shown.push_str(&format!("?host={}", sockets.join(",")));
         }
         shown
+    }
+
+    /// The URL as given, password and all: only for a child's environment.
+    pub(crate) fn given(&self) -> &str {
+        &self.given
     }
 
     pub fn user(&self) -> &str {

@@ -32,6 +32,16 @@ pub struct PgStore {
 }
 
 impl PgStore {
+    /// Whether keyward's schema is in the database at `target`.
+    pub fn presence(target: &Target) -> Result<crate::access::Presence> {
+        let mut client = target.connect()?;
+        let found = read_version(&mut client).map_err(|e| error::from_postgres(&e, target))?;
+        Ok(match found {
+            Some(_) => crate::access::Presence::Present,
+            None => crate::access::Presence::Missing,
+        })
+    }
+
     /// Opens the store at `target`, refusing a database without keyward's
     /// schema or with a newer one than this build knows.
     pub fn open(target: &Target) -> Result<PgStore> {
