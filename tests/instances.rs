@@ -80,28 +80,25 @@ fn the_schema_itself_refuses_a_third_active_key() {
     let (one, _) = env.create_key("one", "Ana", "ci");
     env.create_key("two", "Ana", "ci");
     // A writer that bypasses keyward: copy an active key's row under a new id.
-    let conn = rusqlite::Connection::open(&env.db).unwrap();
-    let err = conn
-        .execute(
+    let err = env
+        .bypass(
             "INSERT INTO keys (public_id, name, instance_id, developer_id, channel_id, status,
                 secret_hash, tail, expires_at, created_at, created_by, changed_at)
              SELECT 'ZZZZZZZZ', name, instance_id, developer_id, channel_id, status, secret_hash,
                 tail, expires_at, created_at, created_by, changed_at FROM keys WHERE public_id = ?1",
-            [&one],
+            &[&one],
         )
         .unwrap_err();
-    assert!(err.to_string().contains("active key limit"), "{err}");
+    assert!(err.contains("active key limit"), "{err}");
     // Nor can a deactivated key be brought back.
-    drop(conn);
     env.ok(&["key", "deactivate", &one, "--yes"]);
-    let conn = rusqlite::Connection::open(&env.db).unwrap();
-    let err = conn
-        .execute(
+    let err = env
+        .bypass(
             "UPDATE keys SET status = 'active' WHERE public_id = ?1",
-            [&one],
+            &[&one],
         )
         .unwrap_err();
-    assert!(err.to_string().contains("cannot be reactivated"), "{err}");
+    assert!(err.contains("cannot be reactivated"), "{err}");
 }
 
 #[test]

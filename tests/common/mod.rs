@@ -64,18 +64,82 @@ impl Run {
     }
 }
 
-/// A temporary directory with a store path in it.
+/// A temporary directory with a store path in it — or, when the suite runs
+/// on PostgreSQL (`KEYWARD_TEST_ENGINE=postgres`), a scratch database whose
+/// URL is `db` (its password, if any, from `PGPASSWORD` or `~/.pgpass`).
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub db: PathBuf,
+    _pg: Option<keyward_core::testing::PgScratch>,
 }
 
 impl Env {
     /// A directory with no store yet.
     pub fn empty() -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
+        if keyward_core::testing::on_postgres() {
+            let scratch = keyward_core::testing::PgScratch::create();
+            let db = PathBuf::from(scratch.target().shown());
+            return Env {
+                dir,
+                db,
+                _pg: Some(scratch),
+            };
+        }
         let db = dir.path().join("keyward.db");
-        Env { dir, db }
+        Env { dir, db, _pg: None }
+    }
+
+    /// Runs `sql` (SQLite's spelling; `?N` are `args`, as text) straight on
+    /// the store, as a writer that bypasses keyward would: on the file, or on
+    /// the server as the test role. The database's own answer: rows changed,
+    /// or its refusal.
+    pub fn bypass(&self, sql: &str, args: &[&str]) -> Result<u64, String> {
+        match &self._pg {
+            None => rusqlite::Connection::open(&self.db)
+                .and_then(|c| c.execute(sql, rusqlite::params_from_iter(args)))
+                .map(|n| n as u64)
+                .map_err(|e| e.to_string()),
+            Some(scratch) => {
+                let mut c = scratch.target().connect().map_err(|e| e.to_string())?;
+                c.batch_execute("SET search_path = keyward, pg_catalog")
+                    .map_err(|e| e.to_string())?;
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args
+                    .iter()
+                    .map(|a| a as &(dyn postgres::types::ToSql + Sync))
+                    .collect();
+                c.execute(
+                    keyward_core::store::sql::for_postgres(sql).as_ref(),
+                    &params,
+                )
+                .map_err(|e| {
+                    e.as_db_error()
+                        .map(|d| d.message().to_owned())
+                        .unwrap_or_else(|| e.to_string())
+                })
+            }
+        }
+    }
+
+    /// A number from a query straight on the store (see [`Env::bypass`]).
+    pub fn count(&self, sql: &str) -> i64 {
+        match &self._pg {
+            None => rusqlite::Connection::open(&self.db)
+                .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+                .expect("the count"),
+            Some(scratch) => {
+                let mut c = scratch.target().connect().expect("connect");
+                c.batch_execute("SET search_path = keyward, pg_catalog")
+                    .expect("search path");
+                c.query_one(sql, &[]).expect("the count").get(0)
+            }
+        }
+    }
+
+    /// Whether this env's store is on PostgreSQL: a test of the SQLite file
+    /// itself has nothing to look at there (it runs in the SQLite pass).
+    pub fn on_postgres(&self) -> bool {
+        self._pg.is_some()
     }
 
     /// A store whose admin is the login running the tests.
