@@ -14,7 +14,6 @@ mod common;
 
 use common::rng::{Rng, count_from_env};
 use common::{Env, key_create};
-use rusqlite::Connection;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -65,6 +64,12 @@ fn eight_admins_at_once_never_break_a_rule_or_lose_a_change() {
 fn the_load_checks_catch_writes_that_do_not_lock_up_front() {
     if !cfg!(debug_assertions) {
         eprintln!("skipped: the weakening switch exists only in debug builds");
+        return;
+    }
+    if keyward_core::testing::on_postgres() {
+        // The switch weakens SQLite's transactions; on PostgreSQL the naive
+        // triggers of tests/pg_rules.rs are what the checks are proven on.
+        eprintln!("skipped on PostgreSQL: tests/pg_rules.rs races the naive triggers instead");
         return;
     }
     let ops = count_from_env("KEYWARD_LOAD_WEAKENED_OPS", 60);
@@ -549,28 +554,24 @@ struct Row {
 }
 
 fn history(env: &Env) -> Vec<Row> {
-    let conn = Connection::open(&env.db).expect("open the store with rusqlite");
-    let mut stmt = conn
-        // The tag, less the label of an address no sshd vouches for.
-        .prepare(
-            "SELECT seq, at, action, key_id, replace(ssh_client, ' (claimed)', ''), details
-             FROM history ORDER BY seq",
-        )
-        .expect("history query");
-    stmt.query_map([], |r| {
-        let details: String = r.get(5)?;
-        Ok(Row {
-            seq: r.get(0)?,
-            at: r.get(1)?,
-            action: r.get(2)?,
-            key: r.get(3)?,
-            tag: r.get(4)?,
-            details: serde_json::from_str(&details).unwrap_or(Value::Null),
-        })
+    // The tag, less the label of an address no sshd vouches for.
+    env.select(
+        "SELECT seq, at, action, key_id, replace(ssh_client, ' (claimed)', ''), details
+         FROM history ORDER BY seq",
+    )
+    .into_iter()
+    .map(|r| Row {
+        seq: r[0].as_i64().expect("seq"),
+        at: r[1].as_i64().expect("at"),
+        action: r[2].as_str().expect("action").to_owned(),
+        key: r[3].as_str().map(str::to_owned),
+        tag: r[4].as_str().map(str::to_owned),
+        details: r[5]
+            .as_str()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or(Value::Null),
     })
-    .expect("history rows")
-    .collect::<Result<_, _>>()
-    .expect("history rows")
+    .collect()
 }
 
 /// What the checks found, with the figures of the run.
@@ -682,12 +683,11 @@ fn check(env: &Env, done: &[Done], setup_rows: usize) -> Report {
     }
 
     // The store itself.
-    let conn = Connection::open(&env.db).expect("open the store with rusqlite");
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .expect("integrity_check");
-    if integrity != "ok" {
-        v.push(format!("PRAGMA integrity_check: {integrity}"));
+    if !env.on_postgres() {
+        let integrity = env.select("PRAGMA integrity_check");
+        if integrity[0][0] != "ok" {
+            v.push(format!("PRAGMA integrity_check: {integrity:?}"));
+        }
     }
     let audit = env.run(&["audit", "verify"]);
     if audit.code != 0 {
@@ -696,31 +696,22 @@ fn check(env: &Env, done: &[Done], setup_rows: usize) -> Report {
             audit.code, audit.stdout, audit.stderr
         ));
     }
-    let limit: i64 = conn
-        .query_row(
-            "SELECT max_active FROM instances WHERE name = ?1",
-            [INSTANCE],
-            |row| row.get(0),
-        )
-        .expect("the instance's limit");
+    let limit: i64 = env.count(&format!(
+        "SELECT max_active FROM instances WHERE name = '{INSTANCE}'"
+    ));
     r.limit = limit as u64;
 
     // The limit now: active keys per integration, expired or not (none expires
     // during the test), so this is at least as strict as the rule.
-    let mut stmt = conn
-        .prepare(
-            "SELECT d.name, c.name, COUNT(*) FROM keys k
-               JOIN developers d ON d.id = k.developer_id
-               JOIN channels c ON c.id = k.channel_id
-              WHERE k.status = 'active' GROUP BY k.instance_id, d.name, c.name",
-        )
-        .expect("active count query");
-    let now_counts: Vec<(String, String, i64)> = stmt
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .expect("active counts")
-        .collect::<Result<_, _>>()
-        .expect("active counts");
-    for (developer, channel, n) in now_counts {
+    let now_counts = env.select(
+        "SELECT d.name, c.name, COUNT(*) FROM keys k
+           JOIN developers d ON d.id = k.developer_id
+           JOIN channels c ON c.id = k.channel_id
+          WHERE k.status = 'active' GROUP BY k.instance_id, d.name, c.name",
+    );
+    for row in now_counts {
+        let (developer, channel) = (row[0].as_str().unwrap_or(""), row[1].as_str().unwrap_or(""));
+        let n = row[2].as_i64().unwrap_or(0);
         if n > limit {
             v.push(format!(
                 "now: integration ({INSTANCE}, {developer}, {channel}) has {n} active keys, limit {limit}"
@@ -740,27 +731,25 @@ fn check(env: &Env, done: &[Done], setup_rows: usize) -> Report {
     let keys = replay.keys;
 
     // The replayed history explains the keys table exactly.
-    let mut stmt = conn
-        .prepare(
+    let stored: Vec<(String, String, String, String, Option<i64>, i64)> = env
+        .select(
             "SELECT k.public_id, k.status, d.name, c.name, k.expires_at, k.use_count FROM keys k
                JOIN developers d ON d.id = k.developer_id
                JOIN channels c ON c.id = k.channel_id",
         )
-        .expect("keys query");
-    let stored: Vec<(String, String, String, String, Option<i64>, i64)> = stmt
-        .query_map([], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-                row.get(5)?,
-            ))
+        .into_iter()
+        .map(|r| {
+            let text = |i: usize| r[i].as_str().unwrap_or("").to_owned();
+            (
+                text(0),
+                text(1),
+                text(2),
+                text(3),
+                r[4].as_i64(),
+                r[5].as_i64().unwrap_or(-1),
+            )
         })
-        .expect("keys")
-        .collect::<Result<_, _>>()
-        .expect("keys");
+        .collect();
     if stored.len() != keys.len() {
         v.push(format!(
             "the store holds {} keys, the history created {}",

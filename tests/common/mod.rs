@@ -121,6 +121,64 @@ impl Env {
         }
     }
 
+    /// The rows of a query straight on the store (see [`Env::bypass`]),
+    /// each column as JSON: a number, a string, a boolean or null.
+    pub fn select(&self, sql: &str) -> Vec<Vec<Value>> {
+        match &self._pg {
+            None => {
+                use rusqlite::types::ValueRef;
+                let conn = rusqlite::Connection::open(&self.db).expect("open the store");
+                let mut stmt = conn.prepare(sql).expect("the query prepares");
+                let width = stmt.column_count();
+                stmt.query_map([], |r| {
+                    (0..width)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                ValueRef::Null => Value::Null,
+                                ValueRef::Integer(n) => Value::from(n),
+                                ValueRef::Real(x) => Value::from(x),
+                                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                                    Value::from(String::from_utf8_lossy(t).into_owned())
+                                }
+                            })
+                        })
+                        .collect()
+                })
+                .expect("the query runs")
+                .collect::<Result<_, _>>()
+                .expect("the rows")
+            }
+            Some(scratch) => {
+                use postgres::types::Type;
+                let mut c = scratch.target().connect().expect("connect");
+                c.batch_execute("SET search_path = keyward, pg_catalog")
+                    .expect("search path");
+                let sql = keyward_core::store::sql::for_postgres(sql);
+                let rows = c.query(sql.as_ref(), &[]).expect("the query runs");
+                rows.iter()
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| match *r.columns()[i].type_() {
+                                Type::INT8 => {
+                                    r.get::<_, Option<i64>>(i).map_or(Value::Null, Value::from)
+                                }
+                                Type::INT4 => {
+                                    r.get::<_, Option<i32>>(i).map_or(Value::Null, Value::from)
+                                }
+                                Type::BOOL => {
+                                    r.get::<_, Option<bool>>(i).map_or(Value::Null, Value::from)
+                                }
+                                _ => r
+                                    .get::<_, Option<String>>(i)
+                                    .map_or(Value::Null, Value::from),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// A number from a query straight on the store (see [`Env::bypass`]).
     pub fn count(&self, sql: &str) -> i64 {
         match &self._pg {

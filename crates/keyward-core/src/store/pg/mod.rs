@@ -197,14 +197,21 @@ impl PgStore {
         run(tx, &mut self.statements, target, &self.session, f)
     }
 
-    /// Runs `f` in a transaction (READ COMMITTED: the schema's triggers take
-    /// the locks their rules need); it commits only if `f` succeeds.
+    /// Runs `f` in a write transaction that first takes the store's write
+    /// lock — the chain's head, which every change locks to append its
+    /// history row — as SQLite's `BEGIN IMMEDIATE` does: what `f` reads is
+    /// what was committed before it, and no other keyward writer changes it
+    /// until this one ends. Writers queue rather than deadlock on each
+    /// other's rows (the service reads a key, then changes it, then appends),
+    /// and a reading-then-writing change never acts on a status another host
+    /// changed in between. The schema's triggers still hold each rule for
+    /// any other writer. It commits only if `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
         let target = &self.target;
-        let tx = self
-            .client
-            .transaction()
-            .map_err(|e| error::from_postgres(&e, target))?;
+        let fail = |e: postgres::Error| error::from_postgres(&e, target);
+        let mut tx = self.client.transaction().map_err(fail)?;
+        tx.execute("SELECT 1 FROM history_head_lock()", &[])
+            .map_err(fail)?;
         run(tx, &mut self.statements, target, &self.session, f)
     }
 
