@@ -128,6 +128,26 @@ pub fn from_postgres(e: &postgres::Error, target: &Target) -> Error {
     )
 }
 
+/// A failed `COMMIT`. Where the connection was lost, the server may have
+/// committed the change before it went: PostgreSQL made it whole or not at
+/// all, but the client cannot tell which, and must not say "nothing was
+/// changed".
+pub fn at_commit(e: &postgres::Error, target: &Target) -> Error {
+    let lost = e.is_closed()
+        || e.code()
+            .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"));
+    if !lost {
+        return from_postgres(e, target);
+    }
+    Error::store_because(
+        StoreCause::Io,
+        format!(
+            "the connection to PostgreSQL at {} was lost as the change was committed: it was made whole or not at all, and keyward cannot tell which; look before trying again",
+            target.shown()
+        ),
+    )
+}
+
 /// Why the client could not reach the server, in an admin's words, where
 /// the client's own are poor ("error performing TLS handshake: invalid peer
 /// certificate: UnknownIssuer"): nothing listening, no TLS on the server, a

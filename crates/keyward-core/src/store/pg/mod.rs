@@ -152,7 +152,7 @@ impl PgStore {
             tx.execute("UPDATE keyward.schema_version SET version = $1", &[&next])
                 .map_err(fail)?;
         }
-        tx.commit().map_err(fail)
+        tx.commit().map_err(|e| error::at_commit(&e, &target))
     }
 
     /// Runs `f` in a transaction (READ COMMITTED: the schema's triggers take
@@ -167,7 +167,7 @@ impl PgStore {
             session: &self.session,
         };
         let value = f(&mut db)?;
-        db.tx.commit().map_err(fail)?;
+        db.tx.commit().map_err(|e| error::at_commit(&e, &target))?;
         Ok(value)
     }
 
