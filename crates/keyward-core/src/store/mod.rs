@@ -517,7 +517,7 @@ pub(crate) const SAME_NAME: &str =
 
 impl<'c> Db<'c> {
     /// The connection this transaction's statements run on.
-    pub(crate) fn sql(&self) -> Conn<'c> {
+    pub fn sql(&self) -> Conn<'c> {
         self.conn
     }
 }

@@ -251,7 +251,7 @@ impl Column for Option<String> {
 
 /// A PostgreSQL transaction as the store's statements see it: they are
 /// translated, prepared once per connection, and run.
-pub(crate) trait PgRun {
+pub trait PgRun {
     fn query(&mut self, sql: &str, args: &[SqlValue]) -> Result<Vec<postgres::Row>>;
     /// Reads the rows one at a time, until `f` breaks: a million-row export
     /// is never held at once.
@@ -268,7 +268,7 @@ pub(crate) trait PgRun {
 
 /// The connection a transaction's statements run on.
 #[derive(Clone, Copy)]
-pub(crate) enum Conn<'c> {
+pub enum Conn<'c> {
     Lite(&'c rusqlite::Connection),
     Pg(&'c RefCell<dyn PgRun + 'c>),
 }

@@ -56,7 +56,7 @@ impl SslMode {
         })
     }
 
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SslMode::Disable => "disable",
             SslMode::Allow => "allow",
@@ -305,7 +305,7 @@ impl Target {
     }
 
     /// Whether every host is a Unix socket (no TLS: the server offers none there).
-    fn all_sockets(&self) -> bool {
+    pub(crate) fn all_sockets(&self) -> bool {
         self.config
             .get_hosts()
             .iter()
@@ -393,10 +393,12 @@ impl Target {
     }
 
     /// The TLS settings `sslmode` asks for. `verify-ca` and `verify-full`
-    /// check the server's certificate against the system's roots and
-    /// `sslrootcert` (a PEM file); `verify-full` also checks that it names the
-    /// host. `require` and `prefer` encrypt without checking, as libpq does,
-    /// unless `sslrootcert` is given, when they check as `verify-ca`.
+    /// check the server's certificate against `sslrootcert` (a PEM file) when
+    /// one is named, and only against it, as libpq does; `verify-full`
+    /// without one checks against the system's roots (libpq's
+    /// `sslrootcert=system`). `verify-full` also checks that the certificate
+    /// names the host. `require` and `prefer` encrypt without checking, as
+    /// libpq does, unless `sslrootcert` is given, when they check as `verify-ca`.
     fn tls_config(&self) -> Result<rustls::ClientConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -425,40 +427,53 @@ impl Target {
         Ok(config)
     }
 
-    /// The system's roots and the configured CA.
+    /// The CAs the server's certificate must chain to: the `sslrootcert`
+    /// file alone when one is named — trusting the system's roots as well
+    /// would let any certificate a public CA (or a host's own snakeoil, which
+    /// Debian files among them) signs for the name pass as the server —
+    /// otherwise the system's roots, for `verify-full` only: checked against
+    /// them without the name, any site's certificate would pass `verify-ca`.
     fn roots(&self) -> Result<RootCertStore> {
         let mut roots = RootCertStore::empty();
-        let found = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(found.certs);
-        if let Some(path) = &self.root_cert {
-            let certs = CertificateDer::pem_file_iter(path)
-                .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
-                .map_err(|e| {
-                    Error::store(format!(
-                        "cannot read the CA certificate {} (sslrootcert): {e}",
-                        path.display()
-                    ))
-                })?;
-            if certs.is_empty() {
-                return Err(Error::store(format!(
-                    "{} (sslrootcert) holds no certificate",
-                    path.display()
+        let Some(path) = &self.root_cert else {
+            if self.ssl != SslMode::VerifyFull {
+                return Err(Error::usage(format!(
+                    "sslmode={} for {} needs sslrootcert, the CA that signed the server's certificate: against the system's roots, without the host name, any site's certificate would pass; name the CA, or use sslmode=verify-full",
+                    self.ssl.as_str(),
+                    self.shown()
                 )));
             }
-            for cert in certs {
-                roots.add(cert).map_err(|e| {
-                    Error::store(format!(
-                        "{} (sslrootcert) holds a certificate TLS cannot use: {e}",
-                        path.display()
-                    ))
-                })?;
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                return Err(Error::store(format!(
+                    "sslmode=verify-full for {} needs a CA to check the server against: the system has no roots and no sslrootcert is set",
+                    self.shown()
+                )));
             }
-        }
-        if roots.is_empty() {
+            return Ok(roots);
+        };
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
+            .map_err(|e| {
+                Error::store(format!(
+                    "cannot read the CA certificate {} (sslrootcert): {e}",
+                    path.display()
+                ))
+            })?;
+        if certs.is_empty() {
             return Err(Error::store(format!(
-                "sslmode={} needs a CA to check the server against: the system has no roots and no sslrootcert is set",
-                self.ssl.as_str()
+                "{} (sslrootcert) holds no certificate",
+                path.display()
             )));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| {
+                Error::store(format!(
+                    "{} (sslrootcert) holds a certificate TLS cannot use: {e}",
+                    path.display()
+                ))
+            })?;
         }
         Ok(roots)
     }
@@ -629,15 +644,29 @@ impl ServerCertVerifier for Unchecked {
     }
 }
 
-/// The path a target's `sslrootcert` names.
-#[cfg(test)]
-fn root_cert_of(target: &Target) -> Option<&std::path::Path> {
+/// The path a target's `sslrootcert` names, for messages.
+pub(crate) fn root_cert_of(target: &Target) -> Option<&std::path::Path> {
     target.root_cert.as_deref()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A self-signed CA certificate (P-256, valid until 2126) to name as
+    /// `sslrootcert`; its key was thrown away.
+    const UNIT_TEST_CA: &str = "-----BEGIN CERTIFICATE-----\n\
+MIIBpjCCAUugAwIBAgIULTi3XxDyZxqvI2Ou8jT0AeWM6JMwCgYIKoZIzj0EAwIw\n\
+HzEdMBsGA1UEAwwUa2V5d2FyZCB1bml0LXRlc3QgQ0EwIBcNMjYxMTMwMjE0MDM5\n\
+WhgPMjEyNjExMDYyMTQwMzlaMB8xHTAbBgNVBAMMFGtleXdhcmQgdW5pdC10ZXN0\n\
+IENBMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEGhHBVZBEPZQu5CI5fY1lMxAL\n\
+vRpNAqQaTJN61q5LbAALOBLtB30MyF91cicy2SRs0Jkr/Bx0SyJdfPjClkp4JaNj\n\
+MGEwHQYDVR0OBBYEFJyhIAP79NW28XgW1s7WIFZktC2yMB8GA1UdIwQYMBaAFJyh\n\
+IAP79NW28XgW1s7WIFZktC2yMA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQD\n\
+AgIEMAoGCCqGSM49BAMCA0kAMEYCIQCfQXcsAoS5VlY906hpkVktZPXKZGbRIYwE\n\
+RDLrlo1nsgIhAIAsnwWx3JmhKwq+wpLqtdtbLXkZKZGgEDTuWgrD9kq3\n\
+-----END CERTIFICATE-----\n\
+";
 
     fn around(vars: &[(&str, &str)]) -> Surroundings {
         Surroundings {
@@ -781,5 +810,26 @@ mod tests {
         assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
         let t = Target::parse("postgres://h/d?sslmode=require", &around(&[])).unwrap();
         assert!(t.tls_config().is_ok());
+        // A named CA is the only one trusted, as in libpq: not the system's
+        // roots as well, which would pass any certificate a public CA (or, on
+        // Debian, the host's snakeoil) makes for the name.
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, UNIT_TEST_CA).unwrap();
+        for mode in ["verify-full", "verify-ca", "require"] {
+            let url = format!("postgres://h/d?sslmode={mode}&sslrootcert={}", ca.display());
+            let t = Target::parse(&url, &around(&[])).unwrap();
+            assert_eq!(t.roots().unwrap().len(), 1, "{mode}");
+            assert!(t.tls_config().is_ok());
+        }
+        // verify-ca against the system's roots would pass any site's
+        // certificate: it needs the CA named.
+        let t = Target::parse("postgres://kw@h/d?sslmode=verify-ca", &around(&[])).unwrap();
+        let err = t.tls_config().err().unwrap();
+        assert_eq!(err.exit_code(), 2, "{err}");
+        assert!(
+            err.to_string().contains("needs sslrootcert") && err.to_string().contains(&t.shown()),
+            "{err}"
+        );
     }
 }

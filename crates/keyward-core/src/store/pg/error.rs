@@ -2,9 +2,11 @@
 //! line each, naming the server (never with its password), exit 5 for a rule
 //! the database refused and exit 6 for everything about reaching it.
 
-use super::connect::Target;
+use super::connect::{Target, root_cert_of};
 use crate::error::{Error, StoreCause};
 use postgres::error::SqlState;
+use rustls::CertificateError;
+use std::io::ErrorKind;
 
 /// Maps a client error to the keyward error (and so the exit code) it means.
 pub fn from_postgres(e: &postgres::Error, target: &Target) -> Error {
@@ -103,6 +105,12 @@ pub fn from_postgres(e: &postgres::Error, target: &Target) -> Error {
             format!("the connection to PostgreSQL at {at} was lost; nothing was changed"),
         );
     }
+    if let Some(why) = unreachable_because(e, target) {
+        return Error::store_because(
+            StoreCause::CannotOpen,
+            format!("cannot reach PostgreSQL at {at}: {why}"),
+        );
+    }
     // Connecting, TLS and I/O: the client's own words, which carry no password.
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
@@ -118,4 +126,107 @@ pub fn from_postgres(e: &postgres::Error, target: &Target) -> Error {
         StoreCause::CannotOpen,
         format!("cannot reach PostgreSQL at {at}: {text}"),
     )
+}
+
+/// A failed `COMMIT`. Where the connection was lost, the server may have
+/// committed the change before it went: PostgreSQL made it whole or not at
+/// all, but the client cannot tell which, and must not say "nothing was
+/// changed".
+pub fn at_commit(e: &postgres::Error, target: &Target) -> Error {
+    let lost = e.is_closed()
+        || e.code()
+            .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"));
+    if !lost {
+        return from_postgres(e, target);
+    }
+    Error::store_because(
+        StoreCause::Io,
+        format!(
+            "the connection to PostgreSQL at {} was lost as the change was committed: it was made whole or not at all, and keyward cannot tell which; look before trying again",
+            target.shown()
+        ),
+    )
+}
+
+/// Why the client could not reach the server, in an admin's words, where
+/// the client's own are poor ("error performing TLS handshake: invalid peer
+/// certificate: UnknownIssuer"): nothing listening, no TLS on the server, a
+/// certificate keyward does not trust. `None` for anything else.
+fn unreachable_because(e: &postgres::Error, target: &Target) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.to_string() == "server does not support TLS" {
+            return Some(format!(
+                "TLS refused: the server does not offer TLS (its `ssl` setting is off) and sslmode={} does not connect without it; turn ssl on in the server (docs/POSTGRES.md)",
+                target.ssl_mode().as_str()
+            ));
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            // An I/O error shows its inner error but does not give it as its source.
+            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return Some(tls_refusal(tls, target));
+            }
+            match io.kind() {
+                ErrorKind::ConnectionRefused => {
+                    return Some(
+                        "nothing is listening there (connection refused); is the server running, on that host and port?"
+                            .into(),
+                    );
+                }
+                ErrorKind::NotFound if target.all_sockets() => {
+                    return Some(
+                        "nothing is listening there (no server socket in that directory); is the server running, with that port?"
+                            .into(),
+                    );
+                }
+                _ => {}
+            }
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// What TLS refused, naming the CA or the names involved.
+fn tls_refusal(tls: &rustls::Error, target: &Target) -> String {
+    let rustls::Error::InvalidCertificate(cert) = tls else {
+        return format!("the TLS handshake failed ({tls})");
+    };
+    match cert {
+        CertificateError::UnknownIssuer => match root_cert_of(target) {
+            Some(ca) => format!(
+                "TLS refused the server's certificate: no CA in {} (sslrootcert) signed it",
+                ca.display()
+            ),
+            None => "TLS refused the server's certificate: no CA this system trusts signed it; name the server's CA with sslrootcert".into(),
+        },
+        CertificateError::NotValidForNameContext {
+            expected,
+            presented,
+        } => format!(
+            "TLS refused the server's certificate: it is for {}, not {} (sslmode=verify-full checks the host name)",
+            presented
+                .iter()
+                .map(|n| plain_name(n))
+                .collect::<Vec<_>>()
+                .join(", "),
+            expected.to_str()
+        ),
+        CertificateError::NotValidForName => {
+            "TLS refused the server's certificate: it is not for this host name (sslmode=verify-full checks the host name)".into()
+        }
+        other => format!("TLS refused the server's certificate: {other}"),
+    }
+}
+
+/// `DnsName("db.example")` or `IpAddress(10.0.0.5)`, as rustls lists a
+/// certificate's names, as the names themselves.
+fn plain_name(name: &str) -> &str {
+    name.strip_prefix("DnsName(\"")
+        .and_then(|n| n.strip_suffix("\")"))
+        .or_else(|| {
+            name.strip_prefix("IpAddress(")
+                .and_then(|n| n.strip_suffix(')'))
+        })
+        .unwrap_or(name)
 }

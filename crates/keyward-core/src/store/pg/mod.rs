@@ -181,7 +181,10 @@ impl PgStore {
         seed(&Db {
             conn: Conn::Pg(&conn),
         })?;
-        conn.into_inner().tx.commit().map_err(fail)
+        conn.into_inner()
+            .tx
+            .commit()
+            .map_err(|e| error::at_commit(&e, &target))
     }
 
     /// Runs `f` in a read-only transaction on one snapshot.
@@ -242,7 +245,7 @@ fn run<T>(
     conn.into_inner()
         .tx
         .commit()
-        .map_err(|e| error::from_postgres(&e, target))?;
+        .map_err(|e| error::at_commit(&e, target))?;
     Ok(value)
 }
 
