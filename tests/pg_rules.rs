@@ -156,6 +156,7 @@ fn six_writers_at_once_get_exactly_the_limits_two_active_keys() {
     let ids = integration(&mut store, 2);
     let results = race(&scratch, 6, insert_and_hold(ids));
     let naive = active_keys(&scratch);
+    eprintln!("naive limit trigger, 6 writers, limit 2: {naive} active keys");
     assert!(
         naive > 2,
         "the naive trigger let {naive} keys in; the race did not happen, so this test proves nothing: {results:?}"
@@ -167,6 +168,10 @@ fn six_writers_at_once_get_exactly_the_limits_two_active_keys() {
     };
     let ids = integration(&mut store, 2);
     let results = race(&scratch, 6, insert_and_hold(ids));
+    eprintln!(
+        "keyward's trigger, 6 writers, limit 2: {} active keys",
+        active_keys(&scratch)
+    );
     assert_eq!(active_keys(&scratch), 2, "{results:?}");
     let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert_eq!(refused.len(), 4, "{results:?}");
@@ -364,6 +369,7 @@ fn twelve_appends_at_once_make_one_unbroken_gap_free_chain() {
     });
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let (broken, _, _) = broken_links(&scratch);
+    eprintln!("naive chain, {WRITERS} writers: {broken} broken links");
     assert!(
         broken > 0,
         "the naive chain did not fork; the race did not happen, so this test proves nothing"

@@ -28,6 +28,7 @@ fn open_screen<'t>(tmux: &'t Tmux, env: &Env) -> Pane<'t> {
 fn shows_soon(pane: &Pane, since: Instant, what: &str, done: impl Fn(&str) -> bool) -> String {
     let screen = pane.wait_until(what, done);
     let took = since.elapsed();
+    eprintln!("{what} showed after {took:?}");
     assert!(took <= SOON, "{what} took {took:?}:\n{screen}");
     screen
 }

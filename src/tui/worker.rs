@@ -203,6 +203,14 @@ impl Worker {
         (changed || expired).then_some(Msg::StoreChanged)
     }
 
+    /// Where the store announces changes (a server), the screen hears of
+    /// another host's change the moment it commits rather than at the next
+    /// poll; the poll stays, for a notification lost while reconnecting.
+    fn listen(&self, service: &Service) {
+        let out = self.out.clone();
+        service.watch(move || out.send(Msg::StoreChanged).is_ok());
+    }
+
     /// Starts `keyward notifications send` as its own process, so a slow or
     /// dead mail server never holds up the screen and a run goes on after quitting;
     /// a thread waits for it (blocked, not polling) to say when it is done.
@@ -237,6 +245,7 @@ impl Worker {
             )?;
             self.loads.lock().cancel = Some(service.cancel_handle());
             self.seen = service.data_version().ok();
+            self.listen(&service);
             self.service = Some(service);
         }
         self.service

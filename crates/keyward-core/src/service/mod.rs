@@ -130,6 +130,14 @@ impl Service {
         self.store.location()
     }
 
+    /// Calls `changed` as soon as another process's change is announced,
+    /// where the store announces changes (a PostgreSQL server); false where
+    /// it does not (a file: poll `data_version`). `changed` returning false
+    /// stops the watching.
+    pub fn watch(&self, changed: impl FnMut() -> bool + Send + 'static) -> bool {
+        self.store.watch(changed)
+    }
+
     /// What another thread uses to stop the query this service is running.
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle(self.store.cancel_handle())

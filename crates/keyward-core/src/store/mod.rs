@@ -697,6 +697,17 @@ impl Store {
         }
     }
 
+    /// Calls `changed` whenever another process commits a change, as soon as
+    /// the engine can tell: a server announces each history row (`LISTEN`),
+    /// so a thread waits for that; a file says nothing, and `data_version`
+    /// polled is how it is noticed (then this starts nothing and says false).
+    pub fn watch(&self, changed: impl FnMut() -> bool + Send + 'static) -> bool {
+        match &self.engine {
+            Engine::Lite(_) => false,
+            Engine::Pg(s) => pg::watch(s.target(), changed).is_ok(),
+        }
+    }
+
     /// A handle another thread can use to stop the statement this store is
     /// running: the screen cancels a list load a newer filter made outdated.
     pub fn cancel_handle(&self) -> Cancel {

@@ -337,6 +337,64 @@ impl PgRun for PgConn<'_> {
     }
 }
 
+/// Listens for history appends on `target` (each sends `pg_notify` with its
+/// sequence number) and calls `changed` for each batch of them, on a thread
+/// of its own with a connection of its own, until `changed` returns false. A
+/// lost connection is made again, after 1, 2, 4 … up to 30 seconds; a
+/// notification missed meanwhile is the poll's to notice.
+pub fn watch(
+    target: &Target,
+    mut changed: impl FnMut() -> bool + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let target = target.clone();
+    std::thread::Builder::new()
+        .name("keyward-listen".into())
+        .spawn(move || {
+            let mut wait = Duration::from_secs(1);
+            loop {
+                let listening = target.connect().and_then(|mut client| {
+                    client
+                        .batch_execute("LISTEN keyward_history")
+                        .map_err(|e| error::from_postgres(&e, &target))?;
+                    Ok(client)
+                });
+                if let Ok(mut client) = listening {
+                    wait = Duration::from_secs(1);
+                    loop {
+                        // Wakes at least every few seconds to see whether
+                        // the screen is still there.
+                        let next = client
+                            .notifications()
+                            .timeout_iter(Duration::from_secs(5))
+                            .next();
+                        match next {
+                            Ok(Some(_)) => {
+                                // The rest of a burst is one change to show.
+                                while let Ok(Some(_)) = client.notifications().iter().next() {}
+                                if !changed() {
+                                    return;
+                                }
+                            }
+                            Ok(None) => {
+                                if client.is_closed() {
+                                    break;
+                                }
+                                // Nothing arrived: still wanted?
+                                if client.simple_query("SELECT 1").is_err() {
+                                    break;
+                                }
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                }
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+        })
+}
+
 fn newer(target: &Target, version: i64) -> Error {
     Error::store(format!(
         "the store at {} has schema version {version}, newer than this keyward knows ({}); upgrade keyward",
