@@ -12,6 +12,7 @@ mod key;
 mod notifications;
 mod operator;
 pub mod output;
+mod store;
 mod team;
 mod verify;
 
@@ -32,13 +33,14 @@ use std::sync::Arc;
     about = "Manage the API keys of your organisation's integrations",
     long_about = "Manage the API keys of your organisation's integrations: create, copy once, \
 edit, bulk-assign teams, renew, deactivate, delete and verify keys, with a tamper-evident \
-credential history, over a SQLite store that several admins on one host can share.",
+credential history, over a SQLite store that several admins on one host can share, or a \
+PostgreSQL database (--db postgres://…) that admins on several hosts share.",
     disable_help_subcommand = true
 )]
 pub struct Cli {
-    /// The store, also KEYWARD_DB (default: the configuration's store, else
-    /// $XDG_DATA_HOME/keyward/keyward.db)
-    #[arg(long, global = true, value_name = "PATH")]
+    /// The store: a SQLite file, or a postgres:// URL; also KEYWARD_DB (default: the
+    /// configuration's store, else $XDG_DATA_HOME/keyward/keyward.db)
+    #[arg(long, global = true, value_name = "PATH|URL")]
     pub db: Option<PathBuf>,
     /// The configuration file, also KEYWARD_CONFIG, read after
     /// /etc/keyward/config.toml (default: $XDG_CONFIG_HOME/keyward/config.toml)
@@ -97,6 +99,9 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// The store as a whole: copy it to a new store on either engine
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Prove the credential history untouched
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -376,6 +381,18 @@ pub struct CreateArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy every table and the whole history chain into a new store: a SQLite file to PostgreSQL
+    /// (`--to postgres://…`) or back to a file. A store already at the destination is refused; the
+    /// copy is made whole or not at all, and `audit verify` prints the same head hash on both
+    Copy {
+        /// The new store: a file path, or a postgres:// URL (a database without keyward's schema)
+        #[arg(long, value_name = "STORE")]
+        to: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Recompute the history's hash chain; exit 1 naming the first bad row
     Verify {
@@ -569,6 +586,7 @@ pub fn run(mut cli: Cli, out: &mut dyn Write) -> Outcome {
             json,
             csv,
         }) => history::run(&ctx, filter.as_deref(), limit, json, csv, out),
+        Some(Command::Store(StoreCommand::Copy { to })) => store::copy(&ctx, to, out),
         Some(Command::Audit(AuditCommand::Verify { expect_head })) => {
             audit::run(&ctx, expect_head.as_deref(), out)
         }

@@ -28,6 +28,7 @@ use crate::domain::history::{Action, HistoryRecord, Origin};
 use crate::domain::model::{Key, Operator, Role};
 use crate::error::{Error, Result};
 pub use crate::store::Location;
+pub use crate::store::copy::CopyReport;
 use crate::store::{Db, Store};
 use chrono::{DateTime, Utc};
 use std::path::Path;
@@ -136,6 +137,16 @@ impl Service {
     /// stops the watching.
     pub fn watch(&self, changed: impl FnMut() -> bool + Send + 'static) -> bool {
         self.store.watch(changed)
+    }
+
+    /// Copies the whole store — every table, the history chain with the
+    /// hashes it was written with — into a new store at `to`, on either
+    /// engine (`keyward store copy`); admins only. A store already at `to` is
+    /// refused; the copy is made whole or not at all, and its history ends
+    /// at the same head hash as this one's.
+    pub fn copy_store(&mut self, to: &Location) -> Result<CopyReport> {
+        self.precheck(Role::Admin)?;
+        crate::store::copy::copy(&mut self.store, to)
     }
 
     /// What another thread uses to stop the query this service is running.

@@ -116,6 +116,25 @@ impl Db<'_> {
         })
     }
 
+    /// The newest row's sequence number and hash, read without locking
+    /// anything (a read transaction may not lock).
+    pub fn newest_history(&self) -> Result<ChainHead> {
+        let head = self.sql().query_opt(
+            "SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1",
+            &[],
+            |r| {
+                Ok(ChainHead {
+                    seq: r.get(0)?,
+                    hash: r.get(1)?,
+                })
+            },
+        )?;
+        Ok(head.unwrap_or(ChainHead {
+            seq: 0,
+            hash: GENESIS.to_owned(),
+        }))
+    }
+
     /// The store's first history row, if it has any.
     pub fn first_history_row(&self) -> Result<Option<HistoryRecord>> {
         self.sql()

@@ -3,6 +3,7 @@
 //! that takes the write lock up front, so several keyward processes on one host
 //! can share the file.
 
+pub mod copy;
 mod error;
 pub mod history;
 pub mod instances;

@@ -1,0 +1,42 @@
+//! `keyward store copy --to STORE`: the whole store, every table and the
+//! history chain with the hashes it was written with, into a new store on
+//! either engine — a SQLite file moving to PostgreSQL when a second bastion
+//! host arrives, or a server's store brought back to a file.
+
+use super::{Context, Outcome};
+use keyward_core::safe_text::escape;
+use keyward_core::service::Location;
+use std::io::Write;
+use std::path::PathBuf;
+
+pub fn copy(ctx: &Context, to: PathBuf, out: &mut dyn Write) -> Outcome {
+    let to = Location::from_path(to)?;
+    let report = ctx.service()?.copy_store(&to)?;
+    let count = |table: &str| {
+        report
+            .rows
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map_or(0, |(_, n)| *n)
+    };
+    writeln!(
+        out,
+        "Copied {} to {}: {} keys, {} instances, {} operators, {} history rows, {} notifications.",
+        escape(&ctx.db.to_string()),
+        escape(&to.to_string()),
+        count("keys"),
+        count("instances"),
+        count("operators"),
+        count("history"),
+        count("outbox"),
+    )?;
+    match &report.head {
+        Some(head) => writeln!(
+            out,
+            "head {head} (the same in both; `keyward --db {} audit verify --expect-head {head}` checks the copy)",
+            escape(&to.to_string())
+        )?,
+        None => writeln!(out, "The history is empty.")?,
+    }
+    Ok(0)
+}
