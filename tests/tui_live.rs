@@ -78,3 +78,39 @@ fn a_change_from_the_cli_shows_in_an_open_screen_without_a_key_press() {
     pane.keys(&["q"]);
     pane.wait_for("EXITED 0");
 }
+
+/// On a server, a connection killed under an open screen (a restart, a DBA's
+/// `pg_terminate_backend`) is made again: the screen says so, keeps what it
+/// shows meanwhile, and goes on showing other hosts' changes.
+#[test]
+fn a_lost_connection_to_a_server_is_made_again_and_the_screen_says_so() {
+    if !require("tmux", "a terminal to run keyward in") {
+        return;
+    }
+    let env = Env::with_instance();
+    if !env.on_postgres() {
+        // A file has no connection to lose; this runs in the PostgreSQL pass.
+        return;
+    }
+    env.create_key("billing sync", "Ana Lopez", "ci");
+    let tmux = Tmux::start(env.dir.path());
+    let pane = open_screen(&tmux, &env);
+    pane.wait_until("the row loaded", |s| row(s, "billing sync").is_some());
+    // Every session of the store's database but this one: the screen's own
+    // and its listener's.
+    env.bypass(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        &[],
+    )
+    .expect("sessions terminated");
+    let screen = pane.wait_for("Reconnected to the store.");
+    assert!(row(&screen, "billing sync").is_some(), "{screen}");
+    env.create_key("crm export", "Ana Lopez", "ci");
+    let at = Instant::now();
+    shows_soon(&pane, at, "a change after the reconnection", |s| {
+        row(s, "crm export").is_some()
+    });
+    pane.keys(&["q"]);
+    pane.wait_for("EXITED 0");
+}

@@ -270,6 +270,11 @@ pub enum Msg {
     DeliveryDone,
     /// Another process committed to the store: what is on screen may be stale.
     StoreChanged,
+    /// The connection to the store was lost (why); the worker is making it
+    /// again, with back-off, and the screen keeps what it shows meanwhile.
+    Reconnecting(String),
+    /// The store is reachable again: what is on screen is reloaded.
+    Reconnected,
     /// The Directory tab's lists.
     Directory(Result<directory::Lists, Error>),
     /// What an instance edit would do, before it is saved.

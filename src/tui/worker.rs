@@ -60,6 +60,25 @@ pub struct Worker {
     /// on screen go stale then though nothing was committed. Read at the
     /// first poll and again after every change seen.
     next_expiry: Option<Option<i64>>,
+    /// Since the connection to the store was lost: when to try again, and
+    /// how long to wait after that (1, 2, 4 … 15 s).
+    lost: Option<(Instant, Duration)>,
+    /// Whether a thread already listens for the store's announcements.
+    listening: bool,
+}
+
+/// Whether `e` means the connection to the store is gone — a server
+/// restarted or unreachable, a session killed — rather than a refused change:
+/// the worker then makes the connection again.
+fn connection_lost(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Store {
+            cause: keyward_core::error::StoreCause::Io
+                | keyward_core::error::StoreCause::CannotOpen,
+            ..
+        }
+    )
 }
 
 /// Which list a load fills.
@@ -129,6 +148,8 @@ impl Worker {
             loads: Arc::default(),
             seen: None,
             next_expiry: None,
+            lost: None,
+            listening: false,
         }
     }
 
@@ -141,6 +162,12 @@ impl Worker {
     pub fn run(mut self, effects: Receiver<Effect>) {
         let mut next_poll = Instant::now() + POLL_EVERY;
         loop {
+            // A lost connection is made again, with back-off.
+            if let Some(msg) = self.reconnect_if_due() {
+                if self.out.send(msg).is_err() {
+                    return;
+                }
+            }
             // Busy or not, the store is looked at every `POLL_EVERY`.
             if self.service.is_some() && Instant::now() >= next_poll {
                 next_poll = Instant::now() + POLL_EVERY;
@@ -150,9 +177,12 @@ impl Worker {
                     }
                 }
             }
-            // Until the store is open there is nothing to watch: wait for work only.
+            // Until the store is open there is nothing to watch: wait for work
+            // only (or for the next try at a lost connection).
             let received = if self.service.is_some() {
                 effects.recv_timeout(next_poll.saturating_duration_since(Instant::now()))
+            } else if let Some((retry, _)) = self.lost {
+                effects.recv_timeout(retry.saturating_duration_since(Instant::now()))
             } else {
                 effects.recv().map_err(|_| RecvTimeoutError::Disconnected)
             };
@@ -189,7 +219,20 @@ impl Worker {
     /// now says so on the next load; the poll stays quiet.
     pub fn poll(&mut self) -> Option<Msg> {
         let service = self.service.as_mut()?;
-        let version = service.data_version().ok()?;
+        let version = match service.data_version() {
+            Ok(v) => v,
+            // The connection is gone (a server restarted, a session killed):
+            // drop it, and make it again from the loop.
+            Err(e) if connection_lost(&e) => {
+                self.service = None;
+                self.lost = Some((
+                    Instant::now() + Duration::from_secs(1),
+                    Duration::from_secs(1),
+                ));
+                return Some(Msg::Reconnecting(e.to_string()));
+            }
+            Err(_) => return None,
+        };
         let before = self.seen.replace(version);
         let changed = before.is_some_and(|b| b != version);
         // A key expiring is a change of what the screen shows, with no commit.
@@ -206,9 +249,29 @@ impl Worker {
     /// Where the store announces changes (a server), the screen hears of
     /// another host's change the moment it commits rather than at the next
     /// poll; the poll stays, for a notification lost while reconnecting.
-    fn listen(&self, service: &Service) {
+    fn listen(&mut self, service: &Service) {
+        if self.listening {
+            return;
+        }
         let out = self.out.clone();
-        service.watch(move || out.send(Msg::StoreChanged).is_ok());
+        self.listening = service.watch(move || out.send(Msg::StoreChanged).is_ok());
+    }
+
+    /// Tries a lost connection again when its back-off is up; `Reconnected`
+    /// is sent by `service` when it opens.
+    fn reconnect_if_due(&mut self) -> Option<Msg> {
+        let (retry, wait) = self.lost?;
+        if Instant::now() < retry {
+            return None;
+        }
+        match self.service() {
+            Ok(_) => None,
+            Err(e) => {
+                let next = (wait * 2).min(Duration::from_secs(15));
+                self.lost = Some((Instant::now() + wait, next));
+                Some(Msg::Reconnecting(e.to_string()))
+            }
+        }
     }
 
     /// Starts `keyward notifications send` as its own process, so a slow or
@@ -247,6 +310,9 @@ impl Worker {
             self.seen = service.data_version().ok();
             self.listen(&service);
             self.service = Some(service);
+            if self.lost.take().is_some() {
+                let _ = self.out.send(Msg::Reconnected);
+            }
         }
         self.service
             .as_mut()

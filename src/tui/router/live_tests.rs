@@ -376,3 +376,26 @@ fn a_signal_ends_the_session_through_the_same_door_as_q() {
     assert!(s.quit);
     assert_eq!(s.ended_by, Some(1));
 }
+
+#[test]
+fn a_lost_connection_is_said_kept_on_screen_and_a_reconnection_reloads() {
+    let mut s = admin_with(3);
+    let before = s.keys.generation;
+    let fx = update(
+        &mut s,
+        Msg::Reconnecting(
+            "the connection to PostgreSQL at postgres://kw@db:5432/keyward was lost".into(),
+        ),
+    );
+    assert!(key_ref_loads(&fx).is_empty(), "nothing is read meanwhile");
+    let said = status_text(&s);
+    assert!(said.starts_with("reconnecting to the store…"), "{said}");
+    assert!(said.contains("was lost"), "{said}");
+    assert_eq!(s.keys.refs.len(), 3, "the keys shown stay");
+
+    let fx = update(&mut s, Msg::Reconnected);
+    assert_eq!(status_text(&s), "Reconnected to the store.");
+    let loads = key_ref_loads(&fx);
+    assert_eq!(loads.len(), 1, "{fx:?}");
+    assert!(loads[0].0 > before);
+}

@@ -247,6 +247,17 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             })
         }
         Msg::KeyOpened(Ok(key)) => keys::on_opened(&mut state.keys, key),
+        Msg::Reconnecting(why) => {
+            warn(
+                state,
+                fx,
+                format!("reconnecting to the store… ({why}); the screen shows what it last read"),
+            );
+        }
+        Msg::Reconnected => {
+            say(state, fx, "Reconnected to the store.".to_owned());
+            on_result(state, Msg::StoreChanged, fx);
+        }
         Msg::StoreChanged => {
             if matches!(state.screen, Screen::Main) {
                 reload_screen(state, fx);
