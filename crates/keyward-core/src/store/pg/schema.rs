@@ -183,7 +183,10 @@ CREATE INDEX history_login ON history (login, seq);
 CREATE INDEX history_at ON history (at);
 
 -- The chain's head: the newest row's sequence number and hash. A writer locks
--- it (history_head_lock) before it hashes its row, so appends queue here.
+-- it (history_head_lock) before it hashes its row, so appends queue here. It
+-- moves once per transaction, at its commit, to the transaction's last row:
+-- a row updated for every append would leave a million versions of itself
+-- behind a million-row transaction, each read walking past all of them.
 CREATE TABLE history_head (
     one         smallint PRIMARY KEY DEFAULT 1 CHECK (one = 1),
     seq         bigint NOT NULL,
@@ -264,21 +267,27 @@ FOR EACH STATEMENT EXECUTE FUNCTION refuse_row('the credential history is append
 -- writer hashes its row against it. Runs as the owner: keyward_app may read
 -- the head, not lock or change it.
 CREATE FUNCTION history_head_lock(OUT seq bigint, OUT hash text)
-LANGUAGE sql SECURITY DEFINER SET search_path = keyward, pg_catalog
-BEGIN ATOMIC
-    SELECT h.seq, h.hash FROM history_head h WHERE h.one = 1 FOR UPDATE;
-END;
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = keyward, pg_catalog AS $$
+BEGIN
+    PERFORM 1 FROM history_head h WHERE h.one = 1 FOR UPDATE;
+    -- Under the lock, the newest row: this transaction's own appends included.
+    SELECT r.seq, r.hash INTO seq, hash FROM history r ORDER BY r.seq DESC LIMIT 1;
+    IF seq IS NULL THEN
+        SELECT h.seq, h.hash INTO seq, hash FROM history_head h WHERE h.one = 1;
+    END IF;
+END $$;
 
--- Each row comes right after the head, in this transaction's lock, and
--- carries the database's own word on who wrote it; the head moves on to it.
+-- Each row comes right after the newest, in the head's lock, and carries the
+-- database's own word on who wrote it.
 CREATE FUNCTION history_append() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = keyward, pg_catalog AS $$
 DECLARE
-    head_seq bigint;
+    newest bigint;
     importing boolean;
 BEGIN
-    SELECT h.seq INTO head_seq FROM history_head h WHERE h.one = 1 FOR UPDATE;
-    IF NEW.seq IS DISTINCT FROM head_seq + 1 THEN
+    PERFORM 1 FROM history_head h WHERE h.one = 1 FOR UPDATE;
+    SELECT max(r.seq) INTO newest FROM history r;
+    IF NEW.seq IS DISTINCT FROM COALESCE(newest, 0) + 1 THEN
         PERFORM refuse('history rows are appended in sequence');
     END IF;
     SELECT s.importing INTO importing FROM store_state s WHERE s.one = 1;
@@ -286,9 +295,22 @@ BEGIN
                           OR NEW.db_client IS DISTINCT FROM host(inet_client_addr())) THEN
         PERFORM refuse('a history row carries the database session that wrote it (db_user, db_client)');
     END IF;
-    UPDATE history_head SET seq = NEW.seq, hash = NEW.hash WHERE one = 1;
     RETURN NEW;
 END $$;
+
+-- At commit, the head moves on to the transaction's newest row (its lock is
+-- held to the end, so the newest is this transaction's own).
+CREATE FUNCTION history_head_moves() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = keyward, pg_catalog AS $$
+BEGIN
+    IF NEW.seq = (SELECT max(r.seq) FROM history r) THEN
+        UPDATE history_head SET seq = NEW.seq, hash = NEW.hash WHERE one = 1;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER history_head_moves AFTER INSERT ON history
+DEFERRABLE INITIALLY DEFERRED
+FOR EACH ROW EXECUTE FUNCTION history_head_moves();
 CREATE TRIGGER history_in_order BEFORE INSERT ON history
 FOR EACH ROW EXECUTE FUNCTION history_append();
 
@@ -540,9 +562,15 @@ fn triggers_made() -> Vec<(String, String)> {
     for sql in MIGRATIONS {
         let words: Vec<&str> = sql.split_whitespace().collect();
         for (i, pair) in words.windows(3).enumerate() {
-            if pair[0] == "CREATE" && pair[1] == "TRIGGER" {
-                let name = pair[2].to_owned();
-                let table = words[i + 3..]
+            // `CREATE TRIGGER name` and `CREATE CONSTRAINT TRIGGER name`.
+            let name_at = match (pair[0], pair[1], pair[2]) {
+                ("CREATE", "TRIGGER", _) => i + 2,
+                ("CREATE", "CONSTRAINT", "TRIGGER") => i + 3,
+                _ => continue,
+            };
+            if let Some(name) = words.get(name_at) {
+                let name = (*name).to_owned();
+                let table = words[name_at + 1..]
                     .windows(2)
                     .find(|w| w[0] == "ON")
                     .map(|w| w[1].to_owned())
@@ -590,6 +618,7 @@ mod tests {
         assert!(triggers.contains(&("history_no_update".into(), "history".into())));
         assert!(triggers.contains(&("keys_integration_rules".into(), "keys".into())));
         assert!(triggers.contains(&("outbox_message_fixed".into(), "outbox".into())));
+        assert!(triggers.contains(&("history_head_moves".into(), "history".into())));
         assert!(triggers.iter().all(|(_, t)| !t.is_empty()));
         let functions = functions_made();
         let names: Vec<&str> = functions.iter().map(|(n, _)| n.as_str()).collect();
