@@ -613,6 +613,26 @@ fn wrong_passwords_and_missing_databases_are_one_line_exit_6_without_the_passwor
     let text = err.to_string();
     assert!(text.contains("refused the login"), "{text}");
     assert!(!text.contains("XYZZY") && !text.contains('\n'), "{text}");
+    // No password given, and a ~/.pgpass others may read passed over: the
+    // error says why, and how to mend it.
+    let home = tempfile::tempdir().unwrap();
+    let pgpass = home.path().join(".pgpass");
+    std::fs::write(&pgpass, "*:*:*:*:whatever\n").unwrap();
+    std::fs::set_permissions(&pgpass, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let url = app.shown();
+    let around = keyward_core::store::pg::connect::Surroundings {
+        home: Some(home.path().to_owned()),
+        login: Some("nobody".into()),
+        ..Default::default()
+    };
+    let bare = keyward_core::store::pg::connect::Target::parse(&url, &around).unwrap();
+    let err = PgStore::open(&bare).err().unwrap();
+    let text = err.to_string();
+    assert_eq!(err.exit_code(), 6, "{text}");
+    assert!(
+        text.contains("none was given") && text.contains("chmod 600"),
+        "{text}"
+    );
     let missing = scratch.target.with_dbname("kw_no_such_database");
     let err = PgStore::open(&missing).err().unwrap();
     assert!(err.to_string().contains("no database"), "{err}");

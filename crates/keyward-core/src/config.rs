@@ -407,7 +407,7 @@ fn parse_layer(path: &Path, text: &str) -> Result<Layer> {
     })?;
     let store = file
         .setting("store", raw.store)
-        .map(|s| s.absolute_path())
+        .map(|s| s.store())
         .transpose()?;
     Ok(Layer {
         store_set_by: store.as_ref().map(|_| path.to_path_buf()),
@@ -582,6 +582,17 @@ impl Setting<'_> {
             .find(|(name, _)| *name == s)
             .map(|(_, v)| *v)
             .ok_or_else(|| self.fail(format_args!("{} is not one of {list}", quoted(s))))
+    }
+
+    /// The store: a PostgreSQL URL (checked as `--db` checks it, and never
+    /// echoed with its password), or an absolute path.
+    fn store(&self) -> Result<PathBuf> {
+        let s = self.string("a path or a postgres:// URL")?;
+        if crate::store::pg::connect::names_a_server(s) {
+            crate::store::pg::connect::check_url(s).map_err(|e| self.fail(e))?;
+            return Ok(PathBuf::from(s));
+        }
+        self.absolute_path()
     }
 
     /// An absolute path: a relative one would depend on the directory keyward
@@ -1015,6 +1026,28 @@ smtp_port = 2525
             error_of("store = \"keyward.db\""),
             "line 1: store: \"keyward.db\" is not an absolute path"
         );
+    }
+
+    #[test]
+    fn a_store_on_a_server_is_a_url_and_its_password_is_never_echoed() {
+        let files = Files::new();
+        files.write(
+            "user.toml",
+            "store = \"postgres://kw@db.example.org/keyward\"",
+        );
+        let config = files.load().unwrap();
+        assert_eq!(
+            config.store.as_deref(),
+            Some(Path::new("postgres://kw@db.example.org/keyward"))
+        );
+        for text in [
+            "store = \"POSTGRES://kw:S3cr3t@db/keyward\"",
+            "store = \"host=db user=kw password=S3cr3t\"",
+        ] {
+            let message = error_of(text);
+            assert!(message.starts_with("line 1: store: "), "{message}");
+            assert!(!message.contains("S3cr3t"), "{message}");
+        }
     }
 
     #[test]

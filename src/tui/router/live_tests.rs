@@ -399,3 +399,25 @@ fn a_lost_connection_is_said_kept_on_screen_and_a_reconnection_reloads() {
     assert_eq!(loads.len(), 1, "{fx:?}");
     assert!(loads[0].0 > before);
 }
+
+#[test]
+fn a_store_out_of_reach_for_a_moment_is_no_refusal_of_this_login() {
+    let mut s = admin_with(2);
+    update(
+        &mut s,
+        Msg::Me(Err(Error::store_because(
+            keyward_core::error::StoreCause::Io,
+            "the connection to PostgreSQL at postgres://kw@db:5432/keyward was lost; nothing was changed",
+        ))),
+    );
+    assert!(matches!(s.screen, Screen::Main), "the screen stays");
+    assert!(status_text(&s).contains("was lost"));
+    // A removal is one.
+    update(
+        &mut s,
+        Msg::Me(Err(Error::Permission(
+            "ana is not a keyward operator".into(),
+        ))),
+    );
+    assert!(matches!(s.screen, Screen::Refused(_)));
+}

@@ -308,6 +308,13 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
         }
         // Removed as an operator (or the store became unreadable): nothing
         // stays on screen that this login may no longer read.
+        Msg::Me(Err(e)) if !refuses_this_login(&e) => {
+            // The store could not be asked (a connection lost, a lock held):
+            // that says nothing of this login; the screen stays.
+            if matches!(state.screen, Screen::Main) {
+                fail(state, fx, &e);
+            }
+        }
         Msg::Me(Err(e)) => {
             if matches!(state.screen, Screen::Main) {
                 state.modal = None;
@@ -972,6 +979,21 @@ fn set_status(state: &mut State, fx: &mut Vec<Effect>, text: String, error: bool
         after: state.settings.status_for,
         timer: Timer::ExpireStatus(id),
     });
+}
+
+/// Whether a failure to read this login's operator means the login may no
+/// longer see the store (removed, or the store closed to it) rather than the
+/// store being out of reach for a moment.
+fn refuses_this_login(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Permission(_)
+            | Error::NotFound(_)
+            | Error::Store {
+                cause: keyward_core::error::StoreCause::Denied,
+                ..
+            }
+    )
 }
 
 fn say(state: &mut State, fx: &mut Vec<Effect>, text: String) {

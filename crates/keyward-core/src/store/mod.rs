@@ -578,7 +578,10 @@ impl Location {
     /// `--db`'s value as the command line gave it (a path need not be UTF-8).
     pub fn from_path(given: PathBuf) -> Result<Location> {
         match given.to_str() {
-            Some(text) if pg::connect::is_postgres_url(text) => Location::parse(text),
+            Some(text) if pg::connect::names_a_server(text) => {
+                pg::connect::check_url(text)?;
+                Location::parse(text)
+            }
             _ => Ok(Location::File(given)),
         }
     }

@@ -28,6 +28,38 @@ pub fn is_postgres_url(s: &str) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
 }
 
+/// Whether a string is meant to name a server, well formed or not: a URL
+/// scheme `postgres:` or `postgresql:` in any case, or a libpq `key=value`
+/// connection string. Such a string is never taken for a file name — a typo
+/// would otherwise make a private SQLite store on one host, named after the
+/// URL, password and all.
+pub fn names_a_server(s: &str) -> bool {
+    let lower = s.trim_start().to_ascii_lowercase();
+    lower.starts_with("postgres:")
+        || lower.starts_with("postgresql:")
+        || (["host=", "dbname=", "user=", "port="]
+            .iter()
+            .any(|k| lower.starts_with(k) || lower.contains(&format!(" {k}")))
+            && !s.contains('/'))
+}
+
+/// Checks that `s`, which names a server, is a URL keyward takes, with
+/// an error that never shows its password.
+pub fn check_url(s: &str) -> Result<()> {
+    if is_postgres_url(s) {
+        return Ok(());
+    }
+    let lower = s.to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        return Err(Error::usage(
+            "a PostgreSQL URL starts with postgres:// or postgresql:// in lower case",
+        ));
+    }
+    Err(Error::usage(
+        "this looks like a PostgreSQL connection but is not a URL keyward takes; write it as postgres://USER@HOST:PORT/DATABASE (a password goes in PGPASSWORD or ~/.pgpass, not here)",
+    ))
+}
+
 /// libpq's `sslmode`, all six of them (the client crate knows three).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SslMode {
@@ -331,17 +363,50 @@ impl Target {
     /// Opens a connection.
     pub fn connect(&self) -> Result<postgres::Client> {
         let mut config = self.config.clone();
-        let client = if self.ssl == SslMode::Disable || self.all_sockets() {
+        let limit = config.get_connect_timeout().copied();
+        let tls = if self.ssl == SslMode::Disable || self.all_sockets() {
             config.ssl_mode(ClientSslMode::Disable);
-            config.connect(postgres::NoTls)
+            None
         } else {
             config.ssl_mode(match self.ssl {
                 SslMode::Allow | SslMode::Prefer => ClientSslMode::Prefer,
                 _ => ClientSslMode::Require,
             });
-            config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(
+            Some(tokio_postgres_rustls::MakeRustlsConnect::new(
                 self.tls_config()?,
             ))
+        };
+        let open = move || match tls {
+            None => config.connect(postgres::NoTls),
+            Some(tls) => config.connect(tls),
+        };
+        // The client's own timeout covers reaching the host, not a server
+        // that takes the connection and never answers: the whole of
+        // connecting gets the same limit, on a thread of its own.
+        let client = match limit {
+            None => open(),
+            Some(limit) => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::Builder::new()
+                    .name("keyward-connect".into())
+                    .spawn(move || {
+                        let _ = tx.send(open());
+                    })
+                    .map_err(|e| Error::store(format!("cannot start connecting: {e}")))?;
+                match rx.recv_timeout(limit + Duration::from_millis(500)) {
+                    Ok(client) => client,
+                    Err(_) => {
+                        return Err(Error::store_because(
+                            crate::error::StoreCause::CannotOpen,
+                            format!(
+                                "cannot reach PostgreSQL at {}: no answer within {} s (connect_timeout, PGCONNECT_TIMEOUT); is it a PostgreSQL server, and is it up?",
+                                self.shown(),
+                                limit.as_secs()
+                            ),
+                        ));
+                    }
+                }
+            }
         };
         client.map_err(|e| super::error::from_postgres(&e, self))
     }
@@ -687,6 +752,61 @@ RDLrlo1nsgIhAIAsnwWx3JmhKwq+wpLqtdtbLXkZKZGgEDTuWgrD9kq3\n\
         assert!(!is_postgres_url("/var/lib/keyward/keyward.db"));
         assert!(!is_postgres_url("postgres.db"));
         assert!(Target::parse("mysql://h/db", &around(&[])).is_err());
+    }
+
+    #[test]
+    fn a_server_that_takes_the_connection_and_never_answers_is_given_up_on() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Takes every connection and says nothing.
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming() {
+                held.push(stream);
+            }
+        });
+        for ssl in ["disable", "prefer"] {
+            let t = Target::parse(
+                &format!(
+                    "postgres://kw:S3cr@127.0.0.1:{port}/keyward?connect_timeout=2&sslmode={ssl}"
+                ),
+                &around(&[]),
+            )
+            .unwrap();
+            let started = std::time::Instant::now();
+            let err = t.connect().err().unwrap();
+            assert!(started.elapsed() < Duration::from_secs(10), "{ssl}");
+            assert_eq!(err.exit_code(), 6);
+            let text = err.to_string();
+            assert!(text.contains("no answer within 2 s"), "{text}");
+            assert!(!text.contains("S3cr"), "{text}");
+        }
+    }
+
+    #[test]
+    fn what_looks_like_a_server_is_never_taken_for_a_file_nor_echoed() {
+        for s in [
+            "POSTGRES://kw:S3cr@localhost/keyward",
+            "PostgreSQL://h/d",
+            "postgres:kw:S3cr@host",
+            "host=db dbname=keyward user=kw password=S3cr",
+            "dbname=keyward",
+        ] {
+            assert!(names_a_server(s), "{s}");
+            let err = check_url(s).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{s}");
+            assert!(!err.to_string().contains("S3cr"), "{err}");
+        }
+        for s in [
+            "/srv/kw/keyward.db",
+            "keyward.db",
+            "postgres.db",
+            "/srv/host=1/k.db",
+            "./postgresdb",
+        ] {
+            assert!(!names_a_server(s), "{s}");
+        }
+        assert!(check_url("postgres://kw@db/keyward").is_ok());
     }
 
     #[test]

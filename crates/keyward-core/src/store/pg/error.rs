@@ -48,7 +48,7 @@ pub fn from_postgres(e: &postgres::Error, target: &Target) -> Error {
         }
         if *code == SqlState::INVALID_CATALOG_NAME {
             return Error::store(format!(
-                "PostgreSQL at {at} has no database `{}`; create it (docs/POSTGRES.md), then `keyward init --db …`",
+                "PostgreSQL at {at} has no database `{}`; a DBA creates it (docs/POSTGRES.md)",
                 target.dbname()
             ));
         }
@@ -104,6 +104,26 @@ pub fn from_postgres(e: &postgres::Error, target: &Target) -> Error {
             StoreCause::Io,
             format!("the connection to PostgreSQL at {at} was lost; nothing was changed"),
         );
+    }
+    // The server asked for a password and none was given.
+    let said = {
+        let mut all = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            all.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        all
+    };
+    if said.contains("password missing") {
+        let mut text = format!(
+            "PostgreSQL at {at} asks `{}` for a password and none was given: put it in PGPASSWORD or ~/.pgpass (0600), not in the URL, which others on this host can see in `ps`",
+            target.user()
+        );
+        if let Some(hint) = target.pgpass_hint() {
+            text.push_str(&format!("; {hint}"));
+        }
+        return Error::store_because(StoreCause::Denied, text);
     }
     if let Some(why) = unreachable_because(e, target) {
         return Error::store_because(
