@@ -416,6 +416,14 @@ fn the_schema_the_statuses_and_the_roles_must_agree_with_keyward_and_the_history
             "UPDATE operators SET role = 'admin' WHERE login = 'viewer1';",
             "operator viewer1 is admin, but the history says viewer",
         ),
+        (
+            "a key written behind keyward's back",
+            "INSERT INTO keys (public_id, name, instance_id, developer_id, channel_id, status,
+                secret_hash, tail, created_at, created_by, changed_at)
+             SELECT 'ZZZZZZZZ', 'planted', instance_id, developer_id, channel_id, 'deactivated',
+                secret_hash, tail, created_at, created_by, changed_at FROM keys LIMIT 1;",
+            "key kw_ZZZZZZZZ has no `created` row in the history",
+        ),
     ] {
         let env = busy_store();
         env.add_operator("viewer1", "viewer");

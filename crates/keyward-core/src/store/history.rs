@@ -352,7 +352,9 @@ impl Db<'_> {
                 EXISTS (SELECT 1 FROM history h INDEXED BY history_key
                         WHERE h.key_id = k.public_id AND h.action = 'deleted'),
                 EXISTS (SELECT 1 FROM history h INDEXED BY history_key
-                        WHERE h.key_id = k.public_id AND h.action = 'deactivated')
+                        WHERE h.key_id = k.public_id AND h.action = 'deactivated'),
+                EXISTS (SELECT 1 FROM history h INDEXED BY history_key
+                        WHERE h.key_id = k.public_id AND h.action = 'created')
              FROM keys k ORDER BY k.id",
             &[],
             |r| {
@@ -361,10 +363,18 @@ impl Db<'_> {
                     r.get::<String>(1)?,
                     r.get::<bool>(2)?,
                     r.get::<bool>(3)?,
+                    r.get::<bool>(4)?,
                 ))
             },
         )?;
-        for (id, status, deleted, deactivated) in rows {
+        for (id, status, deleted, deactivated, created) in rows {
+            // A key no history row made was written behind keyward's back: a
+            // secret someone chose, that verifies without a trace.
+            if !created {
+                out.push(format!(
+                    "key kw_{id} has no `created` row in the history: it was not made by keyward"
+                ));
+            }
             let said = if deleted {
                 "deleted"
             } else if deactivated {
