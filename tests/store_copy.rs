@@ -157,6 +157,14 @@ fn a_sqlite_store_moves_to_postgresql_and_back_with_the_same_head_and_rows() {
     assert!(fresh["id"].is_string());
     let after = head(&env, &url);
     assert_ne!(after, file_head);
+    // The server's word on who wrote the row shows in the history; the
+    // copied rows, which SQLite wrote, have none.
+    let rows = at(&env, &url, &["history", "--limit", "0", "--json"])
+        .expect(0)
+        .json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows[0]["db_user"], server.target.user(), "{}", rows[0]);
+    assert!(rows[1..].iter().all(|r| r["db_user"].is_null()));
     // A viewer may not copy a store.
     on(&[
         "operator",

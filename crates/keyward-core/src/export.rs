@@ -23,13 +23,17 @@ pub enum Column {
     SudoUser,
     SshClient,
     Tty,
+    /// The database's word on who wrote the row (PostgreSQL): its login role…
+    DbUser,
+    /// …and the address it connected from.
+    DbClient,
     Details,
     Hash,
 }
 
 impl Column {
     /// Every column, in the order exports write them.
-    pub const ALL: [Column; 15] = [
+    pub const ALL: [Column; 17] = [
         Column::Seq,
         Column::At,
         Column::Action,
@@ -43,6 +47,8 @@ impl Column {
         Column::SudoUser,
         Column::SshClient,
         Column::Tty,
+        Column::DbUser,
+        Column::DbClient,
         Column::Details,
         Column::Hash,
     ];
@@ -63,6 +69,8 @@ impl Column {
             Column::SudoUser => "sudo_user",
             Column::SshClient => "ssh_client",
             Column::Tty => "tty",
+            Column::DbUser => "db_user",
+            Column::DbClient => "db_client",
             Column::Details => "details",
             Column::Hash => "hash",
         }
@@ -84,6 +92,8 @@ impl Column {
             Column::SudoUser => "Sudo user",
             Column::SshClient => "SSH client",
             Column::Tty => "Terminal",
+            Column::DbUser => "Database role",
+            Column::DbClient => "Database client",
             Column::Details => "Details",
             Column::Hash => "Hash",
         }
@@ -113,6 +123,16 @@ impl Column {
             Column::SudoUser => opt(&o.sudo_user),
             Column::SshClient => opt(&o.ssh_client),
             Column::Tty => opt(&o.tty),
+            Column::DbUser => o
+                .db_session
+                .as_ref()
+                .map(|d| d.user.clone())
+                .unwrap_or_default(),
+            Column::DbClient => o
+                .db_session
+                .as_ref()
+                .and_then(|d| d.client.clone())
+                .unwrap_or_default(),
             Column::Details => r.details.clone(),
             Column::Hash => row.hash.clone(),
         }
@@ -132,6 +152,11 @@ impl Column {
             Column::SudoUser => opt(&o.sudo_user),
             Column::SshClient => opt(&o.ssh_client),
             Column::Tty => opt(&o.tty),
+            Column::DbUser => o
+                .db_session
+                .as_ref()
+                .map_or(Value::Null, |d| Value::String(d.user.clone())),
+            Column::DbClient => opt(&o.db_session.as_ref().and_then(|d| d.client.clone())),
             Column::Details => serde_json::from_str::<Value>(&r.details)
                 .unwrap_or_else(|_| Value::String(r.details.clone())),
             other => Value::String(other.text(row)),

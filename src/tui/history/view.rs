@@ -152,6 +152,7 @@ fn min_width(c: Column) -> u16 {
         Column::Key | Column::Subject | Column::Operator | Column::Email | Column::Hash => 8,
         Column::SshClient => 8,
         Column::Login | Column::Host | Column::SudoUser | Column::Tty => 6,
+        Column::DbUser | Column::DbClient => 8,
     }
 }
 
