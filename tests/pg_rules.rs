@@ -511,6 +511,30 @@ fn history_is_append_only_by_grant_and_by_trigger() {
     }
     let (broken, seqs, _) = broken_links(&scratch);
     assert_eq!((broken, seqs), (0, vec![1]));
+
+    // The audit holds the schema to what keyward made: nothing to say of a
+    // fresh one, and a grant that lets a login role change the history named.
+    assert_eq!(
+        store.read(|db| db.disagreements()).unwrap(),
+        Vec::<String>::new()
+    );
+    owner
+        .batch_execute(&format!("GRANT UPDATE ON history TO {}", app.user()))
+        .unwrap();
+    owner
+        .batch_execute("ALTER TABLE keys DISABLE TRIGGER keys_final_statuses")
+        .unwrap();
+    let found = store.read(|db| db.disagreements()).unwrap();
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with(&format!("{} may UPDATE history", app.user()))),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"the trigger keys_final_statuses is disabled".to_owned()),
+        "{found:?}"
+    );
 }
 
 #[test]

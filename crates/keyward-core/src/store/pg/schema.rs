@@ -541,16 +541,32 @@ pub(crate) fn disagreements(db: &crate::store::Db) -> crate::error::Result<Vec<S
             Some(_) => {}
         }
     }
-    let loose: Vec<String> = db.sql().query(
-        "SELECT p FROM unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE']) AS p
-          WHERE EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keyward_app')
-            AND has_table_privilege('keyward_app', 'keyward.history', p)",
+    // Who besides the owner (and superusers, who may anything) may change
+    // the history or move the chain's head: any grant at all is a way around.
+    let loose: Vec<(String, String, String)> = db.sql().query(
+        "SELECT r.rolname::text, t.relname::text, p
+           FROM pg_class t
+           JOIN pg_namespace n ON n.oid = t.relnamespace
+           CROSS JOIN unnest(ARRAY['UPDATE', 'DELETE', 'TRUNCATE', 'INSERT']) AS p
+           -- PostgreSQL's own roles (pg_write_all_data…) count through
+           -- whoever is made a member of them.
+           JOIN pg_roles r ON NOT r.rolsuper AND r.oid <> t.relowner
+                          AND r.rolname NOT LIKE 'pg!_%' ESCAPE '!'
+          WHERE n.nspname = 'keyward' AND t.relname IN ('history', 'history_head', 'store_state')
+            AND NOT (t.relname = 'history' AND p = 'INSERT')
+            AND has_table_privilege(r.oid, t.oid, p)
+          ORDER BY 1, 2, 3",
         &[],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    for privilege in loose {
+    for (role, table, privilege) in loose {
         out.push(format!(
-            "keyward_app may {privilege} the history; it may only read and append"
+            "{role} may {privilege} {table}; keyward's roles may only read it{}",
+            if table == "history" {
+                " and append"
+            } else {
+                ""
+            }
         ));
     }
     Ok(out)
