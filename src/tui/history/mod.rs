@@ -39,6 +39,8 @@ pub struct HistoryTab {
     pub filter: QueryLine,
     pub generation: u64,
     pub loading: bool,
+    /// The last page asked for could not be read (the status line says why).
+    pub failed: bool,
     pub loaded: bool,
     /// Newest first.
     pub rows: Vec<HistoryRow>,
@@ -71,6 +73,7 @@ impl Default for HistoryTab {
             filter: QueryLine::default(),
             generation: 0,
             loading: false,
+            failed: false,
             loaded: false,
             rows: Vec::new(),
             more_newer: false,
@@ -165,6 +168,7 @@ pub fn on_rows(
         return;
     }
     h.loading = false;
+    h.failed = result.is_err();
     match result {
         Ok(rows) => on_page(h, page, rows, cx),
         Err(e) => cx.fail(&e),

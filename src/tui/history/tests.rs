@@ -472,3 +472,25 @@ fn g_and_capital_g_jump_to_the_first_and_last_column_in_the_menu() {
     update(&mut s, ch('g'));
     assert!(matches!(&s.modal, Some(Modal::Columns(m)) if m.cursor == 0));
 }
+
+#[test]
+fn a_history_that_could_not_be_read_is_not_called_empty() {
+    let mut s = admin_with(1);
+    update(&mut s, ch('4'));
+    let generation = s.history.generation;
+    update(
+        &mut s,
+        Msg::HistoryRows {
+            generation,
+            page: HistoryPage::Newest,
+            result: Err(Error::store_because(
+                keyward_core::error::StoreCause::Io,
+                "the connection to PostgreSQL at postgres://kw@db:5432/keyward was lost",
+            )),
+        },
+    );
+    assert!(s.history.failed);
+    let screen = crate::tui::snapshot_testing::render(&s, 80, 24);
+    assert!(screen.contains("could not be read"), "{screen}");
+    assert!(!screen.contains("No history matches"), "{screen}");
+}

@@ -131,6 +131,8 @@ pub fn tab(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         };
         let message = if h.filter.error.is_some() {
             "  No rows shown: the filter is invalid (see below). Fix it, or Esc clears it."
+        } else if h.failed {
+            "  The history could not be read (the line below says why); Ctrl-R tries again."
         } else {
             "  No history matches."
         };
