@@ -79,41 +79,9 @@ impl Db<'_> {
     pub fn append_history_after(
         &self,
         head: &ChainHead,
-        mut record: HistoryRecord,
+        record: HistoryRecord,
     ) -> Result<ChainHead> {
-        record.seq = head.seq + 1;
-        record.origin.db_session = self.sql().session();
-        let hash = record.chain_hash(&head.hash);
-        let o = &record.origin;
-        let db = o.db_session.as_ref();
-        self.sql().execute(
-            "INSERT INTO history (seq, at, action, key_id, masked, subject, operator, email,
-                login, host, sudo_user, ssh_client, tty, details, hash, db_user, db_client)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            &args![
-                record.seq,
-                record.at,
-                record.action,
-                record.key,
-                record.masked,
-                record.subject,
-                record.operator,
-                record.email,
-                o.login,
-                o.host,
-                o.sudo_user,
-                o.ssh_client,
-                o.tty,
-                record.details,
-                hash,
-                db.map(|d| d.user.as_str()),
-                db.and_then(|d| d.client.as_deref()),
-            ],
-        )?;
-        Ok(ChainHead {
-            seq: record.seq,
-            hash,
-        })
+        self.append_history_batch(head, [record])
     }
 
     /// The newest row's sequence number and hash, read without locking
