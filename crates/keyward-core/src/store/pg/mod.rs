@@ -85,8 +85,8 @@ impl PgStore {
             .query_one("SELECT session_user::text, host(inet_client_addr())", &[])
             .map_err(fail)?;
         let session = DbSession {
-            user: row.get(0),
-            client: row.get(1),
+            user: row.try_get(0).map_err(fail)?,
+            client: row.try_get(1).map_err(fail)?,
         };
         // Every statement names keyward's objects unqualified; a lock held
         // past this long by another writer is reported, not waited out.
@@ -123,7 +123,7 @@ impl PgStore {
         let target = &self.target;
         self.client
             .query_one("SELECT seq FROM history_head", &[])
-            .map(|r| r.get(0))
+            .and_then(|r| r.try_get(0))
             .map_err(|e| error::from_postgres(&e, target))
     }
 
@@ -255,13 +255,13 @@ fn read_version(client: &mut impl postgres::GenericClient) -> Result<Option<i64>
             "SELECT to_regclass('keyward.schema_version') IS NOT NULL",
             &[],
         )?
-        .get(0);
+        .try_get(0)?;
     if !exists {
         return Ok(None);
     }
     let version: i32 = client
         .query_one("SELECT version FROM keyward.schema_version", &[])?
-        .get(0);
+        .try_get(0)?;
     Ok(Some(i64::from(version)))
 }
 
