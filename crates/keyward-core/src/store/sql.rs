@@ -252,7 +252,6 @@ impl Column for Option<String> {
 /// A PostgreSQL transaction as the store's statements see it: they are
 /// translated, prepared once per connection, and run.
 pub trait PgRun {
-    fn query(&mut self, sql: &str, args: &[SqlValue]) -> Result<Vec<postgres::Row>>;
     /// Reads the rows one at a time, until `f` breaks: a million-row export
     /// is never held at once.
     fn each(
@@ -359,7 +358,7 @@ impl Conn<'_> {
     ) -> Result<()> {
         match self {
             Conn::Lite(c) => {
-                let mut stmt = c.prepare(sql).map_err(from_sqlite)?;
+                let mut stmt = c.prepare_cached(sql).map_err(from_sqlite)?;
                 let mut rows = stmt
                     .query(rusqlite::params_from_iter(args))
                     .map_err(from_sqlite)?;
@@ -381,23 +380,12 @@ impl Conn<'_> {
         args: &[SqlValue],
         mut f: impl FnMut(&Row) -> Result<T>,
     ) -> Result<Vec<T>> {
-        match self {
-            Conn::Lite(c) => {
-                let mut stmt = c.prepare_cached(sql).map_err(from_sqlite)?;
-                let mut rows = stmt
-                    .query(rusqlite::params_from_iter(args))
-                    .map_err(from_sqlite)?;
-                let mut out = Vec::new();
-                while let Some(r) = rows.next().map_err(from_sqlite)? {
-                    out.push(f(&Row::Lite(r))?);
-                }
-                Ok(out)
-            }
-            Conn::Pg(p) => {
-                let rows = p.borrow_mut().query(sql, args)?;
-                rows.iter().map(|r| f(&Row::Pg(r))).collect()
-            }
-        }
+        let mut out = Vec::new();
+        self.each(sql, args, &mut |r| {
+            out.push(f(r)?);
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(out)
     }
 
     /// Runs a query and reads its first row with `f`, if it has one.
@@ -407,22 +395,17 @@ impl Conn<'_> {
         args: &[SqlValue],
         f: impl FnOnce(&Row) -> Result<T>,
     ) -> Result<Option<T>> {
-        match self {
-            Conn::Lite(c) => {
-                let mut stmt = c.prepare_cached(sql).map_err(from_sqlite)?;
-                let mut rows = stmt
-                    .query(rusqlite::params_from_iter(args))
-                    .map_err(from_sqlite)?;
-                match rows.next().map_err(from_sqlite)? {
-                    Some(r) => f(&Row::Lite(r)).map(Some),
-                    None => Ok(None),
-                }
+        let mut f = Some(f);
+        let mut first = None;
+        // Every row is read (a statement's rows end it; for the one-row
+        // statements this serves, there is no other), the first one kept.
+        self.each(sql, args, &mut |r| {
+            if let Some(f) = f.take() {
+                first = Some(f(r)?);
             }
-            Conn::Pg(p) => {
-                let rows = p.borrow_mut().query(sql, args)?;
-                rows.first().map(|r| f(&Row::Pg(r))).transpose()
-            }
-        }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(first)
     }
 
     /// Runs a query that returns exactly one row.

@@ -297,13 +297,6 @@ fn bound(args: &[SqlValue]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
 }
 
 impl PgRun for PgConn<'_> {
-    fn query(&mut self, sql: &str, args: &[SqlValue]) -> Result<Vec<postgres::Row>> {
-        let statement = self.statement(sql)?;
-        self.tx
-            .query(&statement, &bound(args))
-            .map_err(|e| error::from_postgres(&e, self.target))
-    }
-
     fn each(
         &mut self,
         sql: &str,
