@@ -23,7 +23,7 @@ use crate::store::{Db, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -211,12 +211,20 @@ struct DemoKey {
     instance: usize,
     developer: String,
     channel: usize,
+    integration: Integration,
     teams: Vec<usize>,
     created_at: i64,
     expires_at: Option<i64>,
     closed_at: Option<i64>,
     status: &'static str,
+    /// Who made it: an index into the demo's writers' actors.
+    by: usize,
+    last_used_at: Option<i64>,
+    use_count: u64,
 }
+
+/// Keys written to a statement.
+const KEY_BATCH: usize = 1000;
 
 /// A history event to write, in time order once sorted.
 struct DemoEvent {
@@ -510,124 +518,150 @@ fn fill(
         .map(|(i, n)| ((i.instance_id, i.developer_id, i.channel_id), n))
         .collect();
     let mut keys: Vec<DemoKey> = Vec::with_capacity(spec.keys as usize);
+    // Public ids made so far: one batch is one statement, which must not
+    // name an id twice.
+    let mut made: HashSet<String> = HashSet::with_capacity(spec.keys as usize);
+    let mut batch: Vec<DemoKey> = Vec::with_capacity(KEY_BATCH);
     while (keys.len() as u64) < spec.keys {
-        let instance = rng.random_range(0..INSTANCES.len());
-        let developer = rng.random_range(0..developer_names.len());
-        let channel = rng.random_range(0..CHANNELS.len());
-        let created_at = between(rng, start + margin, end - margin);
-        let roll = rng.random_range(0..100);
-        let mut key = DemoKey {
-            public_id: base62(rng, 8),
-            tail: base62(rng, 4),
-            name: PURPOSES[rng.random_range(0..PURPOSES.len())].to_owned(),
-            instance,
-            developer: developer_names[developer].clone(),
-            channel,
-            teams: Vec::new(),
-            created_at,
-            expires_at: None,
-            closed_at: None,
-            status: "active",
-        };
-        let slot = (
-            instance_ids[instance],
-            developer_ids[instance][developer],
-            channel_ids[channel],
-        );
-        let full = active.get(&slot).copied().unwrap_or(0) >= limits[instance];
-        // About a third active (5 000 per instance at 100 000 keys, once rolls
-        // that find their integration full are closed instead: the size of a
-        // large organisation's store), the rest expired or closed over two years.
-        match roll {
-            // Active, most for months, some soon to expire, a few never.
-            0..=37 if !full => {
-                key.expires_at = match roll {
-                    0..=2 => None,
-                    3..=9 => Some(now + rng.random_range(3600..14 * DAY)),
-                    _ => Some(now + rng.random_range(15 * DAY..365 * DAY)),
-                };
-                *active.entry(slot).or_default() += 1;
+        let wanted = (spec.keys - keys.len() as u64).min(KEY_BATCH as u64) as usize;
+        while batch.len() < wanted {
+            let instance = rng.random_range(0..INSTANCES.len());
+            let developer = rng.random_range(0..developer_names.len());
+            let channel = rng.random_range(0..CHANNELS.len());
+            let created_at = between(rng, start + margin, end - margin);
+            let roll = rng.random_range(0..100);
+            let public_id = base62(rng, 8);
+            if !made.insert(public_id.clone()) {
+                continue;
             }
-            38..=49 => key.expires_at = Some(between(rng, created_at + 1, now).min(now)),
-            50..=85 | 0..=37 => {
-                key.status = "deactivated";
-                key.closed_at = Some(between(rng, created_at, end));
+            let integration = Integration {
+                instance_id: instance_ids[instance],
+                developer_id: developer_ids[instance][developer],
+                channel_id: channel_ids[channel],
+            };
+            let mut key = DemoKey {
+                public_id,
+                tail: base62(rng, 4),
+                name: PURPOSES[rng.random_range(0..PURPOSES.len())].to_owned(),
+                instance,
+                developer: developer_names[developer].clone(),
+                channel,
+                integration,
+                teams: Vec::new(),
+                created_at,
+                expires_at: None,
+                closed_at: None,
+                status: "active",
+                // The key's creator and its `created` row name the same operator.
+                by: writers[rng.random_range(0..writers.len())],
+                last_used_at: None,
+                use_count: 0,
+            };
+            let slot = (
+                integration.instance_id,
+                integration.developer_id,
+                integration.channel_id,
+            );
+            let full = active.get(&slot).copied().unwrap_or(0) >= limits[instance];
+            // About a third active (5 000 per instance at 100 000 keys, once rolls
+            // that find their integration full are closed instead: the size of a
+            // large organisation's store), the rest expired or closed over two years.
+            match roll {
+                // Active, most for months, some soon to expire, a few never.
+                0..=37 if !full => {
+                    key.expires_at = match roll {
+                        0..=2 => None,
+                        3..=9 => Some(now + rng.random_range(3600..14 * DAY)),
+                        _ => Some(now + rng.random_range(15 * DAY..365 * DAY)),
+                    };
+                    *active.entry(slot).or_default() += 1;
+                }
+                38..=49 => key.expires_at = Some(between(rng, created_at + 1, now).min(now)),
+                50..=85 | 0..=37 => {
+                    key.status = "deactivated";
+                    key.closed_at = Some(between(rng, created_at, end));
+                }
+                _ => {
+                    key.status = "deleted";
+                    key.closed_at = Some(between(rng, created_at, end));
+                }
             }
-            _ => {
-                key.status = "deleted";
-                key.closed_at = Some(between(rng, created_at, end));
+            if key.expires_at.is_none() && key.status != "active" {
+                key.expires_at = Some(created_at + 90 * DAY);
             }
+            if rng.random_bool(0.8) {
+                let n = rng.random_range(1..=3);
+                key.teams = (0..n).map(|_| rng.random_range(0..team_count)).collect();
+                key.teams.sort_unstable();
+                key.teams.dedup();
+            }
+            let used_until = key
+                .closed_at
+                .unwrap_or(now)
+                .min(key.expires_at.unwrap_or(now));
+            if rng.random_bool(0.75) && used_until > created_at {
+                key.last_used_at = Some(rng.random_range(created_at..used_until));
+                key.use_count = rng.random_range(1..50_000);
+            }
+            batch.push(key);
         }
-        if key.expires_at.is_none() && key.status != "active" {
-            key.expires_at = Some(created_at + 90 * DAY);
-        }
-        if rng.random_bool(0.8) {
-            let n = rng.random_range(1..=3);
-            key.teams = (0..n).map(|_| rng.random_range(0..team_count)).collect();
-            key.teams.sort_unstable();
-            key.teams.dedup();
-        }
-        let integration = Integration {
-            instance_id: instance_ids[instance],
-            developer_id: developer_ids[instance][developer],
-            channel_id: channel_ids[channel],
-        };
-        let used_until = key
-            .closed_at
-            .unwrap_or(now)
-            .min(key.expires_at.unwrap_or(now));
-        let used = rng.random_bool(0.75) && used_until > created_at;
-        // The key's creator and its `created` row name the same operator.
-        let by = writers[rng.random_range(0..writers.len())];
-        let inserted = db.insert_key(&NewKey {
-            public_id: &key.public_id,
-            name: &key.name,
-            integration,
-            secret_hash: shared_hash,
-            tail: &key.tail,
-            expires_at: key.expires_at,
-            created_by: &actors[by].origin.login,
-            created_at,
-            now,
-            status: key.status,
-            closed_at: key.closed_at,
-            last_used_at: used.then(|| rng.random_range(created_at..used_until)),
-            use_count: if used { rng.random_range(1..50_000) } else { 0 },
-        })?;
-        let Some(key_id) = inserted else { continue };
-        for &team in &key.teams {
-            db.add_key_to_team(key_id, team_ids[team])?;
-        }
-        match (key.status, key.expires_at) {
-            ("active", Some(e)) if e <= now => report.expired += 1,
-            ("active", _) => report.active += 1,
-            ("deactivated", _) => report.deactivated += 1,
-            _ => report.deleted += 1,
-        }
-        let index = keys.len();
-        events.push(DemoEvent {
-            at: created_at,
-            action: Action::Created,
-            target: index,
-            actor: by,
-        });
-        if let Some(closed) = key.closed_at {
+        let rows: Vec<NewKey> = batch
+            .iter()
+            .map(|key| NewKey {
+                public_id: &key.public_id,
+                name: &key.name,
+                integration: key.integration,
+                secret_hash: shared_hash,
+                tail: &key.tail,
+                expires_at: key.expires_at,
+                created_by: &actors[key.by].origin.login,
+                created_at: key.created_at,
+                now,
+                status: key.status,
+                closed_at: key.closed_at,
+                last_used_at: key.last_used_at,
+                use_count: key.use_count,
+            })
+            .collect();
+        let ids = db.insert_keys(&rows)?;
+        drop(rows);
+        let mut memberships = Vec::new();
+        // A key whose id the store holds already is dropped; another is made in its place.
+        for (key, id) in batch.drain(..).zip(ids) {
+            let Some(key_id) = id else { continue };
+            memberships.extend(key.teams.iter().map(|&team| (key_id, team_ids[team])));
+            match (key.status, key.expires_at) {
+                ("active", Some(e)) if e <= now => report.expired += 1,
+                ("active", _) => report.active += 1,
+                ("deactivated", _) => report.deactivated += 1,
+                _ => report.deleted += 1,
+            }
+            let index = keys.len();
             events.push(DemoEvent {
-                at: closed,
-                action: Action::Deactivated,
+                at: key.created_at,
+                action: Action::Created,
                 target: index,
-                actor: by,
+                actor: key.by,
             });
-            if key.status == "deleted" {
+            if let Some(closed) = key.closed_at {
                 events.push(DemoEvent {
-                    at: (closed + 3600).min(end),
-                    action: Action::Deleted,
+                    at: closed,
+                    action: Action::Deactivated,
                     target: index,
-                    actor: by,
+                    actor: key.by,
                 });
+                if key.status == "deleted" {
+                    events.push(DemoEvent {
+                        at: (closed + 3600).min(end),
+                        action: Action::Deleted,
+                        target: index,
+                        actor: key.by,
+                    });
+                }
             }
+            keys.push(key);
         }
-        keys.push(key);
+        db.add_keys_to_teams(&memberships)?;
     }
     report.keys = keys.len() as u64;
 

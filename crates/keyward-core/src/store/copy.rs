@@ -172,48 +172,23 @@ fn importing(db: &Db, on: bool) -> Result<()> {
     Ok(())
 }
 
-/// Rows to a statement: a million history rows are a thousand statements.
-const BATCH: usize = 1000;
-
-/// Copies one table, in its order, a thousand rows to a statement; the
-/// number of rows.
+/// Copies one table, in its order, streamed (on a server, by one `COPY`);
+/// the number of rows.
 fn copy_table(src: &Db, dst: &Db, table: &str, columns: &str, order: &str) -> Result<u64> {
-    let width = columns.split(',').count();
-    let insert = |rows: usize| {
-        let marks: Vec<String> = (0..rows)
-            .map(|r| {
-                let row: Vec<String> = (1..=width).map(|c| format!("?{}", r * width + c)).collect();
-                format!("({})", row.join(", "))
-            })
-            .collect();
-        format!(
-            "INSERT INTO {table} ({columns}) VALUES {}",
-            marks.join(", ")
-        )
-    };
-    let full = insert(BATCH);
-    let mut values = Vec::with_capacity(BATCH * width);
-    let mut pending = 0;
-    let mut n = 0u64;
-    src.sql().each(
-        &format!("SELECT {columns} FROM {table} ORDER BY {order}"),
-        &[],
-        &mut |r: &Row| {
-            for i in 0..width {
-                values.push(r.get::<SqlValue>(i)?);
-            }
-            pending += 1;
-            n += 1;
-            if pending == BATCH {
-                dst.sql().execute(&full, &values)?;
+    let names: Vec<&str> = columns.split(',').map(str::trim).collect();
+    let mut values = Vec::with_capacity(names.len());
+    dst.sql().append_rows(table, &names, true, &mut |put| {
+        src.sql().each(
+            &format!("SELECT {columns} FROM {table} ORDER BY {order}"),
+            &[],
+            &mut |r: &Row| {
                 values.clear();
-                pending = 0;
-            }
-            Ok(ControlFlow::Continue(()))
-        },
-    )?;
-    if pending > 0 {
-        dst.sql().execute(&insert(pending), &values)?;
-    }
-    Ok(n)
+                for i in 0..names.len() {
+                    values.push(r.get::<SqlValue>(i)?);
+                }
+                put(&values)?;
+                Ok(ControlFlow::Continue(()))
+            },
+        )
+    })
 }

@@ -2,7 +2,7 @@
 //! newest first through filters, and walked in order by the audit.
 
 use super::query_sql::{Sql, history_filter};
-use super::sql::{Conn, Row, SqlValue, args};
+use super::sql::{BATCH_ROWS, Conn, Row, SqlValue, args};
 use super::{Db, from_sqlite};
 use crate::domain::history::{DbSession, GENESIS, HistoryPage, HistoryRecord, HistoryRow, Origin};
 use crate::domain::query::HistoryQuery;
@@ -50,6 +50,27 @@ pub struct ChainHead {
     pub seq: i64,
     pub hash: String,
 }
+
+/// The history's columns, as a batch writes them.
+const HISTORY_COLUMNS: [&str; 17] = [
+    "seq",
+    "at",
+    "action",
+    "key_id",
+    "masked",
+    "subject",
+    "operator",
+    "email",
+    "login",
+    "host",
+    "sudo_user",
+    "ssh_client",
+    "tty",
+    "details",
+    "hash",
+    "db_user",
+    "db_client",
+];
 
 impl Db<'_> {
     /// Where the chain ends: the row the next one is hashed after. On a
@@ -104,78 +125,53 @@ impl Db<'_> {
     }
 
     /// Appends `records` after `head` in order, as [`Db::append_history_after`]
-    /// would one by one, but a thousand rows to a statement: a demo's million
-    /// rows are a thousand statements, not a million round trips to a server.
+    /// would one by one, but as one load: a demo's million rows go to a
+    /// server by one `COPY` (to a file, a thousand rows to a statement), not
+    /// by a million round trips.
     pub fn append_history_batch(
         &self,
         head: &ChainHead,
         records: impl IntoIterator<Item = HistoryRecord>,
     ) -> Result<ChainHead> {
-        const ROWS: usize = 1000;
-        const COLUMNS: usize = 17;
         let session = self.sql().session();
         let mut head = head.clone();
-        let mut values = Vec::with_capacity(ROWS * COLUMNS);
-        let mut pending = 0;
-        for mut record in records {
-            record.seq = head.seq + 1;
-            record.origin.db_session = session.clone();
-            let hash = record.chain_hash(&head.hash);
-            let o = record.origin;
-            let db = o.db_session.as_ref();
-            values.extend(args![
-                record.seq,
-                record.at,
-                record.action,
-                record.key,
-                record.masked,
-                record.subject,
-                record.operator,
-                record.email,
-                o.login,
-                o.host,
-                o.sudo_user,
-                o.ssh_client,
-                o.tty,
-                record.details,
-                hash,
-                db.map(|d| d.user.as_str()),
-                db.and_then(|d| d.client.as_deref()),
-            ]);
-            head = ChainHead {
-                seq: record.seq,
-                hash,
-            };
-            pending += 1;
-            if pending == ROWS {
-                self.insert_history_rows(pending, &values)?;
-                values.clear();
-                pending = 0;
-            }
-        }
-        if pending > 0 {
-            self.insert_history_rows(pending, &values)?;
-        }
+        let mut records = records.into_iter();
+        let many = records.size_hint().1.is_none_or(|n| n > BATCH_ROWS);
+        self.sql()
+            .append_rows("history", &HISTORY_COLUMNS, many, &mut |put| {
+                for mut record in records.by_ref() {
+                    record.seq = head.seq + 1;
+                    record.origin.db_session = session.clone();
+                    let hash = record.chain_hash(&head.hash);
+                    let o = record.origin;
+                    let db = o.db_session.as_ref();
+                    put(&args![
+                        record.seq,
+                        record.at,
+                        record.action,
+                        record.key,
+                        record.masked,
+                        record.subject,
+                        record.operator,
+                        record.email,
+                        o.login,
+                        o.host,
+                        o.sudo_user,
+                        o.ssh_client,
+                        o.tty,
+                        record.details,
+                        hash,
+                        db.map(|d| d.user.as_str()),
+                        db.and_then(|d| d.client.as_deref()),
+                    ])?;
+                    head = ChainHead {
+                        seq: record.seq,
+                        hash,
+                    };
+                }
+                Ok(())
+            })?;
         Ok(head)
-    }
-
-    fn insert_history_rows(&self, rows: usize, values: &[SqlValue]) -> Result<()> {
-        let marks: Vec<String> = (0..rows)
-            .map(|r| {
-                let row: Vec<String> = (1..=17).map(|c| format!("?{}", r * 17 + c)).collect();
-                format!("({})", row.join(", "))
-            })
-            .collect();
-        self.sql().execute(
-            &format!(
-                "INSERT INTO history (seq, at, action, key_id, masked, subject, operator, email,
-                    login, host, sudo_user, ssh_client, tty, details, hash, db_user, db_client)
-                 VALUES {}",
-                marks.join(", ")
-            ),
-            values,
-        )?;
-        Ok(())
     }
 
     /// The store's first history row, if it has any.

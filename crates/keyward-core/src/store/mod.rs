@@ -53,6 +53,8 @@ pub struct LiteStore {
 /// A transaction's view of the store; the table families add their methods to it.
 pub struct Db<'c> {
     conn: Conn<'c>,
+    /// Keys this transaction has written (see `Db::insert_keys`).
+    keys_written: std::cell::Cell<u64>,
 }
 
 impl LiteStore {
@@ -333,10 +335,7 @@ impl LiteStore {
         if file_identity(&path).ok() != Some(self.file) {
             return Err(moved(&path));
         }
-        let value = f(&Db {
-            conn: Conn::Lite(&tx),
-        })
-        .map_err(|e| describe(e, &path))?;
+        let value = f(&Db::new(Conn::Lite(&tx))).map_err(|e| describe(e, &path))?;
         tx.commit().map_err(|e| describe(from_sqlite(e), &path))?;
         Ok(value)
     }
@@ -518,6 +517,14 @@ pub(crate) const SAME_NAME: &str =
 
 impl<'c> Db<'c> {
     /// The connection this transaction's statements run on.
+    /// The transaction `conn` runs, for the store's methods.
+    pub(crate) fn new(conn: Conn<'c>) -> Db<'c> {
+        Db {
+            conn,
+            keys_written: std::cell::Cell::new(0),
+        }
+    }
+
     pub fn sql(&self) -> Conn<'c> {
         self.conn
     }

@@ -261,8 +261,34 @@ pub trait PgRun {
         f: &mut dyn FnMut(&postgres::Row) -> Result<ControlFlow<()>>,
     ) -> Result<()>;
     fn execute(&mut self, sql: &str, args: &[SqlValue]) -> Result<u64>;
+    /// Streams the rows `produce` makes into `table` by one `COPY`.
+    fn copy_rows(&mut self, table: &str, columns: &[&str], produce: &mut Produce) -> Result<u64>;
     /// This connection's session, as the server stamps history rows with it.
     fn session(&self) -> DbSession;
+}
+
+/// Makes the rows of [`Conn::copy_rows`]: hands each row's values, in the
+/// columns' order, to the function it is given.
+pub type Produce<'p> = dyn FnMut(&mut dyn FnMut(&[SqlValue]) -> Result<()>) -> Result<()> + 'p;
+
+/// Rows to a multi-row `INSERT`: a million rows are a thousand statements.
+pub const BATCH_ROWS: usize = 1000;
+
+/// `(?1, ?2), (?3, ?4)`: the placeholders of `rows` rows of `width` values.
+pub fn value_rows(rows: usize, width: usize) -> String {
+    let mut out = String::with_capacity(rows * width * 7);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=width {
+            if c > 1 {
+                out.push_str(", ");
+            }
+            out.push('?');
+            out.push_str(&(r * width + c).to_string());
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// The connection a transaction's statements run on.
@@ -419,6 +445,51 @@ impl Conn<'_> {
             .ok_or_else(|| Error::store("the store returned no row where one was due"))
     }
 
+    /// Inserts `values` into `table`, `columns.len()` to a row, a thousand
+    /// rows to a statement; how many rows it wrote.
+    pub fn insert_values(&self, table: &str, columns: &[&str], values: &[SqlValue]) -> Result<u64> {
+        let width = columns.len();
+        let mut n = 0;
+        for chunk in values.chunks(BATCH_ROWS * width) {
+            n += self.execute(
+                &format!(
+                    "INSERT INTO {table} ({}) VALUES {}",
+                    columns.join(", "),
+                    value_rows(chunk.len() / width, width)
+                ),
+                chunk,
+            )?;
+        }
+        Ok(n)
+    }
+
+    /// Appends the rows `produce` makes to `table`; how many. `many` rows
+    /// (thousands: a load, a copy) go to a server by one `COPY`, which takes
+    /// them while the next ones are being made; otherwise, and to a file,
+    /// they go by an `INSERT` per thousand rows.
+    pub fn append_rows(
+        &self,
+        table: &str,
+        columns: &[&str],
+        many: bool,
+        produce: &mut Produce,
+    ) -> Result<u64> {
+        if let (Conn::Pg(p), true) = (self, many) {
+            return p.borrow_mut().copy_rows(table, columns, produce);
+        }
+        let mut batch = Vec::with_capacity(BATCH_ROWS.min(64) * columns.len());
+        let mut n = 0;
+        produce(&mut |row| {
+            batch.extend_from_slice(row);
+            if batch.len() >= BATCH_ROWS * columns.len() {
+                n += self.insert_values(table, columns, &batch)?;
+                batch.clear();
+            }
+            Ok(())
+        })?;
+        Ok(n + self.insert_values(table, columns, &batch)?)
+    }
+
     /// Runs a statement; returns how many rows it changed.
     pub fn execute(&self, sql: &str, args: &[SqlValue]) -> Result<u64> {
         match self {
@@ -455,6 +526,13 @@ mod tests {
             for_postgres("SELECT k.id FROM keys k INDEXED BY keys_listing WHERE k.id = ?1"),
             "SELECT k.id FROM keys k  WHERE k.id = $1"
         );
+    }
+
+    #[test]
+    fn value_rows_number_each_rows_placeholders_on() {
+        assert_eq!(value_rows(1, 1), "(?1)");
+        assert_eq!(value_rows(2, 3), "(?1, ?2, ?3), (?4, ?5, ?6)");
+        assert_eq!(value_rows(0, 3), "");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Teams and which keys belong to them.
 
-use super::sql::args;
+use super::sql::{BATCH_ROWS, SqlValue, args, value_rows};
 use super::{Db, SAME_NAME};
 use crate::domain::model::Team;
 use crate::error::Result;
@@ -83,11 +83,29 @@ impl Db<'_> {
     }
 
     pub fn add_key_to_team(&self, key_id: i64, team_id: i64) -> Result<bool> {
-        let n = self.sql().execute(
-            "INSERT INTO key_teams (key_id, team_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            &args![key_id, team_id],
-        )?;
-        Ok(n > 0)
+        Ok(!self.add_keys_to_teams(&[(key_id, team_id)])?.is_empty())
+    }
+
+    /// Puts keys in teams, a thousand (key, team) pairs to a statement; the
+    /// pairs that were not there already.
+    pub fn add_keys_to_teams(&self, pairs: &[(i64, i64)]) -> Result<Vec<(i64, i64)>> {
+        let mut added = Vec::new();
+        for chunk in pairs.chunks(BATCH_ROWS) {
+            let values: Vec<SqlValue> = chunk
+                .iter()
+                .flat_map(|&(key, team)| args![key, team])
+                .collect();
+            added.extend(self.sql().query(
+                &format!(
+                    "INSERT INTO key_teams (key_id, team_id) VALUES {}
+                     ON CONFLICT DO NOTHING RETURNING key_id, team_id",
+                    value_rows(chunk.len(), 2)
+                ),
+                &values,
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?);
+        }
+        Ok(added)
     }
 
     pub fn remove_key_from_team(&self, key_id: i64, team_id: i64) -> Result<bool> {

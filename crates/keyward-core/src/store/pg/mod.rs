@@ -8,7 +8,7 @@ pub mod error;
 pub mod schema;
 
 use super::Db;
-use super::sql::{Conn, PgRun, SqlValue, for_postgres};
+use super::sql::{Conn, PgRun, Produce, SqlValue, for_postgres};
 use crate::domain::history::DbSession;
 use crate::error::{Error, Result};
 use connect::Target;
@@ -178,9 +178,7 @@ impl PgStore {
             target: &target,
             session: &self.session,
         });
-        seed(&Db {
-            conn: Conn::Pg(&conn),
-        })?;
+        seed(&Db::new(Conn::Pg(&conn)))?;
         conn.into_inner()
             .tx
             .commit()
@@ -239,9 +237,7 @@ fn run<T>(
         target,
         session,
     });
-    let value = f(&Db {
-        conn: Conn::Pg(&conn),
-    })?;
+    let value = f(&Db::new(Conn::Pg(&conn)))?;
     conn.into_inner()
         .tx
         .commit()
@@ -323,6 +319,30 @@ impl PgRun for PgConn<'_> {
         self.tx
             .execute(&statement, &bound(args))
             .map_err(|e| error::from_postgres(&e, self.target))
+    }
+
+    fn copy_rows(&mut self, table: &str, columns: &[&str], produce: &mut Produce) -> Result<u64> {
+        use postgres::binary_copy::BinaryCopyInWriter;
+        let columns = columns.join(", ");
+        // The columns' types, as the binary format needs them: from a
+        // statement that reads them (prepared once, like any other).
+        let types: Vec<postgres::types::Type> = self
+            .statement(&format!("SELECT {columns} FROM {table} LIMIT 0"))?
+            .columns()
+            .iter()
+            .map(|c| c.type_().clone())
+            .collect();
+        let target = self.target;
+        let fail = |e: postgres::Error| error::from_postgres(&e, target);
+        let sink = self
+            .tx
+            .copy_in(&format!(
+                "COPY {table} ({columns}) FROM STDIN (FORMAT binary)"
+            ))
+            .map_err(fail)?;
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        produce(&mut |row| writer.write(&bound(row)).map_err(fail))?;
+        writer.finish().map_err(fail)
     }
 
     fn session(&self) -> DbSession {
