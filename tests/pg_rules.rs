@@ -231,6 +231,15 @@ fn two_admins_demoting_each_other_at_once_leave_one_admin() {
         if naive {
             store.client().batch_execute(NAIVE_LAST_ADMIN).unwrap();
         }
+        // The race is the last admin's; that each change needs its history
+        // row is another rule, with a test of its own.
+        store
+            .client()
+            .batch_execute(
+                "ALTER TABLE operators DISABLE TRIGGER operators_added_recorded;
+                 ALTER TABLE operators DISABLE TRIGGER operators_role_recorded;",
+            )
+            .unwrap();
         store
             .client()
             .batch_execute(
@@ -582,6 +591,115 @@ fn final_statuses_and_kept_keys_hold_as_in_sqlite() {
         .unwrap_err();
     assert!(message(&err).contains("another instance"), "{err:?}");
     let _ = scratch;
+}
+
+#[test]
+fn a_login_role_changes_a_secret_or_a_role_only_with_its_history_row() {
+    let Some((mut scratch, mut store)) = Scratch::store() else {
+        return;
+    };
+    let ids = integration(&mut store, 2);
+    store
+        .client()
+        .execute(INSERT_KEY, &[&"k1", &ids.0, &ids.1, &ids.2, &HASH])
+        .unwrap();
+    let app = scratch.app_login();
+    let mut c = app.connect().unwrap();
+    c.batch_execute("SET search_path = keyward, pg_catalog")
+        .unwrap();
+    let other_hash = HASH.replace("c2FsdHNhbHQ", "b3RoZXJzYWx0");
+    assert_ne!(other_hash, HASH);
+    // Each change on its own: refused at commit, nothing of it kept.
+    for (sql, what) in [
+        (
+            format!("UPDATE keys SET secret_hash = '{other_hash}' WHERE public_id = 'k1'"),
+            "keyward: a key's secret changes only with its renewed row in the history",
+        ),
+        (
+            format!(
+                "UPDATE keys SET grace_hash = '{other_hash}', grace_until = 9 WHERE public_id = 'k1'"
+            ),
+            "keyward: a key's secret changes only with its renewed row in the history",
+        ),
+        (
+            "INSERT INTO operators (login, name, email, role, created_at)
+             VALUES ('mallory', 'M', 'm@example.org', 'admin', 0)"
+                .to_owned(),
+            "keyward: an operator is added or changes role only with its operator_added row in the history",
+        ),
+    ] {
+        let err = c.batch_execute(&sql).unwrap_err();
+        assert_eq!(message(&err), what, "{sql}");
+    }
+    let err = c
+        .batch_execute("UPDATE keys SET public_id = 'k2' WHERE public_id = 'k1'")
+        .unwrap_err();
+    assert_eq!(message(&err), "keyward: a key's public id never changes");
+    let hash: String = c
+        .query_one("SELECT secret_hash FROM keys WHERE public_id = 'k1'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(hash, HASH);
+
+    // With its row, stamped by the session, the change commits: the history
+    // says who did it (and `audit verify` judges the row's hash).
+    let append =
+        |tx: &mut postgres::Transaction, action: &str, key: Option<&str>, subject: Option<&str>| {
+            let seq: i64 = tx
+                .query_one("SELECT seq FROM history_head_lock()", &[])
+                .unwrap()
+                .get(0);
+            tx.execute(
+                "INSERT INTO history (seq, at, action, key_id, subject, login, host, details,
+                 db_user, db_client, hash)
+             VALUES ($1, 0, $2, $3, $4, 'mallory', 'h', '{}', session_user,
+                 host(inet_client_addr()), 'x')",
+                &[&(seq + 1), &action, &key, &subject],
+            )
+            .unwrap();
+        };
+    let mut tx = c.transaction().unwrap();
+    tx.batch_execute(&format!(
+        "UPDATE keys SET secret_hash = '{other_hash}' WHERE public_id = 'k1'"
+    ))
+    .unwrap();
+    append(&mut tx, "renewed", Some("k1"), None);
+    tx.commit().unwrap();
+    // A row naming another key does not count.
+    let mut tx = c.transaction().unwrap();
+    tx.batch_execute(&format!(
+        "UPDATE keys SET secret_hash = '{HASH}' WHERE public_id = 'k1'"
+    ))
+    .unwrap();
+    append(&mut tx, "renewed", Some("k9"), None);
+    let err = tx.commit().unwrap_err();
+    assert!(message(&err).contains("renewed row"), "{err:?}");
+
+    let mut tx = c.transaction().unwrap();
+    tx.batch_execute(
+        "INSERT INTO operators (login, name, email, role, created_at)
+         VALUES ('mallory', 'M', 'm@example.org', 'viewer', 0)",
+    )
+    .unwrap();
+    append(&mut tx, "operator_added", None, Some("mallory"));
+    tx.commit().unwrap();
+    let err = c
+        .batch_execute("UPDATE operators SET role = 'admin' WHERE login = 'mallory'")
+        .unwrap_err();
+    assert!(
+        message(&err).contains("operator_role_changed row"),
+        "{err:?}"
+    );
+    let mut tx = c.transaction().unwrap();
+    tx.batch_execute("UPDATE operators SET role = 'admin' WHERE login = 'mallory'")
+        .unwrap();
+    append(&mut tx, "operator_role_changed", None, Some("mallory"));
+    tx.commit().unwrap();
+    // Other edits need no row of their own.
+    c.batch_execute("UPDATE operators SET name = 'Mal' WHERE login = 'mallory'")
+        .unwrap();
+    c.batch_execute("UPDATE keys SET name = 'renamed', tail = 'zzzz' WHERE public_id = 'k1'")
+        .unwrap();
 }
 
 #[test]

@@ -183,10 +183,10 @@ CREATE INDEX history_login ON history (login, seq);
 CREATE INDEX history_at ON history (at);
 
 -- The chain's head: the newest row's sequence number and hash. A writer locks
--- it (history_head_lock) before it hashes its row, so appends queue here. It
--- moves once per transaction, at its commit, to the transaction's last row:
--- a row updated for every append would leave a million versions of itself
--- behind a million-row transaction, each read walking past all of them.
+-- it (history_head_lock) before it hashes its rows, so appends queue here.
+-- Each INSERT statement into the history moves it once, to its last row
+-- (history_in_order): a row updated for every append would leave a million
+-- versions of itself behind a million-row transaction.
 CREATE TABLE history_head (
     one         smallint PRIMARY KEY DEFAULT 1 CHECK (one = 1),
     seq         bigint NOT NULL,
@@ -264,65 +264,53 @@ CREATE TRIGGER history_no_truncate BEFORE TRUNCATE ON history
 FOR EACH STATEMENT EXECUTE FUNCTION refuse_row('the credential history is append-only');
 
 -- Locks the chain's head for this transaction and says where it is; the
--- writer hashes its row against it. Runs as the owner: keyward_app may read
+-- writer hashes its rows after it. Runs as the owner: keyward_app may read
 -- the head, not lock or change it.
 CREATE FUNCTION history_head_lock(OUT seq bigint, OUT hash text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = keyward, pg_catalog AS $$
 BEGIN
-    PERFORM 1 FROM history_head h WHERE h.one = 1 FOR UPDATE;
-    -- Under the lock, the newest row: this transaction's own appends included.
-    SELECT r.seq, r.hash INTO seq, hash FROM history r ORDER BY r.seq DESC LIMIT 1;
-    IF seq IS NULL THEN
-        SELECT h.seq, h.hash INTO seq, hash FROM history_head h WHERE h.one = 1;
-    END IF;
+    SELECT h.seq, h.hash INTO seq, hash FROM history_head h WHERE h.one = 1 FOR UPDATE;
 END $$;
 
--- Each row comes right after the newest, in the head's lock, and carries the
--- database's own word on who wrote it.
-CREATE FUNCTION history_append() RETURNS trigger
+-- Once per INSERT (or COPY) into the history, over the rows it added: they
+-- come right after the head, in the head's lock, without a gap, and carry
+-- the database's own word on who wrote them; then the head moves on to the
+-- last of them, and every open screen hears of it by its sequence number
+-- only. A statement rather than each row: a million-row load checks once
+-- per thousand rows, and a writer that skipped the head's lock waits for
+-- it here and is refused for the rows it numbered meanwhile.
+CREATE FUNCTION history_in_order() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = keyward, pg_catalog AS $$
 DECLARE
-    newest bigint;
+    head bigint;
+    first bigint;
+    last bigint;
+    added bigint;
     importing boolean;
 BEGIN
-    PERFORM 1 FROM history_head h WHERE h.one = 1 FOR UPDATE;
-    SELECT max(r.seq) INTO newest FROM history r;
-    IF NEW.seq IS DISTINCT FROM COALESCE(newest, 0) + 1 THEN
+    SELECT h.seq INTO head FROM history_head h WHERE h.one = 1 FOR UPDATE;
+    SELECT min(a.seq), max(a.seq), count(*) INTO first, last, added FROM appended a;
+    IF added = 0 THEN
+        RETURN NULL;
+    END IF;
+    IF first IS DISTINCT FROM head + 1 OR last IS DISTINCT FROM head + added THEN
         PERFORM refuse('history rows are appended in sequence');
     END IF;
     SELECT s.importing INTO importing FROM store_state s WHERE s.one = 1;
-    IF NOT importing AND (NEW.db_user IS DISTINCT FROM session_user::text
-                          OR NEW.db_client IS DISTINCT FROM host(inet_client_addr())) THEN
+    IF NOT importing AND EXISTS (
+        SELECT 1 FROM appended a
+         WHERE a.db_user IS DISTINCT FROM session_user::text
+            OR a.db_client IS DISTINCT FROM host(inet_client_addr())) THEN
         PERFORM refuse('a history row carries the database session that wrote it (db_user, db_client)');
     END IF;
-    RETURN NEW;
-END $$;
-
--- At commit, the head moves on to the transaction's newest row (its lock is
--- held to the end, so the newest is this transaction's own).
-CREATE FUNCTION history_head_moves() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = keyward, pg_catalog AS $$
-BEGIN
-    IF NEW.seq = (SELECT max(r.seq) FROM history r) THEN
-        UPDATE history_head SET seq = NEW.seq, hash = NEW.hash WHERE one = 1;
-    END IF;
+    UPDATE history_head h SET seq = a.seq, hash = a.hash
+      FROM appended a WHERE h.one = 1 AND a.seq = last;
+    PERFORM pg_notify('keyward_history', last::text);
     RETURN NULL;
 END $$;
-CREATE CONSTRAINT TRIGGER history_head_moves AFTER INSERT ON history
-DEFERRABLE INITIALLY DEFERRED
-FOR EACH ROW EXECUTE FUNCTION history_head_moves();
-CREATE TRIGGER history_in_order BEFORE INSERT ON history
-FOR EACH ROW EXECUTE FUNCTION history_append();
-
--- Every open screen hears of each append, by its sequence number only.
-CREATE FUNCTION history_notify() RETURNS trigger
-LANGUAGE plpgsql SET search_path = keyward, pg_catalog AS $$
-BEGIN
-    PERFORM pg_notify('keyward_history', NEW.seq::text);
-    RETURN NULL;
-END $$;
-CREATE TRIGGER history_notify AFTER INSERT ON history
-FOR EACH ROW EXECUTE FUNCTION history_notify();
+CREATE TRIGGER history_in_order AFTER INSERT ON history
+REFERENCING NEW TABLE AS appended
+FOR EACH STATEMENT EXECUTE FUNCTION history_in_order();
 
 -- A store always keeps an admin. Demotions and removals of admins queue on
 -- one advisory lock, then count what is committed.
@@ -367,6 +355,58 @@ BEGIN
 END $$;
 CREATE TRIGGER keys_final_statuses BEFORE UPDATE ON keys
 FOR EACH ROW EXECUTE FUNCTION keys_final_statuses();
+
+-- What a login role could otherwise do behind keyward's back with its own
+-- grants, and the history would not say: give a key a secret it chose, or
+-- itself a role. Such a change commits only with its history row, appended
+-- by the same transaction (checked at commit, after the writer appended
+-- it): a new secret with `renewed`, a new operator with `operator_added`, a
+-- new role with `operator_role_changed`, each naming its key or login. Rows
+-- `store copy` brings in are recorded already.
+CREATE FUNCTION recorded_in_history() RETURNS trigger
+LANGUAGE plpgsql SET search_path = keyward, pg_catalog AS $$
+DECLARE
+    wanted text := TG_ARGV[0];
+BEGIN
+    IF (SELECT s.importing FROM store_state s WHERE s.one = 1) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'keys' THEN
+        IF NEW.secret_hash IS NOT DISTINCT FROM OLD.secret_hash
+           AND (NEW.grace_hash IS NULL OR NEW.grace_hash IS NOT DISTINCT FROM OLD.grace_hash) THEN
+            RETURN NULL;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM history h
+                        WHERE h.key_id = NEW.public_id AND h.action = wanted
+                          AND h.xmin = pg_current_xact_id()::xid) THEN
+            PERFORM refuse('a key''s secret changes only with its renewed row in the history');
+        END IF;
+    ELSE
+        IF TG_OP = 'UPDATE' AND NEW.role IS NOT DISTINCT FROM OLD.role THEN
+            RETURN NULL;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM history h
+                        WHERE h.subject = NEW.login AND h.action = wanted
+                          AND h.xmin = pg_current_xact_id()::xid) THEN
+            PERFORM refuse(format('an operator is added or changes role only with its %s row in the history', wanted));
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER keys_secret_recorded AFTER UPDATE OF secret_hash, grace_hash ON keys
+DEFERRABLE INITIALLY DEFERRED
+FOR EACH ROW EXECUTE FUNCTION recorded_in_history('renewed');
+CREATE CONSTRAINT TRIGGER operators_added_recorded AFTER INSERT ON operators
+DEFERRABLE INITIALLY DEFERRED
+FOR EACH ROW EXECUTE FUNCTION recorded_in_history('operator_added');
+CREATE CONSTRAINT TRIGGER operators_role_recorded AFTER UPDATE OF role ON operators
+DEFERRABLE INITIALLY DEFERRED
+FOR EACH ROW EXECUTE FUNCTION recorded_in_history('operator_role_changed');
+
+-- A key's public id is what the history names it by: it never changes.
+CREATE TRIGGER keys_public_id_fixed BEFORE UPDATE OF public_id ON keys
+FOR EACH ROW WHEN (NEW.public_id IS DISTINCT FROM OLD.public_id)
+EXECUTE FUNCTION refuse_row('a key''s public id never changes');
 
 -- What a key may be: its developer of its instance, no new or revived active
 -- key on a retired instance, and no more active keys in an integration
@@ -634,12 +674,12 @@ mod tests {
         assert!(triggers.contains(&("history_no_update".into(), "history".into())));
         assert!(triggers.contains(&("keys_integration_rules".into(), "keys".into())));
         assert!(triggers.contains(&("outbox_message_fixed".into(), "outbox".into())));
-        assert!(triggers.contains(&("history_head_moves".into(), "history".into())));
+        assert!(triggers.contains(&("history_in_order".into(), "history".into())));
         assert!(triggers.iter().all(|(_, t)| !t.is_empty()));
         let functions = functions_made();
         let names: Vec<&str> = functions.iter().map(|(n, _)| n.as_str()).collect();
         for f in [
-            "history_append",
+            "history_in_order",
             "keys_integration_rules",
             "json_each",
             "refuse",
@@ -650,7 +690,7 @@ mod tests {
         assert!(!names.contains(&"kw_fold"));
         let append = &functions
             .iter()
-            .find(|(n, _)| n == "history_append")
+            .find(|(n, _)| n == "history_in_order")
             .unwrap()
             .1;
         assert!(append.contains("FOR UPDATE") && append.trim_end().ends_with("END"));
