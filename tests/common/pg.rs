@@ -117,3 +117,65 @@ fn rand_suffix() -> String {
         .unwrap_or(0);
     format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
 }
+
+/// The URL of `target`'s database over the server's Unix socket, as the OS
+/// login running the tests (peer authentication, as a bastion host's local
+/// keyward would connect), with that login made a role in `keyward_app` if
+/// it is none yet — or why it cannot be had: the server names no socket
+/// directory, or is not on this machine (a socket that is not there).
+pub fn over_socket(target: &Target) -> Result<String, String> {
+    let mut admin = target.connect().map_err(|e| e.to_string())?;
+    let dirs: String = admin
+        .query_one("SHOW unix_socket_directories", &[])
+        .map_err(|e| e.to_string())?
+        .get(0);
+    let port: String = admin
+        .query_one("SHOW port", &[])
+        .map_err(|e| e.to_string())?
+        .get(0);
+    let dir = dirs
+        .split(',')
+        .map(str::trim)
+        .find(|d| !d.is_empty() && !d.starts_with('@'))
+        .ok_or_else(|| format!("the server has no socket directory ({dirs:?})"))?
+        .to_owned();
+    if !std::path::Path::new(&dir)
+        .join(format!(".s.PGSQL.{port}"))
+        .exists()
+    {
+        return Err(format!("no socket {dir}/.s.PGSQL.{port} on this machine"));
+    }
+    let login = nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .ok_or("the tests' login has no name")?;
+    // Roles are the cluster's: another test may be making the same one.
+    let exists = |admin: &mut postgres::Client| -> Result<bool, String> {
+        admin
+            .query_one(
+                "SELECT count(*) FROM pg_roles WHERE rolname = $1",
+                &[&login],
+            )
+            .map(|r| r.get::<_, i64>(0) == 1)
+            .map_err(|e| e.to_string())
+    };
+    if !exists(&mut admin)? {
+        let made = admin.batch_execute(&format!("CREATE ROLE \"{login}\" LOGIN"));
+        if made.is_err() && !exists(&mut admin)? {
+            return Err(format!("cannot make the role {login}: {made:?}"));
+        }
+    }
+    admin
+        .batch_execute(&format!("GRANT keyward_app TO \"{login}\""))
+        .map_err(|e| e.to_string())?;
+    let url = format!(
+        "postgres:///{}?host={dir}&port={port}&user={login}",
+        target.dbname()
+    );
+    // Peer authentication, or whatever the server's pg_hba says for its socket.
+    Target::parse(&url, &Surroundings::of_process())
+        .and_then(|t| t.connect())
+        .map_err(|e| format!("{url}: {e}"))?;
+    Ok(url)
+}
