@@ -90,6 +90,16 @@ impl Env {
         Env { dir, db, _pg: None }
     }
 
+    /// A directory of its own for a store at `db` that the test looks after
+    /// (a server of its own, say): no store is made there, nor dropped.
+    pub fn at(db: &str) -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+            db: PathBuf::from(db),
+            _pg: None,
+        }
+    }
+
     /// Runs `sql` (SQLite's spelling; `?N` are `args`, as text) straight on
     /// the store, as a writer that bypasses keyward would: on the file, or on
     /// the server as the test role. The database's own answer: rows changed,
