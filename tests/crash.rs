@@ -97,13 +97,13 @@ enum Watch {
     /// The WAL file's state when the watch was set.
     Wal(PathBuf, Option<(u64, std::time::SystemTime)>),
     /// A connection to the server, and the application name of the session.
-    Session(postgres::Client, String),
+    Session(Box<postgres::Client>, String),
 }
 
 impl Watch {
     fn new(env: &Env, tag: &str) -> Watch {
         match env.pg_client() {
-            Some(client) => Watch::Session(client, tag.to_owned()),
+            Some(client) => Watch::Session(Box::new(client), tag.to_owned()),
             None => {
                 let wal = wal_of(&env.db);
                 let before = wal_state(&wal);
