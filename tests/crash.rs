@@ -5,6 +5,14 @@
 //! above its limit, every change reported done is there with its history row,
 //! and the killed command left either all of its change or none of it.
 //!
+//! On PostgreSQL (`KEYWARD_TEST_ENGINE=postgres`) the same, with the server's
+//! checks for SQLite's: after every kill the killed client's session goes and
+//! no session is left holding a lock in the store's database
+//! (`pg_stat_activity`, `pg_locks`), and "during the commit" is once the
+//! killed client's transaction has written (it has a transaction id). The
+//! demo there is smaller (a PostgreSQL demo takes longer), and a new store is
+//! keyward's schema made in an empty database.
+//!
 //! `KEYWARD_CRASH_KILLS` sets the kills of the demo and create/renew tests
 //! together (60 by default: two fifths demo, three fifths create/renew); the
 //! store-creation test kills a quarter of that number again.
@@ -15,7 +23,6 @@ mod common;
 
 use common::rng::{Rng, count_from_env};
 use common::{Env, key_create};
-use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 use std::os::unix::process::ExitStatusExt;
@@ -23,21 +30,38 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-const DEMO_KEYS: u64 = 3000;
-const DEMO_HISTORY: u64 = 6000;
+/// The killed demo's keys and history rows: (on SQLite, on PostgreSQL).
+const DEMO_KEYS: (u64, u64) = (3000, 600);
+const DEMO_HISTORY: (u64, u64) = (6000, 1200);
+
+/// Of a (SQLite, PostgreSQL) pair, this run's.
+fn this_engine(pair: (u64, u64)) -> u64 {
+    if keyward_core::testing::on_postgres() {
+        pair.1
+    } else {
+        pair.0
+    }
+}
+
+/// How long a killed client's session may take to go; one that stays is a
+/// failure (on a busy machine the server notices a closed socket at once
+/// between statements, and at the end of the statement it is running).
+const SESSION_GONE: Duration = Duration::from_secs(30);
 
 fn kills() -> usize {
     count_from_env("KEYWARD_CRASH_KILLS", 60)
 }
 
-/// keyward at `db` with this env's directories, its history rows tagged `tag`
-/// (recorded as the SSH client).
-fn command(env: &Env, db: &std::path::Path, tag: &str, args: &[&str]) -> Command {
+/// keyward at this env's store with its directories, its history rows tagged
+/// `tag` (recorded as the SSH client), as is its session on a server (its
+/// application name).
+fn command(env: &Env, tag: &str, args: &[&str]) -> Command {
     let mut cmd = env.command_without_db();
     cmd.arg("--db")
-        .arg(db)
+        .arg(&env.db)
         .args(args)
         .env("SSH_CONNECTION", format!("{tag} 50000 192.0.2.1 22"))
+        .env("PGAPPNAME", tag)
         .env_remove("SSH_CLIENT")
         .env_remove("KEYWARD_TEST_WEAKEN_WRITES")
         .stdin(Stdio::null())
@@ -62,9 +86,51 @@ enum Kill {
     Never,
     /// This long after the start.
     After(Duration),
-    /// This long after the store's WAL file first changes: the moment the
-    /// process starts writing its commit.
-    AtWrite(PathBuf, Duration),
+    /// This long after the process starts writing: on SQLite once the store's
+    /// WAL file first changes (its commit); on PostgreSQL once its session's
+    /// transaction has written (has a transaction id), in the middle of it.
+    AtWrite(Duration),
+}
+
+/// Whether a write has begun since the watch was set.
+enum Watch {
+    /// The WAL file's state when the watch was set.
+    Wal(PathBuf, Option<(u64, std::time::SystemTime)>),
+    /// A connection to the server, and the application name of the session.
+    Session(Box<postgres::Client>, String),
+}
+
+impl Watch {
+    fn new(env: &Env, tag: &str) -> Watch {
+        match env.pg_client() {
+            Some(client) => Watch::Session(Box::new(client), tag.to_owned()),
+            None => {
+                let wal = wal_of(&env.db);
+                let before = wal_state(&wal);
+                Watch::Wal(wal, before)
+            }
+        }
+    }
+
+    fn writing(&mut self) -> bool {
+        match self {
+            Watch::Wal(wal, before) => {
+                let now = wal_state(wal);
+                now.is_some() && now != *before
+            }
+            Watch::Session(client, tag) => {
+                client
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity
+                      WHERE application_name = $1 AND backend_xid IS NOT NULL",
+                        &[tag],
+                    )
+                    .expect("the sessions")
+                    .get::<_, i64>(0)
+                    > 0
+            }
+        }
+    }
 }
 
 /// The WAL file's length and modification time, when it holds anything.
@@ -79,23 +145,22 @@ fn wal_of(db: &Path) -> PathBuf {
     PathBuf::from(wal)
 }
 
-/// Runs `cmd` and kills it as `kill` says, unless it ended before.
-fn run_and_kill(mut cmd: Command, kill: Kill) -> Ended {
-    let wal_before = match &kill {
-        Kill::AtWrite(wal, _) => wal_state(wal),
-        _ => None,
-    };
+/// Runs keyward with `args` as `tag` (see [`command`]) and kills it as
+/// `kill` says, unless it ended before. After a kill on PostgreSQL, waits
+/// until the killed client's session is gone and no session holds a lock in
+/// the store's database, and fails the test if that does not come.
+fn run_and_kill(env: &Env, tag: &str, args: &[&str], kill: Kill) -> Ended {
+    let mut watch = matches!(kill, Kill::AtWrite(_)).then(|| Watch::new(env, tag));
     let started = Instant::now();
-    let mut child: Child = cmd.spawn().expect("spawn keyward");
+    let mut child: Child = command(env, tag, args).spawn().expect("spawn keyward");
     let mut deadline = match kill {
         Kill::Never => None,
         Kill::After(delay) => Some(started + delay),
         Kill::AtWrite(..) => None,
     };
     while !matches!(kill, Kill::Never) && child.try_wait().expect("try_wait").is_none() {
-        if let (None, Kill::AtWrite(wal, then)) = (deadline, &kill) {
-            let now = wal_state(wal);
-            if now.is_some() && now != wal_before {
+        if let (None, Kill::AtWrite(then), Some(watch)) = (deadline, &kill, &mut watch) {
+            if watch.writing() {
                 deadline = Some(Instant::now() + *then);
             }
         }
@@ -108,6 +173,9 @@ fn run_and_kill(mut cmd: Command, kill: Kill) -> Ended {
     let out = child.wait_with_output().expect("wait for keyward");
     let took = started.elapsed();
     let status: ExitStatus = out.status;
+    if status.signal() == Some(9) {
+        nothing_left_by(env, tag);
+    }
     Ended {
         killed: status.signal() == Some(9),
         code: status.code(),
@@ -133,60 +201,81 @@ impl Took {
     }
 }
 
-fn open(db: &std::path::Path) -> Connection {
-    Connection::open(db).expect("open the store with rusqlite")
-}
-
-fn count(conn: &Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+/// On PostgreSQL, waits until the session of the client killed as `tag` is
+/// gone and no other session holds a lock in the store's database (the test's
+/// own checks hold none between their queries); fails if that takes longer
+/// than [`SESSION_GONE`].
+fn nothing_left_by(env: &Env, tag: &str) {
+    let Some(mut client) = env.pg_client() else {
+        return;
+    };
+    let started = Instant::now();
+    loop {
+        let row = client
+            .query_one(
+                "SELECT (SELECT count(*) FROM pg_stat_activity WHERE application_name = $1),
+                        (SELECT count(*) FROM pg_locks l
+                           JOIN pg_database d ON d.oid = l.database
+                           JOIN pg_stat_activity a ON a.pid = l.pid
+                          WHERE d.datname = current_database() AND l.pid <> pg_backend_pid()
+                            AND a.backend_type = 'client backend'),
+                        (SELECT string_agg(a.application_name || ' ' || a.state || ': ' || a.query, '; ')
+                           FROM pg_stat_activity a
+                          WHERE a.datname = current_database() AND a.pid <> pg_backend_pid())",
+                &[&tag],
+            )
+            .expect("the sessions and locks");
+        let (sessions, locks): (i64, i64) = (row.get(0), row.get(1));
+        if sessions == 0 && locks == 0 {
+            return;
+        }
+        assert!(
+            started.elapsed() < SESSION_GONE,
+            "{tag}: killed, yet after {SESSION_GONE:?} {sessions} session(s) of it and {locks} lock(s) in the store's database are left: {:?}",
+            row.get::<_, Option<String>>(2)
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// What must hold after every kill, whatever the killed process was doing.
-fn check_store(env: &Env, db: &std::path::Path, label: &str) {
-    let conn = open(db);
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("integrity_check");
-    assert_eq!(integrity, "ok", "{label}: PRAGMA integrity_check");
-    assert_eq!(
-        count(&conn, "SELECT COUNT(*) FROM pragma_foreign_key_check"),
-        0,
-        "{label}: foreign keys"
-    );
+fn check_store(env: &Env, label: &str) {
+    if !env.on_postgres() {
+        let integrity = env.select("PRAGMA integrity_check");
+        assert_eq!(integrity, [[Value::from("ok")]], "{label}: integrity_check");
+        assert_eq!(
+            env.count("SELECT COUNT(*) FROM pragma_foreign_key_check"),
+            0,
+            "{label}: foreign keys"
+        );
+    }
     // No integration above its instance's limit among active, unexpired keys.
-    let over: Vec<(String, i64, i64, i64, i64)> = conn
-        .prepare(
-            "SELECT i.name, k.developer_id, k.channel_id, COUNT(*), i.max_active
-               FROM keys k JOIN instances i ON i.id = k.instance_id
-              WHERE k.status = 'active' AND (k.expires_at IS NULL OR k.expires_at > unixepoch())
-              GROUP BY k.instance_id, k.developer_id, k.channel_id
-             HAVING COUNT(*) > i.max_active",
-        )
-        .expect("limit query")
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .expect("limit rows")
-        .collect::<Result<_, _>>()
-        .expect("limit rows");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let over = env.select(&format!(
+        "SELECT i.name, k.developer_id, k.channel_id, COUNT(*), i.max_active
+           FROM keys k JOIN instances i ON i.id = k.instance_id
+          WHERE k.status = 'active' AND (k.expires_at IS NULL OR k.expires_at > {now})
+          GROUP BY i.name, i.max_active, k.instance_id, k.developer_id, k.channel_id
+         HAVING COUNT(*) > i.max_active"
+    ));
     assert!(
         over.is_empty(),
         "{label}: integrations above their limit: {over:?}"
     );
     // Every key has exactly one `created` row: no key without its history.
     assert_eq!(
-        count(
-            &conn,
+        env.count(
             "SELECT COUNT(*) FROM keys k LEFT JOIN
                (SELECT key_id, COUNT(*) AS n FROM history WHERE action = 'created' GROUP BY key_id) c
-               ON c.key_id = k.public_id WHERE c.n IS NOT 1"
+               ON c.key_id = k.public_id WHERE COALESCE(c.n, 0) <> 1"
         ),
         0,
         "{label}: keys without exactly one created row"
     );
-    drop(conn);
-    let audit = run_and_kill(command(env, db, "check", &["audit", "verify"]), Kill::Never);
+    let audit = run_and_kill(env, "check", &["audit", "verify"], Kill::Never);
     assert_eq!(
         audit.code,
         Some(0),
@@ -197,8 +286,7 @@ fn check_store(env: &Env, db: &std::path::Path, label: &str) {
 }
 
 /// The table sizes a demo adds to.
-fn sizes(db: &std::path::Path) -> [i64; 7] {
-    let conn = open(db);
+fn sizes(env: &Env) -> [i64; 7] {
     [
         "keys",
         "history",
@@ -208,7 +296,7 @@ fn sizes(db: &std::path::Path) -> [i64; 7] {
         "teams",
         "key_teams",
     ]
-    .map(|t| count(&conn, &format!("SELECT COUNT(*) FROM {t}")))
+    .map(|t| env.count(&format!("SELECT COUNT(*) FROM {t}")))
 }
 
 /// The numbers of a demo's closing line: "Added N keys (…), I instances, D
@@ -239,18 +327,19 @@ fn a_killed_demo_leaves_its_whole_transaction_or_nothing() {
     let reported: Vec<(String, String)> = (0..2)
         .map(|i| env.create_key(&format!("before {i}"), "Ana", "ci"))
         .collect();
+    let (demo_keys, demo_history) = (this_engine(DEMO_KEYS), this_engine(DEMO_HISTORY));
     let demo = [
         "demo",
         "--keys",
-        &DEMO_KEYS.to_string(),
+        &demo_keys.to_string(),
         "--history",
-        &DEMO_HISTORY.to_string(),
+        &demo_history.to_string(),
     ]
     .map(str::to_owned);
     let demo: Vec<&str> = demo.iter().map(String::as_str).collect();
 
     // An unkilled run: how long a whole demo takes here.
-    let first = run_and_kill(command(&env, &env.db, "demo-0", &demo), Kill::Never);
+    let first = run_and_kill(&env, "demo-0", &demo, Kill::Never);
     assert_eq!(first.code, Some(0), "{}", first.stderr);
     let mut took = Took::default();
     took.add(first.took);
@@ -264,17 +353,17 @@ fn a_killed_demo_leaves_its_whole_transaction_or_nothing() {
         round += 1;
         assert!(round < target * 10, "too few runs were killed");
         let label = format!("demo kill round {round}");
-        let before = sizes(&env.db);
+        let before = sizes(&env);
         // Two runs in three at a random moment; one in three during its commit.
         let kill = match rng.below(3) {
-            0 => Kill::AtWrite(wal_of(&env.db), took.typical().mul_f64(rng.unit() * 0.2)),
+            0 => Kill::AtWrite(took.typical().mul_f64(rng.unit() * 0.2)),
             _ => Kill::After(took.typical().mul_f64(rng.unit() * 1.2)),
         };
         let at_write = matches!(kill, Kill::AtWrite(..));
         let tag = format!("demo-{round}");
-        let end = run_and_kill(command(&env, &env.db, &tag, &demo), kill);
-        check_store(&env, &env.db, &label);
-        let after = sizes(&env.db);
+        let end = run_and_kill(&env, &tag, &demo, kill);
+        check_store(&env, &label);
+        let after = sizes(&env);
         let delta: Vec<i64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
         // All of the transaction or none of it: never some of its keys or rows.
         if delta[0] == 0 {
@@ -283,9 +372,9 @@ fn a_killed_demo_leaves_its_whole_transaction_or_nothing() {
                 "{label}: no keys added, yet {delta:?} (keys, history, instances, developers, channels, teams, key teams)"
             );
         } else {
-            assert_eq!(delta[0], DEMO_KEYS as i64, "{label}: {delta:?}");
+            assert_eq!(delta[0], demo_keys as i64, "{label}: {delta:?}");
             assert!(
-                delta[1] >= DEMO_HISTORY as i64,
+                delta[1] >= demo_history as i64,
                 "{label}: {} history rows for a whole demo",
                 delta[1]
             );
@@ -314,26 +403,21 @@ fn a_killed_demo_leaves_its_whole_transaction_or_nothing() {
             *tally.entry((when, left)).or_default() += 1;
         } else {
             assert_eq!(end.code, Some(0), "{label}: {}", end.stderr);
-            assert_eq!(delta[0], DEMO_KEYS as i64, "{label}: reported done");
+            assert_eq!(delta[0], demo_keys as i64, "{label}: reported done");
             finished += 1;
             took.add(end.took);
         }
     }
     // The keys made before the demos are all still there.
-    let conn = open(&env.db);
     for (id, _) in &reported {
-        let n: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM keys k JOIN history h ON h.key_id = k.public_id
-                  WHERE k.public_id = ?1 AND h.action = 'created'",
-                [id],
-                |r| r.get(0),
-            )
-            .expect("key query");
+        let n = env.count(&format!(
+            "SELECT COUNT(*) FROM keys k JOIN history h ON h.key_id = k.public_id
+              WHERE k.public_id = '{id}' AND h.action = 'created'"
+        ));
         assert_eq!(n, 1, "key {id} made before the demos");
     }
     eprintln!(
-        "demo ({DEMO_KEYS} keys, {DEMO_HISTORY} history rows, one transaction; a whole run took {} ms, median): \
+        "demo ({demo_keys} keys, {demo_history} history rows, one transaction; a whole run took {} ms, median): \
          {round} runs, {killed} killed (killed when, left what: {tally:?}), {finished} finished before the kill; \
          checked after each: integrity_check, foreign keys, audit verify, limits, every key's created row, all-or-nothing",
         took.typical().as_millis(),
@@ -382,14 +466,16 @@ fn killed_creates_and_renews_lose_nothing_reported_done() {
         // takes); of the others, half at a random moment, half during the commit.
         let kill = match (rounds > 3, rng.below(4)) {
             (true, 0) => Kill::After(took.typical().mul_f64(rng.unit() * 1.2)),
-            (true, 1) => Kill::AtWrite(
-                wal_of(&env.db),
-                Duration::from_micros(rng.below(2000) as u64),
-            ),
+            // SQLite writes its commit at the end; a server's transaction
+            // begins with the first write, and takes round trips to end.
+            (true, 1) if env.on_postgres() => {
+                Kill::AtWrite(took.typical().mul_f64(rng.unit() * 0.25))
+            }
+            (true, 1) => Kill::AtWrite(Duration::from_micros(rng.below(2000) as u64)),
             _ => Kill::Never,
         };
         let at_write = matches!(kill, Kill::AtWrite(..));
-        let end = run_and_kill(command(&env, &env.db, &tag, &args), kill);
+        let end = run_and_kill(&env, &tag, &args, kill);
         if !end.killed {
             took.add(end.took);
         }
@@ -474,7 +560,7 @@ fn killed_creates_and_renews_lose_nothing_reported_done() {
                         *tally.entry(("renew", when, whole)).or_default() += 1;
                     }
                 }
-                check_store(&env, &env.db, &label);
+                check_store(&env, &label);
                 // Every change reported done so far is there with its history row.
                 let all = all_tagged_rows(&env);
                 for (tag, action, id) in &reported {
@@ -486,7 +572,7 @@ fn killed_creates_and_renews_lose_nothing_reported_done() {
             }
         }
     }
-    check_store(&env, &env.db, "after the loop");
+    check_store(&env, "after the loop");
     // Every secret reported and not replaced since still verifies.
     let mut verified = 0;
     for key in &made {
@@ -508,63 +594,49 @@ fn killed_creates_and_renews_lose_nothing_reported_done() {
 }
 
 fn secret_hash(env: &Env, id: &str) -> String {
-    open(&env.db)
-        .query_row(
-            "SELECT secret_hash FROM keys WHERE public_id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .expect("secret hash")
+    let rows = env.select(&format!(
+        "SELECT secret_hash FROM keys WHERE public_id = '{id}'"
+    ));
+    rows[0][0].as_str().expect("secret hash").to_owned()
 }
 
 fn key_named(env: &Env, name: &str) -> Option<String> {
-    open(&env.db)
-        .query_row("SELECT public_id FROM keys WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()
-        .expect("key by name")
+    env.select(&format!("SELECT public_id FROM keys WHERE name = '{name}'"))
+        .first()
+        .map(|r| r[0].as_str().expect("public id").to_owned())
 }
 
 fn outbox_rows(env: &Env, event: &str, id: &str) -> i64 {
-    open(&env.db)
-        .query_row(
-            "SELECT COUNT(*) FROM outbox WHERE event = ?1 AND instr(key_ids, ?2) > 0",
-            [event, id],
-            |r| r.get(0),
-        )
-        .expect("outbox rows")
+    env.count(&format!(
+        "SELECT COUNT(*) FROM outbox WHERE event = '{event}' AND key_ids LIKE '%{id}%'"
+    ))
 }
 
 /// (action, key id) of the history rows written by the command tagged `tag`.
 fn tagged_rows(env: &Env, tag: &str) -> Vec<(String, String)> {
-    let conn = open(&env.db);
-    let mut stmt = conn
-        .prepare(
-            // Not from a real sshd, the address is recorded as claimed.
-            "SELECT action, COALESCE(key_id, '') FROM history
-             WHERE ssh_client IN (?1, ?1 || ' (claimed)') ORDER BY seq",
-        )
-        .expect("tagged rows");
-    stmt.query_map([tag], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("tagged rows")
-        .collect::<Result<_, _>>()
-        .expect("tagged rows")
+    // Not from a real sshd, the address is recorded as claimed.
+    env.select(&format!(
+        "SELECT action, COALESCE(key_id, '') FROM history
+         WHERE ssh_client IN ('{tag}', '{tag} (claimed)') ORDER BY seq"
+    ))
+    .into_iter()
+    .map(|r| (text(&r[0]), text(&r[1])))
+    .collect()
 }
 
 /// (tag, action, key id) of every history row a tagged command wrote.
 fn all_tagged_rows(env: &Env) -> HashSet<(String, String, String)> {
-    let conn = open(&env.db);
-    let mut stmt = conn
-        .prepare(
-            "SELECT replace(ssh_client, ' (claimed)', ''), action, COALESCE(key_id, '')
-             FROM history WHERE ssh_client LIKE 'crash-%'",
-        )
-        .expect("tagged rows");
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .expect("tagged rows")
-        .collect::<Result<_, _>>()
-        .expect("tagged rows")
+    env.select(
+        "SELECT replace(ssh_client, ' (claimed)', ''), action, COALESCE(key_id, '')
+         FROM history WHERE ssh_client LIKE 'crash-%'",
+    )
+    .into_iter()
+    .map(|r| (text(&r[0]), text(&r[1]), text(&r[2])))
+    .collect()
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().expect("a text column").to_owned()
 }
 
 #[test]
@@ -583,15 +655,14 @@ fn a_killed_init_or_first_demo_leaves_a_whole_store_or_none() {
         &["demo", "--keys", "50"],
     ];
     let init = commands[0];
-    let db = env.path("store.db");
     // How long each takes unkilled.
     let mut took = [Took::default(), Took::default()];
     for _ in 0..3 {
         for (i, args) in commands.iter().enumerate() {
-            let end = run_and_kill(command(&env, &db, "calibrate", args), Kill::Never);
+            let end = run_and_kill(&env, "calibrate", args, Kill::Never);
             assert_eq!(end.code, Some(0), "{}", end.stderr);
             took[i].add(end.took);
-            remove_store(&db);
+            remove_store(&env);
         }
     }
     let (mut killed, mut none_left, mut whole_left, mut finished) = (0, 0, 0, 0);
@@ -603,7 +674,9 @@ fn a_killed_init_or_first_demo_leaves_a_whole_store_or_none() {
         let label = format!("store creation round {round} ({})", commands[which][0]);
         let delay = took[which].typical().mul_f64(rng.unit() * 1.2);
         let end = run_and_kill(
-            command(&env, &db, &format!("create-{round}"), commands[which]),
+            &env,
+            &format!("create-{round}"),
+            commands[which],
             Kill::After(delay),
         );
         if end.killed {
@@ -613,13 +686,10 @@ fn a_killed_init_or_first_demo_leaves_a_whole_store_or_none() {
             finished += 1;
             took[which].add(end.took);
         }
-        if db.exists() {
+        if store_exists(&env) {
             // A store is whole: it opens, passes the audit, and has its admin.
-            check_store(&env, &db, &label);
-            let ops = run_and_kill(
-                command(&env, &db, "check", &["operator", "list", "--json"]),
-                Kill::Never,
-            );
+            check_store(&env, &label);
+            let ops = run_and_kill(&env, "check", &["operator", "list", "--json"], Kill::Never);
             assert_eq!(ops.code, Some(0), "{label}: {}", ops.stderr);
             let ops: Value = serde_json::from_str(&ops.stdout).expect("operators");
             assert!(
@@ -627,7 +697,7 @@ fn a_killed_init_or_first_demo_leaves_a_whole_store_or_none() {
                     .is_some_and(|a| a.iter().any(|o| o["role"] == "admin")),
                 "{label}: no admin in {ops}"
             );
-            let again = run_and_kill(command(&env, &db, "check", init), Kill::Never);
+            let again = run_and_kill(&env, "check", init, Kill::Never);
             assert_eq!(
                 again.code,
                 Some(5),
@@ -637,26 +707,26 @@ fn a_killed_init_or_first_demo_leaves_a_whole_store_or_none() {
             whole_left += usize::from(end.killed);
         } else {
             // No store: nothing stands in the way of making one.
-            let again = run_and_kill(command(&env, &db, "check", init), Kill::Never);
+            let again = run_and_kill(&env, "check", init, Kill::Never);
             assert_eq!(
                 again.code,
                 Some(0),
                 "{label}: init after the kill: {}",
                 again.stderr
             );
-            check_store(&env, &db, &label);
+            check_store(&env, &label);
             none_left += 1;
         }
-        remove_store(&db);
+        remove_store(&env);
     }
     // What a killed creation left beside the store goes with the next one.
-    let last = run_and_kill(command(&env, &db, "check", init), Kill::Never);
+    let last = run_and_kill(&env, "check", init, Kill::Never);
     assert_eq!(last.code, Some(0), "{}", last.stderr);
     let strays: Vec<String> = std::fs::read_dir(env.dir.path())
         .expect("read dir")
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with(".store.db"))
+        .filter(|name| name.starts_with(".keyward.db"))
         .collect();
     assert!(strays.is_empty(), "left beside the store: {strays:?}");
     eprintln!(
@@ -668,9 +738,32 @@ fn a_killed_init_or_first_demo_leaves_a_whole_store_or_none() {
     );
 }
 
-/// Removes a store and its WAL files, to make it again.
-fn remove_store(db: &std::path::Path) {
-    for file in common::store_files(db) {
-        std::fs::remove_file(&file).expect("remove a store file");
+/// Whether there is a store: its file, or keyward's schema in the database.
+fn store_exists(env: &Env) -> bool {
+    match env.pg_client() {
+        None => env.db.exists(),
+        Some(mut c) => {
+            c.query_one(
+                "SELECT count(*) FROM pg_namespace WHERE nspname = 'keyward'",
+                &[],
+            )
+            .expect("the schemas")
+            .get::<_, i64>(0)
+                == 1
+        }
+    }
+}
+
+/// Removes a store — its file and WAL files, or keyward's schema — to make it again.
+fn remove_store(env: &Env) {
+    match env.pg_client() {
+        None => {
+            for file in common::store_files(&env.db) {
+                std::fs::remove_file(&file).expect("remove a store file");
+            }
+        }
+        Some(mut c) => c
+            .batch_execute("DROP SCHEMA keyward CASCADE")
+            .expect("drop keyward's schema"),
     }
 }

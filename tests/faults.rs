@@ -8,6 +8,12 @@
 //! empty file and read-only permissions (as `nobody`) are in tests/bad_input.rs.
 //! The full disk and the read-only file system mount a small tmpfs, which needs
 //! root (as the tests run here and in CI); elsewhere they say why they skip.
+//!
+//! With every store on PostgreSQL (`KEYWARD_TEST_ENGINE=postgres`) the two
+//! that are about the store's contents run there too (a schema from a newer
+//! keyward, a history row that cannot be written); the others are about
+//! SQLite's file and say so as they skip (the server's own faults are in
+//! tests/pg_faults.rs).
 
 mod common;
 
@@ -104,9 +110,47 @@ fn open(db: &Path) -> Connection {
     Connection::open(db).expect("open the store with rusqlite")
 }
 
+/// True, saying why, when the stores are on PostgreSQL: the test is about
+/// SQLite's file, which a server does not have.
+fn sqlite_file_only(why: &str) -> bool {
+    if keyward_core::testing::on_postgres() {
+        eprintln!("skipped on PostgreSQL: {why}");
+        return true;
+    }
+    false
+}
+
 /// Every row of every table, to show that a failed command changed nothing.
-fn dump(db: &Path) -> BTreeMap<String, Vec<Vec<Sql>>> {
-    let conn = open(db);
+fn dump(env: &Env) -> BTreeMap<String, Vec<Vec<Sql>>> {
+    if let Some(mut c) = env.pg_client() {
+        let tables: Vec<String> = c
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                  WHERE table_schema = 'keyward' ORDER BY 1",
+                &[],
+            )
+            .expect("tables")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        return tables
+            .into_iter()
+            .map(|t| {
+                // Each row as its JSON text, whatever its columns' types.
+                let rows = c
+                    .query(
+                        &format!("SELECT row_to_json(t)::text AS r FROM \"{t}\" t ORDER BY r"),
+                        &[],
+                    )
+                    .expect("rows")
+                    .iter()
+                    .map(|r| vec![Sql::Text(r.get(0))])
+                    .collect();
+                (t, rows)
+            })
+            .collect();
+    }
+    let conn = open(&env.db);
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
@@ -178,6 +222,9 @@ const FULL: &[&str] = &["full"];
 
 #[test]
 fn a_full_disk_refuses_the_change_with_exit_6_and_keeps_every_committed_one() {
+    if sqlite_file_only("a full disk under the store's file (a server's disk is its DBA's)") {
+        return;
+    }
     let mut env = Env::empty();
     let mount = env.path("small");
     let Some(_tmpfs) = Tmpfs::mount(&mount, "1m") else {
@@ -289,6 +336,9 @@ fn a_full_disk_refuses_the_change_with_exit_6_and_keeps_every_committed_one() {
 
 #[test]
 fn a_disk_too_full_to_open_the_store_says_it_is_full() {
+    if sqlite_file_only("a full disk under the store's file (a server's disk is its DBA's)") {
+        return;
+    }
     // With no byte left SQLite cannot even make the shared-memory file a reader
     // needs: SQLite calls that a plain I/O error, keyward must say the disk is full.
     let mut env = Env::empty();
@@ -329,6 +379,9 @@ fn a_disk_too_full_to_open_the_store_says_it_is_full() {
 
 #[test]
 fn a_store_on_a_read_only_file_system_is_exit_6_read_only_and_unchanged() {
+    if sqlite_file_only("the store's file on a read-only file system") {
+        return;
+    }
     // Root ignores file modes (tests/bad_input.rs drops to `nobody` for those);
     // a file system mounted read-only stops root too.
     let mut env = Env::empty();
@@ -370,12 +423,15 @@ fn a_store_on_a_read_only_file_system_is_exit_6_read_only_and_unchanged() {
 
 #[test]
 fn a_store_locked_past_the_busy_timeout_refuses_the_write_and_still_reads() {
+    if sqlite_file_only("SQLite's file lock (a server's lock wait is in tests/pg_faults.rs)") {
+        return;
+    }
     // Another process holds the write lock (as a keyward stuck mid-change
     // would) for longer than keyward's busy timeout of 5 s: the write gives up
     // with exit 6 and changes nothing; reads go on, as WAL lets them.
     let env = Env::with_instance();
     let (id, _) = env.create_key("k", "ana", "ci");
-    let before = dump(&env.db);
+    let before = dump(&env);
     let holder = open(&env.db);
     holder
         .execute_batch("BEGIN IMMEDIATE; INSERT INTO teams (name, created_at) VALUES ('held', 0);")
@@ -399,7 +455,7 @@ fn a_store_locked_past_the_busy_timeout_refuses_the_write_and_still_reads() {
 
     holder.execute_batch("ROLLBACK").expect("release");
     drop(holder);
-    assert_eq!(dump(&env.db), before, "the refused create left nothing");
+    assert_eq!(dump(&env), before, "the refused create left nothing");
     env.create_key("after the lock", "ben", "api");
     env.run(&["audit", "verify"]).expect(0);
 }
@@ -408,6 +464,9 @@ fn a_store_locked_past_the_busy_timeout_refuses_the_write_and_still_reads() {
 /// remove it" for /dev/null, not "a store already exists" for a directory.
 #[test]
 fn a_path_that_is_no_file_is_named_for_what_it_is() {
+    if sqlite_file_only("a path that is no file") {
+        return;
+    }
     let env = Env::empty();
     let dir = env.path("a-directory");
     std::fs::create_dir(&dir).expect("mkdir");
@@ -468,6 +527,9 @@ fn long_session(store: &TempStore<SystemClock>) -> Service {
 
 #[test]
 fn a_store_removed_while_a_session_holds_it_open_refuses_every_change() {
+    if sqlite_file_only("the store's file removed under a session") {
+        return;
+    }
     // SQLite keeps writing to a file unlinked under it, and the writes vanish
     // with the last close: a key made there would be shown, then lost with its
     // history. keyward checks the path still names the file it opened.
@@ -503,6 +565,9 @@ fn a_store_removed_while_a_session_holds_it_open_refuses_every_change() {
 
 #[test]
 fn a_store_replaced_while_a_session_holds_it_open_refuses_every_change() {
+    if sqlite_file_only("the store's file replaced under a session") {
+        return;
+    }
     // An admin restores yesterday's copy over the store while a TUI is open: the
     // session must not go on writing to the file that was replaced.
     let env = Env::empty();
@@ -591,6 +656,9 @@ fn assert_refused_unchanged(env: &Env, damaged: &[u8], label: &str, what: &[&str
 
 #[test]
 fn a_store_with_a_garbage_header_is_exit_6_and_left_as_it_was() {
+    if sqlite_file_only("the bytes of the store's file") {
+        return;
+    }
     let (env, bytes) = demo_store();
     for (label, range) in [("the first 100 bytes", 0..100), ("the magic string", 0..16)] {
         let mut damaged = bytes.clone();
@@ -604,6 +672,9 @@ fn a_store_with_a_garbage_header_is_exit_6_and_left_as_it_was() {
 
 #[test]
 fn a_truncated_store_is_exit_6_and_left_as_it_was() {
+    if sqlite_file_only("the bytes of the store's file") {
+        return;
+    }
     let (env, bytes) = demo_store();
     let page = 4096;
     for cut in [50, 100, page, 2 * page, bytes.len() / 2, bytes.len() - page] {
@@ -626,6 +697,9 @@ fn root_page(db: &Path, table: &str) -> usize {
 
 #[test]
 fn a_flipped_byte_in_a_table_page_is_exit_6_and_a_write_there_commits_nothing() {
+    if sqlite_file_only("the bytes of the store's file") {
+        return;
+    }
     let (env, bytes) = demo_store();
     let page = 4096;
     let history_root = root_page(&env.db, "history");
@@ -693,22 +767,36 @@ fn a_flipped_byte_in_a_table_page_is_exit_6_and_a_write_there_commits_nothing() 
 fn a_store_from_a_newer_keyward_is_exit_6_and_left_as_it_was() {
     let env = Env::with_instance();
     env.create_key("k", "ana", "ci");
-    let latest = keyward_core::store::schema::latest_version();
-    for version in [latest + 1, 1000] {
-        open(&env.db)
+    let latest = if env.on_postgres() {
+        keyward_core::store::pg::schema::latest_version()
+    } else {
+        keyward_core::store::schema::latest_version()
+    };
+    // The schema's version: SQLite's user_version, a server's schema_version row.
+    let set_version = |version: i64| match env.pg_client() {
+        Some(mut c) => {
+            c.batch_execute(&format!("UPDATE schema_version SET version = {version}"))
+                .expect("set the schema version");
+        }
+        None => open(&env.db)
             .pragma_update(None, "user_version", version)
-            .expect("set user_version");
-        let bytes = fs::read(&env.db).expect("read");
+            .expect("set user_version"),
+    };
+    for version in [latest + 1, 1000] {
+        set_version(version);
+        let before = dump(&env);
+        let bytes = (!env.on_postgres()).then(|| fs::read(&env.db).expect("read"));
         for args in TOUCHING {
             let run = store_error(env.run(args), &["newer"]);
             assert!(run.stderr.contains("upgrade keyward"), "{}", run.stderr);
             assert!(run.stderr.contains(&version.to_string()), "{}", run.stderr);
         }
-        assert_eq!(fs::read(&env.db).expect("read"), bytes, "the file changed");
+        assert_eq!(dump(&env), before, "the store changed");
+        if let Some(bytes) = bytes {
+            assert_eq!(fs::read(&env.db).expect("read"), bytes, "the file changed");
+        }
     }
-    open(&env.db)
-        .pragma_update(None, "user_version", latest)
-        .expect("set user_version");
+    set_version(latest);
     env.run(&["audit", "verify"]).expect(0);
 }
 
@@ -724,13 +812,25 @@ fn a_change_whose_history_row_cannot_be_written_is_not_committed() {
     env.add_operator("mia", "manager");
     let (id, key) = env.create_key("billing sync", "ana", "ci");
     let (other, _) = env.create_key("crm import", "ben", "api");
-    open(&env.db)
-        .execute_batch(
-            "CREATE TRIGGER test_history_cannot_be_written BEFORE INSERT ON history
-             BEGIN SELECT RAISE(ABORT, 'keyward: test: the history cannot be written'); END;",
-        )
-        .expect("add the failing trigger");
-    let before = dump(&env.db);
+    match env.pg_client() {
+        Some(mut c) => c
+            .batch_execute(
+                "CREATE FUNCTION test_history_cannot_be_written() RETURNS trigger
+             LANGUAGE plpgsql AS $$ BEGIN
+                 RAISE EXCEPTION 'keyward: test: the history cannot be written';
+             END $$;
+             CREATE TRIGGER test_history_cannot_be_written BEFORE INSERT ON history
+             FOR EACH ROW EXECUTE FUNCTION test_history_cannot_be_written();",
+            )
+            .expect("add the failing trigger"),
+        None => open(&env.db)
+            .execute_batch(
+                "CREATE TRIGGER test_history_cannot_be_written BEFORE INSERT ON history
+                 BEGIN SELECT RAISE(ABORT, 'keyward: test: the history cannot be written'); END;",
+            )
+            .expect("add the failing trigger"),
+    }
+    let before = dump(&env);
 
     let create = key_create(
         "new",
@@ -786,7 +886,7 @@ fn a_change_whose_history_row_cannot_be_written_is_not_committed() {
             "{args:?} printed a key it did not make: {}",
             run.stdout
         );
-        assert_eq!(dump(&env.db), before, "{args:?} left a change behind");
+        assert_eq!(dump(&env), before, "{args:?} left a change behind");
     }
     // A wrong secret for a real key is a failure the history records: when its
     // row cannot be written, verify fails as a whole rather than answer quietly.
@@ -799,11 +899,16 @@ fn a_change_whose_history_row_cannot_be_written_is_not_committed() {
         run.code,
         run.stderr.trim_end()
     );
-    assert_eq!(dump(&env.db), before, "verify left a change behind");
+    assert_eq!(dump(&env), before, "verify left a change behind");
 
-    open(&env.db)
-        .execute_batch("DROP TRIGGER test_history_cannot_be_written")
-        .expect("drop the trigger");
+    match env.pg_client() {
+        Some(mut c) => c
+            .batch_execute("DROP TRIGGER test_history_cannot_be_written ON history")
+            .expect("drop the trigger"),
+        None => open(&env.db)
+            .execute_batch("DROP TRIGGER test_history_cannot_be_written")
+            .expect("drop the trigger"),
+    }
     env.run(&["audit", "verify"]).expect(0);
     assert_eq!(env.verify(&key).expect(0).json()["valid"], true);
     env.ok(&["key", "renew", &id, "--grace", "1h"]);

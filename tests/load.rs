@@ -8,6 +8,12 @@
 //! SSH client of each history row it writes, so every row is traced to the one
 //! command that wrote it.
 //!
+//! On PostgreSQL the streams come as if from two bastion hosts: half connect
+//! over TCP from a host called `bastion-a`, half over the server's Unix socket
+//! from `bastion-b` (each command in a UTS namespace of its own, which needs
+//! root), and every history row must say which: its host, and the database's
+//! word on its client (an address over TCP, none over the socket).
+//!
 //! `KEYWARD_LOAD_OPS` sets the operations per stream (200 by default).
 
 mod common;
@@ -22,6 +28,8 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 const STREAMS: u64 = 8;
+/// How the checks name this machine, whatever its host name.
+const HOST: &str = "this host";
 const INSTANCE: &str = "acme";
 /// The three integrations of `acme` (limit 2): (developer, channel).
 const INTEGRATIONS: [(&str, &str); 3] = [("Ana", "ci"), ("Ana", "api"), ("Ben", "ci")];
@@ -29,6 +37,51 @@ const INTEGRATIONS: [(&str, &str); 3] = [("Ana", "ci"), ("Ana", "api"), ("Ben", 
 const TEAMS: [&str; 3] = ["payments", "platform", "data"];
 /// What `KEYWARD_TEST_WEAKEN_WRITES` is set to for the weakened run.
 const WEAKEN: &str = "KEYWARD_TEST_WEAKEN_WRITES";
+
+/// Where a stream's commands come from: the host's name, and the store as
+/// that host reaches it.
+struct Host {
+    /// `None`: this machine's own name (on SQLite, or without root).
+    name: Option<&'static str>,
+    db: std::ffi::OsString,
+    /// Over the server's Unix socket, where it has no client address.
+    over_socket: bool,
+}
+
+/// Where the streams' commands come from: on SQLite this host, over the
+/// file; on PostgreSQL two hosts, over TCP and over the Unix socket.
+fn hosts(env: &Env) -> Vec<Host> {
+    let Some(target) = env.pg_target() else {
+        return vec![Host {
+            name: None,
+            db: env.db.clone().into_os_string(),
+            over_socket: false,
+        }];
+    };
+    let named = common::is_root();
+    if !named {
+        common::tools::skip(
+            file!(),
+            "the two hosts' names need root (unshare --uts); both use this host's",
+            "CI runs as root: the two hosts' names need unshare --uts",
+        );
+    }
+    let socket = common::pg::over_socket(&target).unwrap_or_else(|why| {
+        panic!("the load's second host connects over the Unix socket: {why}")
+    });
+    vec![
+        Host {
+            name: named.then_some("bastion-a"),
+            db: env.db.clone().into_os_string(),
+            over_socket: false,
+        },
+        Host {
+            name: named.then_some("bastion-b"),
+            db: socket.into(),
+            over_socket: true,
+        },
+    ]
+}
 
 #[test]
 fn eight_admins_at_once_never_break_a_rule_or_lose_a_change() {
@@ -55,6 +108,19 @@ fn eight_admins_at_once_never_break_a_rule_or_lose_a_change() {
         "no integration ever reached its limit: {:?}",
         report.max_active_seen
     );
+    // Both hosts wrote, each the way it connects.
+    if keyward_core::testing::on_postgres() {
+        let seen: HashSet<(&str, bool)> = report
+            .origins
+            .keys()
+            .map(|(host, _, client)| (host.as_str(), client.is_some()))
+            .collect();
+        let mut want = HashSet::from([("bastion-a", true), ("bastion-b", false)]);
+        if !common::is_root() {
+            want = want.into_iter().map(|(_, tcp)| (HOST, tcp)).collect();
+        }
+        assert_eq!(seen, want, "{:?}", report.origins);
+    }
 }
 
 /// The same harness against a store whose write transactions do not take the
@@ -140,6 +206,9 @@ fn the_replay_sees_a_limit_broken_for_a_moment() {
         key: Some(key.to_owned()),
         tag: None,
         details,
+        host: HOST.to_owned(),
+        db_user: None,
+        db_client: None,
     };
     let created = |developer: &str, channel: &str| {
         serde_json::json!({ "instance": INSTANCE, "developer": developer, "channel": channel,
@@ -262,6 +331,10 @@ impl Shared {
 /// One keyward process the load ran.
 struct Done {
     tag: String,
+    /// The host it ran on ([`HOST`]: this machine, under its own name), and
+    /// whether it reached the server over its Unix socket.
+    host: &'static str,
+    over_socket: bool,
     kind: Kind,
     /// The key ids the command named, in order.
     targets: Vec<String>,
@@ -296,13 +369,16 @@ fn load(ops: usize, weaken: bool) -> Load {
         env.ok(&["team", "add", team]);
     }
     let setup_rows = history(&env).len();
+    let hosts = hosts(&env);
     let shared = Shared::default();
     let started = Instant::now();
     let done: Vec<Done> = std::thread::scope(|scope| {
         let streams: Vec<_> = (0..STREAMS)
             .map(|s| {
+                // The first half of the streams on the first host, and so on.
+                let host = &hosts[s as usize * hosts.len() / STREAMS as usize];
                 let (env, shared) = (&env, &shared);
-                scope.spawn(move || stream(env, shared, s, ops, weaken))
+                scope.spawn(move || stream(env, host, shared, s, ops, weaken))
             })
             .collect();
         streams
@@ -319,7 +395,7 @@ fn load(ops: usize, weaken: bool) -> Load {
 }
 
 /// One admin's stream of commands, each a separate keyward process.
-fn stream(env: &Env, shared: &Shared, s: u64, ops: usize, weaken: bool) -> Vec<Done> {
+fn stream(env: &Env, host: &Host, shared: &Shared, s: u64, ops: usize, weaken: bool) -> Vec<Done> {
     let mut rng = Rng::new(0x6b65_7977_6172_6400 + s);
     let mut done = Vec::with_capacity(ops);
     for op in 0..ops {
@@ -457,7 +533,7 @@ fn stream(env: &Env, shared: &Shared, s: u64, ops: usize, weaken: bool) -> Vec<D
             }
             (_, None) => unreachable!("a key command without a key turns into a create"),
         }
-        let (code, stdout, stderr) = keyward(env, &tag, weaken, &args, stdin.as_deref());
+        let (code, stdout, stderr) = keyward(env, host, &tag, weaken, &args, stdin.as_deref());
         // What every stream learns from the answer.
         match (kind, code) {
             (Kind::Create, 0) => {
@@ -494,6 +570,8 @@ fn stream(env: &Env, shared: &Shared, s: u64, ops: usize, weaken: bool) -> Vec<D
         }
         done.push(Done {
             tag,
+            host: host.name.unwrap_or(HOST),
+            over_socket: host.over_socket,
             kind,
             targets,
             code,
@@ -507,12 +585,17 @@ fn stream(env: &Env, shared: &Shared, s: u64, ops: usize, weaken: bool) -> Vec<D
 /// Runs one keyward process, tagged so that its history rows name it.
 fn keyward(
     env: &Env,
+    host: &Host,
     tag: &str,
     weaken: bool,
     args: &[String],
     stdin: Option<&str>,
 ) -> (i32, String, String) {
-    let mut cmd: Command = env.command();
+    let mut cmd: Command = match host.name {
+        Some(name) => env.command_on_host(name),
+        None => env.command_without_db(),
+    };
+    cmd.arg("--db").arg(&host.db);
     cmd.env("SSH_CONNECTION", format!("{tag} 50000 192.0.2.1 22"))
         .env_remove("SSH_CLIENT");
     if weaken {
@@ -551,12 +634,18 @@ struct Row {
     key: Option<String>,
     tag: Option<String>,
     details: Value,
+    /// The host keyward said it ran on, and the database's word on the
+    /// session: its role and client address (none over a socket, or on SQLite).
+    host: String,
+    db_user: Option<String>,
+    db_client: Option<String>,
 }
 
 fn history(env: &Env) -> Vec<Row> {
     // The tag, less the label of an address no sshd vouches for.
     env.select(
-        "SELECT seq, at, action, key_id, replace(ssh_client, ' (claimed)', ''), details
+        "SELECT seq, at, action, key_id, replace(ssh_client, ' (claimed)', ''), details,
+                host, db_user, db_client
          FROM history ORDER BY seq",
     )
     .into_iter()
@@ -570,6 +659,9 @@ fn history(env: &Env) -> Vec<Row> {
             .as_str()
             .and_then(|d| serde_json::from_str(d).ok())
             .unwrap_or(Value::Null),
+        host: r[6].as_str().expect("host").to_owned(),
+        db_user: r[7].as_str().map(str::to_owned),
+        db_client: r[8].as_str().map(str::to_owned),
     })
     .collect()
 }
@@ -587,6 +679,8 @@ struct Report {
     locked: usize,
     verified_uses: u64,
     max_active_seen: BTreeMap<String, u64>,
+    /// The load's history rows by (host, database role, database client).
+    origins: BTreeMap<(String, Option<String>, Option<String>), usize>,
     violations: Vec<String>,
 }
 
@@ -612,6 +706,10 @@ impl Report {
         eprintln!(
             "  uses counted by verify: {}; most active keys ever seen per integration (limit {}): {:?}",
             self.verified_uses, self.limit, self.max_active_seen
+        );
+        eprintln!(
+            "  history rows by (host, database role, database client): {:?}",
+            self.origins
         );
         eprintln!("  violations: {}", self.violations.len());
         for v in self.violations.iter().take(20) {
@@ -815,6 +913,37 @@ fn check(env: &Env, done: &[Done], setup_rows: usize) -> Report {
             .iter()
             .map(|row| (row.action.as_str(), row.key.as_deref().unwrap_or("")))
             .collect();
+        for row in rows {
+            let tcp = matches!(row.db_client.as_deref(), Some("127.0.0.1" | "::1"));
+            let came = if !env.on_postgres() {
+                row.db_client.is_none() && row.db_user.is_none()
+            } else if d.over_socket {
+                row.db_client.is_none() && row.db_user.is_some()
+            } else {
+                tcp && row.db_user.is_some()
+            };
+            let host_is = d.host == HOST || row.host == d.host;
+            if !came || !host_is {
+                v.push(format!(
+                    "{}: row {} says it came from {:?} (database {:?} from {:?}); it ran on {}{}",
+                    d.tag,
+                    row.seq,
+                    row.host,
+                    row.db_user,
+                    row.db_client,
+                    d.host,
+                    if d.over_socket {
+                        " over the socket"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            let host = if d.host == HOST { HOST } else { &row.host };
+            *r.origins
+                .entry((host.to_owned(), row.db_user.clone(), row.db_client.clone()))
+                .or_default() += 1;
+        }
         if rows.windows(2).any(|w| w[1].seq != w[0].seq + 1) {
             v.push(format!(
                 "{}: its rows are not one run: {:?}",

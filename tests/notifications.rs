@@ -592,6 +592,149 @@ fn two_send_processes_at_once_remind_and_deliver_everything_exactly_once() {
     assert_eq!(server.messages().len(), 26);
 }
 
+/// Two `notifications send` at once, as from two hosts, `--json`: their
+/// reports, after both ended well.
+fn two_senders_at_once(env: &Env) -> (Value, Value) {
+    let spawn = || {
+        env.command()
+            .args(["notifications", "send", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (
+        a.wait_with_output().expect("a"),
+        b.wait_with_output().expect("b"),
+    );
+    assert!(a.status.success() && b.status.success(), "{a:?} {b:?}");
+    let report =
+        |o: &std::process::Output| -> Value { serde_json::from_slice(&o.stdout).expect("json") };
+    (report(&a), report(&b))
+}
+
+#[test]
+fn two_senders_at_once_on_a_slow_server_send_each_message_once_and_lose_none() {
+    // 15 keys, each mailed to the admin and to bob: 30 messages, which a
+    // server taking 50 ms a message keeps both senders busy with at once.
+    let env = team_env();
+    for i in 0..15 {
+        env.ok(&key_create(
+            &format!("k{i}"),
+            "acme",
+            &format!("dev{i}"),
+            "ci",
+            &[],
+        ));
+    }
+    let server = SmtpServer::start(
+        env.dir.path(),
+        SmtpOptions {
+            pause: Some(Duration::from_millis(50)),
+            ..SmtpOptions::default()
+        },
+    );
+    configure(&env, &plain_smtp(server.port()));
+    let (a, b) = two_senders_at_once(&env);
+    let sent = |r: &Value| r["sent"].as_u64().unwrap_or(0);
+    let got = server.messages();
+    let mut ids: Vec<String> = got.iter().filter_map(|m| m.header("Message-ID")).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        (got.len(), ids.len(), sent(&a) + sent(&b)),
+        (30, 30, 30),
+        "each message sent once, and said so once: {a} {b}"
+    );
+    // Both were sending: each took messages the other did not.
+    assert!(
+        sent(&a) > 0 && sent(&b) > 0,
+        "one sender did it all: {a} {b}"
+    );
+    let list = outbox(&env);
+    assert_eq!(list.len(), 30);
+    assert!(
+        list.iter()
+            .all(|m| m["status"] == "sent" && m["attempts"] == 1),
+        "{list:?}"
+    );
+    // One history row per delivery, each of another message.
+    let rows = env.json(&["history", "--json"]);
+    let mut delivered: Vec<i64> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["action"] == "notification_sent")
+        .map(|r| r["details"]["message"].as_i64().expect("message id"))
+        .collect();
+    delivered.sort();
+    let len = delivered.len();
+    delivered.dedup();
+    assert_eq!((len, delivered.len()), (30, 30), "{delivered:?}");
+    eprintln!(
+        "two senders at once, 50 ms a message: {} and {} of 30 sent",
+        sent(&a),
+        sent(&b)
+    );
+}
+
+#[test]
+fn a_sender_passes_over_messages_another_host_is_claiming() {
+    // On a server a claim locks its rows (SELECT … FOR UPDATE SKIP LOCKED);
+    // a second host's sender takes the others at once instead of waiting.
+    // SQLite has one writer at a time, and no row locks to pass over.
+    let env = team_env();
+    let Some(mut other_host) = env.pg_client() else {
+        eprintln!("skipped on SQLite: it locks the whole store, never one row");
+        return;
+    };
+    for i in 0..3 {
+        env.ok(&key_create(
+            &format!("k{i}"),
+            "acme",
+            &format!("dev{i}"),
+            "ci",
+            &[],
+        ));
+    }
+    let server = SmtpServer::start(env.dir.path(), SmtpOptions::default());
+    configure(&env, &plain_smtp(server.port()));
+    // Another host is in the middle of claiming the first two messages.
+    let mut claim = other_host.transaction().expect("begin");
+    let held: Vec<i64> = claim
+        .query("SELECT id FROM outbox ORDER BY id LIMIT 2 FOR UPDATE", &[])
+        .expect("lock two messages")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let started = Instant::now();
+    let report = env
+        .run(&["notifications", "send", "--json"])
+        .expect(0)
+        .json();
+    let took = started.elapsed();
+    assert_eq!(report["sent"], 4, "{report}");
+    assert_eq!(server.messages().len(), 4);
+    // Not the keyward's lock wait (5 s) spent before passing over them.
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    let pending: Vec<i64> = outbox(&env)
+        .iter()
+        .filter(|m| m["status"] == "pending")
+        .map(|m| m["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(pending, held);
+    // The other host lets go without sending: the next run sends them.
+    claim.rollback().expect("rollback");
+    let report = env
+        .run(&["notifications", "send", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(report["sent"], 2, "{report}");
+    assert_eq!(server.messages().len(), 6);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Through the library, with a clock moved by hand
 // ---------------------------------------------------------------------------------------------

@@ -5,13 +5,17 @@
 //! and leaves nothing half-written: a change is committed whole or not at
 //! all. (A refused login is in pg_rules.rs.)
 //!
+//! A server stopped and started again under a loop of commands is the
+//! test's own (pg_virtualenv), never the shared test server.
+//!
 //! The SIGKILL test runs its client in a child process: this test binary
 //! again, running only the ignored test `held_open_by_a_child_process`,
 //! which `HOLD_DB` tells which scratch database to write to.
 
 mod common;
 
-use common::pg::{Scratch, server};
+use common::Env;
+use common::pg::{PrivateServer, Scratch, server};
 use keyward_core::domain::history::{HistoryRecord, Origin};
 use keyward_core::error::Error;
 use keyward_core::store::Db;
@@ -22,6 +26,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Names the scratch database the child process writes to.
@@ -352,4 +357,194 @@ fn held_open_by_a_child_process() {
             panic!("held for two minutes and never killed");
         })
         .unwrap()
+}
+
+/// One `key create` of the loop below, as it ended.
+struct Attempt {
+    name: String,
+    code: i32,
+    stderr: String,
+    /// While the server was down (stopped, or not yet started again).
+    while_down: bool,
+}
+
+/// Tells the loops to end when dropped.
+struct EndLoops<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for EndLoops<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_server_restarted_under_a_loop_of_commands_loses_nothing_and_serves_again() {
+    // A server of the test's own: the shared one serves every other test.
+    let Some(server) = PrivateServer::start() else {
+        return;
+    };
+    let target = server.target("kw");
+    server
+        .target("postgres")
+        .connect()
+        .unwrap()
+        .batch_execute("CREATE DATABASE kw")
+        .unwrap();
+    let env = Env::at(&target.shown());
+    let run = |args: &[&str]| {
+        let mut cmd = env.command();
+        cmd.envs(&server.vars);
+        env.run_with(cmd, args)
+    };
+    run(&[
+        "init",
+        "--name",
+        "Test Admin",
+        "--email",
+        "admin@example.org",
+    ])
+    .expect(0);
+    run(&["instance", "add", "acme", "--cloud", "salesforce"]).expect(0);
+
+    // Two admins create keys one after another (each key an integration of
+    // its own, so the limit never refuses one) while the server is stopped
+    // and started again under them.
+    let down = std::sync::atomic::AtomicBool::new(false);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let done = std::sync::Mutex::new(Vec::<Attempt>::new());
+    let count = |f: &dyn Fn(&Attempt) -> bool| done.lock().unwrap().iter().filter(|a| f(a)).count();
+    let wait_for = |what: &str, f: &dyn Fn() -> bool| {
+        let started = Instant::now();
+        while !f() {
+            assert!(started.elapsed() < Duration::from_secs(60), "{what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    std::thread::scope(|scope| {
+        for admin in 0..2 {
+            let (run, down, stop, done) = (&run, &down, &stop, &done);
+            scope.spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    i += 1;
+                    let name = format!("a{admin}-k{i}");
+                    let developer = format!("dev-{name}");
+                    let was_down = down.load(Ordering::SeqCst);
+                    let out = run(&common::key_create(
+                        &name,
+                        "acme",
+                        &developer,
+                        "ci",
+                        &["--json"],
+                    ));
+                    done.lock().unwrap().push(Attempt {
+                        name,
+                        code: out.code,
+                        stderr: out.stderr,
+                        while_down: was_down || down.load(Ordering::SeqCst),
+                    });
+                }
+            });
+        }
+        // The loops end with the scope, also when a wait below fails.
+        let _end_loops = EndLoops(&stop);
+        wait_for("keys are created before the stop", &|| {
+            count(&|a| a.code == 0) >= 4
+        });
+        down.store(true, Ordering::SeqCst);
+        server.ctl("stop");
+        // Each admin is refused at least once while it is down.
+        wait_for("commands are refused while the server is down", &|| {
+            (0..2).all(|admin| {
+                count(&|a| a.name.starts_with(&format!("a{admin}-")) && a.code == 6 && a.while_down)
+                    >= 1
+            })
+        });
+        server.ctl("start");
+        down.store(false, Ordering::SeqCst);
+        let before = count(&|a| a.code == 0);
+        wait_for("keys are created after the start", &|| {
+            count(&|a| a.code == 0) >= before + 4
+        });
+    });
+
+    let done = done.into_inner().unwrap();
+    let mut owner = target.connect().unwrap();
+    owner
+        .batch_execute("SET search_path = keyward, pg_catalog")
+        .unwrap();
+    let mut tally: std::collections::BTreeMap<String, usize> = Default::default();
+    for a in &done {
+        let left: Vec<i64> = owner
+            .query_one(
+                "SELECT (SELECT count(*) FROM keys WHERE name = $1),
+                        (SELECT count(*) FROM history h JOIN keys k ON k.public_id = h.key_id
+                          WHERE k.name = $1 AND h.action = 'created'),
+                        (SELECT count(*) FROM outbox o JOIN keys k ON o.key_ids LIKE '%' || k.public_id || '%'
+                          WHERE k.name = $1 AND o.event = 'created')",
+                &[&a.name],
+            )
+            .map(|r| (0..3).map(|i| r.get(i)).collect())
+            .unwrap();
+        // All of the change (a key, its created row, its notification) or none.
+        let whole = match left.as_slice() {
+            [0, 0, 0] => false,
+            [1, 1, n] if *n >= 1 => true,
+            other => panic!("{}: exit {}, left {other:?}: {}", a.name, a.code, a.stderr),
+        };
+        let what = match a.code {
+            0 => {
+                assert!(whole, "{}: reported done, but not there", a.name);
+                "done"
+            }
+            6 => {
+                assert!(
+                    a.stderr.starts_with("keyward: ")
+                        && a.stderr.trim_end().lines().count() == 1
+                        && !a.stderr.contains("panicked"),
+                    "{}: not one line: {:?}",
+                    a.name,
+                    a.stderr
+                );
+                assert!(
+                    !a.stderr.contains(&server.vars["PGPASSWORD"]),
+                    "{}: the password shows: {}",
+                    a.name,
+                    a.stderr
+                );
+                // Refused while the server was up is a failure of its own.
+                assert!(
+                    a.while_down,
+                    "{}: exit 6 with the server up: {}",
+                    a.name, a.stderr
+                );
+                if whole {
+                    // Only a connection lost at the commit may have committed.
+                    assert!(
+                        a.stderr.contains("keyward cannot tell which"),
+                        "{}: refused, yet its key is there: {}",
+                        a.name,
+                        a.stderr
+                    );
+                    "exit 6, committed (lost at the commit)"
+                } else {
+                    "exit 6, nothing written"
+                }
+            }
+            code => panic!("{}: exit {code}: {}", a.name, a.stderr),
+        };
+        *tally.entry(what.to_owned()).or_default() += 1;
+    }
+    let reasons: std::collections::BTreeSet<String> = done
+        .iter()
+        .filter(|a| a.code == 6)
+        .map(|a| a.stderr.trim_end().to_owned())
+        .collect();
+    for reason in &reasons {
+        eprintln!("{reason}");
+    }
+    // The chain is whole after the restart, and the store serves every command.
+    run(&["audit", "verify"]).expect(0);
+    run(&["key", "list", "--json"]).expect(0);
+    eprintln!("a server restarted under two loops of key create: {tally:?}");
 }

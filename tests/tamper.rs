@@ -4,7 +4,14 @@
 //! cutting rows off the end is caught by `--expect-head`. The mutations are
 //! drawn from a seeded generator, so a failure replays exactly.
 //!
-//! `KEYWARD_TAMPER_MUTATIONS` (default 200) and `KEYWARD_TAMPER_SEED` run more
+//! On PostgreSQL (`KEYWARD_TEST_ENGINE=postgres`) the tamperer is a superuser
+//! with the triggers switched off for its session (`session_replication_role
+//! = replica`), who changes the store in place; after each mutation the
+//! history is put back as it was, and checked to be. A column there takes only
+//! values of its type, so the edits that store a value of another type (a
+//! BLOB, text in `at`) are SQLite's alone.
+//!
+//! `KEYWARD_TAMPER_MUTATIONS` (default 200; 90 on PostgreSQL) and `KEYWARD_TAMPER_SEED` run more
 //! or other mutations locally.
 
 mod common;
@@ -125,15 +132,20 @@ fn base_store() -> Base {
         "--deactivate-keys",
     ]);
 
-    let conn = Connection::open(&env.db).expect("open the base store");
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        .expect("checkpoint");
-    let rows = rows_of(&conn);
-    drop(conn);
-    assert!(
-        common::store_files(&env.db).len() == 1,
-        "the WAL is gone after the last close"
-    );
+    let rows = if env.on_postgres() {
+        pg_rows(&env)
+    } else {
+        let conn = Connection::open(&env.db).expect("open the base store");
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .expect("checkpoint");
+        let rows = rows_of(&conn);
+        drop(conn);
+        assert!(
+            common::store_files(&env.db).len() == 1,
+            "the WAL is gone after the last close"
+        );
+        rows
+    };
     let run = audit_at(&env, &env.db, &[]).expect(0);
     let head = head_of(&run);
     assert_eq!(
@@ -153,6 +165,79 @@ fn rows_of(conn: &Connection) -> Vec<Vec<Sql>> {
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows")
+}
+
+/// The history rows on a server, as [`rows_of`] reads them from a file.
+fn pg_rows(env: &Env) -> Vec<Vec<Sql>> {
+    let mut c = env.pg_client().expect("a store on PostgreSQL");
+    c.query(
+        &format!("SELECT {} FROM history ORDER BY seq", COLUMNS.join(", ")),
+        &[],
+    )
+    .expect("the history")
+    .iter()
+    .map(|r| {
+        COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, column)| match *column {
+                "seq" | "at" => Sql::Integer(r.get(i)),
+                _ => r.get::<_, Option<String>>(i).map_or(Sql::Null, Sql::Text),
+            })
+            .collect()
+    })
+    .collect()
+}
+
+/// `sql` with its `?N` replaced by `params` as SQL literals, for a server.
+fn inlined(sql: &str, params: &[Sql]) -> String {
+    let mut out = sql.to_owned();
+    // ?17 before ?1.
+    for (i, p) in params.iter().enumerate().rev() {
+        let literal = match p {
+            Sql::Null => "NULL".to_owned(),
+            Sql::Integer(n) => n.to_string(),
+            Sql::Text(t) => format!("'{}'", t.replace('\'', "''")),
+            other => panic!("no such value on a server: {other:?}"),
+        };
+        out = out.replace(&format!("?{}", i + 1), &literal);
+    }
+    out
+}
+
+/// Runs `statements` on the server as a superuser with the history's
+/// triggers off, in one transaction; each must change a row.
+fn tamper_on_server(env: &Env, what: &str, statements: &[(String, Vec<Sql>)]) {
+    let mut c = env.pg_client().expect("a store on PostgreSQL");
+    let mut tx = c.transaction().expect("begin");
+    tx.batch_execute("SET LOCAL session_replication_role = replica")
+        .expect("the triggers off (a superuser)");
+    for (statement, params) in statements {
+        let sql = inlined(statement, params);
+        let changed = tx
+            .execute(sql.as_str(), &[])
+            .unwrap_or_else(|e| panic!("{what}: {sql}: {e}"));
+        assert!(changed > 0, "{what}: {sql} changed nothing");
+    }
+    tx.commit().expect("commit");
+}
+
+/// Puts the server's history back to `rows`, and checks that it is.
+fn restore_on_server(env: &Env, rows: &[Vec<Sql>]) {
+    let marks: Vec<String> = (1..=COLUMNS.len()).map(|i| format!("?{i}")).collect();
+    let mut statements = vec![("DELETE FROM history".to_owned(), vec![])];
+    for row in rows {
+        statements.push((
+            format!(
+                "INSERT INTO history ({}) VALUES ({})",
+                COLUMNS.join(", "),
+                marks.join(", ")
+            ),
+            row.clone(),
+        ));
+    }
+    tamper_on_server(env, "restore", &statements);
+    assert!(pg_rows(env) == rows, "the history is not back as it was");
 }
 
 /// `keyward audit verify` on the store at `db`, run from `env`'s directory.
@@ -251,7 +336,14 @@ fn other_value(rng: &mut Rng, column: &str, old: &Sql, rows: &[Vec<Sql>]) -> Sql
                 _ => Sql::Text(format!("forged {}", rng.hex(4))),
             },
         };
-        if &candidate != old {
+        // A server's column takes only values of its type.
+        let typed = keyward_core::testing::on_postgres();
+        let fits = match &candidate {
+            Sql::Blob(_) => false,
+            Sql::Text(_) => column != "at",
+            _ => true,
+        };
+        if &candidate != old && (fits || !typed) {
             return candidate;
         }
     }
@@ -504,7 +596,12 @@ fn history_triggers(conn: &Connection) -> Vec<String> {
 
 /// Copies the base store's file to `copy`, applies the mutation there with the
 /// guard triggers dropped, and closes it (which checkpoints its WAL away).
-fn apply(base: &Path, copy: &Path, m: &Mutation) {
+fn apply(base: &Base, copy: &Path, m: &Mutation) {
+    if base.env.on_postgres() {
+        tamper_on_server(&base.env, &m.what, &m.sql);
+        return;
+    }
+    let base = base.env.db.as_path();
     for file in common::store_files(copy) {
         fs::remove_file(&file).expect("remove the previous copy");
     }
@@ -590,12 +687,26 @@ fn check(copy: &Path, base: &Base, m: &Mutation) {
 
 #[test]
 fn two_hundred_random_mutations_of_the_history_are_each_caught_at_the_right_row() {
-    let count = env_number("KEYWARD_TAMPER_MUTATIONS", 200);
+    // A server's mutation is an audit over the network and a put-back: 90
+    // there still edit every column.
+    let default = if keyward_core::testing::on_postgres() {
+        90
+    } else {
+        200
+    };
+    let count = env_number("KEYWARD_TAMPER_MUTATIONS", default);
     let seed = env_number("KEYWARD_TAMPER_SEED", 0x5eed_7a3e_u64).max(1);
     let base = base_store();
     assert!(base.rows.len() > 150, "{} rows", base.rows.len());
-    let copy = base.env.path("tampered/keyward.db");
-    fs::create_dir_all(copy.parent().expect("dir")).expect("mkdir");
+    // A copy of the file; on a server, the store itself, put back after each.
+    let copy = if base.env.on_postgres() {
+        base.env.db.clone()
+    } else {
+        base.env.path("tampered/keyward.db")
+    };
+    if let Some(dir) = copy.parent().filter(|_| !base.env.on_postgres()) {
+        fs::create_dir_all(dir).expect("mkdir");
+    }
 
     let mut rng = Rng(seed);
     let makers: [MakeMutation; 5] = [edit, delete, swap, truncate, forge];
@@ -604,8 +715,11 @@ fn two_hundred_random_mutations_of_the_history_are_each_caught_at_the_right_row(
     for i in 0..count {
         // Kinds take turns, so every kind is drawn as often.
         let m = makers[(i % 5) as usize](&mut rng, &base.rows, i / 5);
-        apply(&base.env.db, &copy, &m);
+        apply(&base, &copy, &m);
         check(&copy, &base, &m);
+        if base.env.on_postgres() {
+            restore_on_server(&base.env, &base.rows);
+        }
         *caught.entry(m.kind).or_default() += 1;
         *variants.entry((m.kind, m.variant)).or_default() += 1;
     }
@@ -624,6 +738,13 @@ fn two_hundred_random_mutations_of_the_history_are_each_caught_at_the_right_row(
         let columns: std::collections::BTreeSet<&str> =
             edited.map(|(_, v)| v.trim_end_matches(" (type)")).collect();
         assert_eq!(columns.len(), COLUMNS.len(), "{columns:?}");
+        // Every edit of a value's type, where a column can hold another type.
+        if !base.env.on_postgres() {
+            assert!(
+                variants.keys().any(|(_, v)| v.ends_with(" (type)")),
+                "{variants:?}"
+            );
+        }
     }
 }
 
@@ -655,6 +776,32 @@ fn rewriting_the_chain_from_a_row_on_is_caught_only_by_the_expected_head() {
             let hash = record_of(row).chain_hash(&prev);
             row[14] = Sql::Text(hash.clone());
             prev = hash;
+        }
+        if base.env.on_postgres() {
+            let marks: Vec<String> = (1..=COLUMNS.len()).map(|i| format!("?{i}")).collect();
+            let mut statements = vec![("DELETE FROM history".to_owned(), vec![])];
+            statements.extend(rows.iter().map(|row| {
+                (
+                    format!(
+                        "INSERT INTO history ({}) VALUES ({})",
+                        COLUMNS.join(", "),
+                        marks.join(", ")
+                    ),
+                    row.clone(),
+                )
+            }));
+            tamper_on_server(&base.env, rewrite, &statements);
+            let run = audit_at(&base.env, &base.env.db, &[]).expect(0);
+            assert!(
+                run.stdout.contains("hash chain intact"),
+                "{rewrite}: {}",
+                run.stdout
+            );
+            assert_ne!(head_of(&run), base.head, "{rewrite}");
+            let run = audit_at(&base.env, &base.env.db, &["--expect-head", &base.head]).expect(1);
+            assert!(run.stdout.contains("TAMPERED"), "{rewrite}: {}", run.stdout);
+            restore_on_server(&base.env, &base.rows);
+            continue;
         }
         fs::copy(&base.env.db, &copy).expect("copy");
         let mut conn = Connection::open(&copy).expect("open the copy");

@@ -90,6 +90,16 @@ impl Env {
         Env { dir, db, _pg: None }
     }
 
+    /// A directory of its own for a store at `db` that the test looks after
+    /// (a server of its own, say): no store is made there, nor dropped.
+    pub fn at(db: &str) -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+            db: PathBuf::from(db),
+            _pg: None,
+        }
+    }
+
     /// Runs `sql` (SQLite's spelling; `?N` are `args`, as text) straight on
     /// the store, as a writer that bypasses keyward would: on the file, or on
     /// the server as the test role. The database's own answer: rows changed,
@@ -200,6 +210,24 @@ impl Env {
         self._pg.is_some()
     }
 
+    /// The scratch database of a store on PostgreSQL, reached as the
+    /// server's test role (a superuser under pg_virtualenv).
+    pub fn pg_target(&self) -> Option<keyward_core::store::pg::connect::Target> {
+        self._pg.as_ref().map(|scratch| scratch.target())
+    }
+
+    /// A plain connection to the scratch database as the test role, with
+    /// keyward's schema on the search path; `None` on SQLite.
+    pub fn pg_client(&self) -> Option<postgres::Client> {
+        let mut c = self
+            .pg_target()?
+            .connect()
+            .expect("connect to the scratch database");
+        c.batch_execute("SET search_path = keyward, pg_catalog")
+            .expect("search path");
+        Some(c)
+    }
+
     /// A store whose admin is the login running the tests.
     pub fn new() -> Env {
         let env = Env::empty();
@@ -236,7 +264,28 @@ impl Env {
     /// no `--db`, to see where it finds a store by itself. The developer's own
     /// configuration (`KEYWARD_CONFIG`, `~/.config`) never leaks in.
     pub fn command_without_db(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.surround(Command::new(BIN))
+    }
+
+    /// As [`Env::command_without_db`], on a host of its own called `host`:
+    /// keyward runs in a UTS namespace whose host name is set first, as on
+    /// another bastion host. Needs root (`unshare --uts`).
+    pub fn command_on_host(&self, host: &str) -> Command {
+        let mut cmd = Command::new("unshare");
+        cmd.args([
+            "--uts",
+            "sh",
+            "-c",
+            r#"hostname "$1" && shift && exec "$@""#,
+            "sh",
+            host,
+            BIN,
+        ]);
+        self.surround(cmd)
+    }
+
+    /// `cmd` with this env's home, data and configuration directories.
+    fn surround(&self, mut cmd: Command) -> Command {
         cmd.env_remove("KEYWARD_DB")
             .env_remove("KEYWARD_CONFIG")
             // The host's /etc/keyward/config.toml never reaches a test.

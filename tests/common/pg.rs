@@ -117,3 +117,194 @@ fn rand_suffix() -> String {
         .unwrap_or(0);
     format!("{:08x}", nanos ^ std::process::id().rotate_left(16))
 }
+
+/// The URL of `target`'s database over the server's Unix socket, as the OS
+/// login running the tests (peer authentication, as a bastion host's local
+/// keyward would connect), with that login made a role in `keyward_app` if
+/// it is none yet — or why it cannot be had: the server names no socket
+/// directory, or is not on this machine (a socket that is not there).
+pub fn over_socket(target: &Target) -> Result<String, String> {
+    let mut admin = target.connect().map_err(|e| e.to_string())?;
+    let dirs: String = admin
+        .query_one("SHOW unix_socket_directories", &[])
+        .map_err(|e| e.to_string())?
+        .get(0);
+    let port: String = admin
+        .query_one("SHOW port", &[])
+        .map_err(|e| e.to_string())?
+        .get(0);
+    let dir = dirs
+        .split(',')
+        .map(str::trim)
+        .find(|d| !d.is_empty() && !d.starts_with('@'))
+        .ok_or_else(|| format!("the server has no socket directory ({dirs:?})"))?
+        .to_owned();
+    if !std::path::Path::new(&dir)
+        .join(format!(".s.PGSQL.{port}"))
+        .exists()
+    {
+        return Err(format!("no socket {dir}/.s.PGSQL.{port} on this machine"));
+    }
+    let login = nix::unistd::User::from_uid(nix::unistd::geteuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .ok_or("the tests' login has no name")?;
+    // Roles are the cluster's: another test may be making the same one.
+    let exists = |admin: &mut postgres::Client| -> Result<bool, String> {
+        admin
+            .query_one(
+                "SELECT count(*) FROM pg_roles WHERE rolname = $1",
+                &[&login],
+            )
+            .map(|r| r.get::<_, i64>(0) == 1)
+            .map_err(|e| e.to_string())
+    };
+    if !exists(&mut admin)? {
+        let made = admin.batch_execute(&format!("CREATE ROLE \"{login}\" LOGIN"));
+        if made.is_err() && !exists(&mut admin)? {
+            return Err(format!("cannot make the role {login}: {made:?}"));
+        }
+    }
+    admin
+        .batch_execute(&format!("GRANT keyward_app TO \"{login}\""))
+        .map_err(|e| e.to_string())?;
+    let url = format!(
+        "postgres:///{}?host={dir}&port={port}&user={login}",
+        target.dbname()
+    );
+    // Peer authentication, or whatever the server's pg_hba says for its socket.
+    Target::parse(&url, &Surroundings::of_process())
+        .and_then(|t| t.connect())
+        .map_err(|e| format!("{url}: {e}"))?;
+    Ok(url)
+}
+
+/// A PostgreSQL server of the test's own, which it may stop and start: a
+/// throwaway cluster from `pg_virtualenv -t`, removed when this is dropped.
+/// Never the shared test server, which other tests use at the same moment.
+pub struct PrivateServer {
+    /// The `PG*` variables that reach it (host, port, user, password).
+    pub vars: std::collections::HashMap<String, String>,
+    /// `pg_virtualenv`, which removes the cluster when its command ends.
+    virtualenv: std::process::Child,
+    /// The command it runs: a `sleep` that ends it when killed.
+    sleeper: i32,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateServer {
+    /// Starts one, or `None` when `pg_virtualenv` is not installed (the
+    /// test returns at once; under CI this fails instead).
+    #[track_caller]
+    pub fn start() -> Option<PrivateServer> {
+        if !super::tools::on_path("pg_virtualenv") {
+            super::tools::skip(
+                std::panic::Location::caller().file(),
+                "pg_virtualenv not installed (apt-get install postgresql-common postgresql)",
+                "pg_virtualenv is not installed, and CI runs every test: apt-get install postgresql-common postgresql",
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let vars_file = dir.path().join("vars");
+        let mut cmd = std::process::Command::new("pg_virtualenv");
+        // Its own port, host and password: none of the shared server's.
+        for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("PG")) {
+            cmd.env_remove(name);
+        }
+        let virtualenv = cmd
+            .args(["-t", "sh", "-c"])
+            .arg(r#"env | grep ^PG > "$0.part" && mv "$0.part" "$0" && exec sleep 600"#)
+            .arg(&vars_file)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start pg_virtualenv");
+        let mut server = PrivateServer {
+            vars: Default::default(),
+            virtualenv,
+            sleeper: 0,
+            _dir: dir,
+        };
+        let started = std::time::Instant::now();
+        while !vars_file.exists() {
+            assert!(
+                server
+                    .virtualenv
+                    .try_wait()
+                    .expect("pg_virtualenv")
+                    .is_none(),
+                "pg_virtualenv ended before its server was up"
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(120),
+                "pg_virtualenv took two minutes"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        server.vars = std::fs::read_to_string(&vars_file)
+            .expect("the server's variables")
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        // The shell became the sleep (exec), a child of pg_virtualenv.
+        let children = std::fs::read_to_string(format!(
+            "/proc/{pid}/task/{pid}/children",
+            pid = server.virtualenv.id()
+        ))
+        .expect("pg_virtualenv's children");
+        server.sleeper = children
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .find(|pid: &i32| {
+                std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                    .is_ok_and(|c| c.trim() == "sleep")
+            })
+            .expect("the sleep pg_virtualenv runs");
+        Some(server)
+    }
+
+    /// The target of database `dbname` on it.
+    pub fn target(&self, dbname: &str) -> Target {
+        let around = Surroundings {
+            vars: self.vars.clone(),
+            ..Surroundings::of_process()
+        };
+        Target::parse("postgres://", &around)
+            .expect("the private server")
+            .with_dbname(dbname)
+    }
+
+    /// `pg_ctlcluster` on it: `stop` (fast: every session is ended and its
+    /// transaction rolled back), `start`.
+    pub fn ctl(&self, action: &str) {
+        let mut cmd = std::process::Command::new("pg_ctlcluster");
+        if action == "stop" {
+            cmd.args(["--mode", "fast"]);
+        }
+        let out = cmd
+            .envs(&self.vars)
+            .args([&self.vars["PGVERSION"], "regress", action])
+            .output()
+            .expect("run pg_ctlcluster");
+        assert!(
+            out.status.success(),
+            "pg_ctlcluster {action}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        // The sleep ends, and pg_virtualenv removes the cluster.
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.sleeper),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.virtualenv.wait();
+    }
+}

@@ -65,6 +65,9 @@ pub struct SmtpOptions {
     /// Listen on this port (a server coming back where one was down);
     /// `None` lets the kernel pick one.
     pub port: Option<u16>,
+    /// Wait this long before answering each end of `DATA`: a slow server,
+    /// under which two senders are surely sending at the same time.
+    pub pause: Option<Duration>,
 }
 
 /// What the conversations share with the test: the settings, and what the

@@ -70,7 +70,7 @@ pub fn skip(file: &str, reason: &str, under_ci: &str) {
 
 /// Whether an executable file called `tool` is in one of PATH's directories,
 /// as the shell would find it.
-fn on_path(tool: &str) -> bool {
+pub fn on_path(tool: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|path| {
         std::env::split_paths(&path).any(|dir| {
             std::fs::metadata(dir.join(tool))

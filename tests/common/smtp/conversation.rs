@@ -681,6 +681,9 @@ impl Talk<'_> {
         if let Some(refusal) = refusal {
             return Ok(wire.send(refusal)?);
         }
+        if let Some(pause) = self.shared.opts.pause {
+            std::thread::sleep(pause);
+        }
         if let Some((reply, ReplyAt::Data)) = &self.shared.opts.reply {
             lock(&self.shared.refusals).push("DATA".to_owned());
             return Ok(wire.send(reply)?);

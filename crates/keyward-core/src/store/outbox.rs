@@ -179,15 +179,21 @@ impl Db<'_> {
         } else {
             ""
         };
+        // The batch is chosen once (MATERIALIZED): PostgreSQL may otherwise
+        // run `id IN (… LIMIT n FOR UPDATE SKIP LOCKED)` again for each row
+        // it updates, each run passing over the rows this statement has
+        // just claimed and reaching further, so one claim took every due
+        // message and a second deliverer found none.
         self.sql().execute(
             &format!(
-                "UPDATE outbox SET claim = ?1, claimed_until = ?2
-                 WHERE id IN (
+                "WITH batch AS MATERIALIZED (
                      SELECT id FROM outbox
                      WHERE status IN ('pending', 'failed') AND id > ?3
                        AND (?4 OR next_attempt_at <= ?5)
                        AND (claimed_until IS NULL OR claimed_until <= ?5)
                      ORDER BY id LIMIT ?6 {skip_locked})
+                 UPDATE outbox SET claim = ?1, claimed_until = ?2
+                 WHERE id IN (SELECT id FROM batch)
                    AND status IN ('pending', 'failed')
                    AND (claimed_until IS NULL OR claimed_until <= ?5)"
             ),
