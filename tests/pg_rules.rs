@@ -544,6 +544,24 @@ fn history_is_append_only_by_grant_and_by_trigger() {
         found.contains(&"the trigger keys_final_statuses is disabled".to_owned()),
         "{found:?}"
     );
+
+    // A superuser with the triggers off cuts the newest row: the head still
+    // names it, and the audit says so without being told the head.
+    store.write(|tx| tx.append_history(record(2))).unwrap();
+    owner
+        .batch_execute(
+            "SET session_replication_role = replica;
+             DELETE FROM history WHERE seq = 2;
+             SET session_replication_role = origin;",
+        )
+        .unwrap();
+    let found = store.read(|db| db.disagreements()).unwrap();
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("the chain's head names row 2, but the history ends at row 1")),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -631,10 +649,18 @@ fn a_login_role_changes_a_secret_or_a_role_only_with_its_history_row() {
         let err = c.batch_execute(&sql).unwrap_err();
         assert_eq!(message(&err), what, "{sql}");
     }
-    let err = c
-        .batch_execute("UPDATE keys SET public_id = 'k2' WHERE public_id = 'k1'")
-        .unwrap_err();
-    assert_eq!(message(&err), "keyward: a key's public id never changes");
+    for sql in [
+        "UPDATE keys SET public_id = 'k2' WHERE public_id = 'k1'",
+        "UPDATE keys SET created_by = 'mallory' WHERE public_id = 'k1'",
+        "UPDATE keys SET created_at = 5 WHERE public_id = 'k1'",
+    ] {
+        let err = c.batch_execute(sql).unwrap_err();
+        assert_eq!(
+            message(&err),
+            "keyward: a key's public id, instance and making never change",
+            "{sql}"
+        );
+    }
     let hash: String = c
         .query_one("SELECT secret_hash FROM keys WHERE public_id = 'k1'", &[])
         .unwrap()

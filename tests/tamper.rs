@@ -790,6 +790,13 @@ fn rewriting_the_chain_from_a_row_on_is_caught_only_by_the_expected_head() {
                     row.clone(),
                 )
             }));
+            // And moves the chain's head to the forged end, as the audit
+            // holds the head to the history's newest row.
+            let last = rows.last().expect("rows");
+            statements.push((
+                "UPDATE history_head SET seq = ?1, hash = ?2".to_owned(),
+                vec![last[0].clone(), last[14].clone()],
+            ));
             tamper_on_server(&base.env, rewrite, &statements);
             let run = audit_at(&base.env, &base.env.db, &[]).expect(0);
             assert!(
@@ -801,6 +808,15 @@ fn rewriting_the_chain_from_a_row_on_is_caught_only_by_the_expected_head() {
             let run = audit_at(&base.env, &base.env.db, &["--expect-head", &base.head]).expect(1);
             assert!(run.stdout.contains("TAMPERED"), "{rewrite}: {}", run.stdout);
             restore_on_server(&base.env, &base.rows);
+            let newest = &base.rows[n - 1];
+            tamper_on_server(
+                &base.env,
+                "the head put back",
+                &[(
+                    "UPDATE history_head SET seq = ?1, hash = ?2".to_owned(),
+                    vec![newest[0].clone(), newest[14].clone()],
+                )],
+            );
             continue;
         }
         fs::copy(&base.env.db, &copy).expect("copy");

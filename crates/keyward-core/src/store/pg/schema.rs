@@ -403,10 +403,15 @@ CREATE CONSTRAINT TRIGGER operators_role_recorded AFTER UPDATE OF role ON operat
 DEFERRABLE INITIALLY DEFERRED
 FOR EACH ROW EXECUTE FUNCTION recorded_in_history('operator_role_changed');
 
--- A key's public id is what the history names it by: it never changes.
-CREATE TRIGGER keys_public_id_fixed BEFORE UPDATE OF public_id ON keys
-FOR EACH ROW WHEN (NEW.public_id IS DISTINCT FROM OLD.public_id)
-EXECUTE FUNCTION refuse_row('a key''s public id never changes');
+-- A key's public id is what the history names it by, and its instance,
+-- maker and making are its `created` row's: they never change.
+CREATE TRIGGER keys_identity_fixed
+BEFORE UPDATE OF public_id, instance_id, created_at, created_by ON keys
+FOR EACH ROW WHEN (NEW.public_id IS DISTINCT FROM OLD.public_id
+                   OR NEW.instance_id IS DISTINCT FROM OLD.instance_id
+                   OR NEW.created_at IS DISTINCT FROM OLD.created_at
+                   OR NEW.created_by IS DISTINCT FROM OLD.created_by)
+EXECUTE FUNCTION refuse_row('a key''s public id, instance and making never change');
 
 -- What a key may be: its developer of its instance, no new or revived active
 -- key on a retired instance, and no more active keys in an integration
@@ -579,6 +584,27 @@ pub(crate) fn disagreements(db: &crate::store::Db) -> crate::error::Result<Vec<S
                 out.push(format!("the function {name} was changed from keyward's"))
             }
             Some(_) => {}
+        }
+    }
+    // The head is where the chain ends: rows cut off the end (by a
+    // superuser with the triggers off) leave it naming a row that is gone.
+    let head: Option<(i64, String, Option<i64>, Option<String>)> = db.sql().query_opt(
+        "SELECT h.seq, h.hash, n.seq, n.hash FROM history_head h
+           LEFT JOIN (SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1) n ON true",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    if let Some((seq, hash, newest, newest_hash)) = head {
+        let empty_store = seq == 0 && newest.is_none();
+        if !empty_store && Some(seq) != newest {
+            out.push(format!(
+                "the chain's head names row {seq}, but the history ends at row {}; rows were cut off or added behind keyward's back",
+                newest.unwrap_or(0)
+            ));
+        } else if !empty_store && Some(&hash) != newest_hash.as_ref() {
+            out.push(format!(
+                "the chain's head names row {seq} with another hash than the row has; the history was rewritten behind keyward's back"
+            ));
         }
     }
     // Who besides the owner (and superusers, who may anything) may change
