@@ -171,6 +171,41 @@ fn nothing_listening_is_refused_at_once() {
 }
 
 #[test]
+fn something_other_than_postgresql_on_the_port_is_said_to_be_so() {
+    // What answers: a web server, a daemon that closes at once, and noise.
+    for answer in [
+        &b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"[..],
+        &b"SSH-2.0-OpenSSH_9.2\r\n"[..],
+        &[0u8, 0, 0, 1, 9, 9, 9][..],
+    ] {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            if let Ok((mut peer, _)) = listener.accept() {
+                // The client's whole startup message, then the answer, then
+                // the rest until it hangs up: nothing left unread, so the
+                // client reads the answer rather than a reset.
+                let mut startup = [0u8; 1024];
+                let _ = peer.read(&mut startup);
+                let _ = peer.write_all(answer);
+                let _ = peer.shutdown(std::net::Shutdown::Write);
+                let _ = std::io::copy(&mut peer, &mut std::io::sink());
+            }
+        });
+        let url = format!("postgres://kw:Odd-Pw-XYZZY@127.0.0.1:{port}/kw?sslmode=disable");
+        let target = Target::parse(&url, &Surroundings::default()).unwrap();
+        let err = PgStore::open(&target).err().unwrap();
+        let text = one_line_exit_6(&err, &target, Some("Odd-Pw-XYZZY"));
+        assert!(
+            text.contains("is not a PostgreSQL server"),
+            "{answer:?}: {text}"
+        );
+        server.join().unwrap();
+    }
+}
+
+#[test]
 fn a_connection_killed_mid_write_leaves_nothing_and_the_next_open_works() {
     let Some((scratch, _store)) = Scratch::store() else {
         return;

@@ -408,7 +408,7 @@ impl Target {
                 }
             }
         };
-        client.map_err(|e| super::error::from_postgres(&e, self))
+        client.map_err(|e| super::error::at_connect(&e, self))
     }
 
     /// What an authentication failure should add about `~/.pgpass`.

@@ -148,6 +148,46 @@ pub fn from_postgres(e: &postgres::Error, target: &Target) -> Error {
     )
 }
 
+/// A failed connection. A server that answers, but not in PostgreSQL's
+/// protocol (a web server, an SSH daemon on the port), gets the client's
+/// words for what it said ("invalid message length: header length < 4"),
+/// which do not say what is wrong; they are said in an admin's words.
+pub fn at_connect(e: &postgres::Error, target: &Target) -> Error {
+    if e.as_db_error().is_none() && !speaks_postgres(e) {
+        return Error::store_because(
+            StoreCause::CannotOpen,
+            format!(
+                "cannot reach PostgreSQL at {}: what answers there is not a PostgreSQL server (it did not speak PostgreSQL's protocol); are the host and port right?",
+                target.shown()
+            ),
+        );
+    }
+    from_postgres(e, target)
+}
+
+/// Whether a failed connection still heard PostgreSQL's protocol from the
+/// other end: false where the client could not read what came back.
+fn speaks_postgres(e: &postgres::Error) -> bool {
+    let said = e.to_string();
+    if said.starts_with("unexpected message from server")
+        || said.starts_with("error parsing response from server")
+    {
+        return false;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            let garbled = matches!(io.kind(), ErrorKind::InvalidData | ErrorKind::InvalidInput)
+                || io.to_string().contains("bytes remaining on stream");
+            if garbled && io.get_ref().is_none_or(|i| !i.is::<rustls::Error>()) {
+                return false;
+            }
+        }
+        source = s.source();
+    }
+    true
+}
+
 /// A failed `COMMIT`. Where the connection was lost, the server may have
 /// committed the change before it went: PostgreSQL made it whole or not at
 /// all, but the client cannot tell which, and must not say "nothing was
