@@ -99,6 +99,20 @@ fn capital_g_with_older_history_jumps_to_the_oldest_page() {
 }
 
 #[test]
+fn esc_and_a_key_read_as_one_alt_key_close_the_menu_then_act_as_the_key() {
+    let mut s = history_with_full_page();
+    update(&mut s, ch('m'));
+    assert_eq!(layer(&s), columns::LAYER);
+    // Esc then `/` at once, as a terminal reports it: Alt-/.
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::ALT)),
+    );
+    assert!(s.modal.is_none());
+    assert!(layer(&s).takes_text, "the filter line takes what follows");
+}
+
+#[test]
 fn m_opens_the_column_menu_and_space_toggles_a_column_saved_on_close() {
     let mut s = history_with_full_page();
     update(&mut s, ch('m'));
