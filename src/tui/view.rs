@@ -66,7 +66,15 @@ fn main_screen(state: &State, theme: &Theme, frame: &mut Frame) {
         frame,
         f.status,
     );
-    help::footer(layer(state), theme, frame, f.footer);
+    let (layer, role) = (layer(state), state.role());
+    let keys_tab = layer == keys::keymap::KEYS_LAYER || layer == keys::keymap::TEAMS_LAYER;
+    help::footer(
+        layer,
+        |action| !keys_tab || role >= keys::keymap::needs(action),
+        theme,
+        frame,
+        f.footer,
+    );
     if let Some(m) = &state.modal {
         m.draw(state, theme, frame);
     }

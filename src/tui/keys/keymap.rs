@@ -1,6 +1,22 @@
 //! The keys of the Keys and Teams tabs.
 
 use crate::tui::kit::keymap::{Action, ENTER, ESC, Layer, MOVE, TABS, bind, key, table};
+use keyward_core::domain::model::Role;
+
+/// The role an action of the keys' tabs needs: changing keys needs a
+/// manager; reading them, anyone (the service holds the rule, this only
+/// keeps a viewer's footer to what a viewer can do).
+pub fn needs(action: Action) -> Role {
+    match action {
+        Action::New
+        | Action::Edit
+        | Action::Renew
+        | Action::Deactivate
+        | Action::Delete
+        | Action::ManageTeams => Role::Manager,
+        _ => Role::Viewer,
+    }
+}
 
 table!(
     KEYS,

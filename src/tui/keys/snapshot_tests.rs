@@ -47,6 +47,31 @@ fn keys_tab() {
 }
 
 #[test]
+fn a_viewers_footer_offers_only_what_a_viewer_may_do() {
+    let mut state = keys_state();
+    let footer = |s: &State| render(s, 120, 24).lines().last().unwrap_or("").to_owned();
+    let manager = footer(&state);
+    assert!(
+        manager.contains("new") && manager.contains("deactivate"),
+        "{manager}"
+    );
+    if let Some(me) = state.me.as_mut() {
+        me.role = keyward_core::domain::model::Role::Viewer;
+    }
+    let viewer = footer(&state);
+    for hint in ["new", "edit", "renew", "deactivate", "delete", "teams"] {
+        assert!(
+            !viewer.contains(hint),
+            "{hint} offered to a viewer: {viewer}"
+        );
+    }
+    assert!(
+        viewer.contains("filter") && viewer.contains("details"),
+        "{viewer}"
+    );
+}
+
+#[test]
 fn the_expires_column_shows_one_form_on_every_row_at_every_width() {
     let mut state = keys_state();
     // "Last used" shows never on every row, so the only dates are expiries;

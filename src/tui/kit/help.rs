@@ -28,14 +28,22 @@ pub const LAYER: Layer = Layer {
 /// hints do not all fit, whole hints are left out rather than one cut in half,
 /// and those that finish or leave the screen (save, yes, no, close, help, quit…)
 /// are kept first; the others keep their order.
-pub fn footer(layer: Layer, theme: &Theme, frame: &mut Frame, area: Rect) {
+/// `offered` says which actions this operator may take: the others, refused
+/// when pressed, are not offered.
+pub fn footer(
+    layer: Layer,
+    offered: impl Fn(Action) -> bool,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     // Neighbours with the same word share it: `↑ ↓ choice`.
     let mut hinted: Vec<(String, &Binding)> = Vec::new();
     for b in layer.bindings {
         let Some(first) = b.keys.first() else {
             continue;
         };
-        if b.hint.is_empty() {
+        if b.hint.is_empty() || !offered(b.action) {
             continue;
         }
         match hinted.last_mut() {
