@@ -6,12 +6,24 @@
 use super::{Context, Outcome};
 use keyward_core::safe_text::escape;
 use keyward_core::service::Location;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 pub fn copy(ctx: &Context, to: PathBuf, out: &mut dyn Write) -> Outcome {
     let to = Location::from_path(to)?;
-    let report = ctx.service()?.copy_store(&to)?;
+    // On a terminal, where the copy has got to (a million history rows take
+    // minutes): one line, rewritten, gone when the copy ends.
+    let terminal = std::io::stderr().is_terminal();
+    let mut progress = |table: &str, rows: u64| {
+        if terminal {
+            eprint!("\r\x1b[Kcopying {table}: {rows} rows");
+        }
+    };
+    let copied = ctx.service()?.copy_store(&to, &mut progress);
+    if terminal {
+        eprint!("\r\x1b[K");
+    }
+    let report = copied?;
     let count = |table: &str| {
         report
             .rows

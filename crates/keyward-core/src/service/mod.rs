@@ -143,10 +143,15 @@ impl Service {
     /// hashes it was written with — into a new store at `to`, on either
     /// engine (`keyward store copy`); admins only. A store already at `to` is
     /// refused; the copy is made whole or not at all, and its history ends
-    /// at the same head hash as this one's.
-    pub fn copy_store(&mut self, to: &Location) -> Result<CopyReport> {
+    /// at the same head hash as this one's; `progress` hears of each table's
+    /// rows as they go.
+    pub fn copy_store(
+        &mut self,
+        to: &Location,
+        progress: &mut dyn FnMut(&str, u64),
+    ) -> Result<CopyReport> {
         self.precheck(Role::Admin)?;
-        crate::store::copy::copy(&mut self.store, to)
+        crate::store::copy::copy(&mut self.store, to, progress)
     }
 
     /// What another thread uses to stop the query this service is running.

@@ -105,7 +105,13 @@ impl Column for SqlValue {
 /// made whole or not at all: a file is built aside and put in place at the
 /// end; a server's schema and rows are one transaction. A store already at
 /// `to` is refused.
-pub fn copy(from: &mut Store, to: &Location) -> Result<CopyReport> {
+/// `progress` hears of each table's rows as they go: its name and how many
+/// so far, every ten thousand rows and at its end.
+pub fn copy(
+    from: &mut Store,
+    to: &Location,
+    progress: &mut dyn FnMut(&str, u64),
+) -> Result<CopyReport> {
     if let crate::access::Presence::Present = to.presence()? {
         return Err(Error::conflict(format!(
             "a store already exists at {to}; a copy goes into a new one"
@@ -116,7 +122,7 @@ pub fn copy(from: &mut Store, to: &Location) -> Result<CopyReport> {
         from.read(|src| {
             importing(dst, true)?;
             for (table, columns, order) in TABLES {
-                let n = copy_table(src, dst, table, columns, order)?;
+                let n = copy_table(src, dst, table, columns, order, progress)?;
                 report.rows.push((table, n));
             }
             // Retirements last, once their instances' keys are in.
@@ -174,10 +180,18 @@ fn importing(db: &Db, on: bool) -> Result<()> {
 
 /// Copies one table, in its order, streamed (on a server, by one `COPY`);
 /// the number of rows.
-fn copy_table(src: &Db, dst: &Db, table: &str, columns: &str, order: &str) -> Result<u64> {
+fn copy_table(
+    src: &Db,
+    dst: &Db,
+    table: &str,
+    columns: &str,
+    order: &str,
+    progress: &mut dyn FnMut(&str, u64),
+) -> Result<u64> {
     let names: Vec<&str> = columns.split(',').map(str::trim).collect();
     let mut values = Vec::with_capacity(names.len());
-    dst.sql().append_rows(table, &names, true, &mut |put| {
+    let mut n = 0;
+    let copied = dst.sql().append_rows(table, &names, true, &mut |put| {
         src.sql().each(
             &format!("SELECT {columns} FROM {table} ORDER BY {order}"),
             &[],
@@ -187,8 +201,14 @@ fn copy_table(src: &Db, dst: &Db, table: &str, columns: &str, order: &str) -> Re
                     values.push(r.get::<SqlValue>(i)?);
                 }
                 put(&values)?;
+                n += 1;
+                if n % 10_000 == 0 {
+                    progress(table, n);
+                }
                 Ok(ControlFlow::Continue(()))
             },
         )
-    })
+    })?;
+    progress(table, copied);
+    Ok(copied)
 }
