@@ -10,7 +10,6 @@ use crate::domain::{Expiry, KeyToken, Name, PublicId, expiry};
 use crate::error::{Error, Result};
 use crate::safe_text::escape;
 use crate::store::Db;
-use crate::store::history::ChainHead;
 use crate::store::keys::{KeyFields, KeyListing, NewKey, NewSecret};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -269,8 +268,7 @@ impl Service {
             };
             if !teams.is_empty() {
                 let resolved = teams.resolve(db, actor, now)?;
-                let mut head = db.history_head()?;
-                if let Some(changed) = resolved.apply(db, actor, now, &mut head, key.clone())? {
+                if let Some(changed) = resolved.apply(db, actor, now, vec![key.clone()])?.pop() {
                     key = changed;
                 }
             }
@@ -310,18 +308,17 @@ impl Service {
         }
         let changed = self.write(Role::Manager, |db, actor, now| {
             let resolved = teams.resolve(db, actor, now)?;
-            // Thousands of keys in one transaction: the chain's head is carried
-            // from row to row, and each key's teams are worked out from what
-            // changed rather than read back.
-            let mut head = db.history_head()?;
-            let mut changed = Vec::new();
-            for public_id in &ids {
-                let key = load(db, public_id.as_str(), now)?;
-                if let Some(key) = resolved.apply(db, actor, now, &mut head, key)? {
-                    changed.push(key);
-                }
-            }
-            Ok(changed)
+            let wanted: Vec<&str> = ids.iter().map(PublicId::as_str).collect();
+            let mut found = db.keys_by_public_ids(&wanted, now)?;
+            let keys = wanted
+                .iter()
+                .map(|id| {
+                    found
+                        .remove(*id)
+                        .ok_or_else(|| Error::not_found(format!("no key with id {id}")))
+                })
+                .collect::<Result<Vec<Key>>>()?;
+            resolved.apply(db, actor, now, keys)
         });
         if bulk {
             // Back to SQLite's default; a failure here only leaves memory in use.
@@ -667,46 +664,55 @@ struct ResolvedTeams<'a> {
 }
 
 impl ResolvedTeams<'_> {
-    /// Applies the changes to one key, appending its history row after `head`
-    /// (carried from key to key, not read again); the key as it is now, if it changed.
-    fn apply(
-        &self,
-        db: &Db,
-        actor: &Actor,
-        now: i64,
-        head: &mut ChainHead,
-        mut key: Key,
-    ) -> Result<Option<Key>> {
-        if key.status == KeyStatus::Deleted {
-            return Err(final_status(&key));
+    /// Applies the changes to `keys` in a few statements whatever their
+    /// number (thousands of keys are a handful of round trips to a server),
+    /// each key's teams worked out from what changed rather than read back,
+    /// and a history row for each key that changed, in the order given. The
+    /// keys that changed, as they are now. A deleted key refuses them all.
+    fn apply(&self, db: &Db, actor: &Actor, now: i64, keys: Vec<Key>) -> Result<Vec<Key>> {
+        if let Some(deleted) = keys.iter().find(|k| k.status == KeyStatus::Deleted) {
+            return Err(final_status(deleted));
         }
-        let mut added = Vec::new();
-        for (team_id, team) in &self.adds {
-            if db.add_key_to_team(key.id, *team_id)? {
-                added.push(team.as_str());
+        let pairs = |teams: &[(i64, &Name)]| -> Vec<(i64, i64)> {
+            keys.iter()
+                .flat_map(|k| teams.iter().map(move |(team, _)| (k.id, *team)))
+                .collect()
+        };
+        let added: HashSet<(i64, i64)> = db
+            .add_keys_to_teams(&pairs(&self.adds))?
+            .into_iter()
+            .collect();
+        let removed: HashSet<(i64, i64)> = db
+            .remove_keys_from_teams(&pairs(&self.removes))?
+            .into_iter()
+            .collect();
+        let mut changed = Vec::new();
+        let mut records = Vec::new();
+        for mut key in keys {
+            let names = |teams: &[(i64, &Name)], done: &HashSet<(i64, i64)>| -> Vec<String> {
+                teams
+                    .iter()
+                    .filter(|(team, _)| done.contains(&(key.id, *team)))
+                    .map(|(_, name)| name.as_str().to_owned())
+                    .collect()
+            };
+            let (added, removed) = (names(&self.adds, &added), names(&self.removes, &removed));
+            if added.is_empty() && removed.is_empty() {
+                continue;
             }
-        }
-        let mut removed = Vec::new();
-        for (team_id, team) in &self.removes {
-            if db.remove_key_from_team(key.id, *team_id)? {
-                removed.push(team.as_str());
-            }
-        }
-        if added.is_empty() && removed.is_empty() {
-            return Ok(None);
-        }
-        key.teams.retain(|t| !removed.contains(&t.as_str()));
-        key.teams.extend(added.iter().map(|t| (*t).to_owned()));
-        // The order the store lists a key's teams in (by name, bytewise).
-        key.teams.sort_unstable();
-        *head = db.append_history_after(
-            head,
-            with_details(
+            key.teams.retain(|t| !removed.contains(t));
+            key.teams.extend(added.iter().cloned());
+            // The order the store lists a key's teams in (by name, bytewise).
+            key.teams.sort_unstable();
+            records.push(with_details(
                 actor.key_record(now, Action::TeamsChanged, &key),
                 json!({ "added": added, "removed": removed, "teams": key.teams }),
-            ),
-        )?;
-        Ok(Some(key))
+            ));
+            changed.push(key);
+        }
+        let head = db.history_head()?;
+        db.append_history_batch(&head, records)?;
+        Ok(changed)
     }
 }
 

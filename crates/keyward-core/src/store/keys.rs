@@ -319,6 +319,21 @@ impl Db<'_> {
         Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
     }
 
+    /// The keys with these public ids, by public id; ids not present are left out.
+    pub fn keys_by_public_ids(
+        &self,
+        ids: &[&str],
+        now: i64,
+    ) -> Result<std::collections::HashMap<String, Key>> {
+        let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
+        let rows = self.sql().query(
+            &format!("{KEY_SELECT} WHERE k.public_id IN (SELECT value FROM json_each(?1))"),
+            &args![list],
+            |r| key_from(r, now),
+        )?;
+        Ok(rows.into_iter().map(|k| (k.public_id.clone(), k)).collect())
+    }
+
     /// How many keys of the integration are active at `now`, not counting `except`.
     pub fn active_key_count(
         &self,

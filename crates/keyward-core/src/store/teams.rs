@@ -108,11 +108,35 @@ impl Db<'_> {
         Ok(added)
     }
 
-    pub fn remove_key_from_team(&self, key_id: i64, team_id: i64) -> Result<bool> {
-        let n = self.sql().execute(
-            "DELETE FROM key_teams WHERE key_id = ?1 AND team_id = ?2",
-            &args![key_id, team_id],
-        )?;
-        Ok(n > 0)
+    /// Takes keys out of teams, a thousand (key, team) pairs to a statement;
+    /// the pairs that were there.
+    pub fn remove_keys_from_teams(&self, pairs: &[(i64, i64)]) -> Result<Vec<(i64, i64)>> {
+        let mut removed = Vec::new();
+        for chunk in pairs.chunks(BATCH_ROWS) {
+            let values: Vec<SqlValue> = chunk
+                .iter()
+                .flat_map(|&(key, team)| args![key, team])
+                .collect();
+            // Typed: a server reads an untyped VALUES list as text.
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    format!(
+                        "(CAST(?{} AS BIGINT), CAST(?{} AS BIGINT))",
+                        2 * r + 1,
+                        2 * r + 2
+                    )
+                })
+                .collect();
+            removed.extend(self.sql().query(
+                &format!(
+                    "DELETE FROM key_teams WHERE (key_id, team_id) IN (VALUES {})
+                     RETURNING key_id, team_id",
+                    rows.join(", ")
+                ),
+                &values,
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?);
+        }
+        Ok(removed)
     }
 }
