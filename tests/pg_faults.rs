@@ -280,6 +280,41 @@ fn a_statement_the_server_stops_is_exit_6_and_undone() {
     assert_eq!(rows(&scratch), ONE_CHANGE);
 }
 
+#[test]
+fn a_cancel_that_stopped_nothing_never_stops_the_next_transaction() {
+    let Some((_scratch, mut store)) = Scratch::store() else {
+        return;
+    };
+    let cancel = store.cancel_handle();
+    // A running statement is stopped, and its transaction fails as cancelled.
+    let stopper = {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            cancel.cancel();
+        })
+    };
+    let err = store
+        .read(|tx| run(tx, "SELECT pg_sleep(30)", &[]).map(drop))
+        .err()
+        .unwrap();
+    stopper.join().unwrap();
+    assert!(err.to_string().contains("stopped the statement"), "{err}");
+    // A cancel asked for as the statement it was meant for ended (the screen
+    // superseding a list load that had just finished) reaches the server
+    // after it: the transactions after it run whole, each time.
+    for round in 0..5 {
+        cancel.cancel();
+        store
+            .read(|tx| run(tx, "SELECT 1 FROM pg_sleep(0.3)", &[]).map(drop))
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        cancel.cancel();
+        store
+            .write(|tx| run(tx, "SELECT 1 FROM pg_sleep(0.3)", &[]).map(drop))
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+    }
+}
+
 /// The child, killed with SIGKILL before it ends.
 struct Holder(Child);
 

@@ -544,7 +544,7 @@ impl<'c> Db<'c> {
 /// Stops the statement a store's connection is running, from another thread.
 pub enum Cancel {
     Lite(rusqlite::InterruptHandle),
-    Pg(postgres::CancelToken),
+    Pg(pg::PgCancel),
 }
 
 impl Cancel {
@@ -553,11 +553,7 @@ impl Cancel {
     pub fn cancel(&self) {
         match self {
             Cancel::Lite(handle) => handle.interrupt(),
-            Cancel::Pg(token) => {
-                // Reaching the server to cancel can fail; the statement then
-                // runs to its end, which is only slower.
-                let _ = token.cancel_query(postgres::NoTls);
-            }
+            Cancel::Pg(cancel) => cancel.cancel(),
         }
     }
 }
@@ -724,7 +720,7 @@ impl Store {
     pub fn cancel_handle(&self) -> Cancel {
         match &self.engine {
             Engine::Lite(s) => Cancel::Lite(s.interrupt_handle()),
-            Engine::Pg(s) => Cancel::Pg(s.cancel_token()),
+            Engine::Pg(s) => Cancel::Pg(s.cancel_handle()),
         }
     }
 

@@ -16,6 +16,8 @@ use postgres::{Client, IsolationLevel, Statement, Transaction};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Prepared statements kept per connection; past this many (filters make
@@ -29,7 +31,36 @@ pub struct PgStore {
     /// This connection's session, as the server stamps history rows with it.
     session: DbSession,
     statements: HashMap<String, Statement>,
+    /// A cancel was asked for (see [`PgCancel`]) and no statement has been
+    /// stopped by it yet.
+    cancel_pending: Arc<AtomicBool>,
 }
+
+/// Stops the statement a [`PgStore`] is running, from another thread.
+///
+/// PostgreSQL's cancel stops whatever the session runs when the server gets
+/// to it, not a given statement: one sent as a statement ends lands on the
+/// next (the screen's reload after a revocation, which then said it failed).
+/// So the store notes each cancel, and one no statement was stopped by is
+/// drawn out by a moment's sleep before the next transaction.
+#[derive(Clone)]
+pub struct PgCancel {
+    token: postgres::CancelToken,
+    pending: Arc<AtomicBool>,
+}
+
+impl PgCancel {
+    pub fn cancel(&self) {
+        self.pending.store(true, Ordering::SeqCst);
+        // Reaching the server to cancel can fail; the statement then runs to
+        // its end, which is only slower.
+        let _ = self.token.cancel_query(postgres::NoTls);
+    }
+}
+
+/// How long a cancel that stopped nothing is given to arrive: the server has
+/// had it since [`PgCancel::cancel`] returned and signals the session at once.
+const STRAY_CANCEL_WAIT: &str = "SELECT pg_sleep(0.1)";
 
 impl PgStore {
     /// Whether keyward's schema is in the database at `target`.
@@ -98,6 +129,7 @@ impl PgStore {
             target: target.clone(),
             session,
             statements: HashMap::new(),
+            cancel_pending: Arc::default(),
         })
     }
 
@@ -112,8 +144,32 @@ impl PgStore {
     }
 
     /// Stops the statement this connection runs, from another thread.
-    pub fn cancel_token(&self) -> postgres::CancelToken {
-        self.client.cancel_token()
+    pub fn cancel_handle(&self) -> PgCancel {
+        PgCancel {
+            token: self.client.cancel_token(),
+            pending: self.cancel_pending.clone(),
+        }
+    }
+
+    /// Before a transaction: a cancel asked for that stopped no statement
+    /// stops this sleep instead of the transaction's first statement.
+    fn absorb_stray_cancel(&mut self) {
+        if self.cancel_pending.swap(false, Ordering::SeqCst) {
+            // Stopped or not, the sleep has done its work.
+            let _ = self.client.batch_execute(STRAY_CANCEL_WAIT);
+        }
+    }
+
+    /// After a transaction: one stopped by a cancel used the cancel up.
+    fn note_cancel<T>(&self, result: Result<T>) -> Result<T> {
+        if let Err(Error::Store {
+            cause: crate::error::StoreCause::Cancelled,
+            ..
+        }) = &result
+        {
+            self.cancel_pending.store(false, Ordering::SeqCst);
+        }
+        result
     }
 
     /// The chain head's sequence number: it moves with every change another
@@ -187,6 +243,12 @@ impl PgStore {
 
     /// Runs `f` in a read-only transaction on one snapshot.
     pub fn read<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.absorb_stray_cancel();
+        let result = self.read_now(f);
+        self.note_cancel(result)
+    }
+
+    fn read_now<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
         let target = &self.target;
         let tx = self
             .client
@@ -208,6 +270,12 @@ impl PgStore {
     /// changed in between. The schema's triggers still hold each rule for
     /// any other writer. It commits only if `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.absorb_stray_cancel();
+        let result = self.write_now(f);
+        self.note_cancel(result)
+    }
+
+    fn write_now<T>(&mut self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
         let target = &self.target;
         let fail = |e: postgres::Error| error::from_postgres(&e, target);
         let mut tx = self.client.transaction().map_err(fail)?;
