@@ -168,8 +168,21 @@ pub fn copy(
 
 /// On a server, lets the owner bring in history rows stamped by another
 /// store (or by SQLite, which stamps none); a file checks no stamps.
+///
+/// While it imports, each trigger statement is planned for its own values:
+/// the copy is one `COPY` per table into tables with no statistics yet, and
+/// a plan cached for an empty table would read a quarter of all keys for
+/// each key the limit's trigger counts.
 fn importing(db: &Db, on: bool) -> Result<()> {
     if db.sql().is_postgres() {
+        db.sql().execute(
+            if on {
+                "SET LOCAL plan_cache_mode = force_custom_plan"
+            } else {
+                "SET LOCAL plan_cache_mode = auto"
+            },
+            &[],
+        )?;
         db.sql().execute(
             "UPDATE store_state SET importing = ?1",
             &[SqlValue::Bool(on)],
