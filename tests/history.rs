@@ -424,6 +424,15 @@ fn the_schema_the_statuses_and_the_roles_must_agree_with_keyward_and_the_history
                 secret_hash, tail, created_at, created_by, changed_at FROM keys LIMIT 1;",
             "key kw_ZZZZZZZZ has no `created` row in the history",
         ),
+        (
+            "an operator added with a made-up history row",
+            "INSERT INTO operators (login, name, email, role, created_at)
+             VALUES ('mallory', 'M', 'm@example.org', 'admin', 0);
+             INSERT INTO history (seq, at, action, subject, login, host, details, hash)
+             SELECT MAX(seq) + 1, MAX(at), 'operator_added', 'mallory', 'mallory', 'h', '{}', 'x'
+               FROM history;",
+            "operator mallory is admin, but the history row that gave their role names none",
+        ),
     ] {
         let env = busy_store();
         env.add_operator("viewer1", "viewer");

@@ -398,10 +398,18 @@ impl Db<'_> {
                     "operator {} is in the store, but no history row added them",
                     crate::safe_text::escape(login)
                 )),
-                Some(said) if said != role => out.push(format!(
-                    "operator {} is {role}, but the history says {said}",
-                    crate::safe_text::escape(login)
-                )),
+                Some(said) if said != role => out.push(if said.is_empty() {
+                    format!(
+                        "operator {} is {role}, but the history row that gave their role names none",
+                        crate::safe_text::escape(login)
+                    )
+                } else {
+                    format!(
+                        "operator {} is {role}, but the history says {}",
+                        crate::safe_text::escape(login),
+                        crate::safe_text::escape(said)
+                    )
+                }),
                 Some(_) => {}
             }
         }
