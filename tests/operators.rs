@@ -49,6 +49,10 @@ fn a_viewer_gets_exit_3_for_every_change() {
             "admin",
         ],
         vec!["operator", "remove", "mia"],
+        // Refused for the role before the values are looked at.
+        vec![
+            "operator", "add", "eve", "--name", "Eve", "--email", "e@x", "--role", "admin",
+        ],
     ];
     let before = env
         .json(&["history", "--limit", "0", "--json"])

@@ -86,6 +86,9 @@ impl Service {
         email: &str,
         role: Role,
     ) -> Result<Operator> {
+        // Who may comes first: a viewer hears that they may not, not that
+        // the address they typed is off.
+        self.precheck(Role::Admin)?;
         check_login(login)?;
         let name = person_name(name)?;
         let email = parse_email(email)?;
