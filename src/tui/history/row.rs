@@ -128,13 +128,24 @@ fn text(row: &HistoryRow, utc_offset: i32) -> Vec<(String, String)> {
         field("Sudo user", o.sudo_user.as_deref()),
         field("SSH client", o.ssh_client.as_deref()),
         field("Terminal", o.tty.as_deref()),
+    ];
+    // On a server, its own word on who wrote the row, which a client cannot
+    // forge (the lines above are what the client said).
+    if let Some(db) = &o.db_session {
+        out.push(field("DB login", Some(db.user.as_str())));
+        out.push(field(
+            "DB client",
+            Some(db.client.as_deref().unwrap_or("local socket")),
+        ));
+    }
+    out.extend([
         field("Sequence", Some(seq.as_str())),
         // On a line of its own: all 64 digits fit at 80 columns, to be
         // copied for `audit verify --expect-head`.
         ("Hash".to_owned(), String::new()),
         (String::new(), format!("  {}", safe(&row.hash))),
         (String::new(), String::new()),
-    ];
+    ]);
     let details = lines(&r.action, &r.details);
     let heading = if details.iter().any(|l| l.before.is_some()) {
         "Changes (before → after)"
@@ -187,4 +198,40 @@ fn draw_row(w: &RowWindow, utc_offset: i32, theme: &Theme, frame: &mut Frame) {
         .collect();
     frame.render_widget(Paragraph::new(shown), inner);
     crate::tui::kit::widgets::more_marker(frame, inner, start > 0, start + room < all.len(), "j/k");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::testing::history_row;
+    use keyward_core::domain::history::DbSession;
+
+    fn labels(row: &HistoryRow) -> Vec<(String, String)> {
+        text(row, 0)
+            .into_iter()
+            .filter(|(label, _)| label.starts_with("DB "))
+            .collect()
+    }
+
+    #[test]
+    fn a_servers_own_word_on_who_wrote_a_row_is_shown_where_it_has_one() {
+        let mut row = history_row(7);
+        assert!(labels(&row).is_empty(), "a file's rows have no such word");
+        row.record.origin.db_session = Some(DbSession {
+            user: "kw_bastion_a".into(),
+            client: Some("10.0.0.7".into()),
+        });
+        assert_eq!(
+            labels(&row),
+            [
+                ("DB login".to_owned(), "kw_bastion_a".to_owned()),
+                ("DB client".to_owned(), "10.0.0.7".to_owned())
+            ]
+        );
+        row.record.origin.db_session = Some(DbSession {
+            user: "kw_bastion_b".into(),
+            client: None,
+        });
+        assert_eq!(labels(&row)[1].1, "local socket");
+    }
 }

@@ -13,7 +13,11 @@ pub fn needs(action: Action) -> Role {
         | Action::Renew
         | Action::Deactivate
         | Action::Delete
-        | Action::ManageTeams => Role::Manager,
+        | Action::ManageTeams
+        // A selection is for those changes.
+        | Action::Select
+        | Action::SelectAll
+        | Action::SelectNone => Role::Manager,
         _ => Role::Viewer,
     }
 }

@@ -59,7 +59,15 @@ fn a_viewers_footer_offers_only_what_a_viewer_may_do() {
         me.role = keyward_core::domain::model::Role::Viewer;
     }
     let viewer = footer(&state);
-    for hint in ["new", "edit", "renew", "deactivate", "delete", "teams"] {
+    for hint in [
+        "new",
+        "edit",
+        "renew",
+        "deactivate",
+        "delete",
+        "teams",
+        "select",
+    ] {
         assert!(
             !viewer.contains(hint),
             "{hint} offered to a viewer: {viewer}"
