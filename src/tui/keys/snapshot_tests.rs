@@ -498,3 +498,25 @@ fn a_long_message_beside_the_badge_is_cut_with_an_ellipsis_and_the_badge_keeps_t
     assert!(line.contains("already deactivated (final))."), "{line}");
     assert!(line.trim_end_matches('"').ends_with("✉ 24"), "{line}");
 }
+
+#[test]
+fn a_message_that_quotes_an_escaped_name_is_not_escaped_again_and_a_raw_one_is() {
+    let mut state = keys_state();
+    // The service's messages quote names escaped already (`escape`).
+    state.status = Some(crate::tui::kit::status::Status {
+        text: "key kw_x (Eve\\u{202e}evil) is already deleted; that is final".to_owned(),
+        error: true,
+        id: 1,
+    });
+    let text = render(&state, 120, 24);
+    assert!(text.contains("(Eve\\u{202e}evil)"), "{text}");
+    assert!(!text.contains("\\\\u{202e}"), "{text}");
+    // A raw one in a message of the screen's own is still shown, not obeyed.
+    state.status = Some(crate::tui::kit::status::Status {
+        text: "Copied the key of Eve\u{202e}evil".to_owned(),
+        error: false,
+        id: 2,
+    });
+    let text = render(&state, 120, 24);
+    assert!(text.contains("Eve\\u{202e}evil"), "{text}");
+}

@@ -4,7 +4,7 @@
 use super::columns::{fit_text, text_width};
 use super::theme::Theme;
 use keyward_core::domain::outbox::OutboxCounts;
-use keyward_core::safe_text::escape;
+use keyward_core::safe_text::{escape, escape_message};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -43,7 +43,7 @@ pub fn draw(
             let style = if s.error { theme.error() } else { theme.ok() };
             let marker = if s.error { "✗ " } else { "✓ " };
             // A message longer than the line is cut with `…`, never mid-word silently.
-            let text = fit_text(&escape(&s.text), room.saturating_sub(3));
+            let text = fit_text(&escape_message(&s.text), room.saturating_sub(3));
             Line::from(vec![Span::styled(marker, style), Span::styled(text, style)])
         }
         // A long path keeps its end (the file's name) and loses its start.
