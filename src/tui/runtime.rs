@@ -13,7 +13,10 @@ use crate::clipboard::{Clipboard, Path as ClipboardPath};
 use keyward_core::error::{Error, Result};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event,
+};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -54,7 +57,12 @@ fn terminal_error(e: io::Error) -> Error {
 fn enter() -> io::Result<Term> {
     enable_raw_mode()?;
     let mut stdout = io::stdout();
-    if let Err(e) = execute!(stdout, EnterAlternateScreen, EnableMouseCapture) {
+    if let Err(e) = execute!(
+        stdout,
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        EnableBracketedPaste
+    ) {
         leave();
         return Err(e);
     }
@@ -66,6 +74,7 @@ fn leave() {
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
+        DisableBracketedPaste,
         DisableMouseCapture,
         LeaveAlternateScreen,
         ratatui::crossterm::cursor::Show
@@ -242,6 +251,7 @@ fn spawn_input(tx: Sender<Msg>) -> Result<()> {
             while let Ok(ev) = event::read() {
                 let msg = match ev {
                     Event::Key(k) => Msg::Key(k),
+                    Event::Paste(text) => Msg::Paste(text),
                     Event::Mouse(m) => Msg::Mouse(m),
                     Event::Resize(w, h) => Msg::Resize(w, h),
                     _ => continue,

@@ -201,6 +201,8 @@ pub enum Timer {
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text the terminal says was pasted (bracketed paste), as one piece.
+    Paste(String),
     Mouse(MouseEvent),
     Resize(u16, u16),
     /// A signal that ends the session (SIGHUP, SIGTERM, SIGINT, SIGQUIT).

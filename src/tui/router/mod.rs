@@ -153,6 +153,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(ev) if ev.kind != KeyEventKind::Release => on_key(state, ev, fx),
         Msg::Key(_) => {}
+        Msg::Paste(text) => on_paste(state, &text, fx),
         Msg::Mouse(ev) => on_mouse(state, ev, fx),
         // Ended from outside: quit as `q` would, whatever is open (a form's
         // input is lost; the secret's clipboard is cleared on the way out).
@@ -580,6 +581,38 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
         Some(action) => act(state, layer, action, fx),
         None if layer.takes_text => type_text(state, &Event::Key(ev), fx),
         None => {}
+    }
+}
+
+/// Pasted text is typed, never obeyed as keys: into the line being typed
+/// in, or — on a tab with a filter — into its filter, so a leaked key pasted
+/// anywhere on the Keys tab finds it. Anywhere else (a menu, a confirmation,
+/// the help) it is dropped: a paste never presses `y` or `q`. One line: its
+/// line breaks and tabs become spaces.
+fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
+    if layout::too_small(state.width, state.height) || matches!(state.screen, Screen::Loading) {
+        return;
+    }
+    let mut under = layer(state);
+    if !under.takes_text {
+        let focus = KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE);
+        if state.help
+            || state.modal.is_some()
+            || query_line(state).is_none()
+            || under.action(&focus) != Some(Action::FocusFilter)
+        {
+            return;
+        }
+        act(state, under, Action::FocusFilter, fx);
+        under = layer(state);
+        if !under.takes_text {
+            return;
+        }
+    }
+    let line = text.trim().replace(['\n', '\r', '\t'], " ");
+    for c in line.chars().filter(|c| !c.is_control()) {
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        type_text(state, &Event::Key(key), fx);
     }
 }
 

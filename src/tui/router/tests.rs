@@ -545,3 +545,35 @@ fn keys_do_nothing_while_the_screen_is_too_small_to_show_them_but_ctrl_c_leaves(
     update(&mut s, ctrl('c'));
     assert!(s.quit);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pasting
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_paste_on_the_keys_tab_is_typed_into_its_filter_never_obeyed_as_keys() {
+    let mut s = admin_with(3);
+    // `q` would quit, `x` deactivate, `D` delete, were they keys.
+    let fx = update(&mut s, Msg::Paste("kw_qxDAbcde_secret\n".into()));
+    assert!(!s.quit);
+    assert!(s.modal.is_none(), "{:?}", s.modal);
+    assert!(s.keys.filter.editing);
+    assert!(!key_ref_loads(&fx).is_empty(), "the filter runs: {fx:?}");
+    // One line, as typed.
+    assert_eq!(s.keys.filter.input.value(), "kw_qxDAbcde_secret");
+}
+
+#[test]
+fn a_paste_into_a_confirmation_or_a_tab_without_a_filter_is_dropped() {
+    let mut s = admin_with(3);
+    press_planned(&mut s, 'x');
+    assert!(matches!(s.modal, Some(Modal::Confirm(_))));
+    let fx = update(&mut s, Msg::Paste("yyy".into()));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(matches!(s.modal, Some(Modal::Confirm(_))));
+    update(&mut s, press(KeyCode::Esc));
+    update(&mut s, ch('5'));
+    assert_eq!(s.tab, Tab::Directory);
+    update(&mut s, Msg::Paste("q".into()));
+    assert!(!s.quit);
+}
