@@ -23,8 +23,10 @@ mod support;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use keyward_core::domain::KeyToken;
 use keyward_core::domain::query::KeyQuery;
+use keyward_core::service::Location;
 use keyward_core::service::{NewKeyRequest, TeamChanges, Verdict, secret};
 use keyward_core::store::keys::{KeyListing, listing_statement};
+use keyward_core::store::sql::{SqlValue, for_postgres};
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
 use std::io::Write;
@@ -132,14 +134,73 @@ fn sqlite3_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Target 1: `keyward key list --filter … --json` against `sqlite3 -json`.
+/// The `psql` program itself. Debian's `/usr/bin/psql` is a Perl wrapper
+/// that picks a version and then starts the real one, which adds some 50 ms
+/// to every run: `KEYWARD_BENCH_PSQL`, else the one in `pg_config --bindir`,
+/// else whatever `psql` is on the PATH.
+fn psql_program() -> std::path::PathBuf {
+    if let Some(psql) = std::env::var_os("KEYWARD_BENCH_PSQL").filter(|p| !p.is_empty()) {
+        return psql.into();
+    }
+    Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| Path::new(String::from_utf8_lossy(&out.stdout).trim()).join("psql"))
+        .filter(|psql| psql.is_file())
+        .unwrap_or_else(|| "psql".into())
+}
+
+fn psql_available() -> bool {
+    Command::new(psql_program())
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The statement with its values written in, as the `sqlite3` shell runs it.
+fn sqlite_statement(path: &Path, text: &str, params: &[SqlValue]) -> String {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("the store opens read-only");
+    let mut stmt = conn.prepare(text).expect("the listing statement prepares");
+    for (i, value) in params.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, value)
+            .expect("a listing parameter binds");
+    }
+    stmt.expanded_sql().expect("the statement with its values")
+}
+
+/// The statement as keyward sends it to PostgreSQL (`$N` for `?N`, no
+/// `INDEXED BY`), with its values written in as literals for `psql`.
+fn postgres_statement(text: &str, params: &[SqlValue]) -> String {
+    let mut sql = for_postgres(text).into_owned();
+    // From the highest number down, so `$1` never eats the start of `$12`.
+    for (i, value) in params.iter().enumerate().rev() {
+        let literal = match value {
+            SqlValue::Null => "NULL".to_owned(),
+            SqlValue::Int(n) => n.to_string(),
+            SqlValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+            SqlValue::Text(t) => format!("'{}'", t.replace('\'', "''")),
+        };
+        sql = sql.replace(&format!("${}", i + 1), &literal);
+    }
+    sql
+}
+
+/// Target 1: `keyward key list --filter … --json` against the engine's own
+/// shell running the same statement — `sqlite3 -json` on a file, `psql` on
+/// a server — both as whole processes.
 fn key_list(c: &mut Criterion) {
     let store = support::large_store();
     let filter = format!("status:active team:{LIST_TEAM}");
     let keyward = || {
         let mut cmd = Command::new(support::keyward_bin());
         cmd.arg("--db")
-            .arg(&store.path)
+            .arg(&store.db)
             .args(["key", "list", "--filter", &filter, "--json"]);
         cmd
     };
@@ -152,69 +213,94 @@ fn key_list(c: &mut Criterion) {
         now: now_secs(),
         limit: None,
     });
-    let sql = {
-        let conn = rusqlite::Connection::open_with_flags(
-            &store.path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("the store opens read-only");
-        let mut stmt = conn.prepare(&text).expect("the listing statement prepares");
-        for (i, value) in params.iter().enumerate() {
-            stmt.raw_bind_parameter(i + 1, value)
-                .expect("a listing parameter binds");
+    // The shell, its command for the statement (as an argument: standard
+    // input stays empty, as it is for keyward), and how many rows it answers.
+    type Shell = (&'static str, Box<dyn Fn() -> Command>, usize);
+    let shell: Option<Shell> = match &store.location {
+        Location::File(path) => {
+            let sql = sqlite_statement(path, &text, &params);
+            let path = path.clone();
+            let cmd = move || {
+                let mut cmd = Command::new("sqlite3");
+                cmd.arg("-json").arg(&path).arg(&sql);
+                cmd
+            };
+            sqlite3_available().then(|| {
+                let out = cmd().output().expect("sqlite3 runs");
+                assert!(out.status.success(), "sqlite3 failed: {out:?}");
+                let rows = json_rows(&out.stdout, "sqlite3");
+                ("sqlite3", Box::new(cmd) as Box<dyn Fn() -> Command>, rows)
+            })
         }
-        stmt.expanded_sql().expect("the statement with its values")
+        Location::Postgres(_) => {
+            let sql = postgres_statement(&text, &params);
+            eprintln!("key_list: psql runs {sql}");
+            let db = store.db.clone();
+            let program = psql_program();
+            eprintln!("key_list: psql is {}", program.display());
+            let psql = move |sql: &str| {
+                let mut cmd = Command::new(&program);
+                // keyward's tables live in its own schema, as keyward's
+                // sessions see them: set at connection, as keyward does.
+                cmd.env("PGOPTIONS", "-c search_path=keyward,pg_catalog");
+                cmd.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
+                    .arg(&db)
+                    .arg("-c")
+                    .arg(sql);
+                cmd
+            };
+            psql_available().then(|| {
+                let counted = format!("SELECT count(*) FROM ({sql}) AS listing");
+                let out = psql(&counted).output().expect("psql runs");
+                assert!(out.status.success(), "psql failed: {out:?}");
+                let rows = String::from_utf8_lossy(&out.stdout)
+                    .trim()
+                    .parse()
+                    .expect("psql prints a count");
+                let cmd = move || psql(&sql);
+                ("psql", Box::new(cmd) as Box<dyn Fn() -> Command>, rows)
+            })
+        }
     };
-    // The SQL goes as the shell's argument: standard input stays empty, as
-    // it is for keyward.
-    let store_path = store.path.clone();
-    let sqlite = sqlite3_available().then_some({
-        move || {
-            let mut cmd = Command::new("sqlite3");
-            cmd.arg("-json").arg(&store_path).arg(&sql);
-            cmd
-        }
-    });
 
     // Both must answer the same rows before their times mean anything.
     let out = keyward().output().expect("keyward runs");
     assert!(out.status.success(), "keyward key list failed: {out:?}");
     let keyward_rows = json_rows(&out.stdout, "keyward");
     eprintln!("key_list: keyward returns {keyward_rows} rows for {filter:?}");
-    match &sqlite {
-        Some(sqlite) => {
-            let out = sqlite().output().expect("sqlite3 runs");
-            assert!(out.status.success(), "sqlite3 failed: {out:?}");
-            let sqlite_rows = json_rows(&out.stdout, "sqlite3");
-            assert_eq!(
-                keyward_rows, sqlite_rows,
-                "keyward and sqlite3 disagree on the rows of {filter:?}"
-            );
-        }
+    match &shell {
+        Some((name, _, rows)) => assert_eq!(
+            keyward_rows, *rows,
+            "keyward and {name} disagree on the rows of {filter:?}"
+        ),
         None => eprintln!(
-            "key_list: the sqlite3 shell is not installed (apt-get install sqlite3); \
-             its half of the comparison is skipped"
+            "key_list: the engine's shell (sqlite3 or psql) is not installed \
+             (apt-get install sqlite3 postgresql-client); its half of the comparison is skipped"
         ),
     }
 
     let keyward_samples = RefCell::new(Vec::new());
-    let sqlite_samples = RefCell::new(Vec::new());
-    let mut group = c.benchmark_group("key_list");
+    let shell_samples = RefCell::new(Vec::new());
+    let mut group = c.benchmark_group(store.group("key_list"));
     group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(20));
     group.bench_function("keyward", |b| {
         b.iter_custom(|iters| time_runs(iters, &keyward_samples, &keyward, None, 0));
     });
-    if let Some(sqlite) = &sqlite {
-        group.bench_function("sqlite3", |b| {
-            b.iter_custom(|iters| time_runs(iters, &sqlite_samples, sqlite, None, 0));
+    if let Some((name, cmd, _)) = &shell {
+        group.bench_function(*name, |b| {
+            b.iter_custom(|iters| time_runs(iters, &shell_samples, cmd, None, 0));
         });
     }
     group.finish();
     report_ratio(
-        "key_list keyward/sqlite3",
+        &format!(
+            "key_list keyward/{} ({})",
+            shell.as_ref().map_or("shell", |s| s.0),
+            store.engine()
+        ),
         &keyward_samples.borrow(),
-        &sqlite_samples.borrow(),
+        &shell_samples.borrow(),
         1.5,
     );
 }
@@ -223,8 +309,8 @@ fn key_list(c: &mut Criterion) {
 /// and the whole process), and of a malformed key (whole process).
 fn verify(c: &mut Criterion) {
     let store = support::large_store();
-    let (_dir, path) = support::copy_of(&store);
-    let mut service = support::service(&path);
+    let scratch = support::copy_of(&store);
+    let mut service = support::service(&scratch.location);
     // A developer of its own, so the instance's limit of active keys per
     // integration is never in the way.
     let issued = service
@@ -247,7 +333,7 @@ fn verify(c: &mut Criterion) {
 
     let service_samples = RefCell::new(Vec::new());
     let hash_samples = RefCell::new(Vec::new());
-    let mut group = c.benchmark_group("verify_valid");
+    let mut group = c.benchmark_group(store.group("verify_valid"));
     group.sampling_mode(SamplingMode::Flat);
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("service_verify", |b| {
@@ -282,7 +368,8 @@ fn verify(c: &mut Criterion) {
     });
     // What verify adds to the hash, alone: its read of the key and its
     // write transaction counting the use (a durable commit, so one fsync).
-    let mut store_only = keyward_core::store::Store::open(&path).expect("the store opens");
+    let mut store_only =
+        keyward_core::store::Store::open_at(&scratch.location).expect("the store opens");
     group.bench_function("store_read_and_use_commit", |b| {
         b.iter(|| {
             let now = now_secs();
@@ -297,7 +384,7 @@ fn verify(c: &mut Criterion) {
     });
     let keyward = || {
         let mut cmd = Command::new(support::keyward_bin());
-        cmd.arg("--db").arg(&path).arg("verify");
+        cmd.arg("--db").arg(&scratch.db).arg("verify");
         cmd
     };
     let process_samples = RefCell::new(Vec::new());
@@ -373,7 +460,7 @@ fn verify(c: &mut Criterion) {
     assert_eq!(answer["valid"], false, "{answer}");
     assert_eq!(answer["reason"], "malformed", "{answer}");
     let malformed_samples = RefCell::new(Vec::new());
-    let mut group = c.benchmark_group("verify_malformed");
+    let mut group = c.benchmark_group(store.group("verify_malformed"));
     group.sampling_mode(SamplingMode::Flat);
     group.bench_function("keyward_process", |b| {
         b.iter_custom(|iters| {
@@ -396,27 +483,12 @@ fn verify(c: &mut Criterion) {
     }
 }
 
-/// The public ids of the first `n` keys that are not deleted.
-fn live_key_ids(path: &Path, n: usize) -> Vec<String> {
-    let conn = rusqlite::Connection::open(path).expect("the store opens");
-    let mut stmt = conn
-        .prepare("SELECT public_id FROM keys WHERE status <> 'deleted' ORDER BY id LIMIT ?1")
-        .expect("the id query prepares");
-    let ids = stmt
-        .query_map([n as i64], |row| row.get::<_, String>(0))
-        .expect("the id query runs")
-        .collect::<Result<Vec<_>, _>>()
-        .expect("the ids read");
-    assert_eq!(ids.len(), n, "the store has {n} keys that are not deleted");
-    ids
-}
-
 /// Target 4: one team on 10 000 keys in one transaction.
 fn bulk_teams(c: &mut Criterion) {
     let store = support::large_store();
-    let (_dir, path) = support::copy_of(&store);
-    let ids = live_key_ids(&path, BULK_KEYS);
-    let mut service = support::service(&path);
+    let scratch = support::copy_of(&store);
+    let ids = support::live_key_ids(&scratch.location, BULK_KEYS);
+    let mut service = support::service(&scratch.location);
     // Every iteration changes all the keys: add the team, then remove it, …
     // The two benchmarks share the store, so they share the toggle too.
     let adding = Cell::new(true);
@@ -437,7 +509,7 @@ fn bulk_teams(c: &mut Criterion) {
     };
     let service_samples = RefCell::new(Vec::new());
     let process_samples = RefCell::new(Vec::new());
-    let mut group = c.benchmark_group("bulk_teams");
+    let mut group = c.benchmark_group(store.group("bulk_teams"));
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(30));
@@ -464,7 +536,7 @@ fn bulk_teams(c: &mut Criterion) {
             let command = || {
                 let changes = changes();
                 let mut cmd = Command::new(support::keyward_bin());
-                cmd.arg("--db").arg(&path).args(["key", "teams"]);
+                cmd.arg("--db").arg(&scratch.db).args(["key", "teams"]);
                 for team in &changes.add {
                     cmd.args(["--add", team]);
                 }
@@ -488,8 +560,9 @@ fn bulk_teams(c: &mut Criterion) {
             let median = support::median_ms(samples);
             let met = if median <= 500.0 { "met" } else { "MISSED" };
             eprintln!(
-                "MEDIAN bulk_teams {what}: {median:.1} ms over {runs} runs \
-                 (target <= 500 ms: {met})"
+                "MEDIAN bulk_teams {what} ({}): {median:.1} ms over {runs} runs \
+                 (target <= 500 ms: {met})",
+                store.engine()
             );
         }
     }
@@ -505,7 +578,8 @@ fn demo(c: &mut Criterion) {
     let history = std::env::var("KEYWARD_BENCH_HISTORY").unwrap_or_else(|_| "1000000".to_owned());
     std::fs::create_dir_all(support::bench_dir()).expect("the benchmark directory");
     let mut samples = Vec::new();
-    let mut group = c.benchmark_group("demo");
+    let engine = if support::on_server() { "_pg" } else { "" };
+    let mut group = c.benchmark_group(format!("demo{engine}"));
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
@@ -515,18 +589,14 @@ fn demo(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let dir = tempfile::tempdir_in(support::bench_dir()).expect("a scratch directory");
+                let new = support::empty_store();
                 let mut cmd = Command::new(support::keyward_bin());
-                cmd.arg("--db").arg(dir.path().join("demo.db")).args([
-                    "demo",
-                    "--keys",
-                    &keys,
-                    "--history",
-                    &history,
-                ]);
+                cmd.arg("--db")
+                    .arg(&new.db)
+                    .args(["demo", "--keys", &keys, "--history", &history]);
                 let (took, code) = run_timed(&mut cmd, None);
                 assert_eq!(code, Some(0), "keyward demo failed");
-                drop(dir);
+                drop(new);
                 samples.push(took);
                 total += took;
             }

@@ -3,11 +3,13 @@
 # 100 000 keys and 1 000 000 history rows, built by
 # `keyward demo --keys 100000 --history 1000000`.
 #
-# Usage: benches/large_store.sh [--store PATH] [--rebuild] [--runs N]
+# Usage: benches/large_store.sh [--store PATH|URL] [--rebuild] [--runs N]
 #
 #   --store PATH  the store to measure (default: target/keyward-bench/large.db);
-#                 built by `keyward demo` if it does not exist
-#   --rebuild     delete the store and build it again (this times the demo)
+#                 built by `keyward demo` if it does not exist; or a postgres://
+#                 URL, filled by `keyward demo` if its database has no store
+#   --rebuild     delete the file store and build it again (this times the demo);
+#                 a database is never dropped: drop and create it yourself
 #   --runs N      how many times each TUI and `key list` measurement is repeated
 #                 (default 11); `verify` of a malformed key always runs 101 times
 #
@@ -20,10 +22,15 @@
 #   4. idle CPU for 10 s once the TUI has loaded, and its wake-ups         0 %
 #   5. `keyward verify` of a malformed key, whole process                 ≤ 2 ms
 #   6. `keyward key list --filter 'status:active team:payments' --json`, whole
-#      process (its ratio to sqlite3 is measured by `cargo bench --bench cli`)
+#      process (its ratio to sqlite3 or psql is measured by `cargo bench --bench cli`)
 #   and, when it builds the store, the demo itself                        ≤ 60 s
 #
-# It needs tmux and sqlite3 (apt-get install tmux sqlite3) and installs nothing.
+# It needs tmux and sqlite3 (apt-get install tmux sqlite3), or tmux and psql for a
+# server (apt-get install postgresql-client), and installs nothing. On a server
+# (issue 15) keyward and psql reach it with the URL and the PG* variables of the
+# caller's environment; HOME is private (below), so a password comes from
+# PGPASSWORD or PGPASSFILE, not ~/.pgpass. Use the Unix socket
+# (postgresql:///DB?host=/var/run/postgresql) for the figures of the issue.
 # keyward runs with KEYWARD_CONFIG pointing at an empty file and HOME and the XDG
 # directories in a temporary directory, so the user's own configuration and data
 # play no part; it needs no network and no display. The measurements only read
@@ -34,7 +41,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '5,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '6,15p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -85,23 +92,43 @@ done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive whole number, not '$runs'"
 
 # A relative --store is taken from the caller's directory; the default lives in
-# the repository's target directory.
+# the repository's target directory. A postgres:// or postgresql:// URL names a
+# server, as it does for keyward's --db.
+engine=sqlite
 if [[ -z $store ]]; then
     store=$repo/target/keyward-bench/large.db
+elif [[ $store =~ ^postgres(ql)?:// ]]; then
+    engine=postgres
 elif [[ $store != /* ]]; then
     store=$PWD/$store
 fi
+if [[ $engine == postgres ]] && ((rebuild)); then
+    die "--rebuild never drops a database: drop and create it yourself, and the script fills it"
+fi
+# Where cargo puts the binary: CARGO_TARGET_DIR if set (relative to the
+# repository, where cargo runs), else the repository's target directory.
+target_dir=${CARGO_TARGET_DIR:-$repo/target}
+[[ $target_dir == /* ]] || target_dir=$repo/$target_dir
 
 # ---------------------------------------------------------------------------------------------
 # Tools
 # ---------------------------------------------------------------------------------------------
 
+# psql itself: Debian's /usr/bin/psql is a Perl wrapper that starts it.
+psql=${KEYWARD_BENCH_PSQL:-}
+if [[ -z $psql ]] && command -v pg_config >/dev/null 2>&1; then
+    psql=$(pg_config --bindir)/psql
+    [[ -x $psql ]] || psql=""
+fi
+psql=${psql:-psql}
 missing=()
-for tool in tmux sqlite3; do
+shell_tool=sqlite3
+[[ $engine == postgres ]] && shell_tool=psql
+for tool in tmux "${shell_tool/psql/$psql}"; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if ((${#missing[@]})); then
-    die "missing: ${missing[*]}; install with: apt-get install tmux sqlite3"
+    die "missing: ${missing[*]}; install with: apt-get install tmux ${shell_tool/psql/postgresql-client}"
 fi
 command -v cargo >/dev/null 2>&1 || die "cargo is needed to build keyward"
 ((BASH_VERSINFO[0] >= 5)) || die "bash 5 or later is needed (for EPOCHREALTIME)"
@@ -116,7 +143,7 @@ fi
 
 echo "building: cargo build --release" >&2
 (cd "$repo" && cargo build --release --quiet) || die "cargo build --release failed"
-[[ -x $repo/target/release/keyward ]] || die "no binary at $repo/target/release/keyward after the build"
+[[ -x $target_dir/release/keyward ]] || die "no binary at $target_dir/release/keyward after the build"
 
 # ---------------------------------------------------------------------------------------------
 # An isolated environment for keyward and the private tmux server
@@ -135,9 +162,9 @@ trap 'exit 130' INT TERM
 # Every figure is of this copy, so another build in the same tree during the run
 # cannot swap the binary under it.
 mkdir -p "$tmp/bin"
-cp "$repo/target/release/keyward" "$tmp/bin/keyward"
+cp "$target_dir/release/keyward" "$tmp/bin/keyward"
 bin=$tmp/bin/keyward
-bin_built=$(date -u -r "$repo/target/release/keyward" '+%Y-%m-%d %H:%M:%S UTC')
+bin_built=$(date -u -r "$target_dir/release/keyward" '+%Y-%m-%d %H:%M:%S UTC')
 
 mkdir -p "$tmp/home" "$tmp/config" "$tmp/data" "$tmp/state" "$tmp/cache" "$tmp/run" "$tmp/tmux"
 chmod 700 "$tmp/run" "$tmp/tmux"
@@ -212,9 +239,17 @@ ms_of_ns() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e6 }'; }
 demo_s=""
 t0=0
 t1=0
-if ((rebuild)) || [[ ! -e $store ]]; then
-    mkdir -p "$(dirname "$store")"
-    rm -f "$store" "$store-wal" "$store-shm"
+# The store's own shell, read-only: sqlite3 on a file, psql on a server.
+store_sql() {
+    if [[ $engine == postgres ]]; then
+        # keyward's tables live in its own schema, as keyward's sessions see them.
+        PGOPTIONS="-c search_path=keyward,pg_catalog" \
+            "$psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$store" -c "$1" 2>/dev/null
+    else
+        sqlite3 -readonly "$store" "$1" 2>/dev/null
+    fi
+}
+build_store() {
     echo "building the store: keyward --db $store demo --keys 100000 --history 1000000" >&2
     now_ns t0
     "$bin" --db "$store" demo --keys 100000 --history 1000000 >"$tmp/demo.out" 2>&1 ||
@@ -225,20 +260,36 @@ if ((rebuild)) || [[ ! -e $store ]]; then
     now_ns t1
     demo_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
     echo "  done in ${demo_s} s" >&2
+}
+if [[ $engine == postgres ]]; then
+    has_store=$(store_sql "SELECT to_regclass('keyward.keys') IS NOT NULL") ||
+        die "cannot reach the database of $store with psql"
+    if [[ $has_store != t ]]; then
+        build_store
+    fi
+    store_mb=$(store_sql 'SELECT pg_database_size(current_database()) / 1000000' || echo "?")
+    schema_of() { store_sql 'SELECT max(version) FROM schema_version' || echo "?"; }
+else
+    if ((rebuild)) || [[ ! -e $store ]]; then
+        mkdir -p "$(dirname "$store")"
+        rm -f "$store" "$store-wal" "$store-shm"
+        build_store
+    fi
+    [[ -r $store ]] || die "cannot read the store $store"
+    store_mb=$(du -m "$store" | cut -f1)
+    schema_of() { store_sql 'PRAGMA user_version' || echo "?"; }
 fi
-[[ -r $store ]] || die "cannot read the store $store"
 
-store_keys=$(sqlite3 -readonly "$store" 'SELECT count(*) FROM keys' 2>/dev/null || echo "?")
-store_history=$(sqlite3 -readonly "$store" 'SELECT count(*) FROM history' 2>/dev/null || echo "?")
-store_teams=$(sqlite3 -readonly "$store" 'SELECT count(*) FROM teams' 2>/dev/null || echo "?")
-store_mb=$(du -m "$store" | cut -f1)
+store_keys=$(store_sql 'SELECT count(*) FROM keys' || echo "?")
+store_history=$(store_sql 'SELECT count(*) FROM history' || echo "?")
+store_teams=$(store_sql 'SELECT count(*) FROM teams' || echo "?")
 
 # One open before any timing: warms the page cache, and applies a pending schema
 # migration so that it is not counted as a start.
-schema_before=$(sqlite3 -readonly "$store" 'PRAGMA user_version' 2>/dev/null || echo "?")
+schema_before=$(schema_of)
 "$bin" --db "$store" key list --filter 'status:active' --json >/dev/null ||
     die "keyward cannot list the keys of $store"
-schema_after=$(sqlite3 -readonly "$store" 'PRAGMA user_version' 2>/dev/null || echo "?")
+schema_after=$(schema_of)
 if [[ $schema_before != "$schema_after" ]]; then
     echo "note: keyward migrated the store from schema version $schema_before to $schema_after" >&2
     notes+=("keyward migrated the store from schema version $schema_before to $schema_after on its first open, before the timings.")
@@ -524,6 +575,8 @@ fi
 
 # 6. key list ----------------------------------------------------------------------------------
 filter='status:active team:payments'
+bench_env=""
+[[ $engine == postgres ]] && bench_env=" with KEYWARD_BENCH_STORE set to the same URL"
 echo "measuring: keyward key list --filter '$filter' --json ($runs runs)" >&2
 "$bin" --db "$store" key list --filter "$filter" --json >"$tmp/list.json" ||
     die "keyward key list failed"
@@ -535,9 +588,9 @@ for ((i = 0; i < runs; i++)); do
     now_ns t1
     list_ms+=("$(ms_of_ns "$t0" "$t1")")
 done
-row "\`keyward key list --filter '$filter' --json\`, whole process" "≤ 1.5× sqlite3" ms 1 "" \
+row "\`keyward key list --filter '$filter' --json\`, whole process" "≤ 1.5× $shell_tool" ms 1 "" \
     "${list_ms[@]}"
-notes+=("key list printed $list_bytes bytes of JSON. Its ratio to the same SQL in sqlite3 is measured by \`cargo bench --bench cli -- key_list\` (the SQL comes from keyward_core::store::keys::listing_statement, which a shell cannot call).")
+notes+=("key list printed $list_bytes bytes of JSON. Its ratio to the same SQL in $shell_tool is measured by \`cargo bench --bench cli -- key_list\`$bench_env (the SQL comes from keyward_core::store::keys::listing_statement, which a shell cannot call).")
 
 # Demo -----------------------------------------------------------------------------------------
 if [[ -n $demo_s ]]; then

@@ -22,18 +22,18 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use keyward::tui::headless::Headless;
 use keyward::tui::state::UiSettings;
 use keyward::tui::worker::Opening;
+use keyward_core::service::Location;
 use keyward_core::service::{Settings, SystemClock};
 use ratatui::crossterm::event::KeyCode;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 48;
 
-fn screen(path: &Path) -> Headless {
+fn screen(location: &Location) -> Headless {
     let opening = Opening {
-        location: keyward_core::service::Location::File(path.to_owned()),
+        location: location.clone(),
         origin: support::origin(),
         clock: Arc::new(SystemClock),
         settings: Settings::default(),
@@ -43,8 +43,8 @@ fn screen(path: &Path) -> Headless {
 }
 
 /// A screen on the Keys tab with its first frame drawn.
-fn started(path: &Path) -> Headless {
-    let mut h = screen(path);
+fn started(location: &Location) -> Headless {
+    let mut h = screen(location);
     h.start();
     h.draw().expect("a frame");
     assert!(
@@ -92,31 +92,32 @@ impl Steps {
 
 fn first_frames(c: &mut Criterion) {
     let store = support::large_store();
-    let mut group = c.benchmark_group("first_frame");
+    let mut group = c.benchmark_group(store.group("first_frame"));
     group.sample_size(30);
-    let mut keys = Steps::new("first_frame/keys");
+    let mut keys = Steps::new(format!("{}/keys", store.group("first_frame")));
     group.bench_function("keys", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let start = Instant::now();
-                let h = started(&store.path);
+                let h = started(&store.location);
                 let took = start.elapsed();
                 keys.times.push(took);
                 total += took;
                 drop(h);
+                support::release_listeners(&store);
             }
             total
         })
     });
-    let mut history = Steps::new("first_frame/history");
+    let mut history = Steps::new(format!("{}/history", store.group("first_frame")));
     group.bench_function("history", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let start = Instant::now();
                 // The program opens on the Keys tab; `4` is the first key pressed.
-                let mut h = screen(&store.path);
+                let mut h = screen(&store.location);
                 h.start();
                 press(&mut h, KeyCode::Char('4'));
                 h.draw().expect("a frame");
@@ -124,6 +125,8 @@ fn first_frames(c: &mut Criterion) {
                 assert!(h.is_full_frame(), "the History tab did not fill");
                 history.times.push(took);
                 total += took;
+                drop(h);
+                support::release_listeners(&store);
             }
             total
         })
@@ -162,7 +165,7 @@ const HISTORY_FILTERS: &[(&str, &str)] = &[
 
 fn filter_keystrokes(c: &mut Criterion) {
     let store = support::large_store();
-    let mut group = c.benchmark_group("filter_keystroke");
+    let mut group = c.benchmark_group(store.group("filter_keystroke"));
     group.sample_size(20);
     group.measurement_time(Duration::from_secs(4));
     let filters = KEY_FILTERS
@@ -170,7 +173,7 @@ fn filter_keystrokes(c: &mut Criterion) {
         .map(|f| (false, f))
         .chain(HISTORY_FILTERS.iter().map(|f| (true, f)));
     for (history, (name, query)) in filters {
-        let mut h = started(&store.path);
+        let mut h = started(&store.location);
         if history {
             press(&mut h, KeyCode::Char('4'));
         }
@@ -179,7 +182,8 @@ fn filter_keystrokes(c: &mut Criterion) {
         let mut typed = false;
         for results in [false, true] {
             let step = if results { "results" } else { "redraw" };
-            let mut steps = Steps::new(format!("filter_keystroke/{name}/{step}"));
+            let mut steps =
+                Steps::new(format!("{}/{name}/{step}", store.group("filter_keystroke")));
             group.bench_function(format!("{name}/{step}"), |b| {
                 b.iter_custom(|iters| {
                     let mut total = Duration::ZERO;
@@ -213,20 +217,22 @@ fn filter_keystrokes(c: &mut Criterion) {
             });
             steps.report();
         }
+        drop(h);
+        support::release_listeners(&store);
     }
     group.finish();
 }
 
 fn scroll_pages(c: &mut Criterion) {
     let store = support::large_store();
-    let mut group = c.benchmark_group("scroll_page");
+    let mut group = c.benchmark_group(store.group("scroll_page"));
     group.sample_size(50);
     for tab in ["keys", "history"] {
-        let mut h = started(&store.path);
+        let mut h = started(&store.location);
         if tab == "history" {
             press(&mut h, KeyCode::Char('4'));
         }
-        let mut steps = Steps::new(format!("scroll_page/{tab}"));
+        let mut steps = Steps::new(format!("{}/{tab}", store.group("scroll_page")));
         group.bench_function(tab, |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
@@ -249,9 +255,98 @@ fn scroll_pages(c: &mut Criterion) {
             })
         });
         steps.report();
+        drop(h);
+        support::release_listeners(&store);
     }
     group.finish();
 }
 
-criterion_group!(benches, first_frames, filter_keystrokes, scroll_pages);
+/// Another host's change to the open screen, on a server (issue 15: ≤ 1 s):
+/// a second service — through `KEYWARD_BENCH_WRITER`, a URL by TCP say, as
+/// from another host (its database is replaced by the benchmark's), or the
+/// store's own URL — renames the first key of the
+/// list, and the screen, which listens, reloads and draws it. Timed from
+/// just before the rename to the frame that shows the new name, and from the
+/// rename's return (its commit) to that frame. A file store has no
+/// listener (its screen polls every 1.5 s, in the runtime): skipped there.
+fn live_refresh(c: &mut Criterion) {
+    let store = support::large_store();
+    if store.server().is_none() {
+        eprintln!("live_refresh: a file store is polled, not told; measured on a server only");
+        return;
+    }
+    // The rename must not change the order: a name before every other.
+    let scratch = support::copy_of(&store);
+    let writer_location = match std::env::var("KEYWARD_BENCH_WRITER") {
+        Ok(url) if !url.is_empty() => scratch
+            .database()
+            .and_then(|db| support::with_database(&url, db))
+            .and_then(|url| Location::parse(&url).ok())
+            .expect("KEYWARD_BENCH_WRITER is a URL with a database: postgres://…/DATABASE"),
+        _ => scratch.location.clone(),
+    };
+    let id = support::live_key_ids(&scratch.location, 1).remove(0);
+    let mut writer = support::service(&writer_location);
+    let rename = |writer: &mut keyward_core::service::Service, name: &str| {
+        let edit = keyward_core::service::EditKey {
+            name: Some(name.to_owned()),
+            developer: None,
+            channel: None,
+            expires: None,
+        };
+        writer.edit_key(&id, &edit).expect("the key renamed");
+    };
+    rename(&mut writer, "aaaa live 0");
+    let mut h = started(&scratch.location);
+    assert!(
+        h.text().contains("aaaa live 0"),
+        "the renamed key is first:\n{}",
+        h.text()
+    );
+    let mut whole = Steps::new(format!("{}/rename_to_frame", store.group("live_refresh")));
+    let mut after_commit = Steps::new(format!("{}/commit_to_frame", store.group("live_refresh")));
+    let mut n = 0u64;
+    let mut group = c.benchmark_group(store.group("live_refresh"));
+    group.sample_size(20);
+    group.bench_function("rename_to_frame", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                n += 1;
+                let name = format!("aaaa live {n}");
+                let start = Instant::now();
+                rename(&mut writer, &name);
+                let committed = Instant::now();
+                let deadline = committed + Duration::from_secs(10);
+                loop {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    assert!(h.receive(left), "no word of the change in 10 s");
+                    h.draw().expect("a frame");
+                    if h.text().contains(&name) {
+                        break;
+                    }
+                }
+                let took = start.elapsed();
+                whole.times.push(took);
+                after_commit.times.push(committed.elapsed());
+                total += took;
+            }
+            total
+        })
+    });
+    group.finish();
+    whole.report();
+    after_commit.report();
+    drop(h);
+    drop(writer);
+    support::release_listeners(&store);
+}
+
+criterion_group!(
+    benches,
+    live_refresh,
+    first_frames,
+    filter_keystrokes,
+    scroll_pages
+);
 criterion_main!(benches);

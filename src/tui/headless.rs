@@ -6,7 +6,9 @@
 //! The one difference from the runtime: effects run as they come, in order,
 //! instead of on the store thread, so a step here is the sum of the work the
 //! two threads do for it. Timers, the clipboard and background delivery are
-//! left out; they are not part of drawing the store's data.
+//! left out; they are not part of drawing the store's data. What the worker
+//! sends on its own (a server's notice of another host's change) waits until
+//! [`Headless::receive`] takes it.
 
 use super::router::{is_full_frame, update};
 use super::state::{Effect, Msg, Runner, State, UiSettings};
@@ -19,13 +21,15 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
 
 pub struct Headless {
     pub state: State,
     worker: Worker,
     terminal: Terminal<TestBackend>,
-    /// What the worker would send on its own (nothing without delivery).
-    _from_worker: Receiver<Msg>,
+    /// What the worker sends on its own: another host's change heard from a
+    /// server (nothing from a file, whose poll is the runtime's).
+    from_worker: Receiver<Msg>,
 }
 
 impl Headless {
@@ -42,7 +46,7 @@ impl Headless {
             state,
             worker: Worker::new(opening, tx),
             terminal,
-            _from_worker: rx,
+            from_worker: rx,
         })
     }
 
@@ -79,6 +83,19 @@ impl Headless {
             if let Some(msg) = self.worker.execute(effect) {
                 queue.extend(update(&mut self.state, msg));
             }
+        }
+    }
+
+    /// Waits up to `timeout` for a message the worker sends on its own, and
+    /// hands it to `update`, running its effects; false if none came.
+    pub fn receive(&mut self, timeout: Duration) -> bool {
+        match self.from_worker.recv_timeout(timeout) {
+            Ok(msg) => {
+                let fx = update(&mut self.state, msg);
+                self.run(fx);
+                true
+            }
+            Err(_) => false,
         }
     }
 
