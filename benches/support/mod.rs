@@ -198,7 +198,7 @@ fn fill_server(target: &Target, keys: u64, history: u64) {
         file.display()
     );
     service(&Location::File(file))
-        .copy_store(&location)
+        .copy_store(&location, &mut |_, _| {})
         .expect("the benchmark store copied to the server");
     // Fresh statistics, as autovacuum would gather them a little later.
     run_on(target, &["VACUUM ANALYZE"]);
