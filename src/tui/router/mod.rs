@@ -559,16 +559,11 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
         }
         return;
     }
-    let layer = layer(state);
     // A terminal sends Esc and a key typed right after it (a fast typist, a
-    // paste over SSH) as one Alt-key. keyward binds no Alt-key, so outside a
-    // line being typed in it is the two keys: Esc closes the menu, and the
-    // key that follows is not read by a menu the typist thought was gone.
-    if let (KeyCode::Char(_), false) = (ev.code, layer.takes_text)
-        && ev.modifiers.contains(KeyModifiers::ALT)
-        && !ev.modifiers.contains(KeyModifiers::CONTROL)
-        && layer.action(&ev).is_none()
-    {
+    // slow SSH link) as one Alt-key. keyward binds no Alt-key, so it is the
+    // two keys, everywhere: Esc cancels first. Read as the key alone, Esc
+    // then `y` confirmed the deactivation Esc was meant to cancel.
+    if ev.modifiers.contains(KeyModifiers::ALT) && !ev.modifiers.contains(KeyModifiers::CONTROL) {
         on_key(state, KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE), fx);
         on_key(
             state,
@@ -577,6 +572,7 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
         );
         return;
     }
+    let layer = layer(state);
     match layer.action(&ev) {
         Some(action) => act(state, layer, action, fx),
         None if layer.takes_text => type_text(state, &Event::Key(ev), fx),

@@ -577,3 +577,19 @@ fn a_paste_into_a_confirmation_or_a_tab_without_a_filter_is_dropped() {
     update(&mut s, Msg::Paste("q".into()));
     assert!(!s.quit);
 }
+
+#[test]
+fn esc_and_a_key_at_once_cancel_a_confirmation_never_confirm_it() {
+    let mut s = admin_with(3);
+    for key in [KeyCode::Char('y'), KeyCode::Enter] {
+        press_planned(&mut s, 'x');
+        assert!(matches!(s.modal, Some(Modal::Confirm(_))));
+        // Esc then the key in one read, as a terminal reports it: Alt-key.
+        let fx = update(&mut s, Msg::Key(KeyEvent::new(key, KeyModifiers::ALT)));
+        assert!(s.modal.is_none(), "{key:?}: {:?}", s.modal);
+        assert!(
+            !fx.iter().any(|e| matches!(e, Effect::ApplyBulk { .. })),
+            "{key:?} confirmed: {fx:?}"
+        );
+    }
+}
