@@ -537,6 +537,15 @@ fn query_line(state: &State) -> Option<&QueryLine> {
     }
 }
 
+fn query_line_mut(state: &mut State) -> Option<&mut QueryLine> {
+    match state.tab {
+        Tab::Keys | Tab::Teams => Some(&mut state.keys.filter),
+        Tab::Filters => Some(&mut state.filters.query),
+        Tab::History => Some(&mut state.history.filter),
+        Tab::Directory => None,
+    }
+}
+
 fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
     let ctrl_c =
         ev.modifiers.contains(KeyModifiers::CONTROL) && matches!(ev.code, KeyCode::Char('c'));
@@ -581,15 +590,24 @@ fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
 }
 
 /// Pasted text is typed, never obeyed as keys: into the line being typed
-/// in, or — on a tab with a filter — into its filter, so a leaked key pasted
-/// anywhere on the Keys tab finds it. Anywhere else (a menu, a confirmation,
-/// the help) it is dropped: a paste never presses `y` or `q`. One line: its
-/// line breaks and tabs become spaces.
+/// in, or — on a tab with a filter — as its filter, in place of the one
+/// there, so a leaked key pasted anywhere on the Keys tab finds it. Anywhere
+/// else (a menu, a confirmation, the help) it is dropped: a paste never
+/// presses `y` or `q`. One line: its line breaks and tabs become spaces.
+/// Into a filter being typed it goes as a word of its own: run into the word
+/// before it, a key would be part of that word and find nothing.
 fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
     if layout::too_small(state.width, state.height) || matches!(state.screen, Screen::Loading) {
         return;
     }
     let mut under = layer(state);
+    let mut text = text.trim().to_owned();
+    let filtering = state.modal.is_none() && !state.help && under == query_line::LAYER;
+    if let (true, Some(line)) = (filtering, query_line(state)) {
+        if line.input.value().ends_with(|c: char| !c.is_whitespace()) {
+            text.insert(0, ' ');
+        }
+    }
     if !under.takes_text {
         let focus = KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE);
         if state.help
@@ -604,8 +622,11 @@ fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
         if !under.takes_text {
             return;
         }
+        if let Some(line) = query_line_mut(state) {
+            line.input = tui_input::Input::default();
+        }
     }
-    let line = text.trim().replace(['\n', '\r', '\t'], " ");
+    let line = text.replace(['\n', '\r', '\t'], " ");
     for c in line.chars().filter(|c| !c.is_control()) {
         let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
         type_text(state, &Event::Key(key), fx);

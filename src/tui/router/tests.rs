@@ -593,3 +593,27 @@ fn esc_and_a_key_at_once_cancel_a_confirmation_never_confirm_it() {
         );
     }
 }
+
+#[test]
+fn a_pasted_key_takes_the_place_of_the_filter_there_or_joins_the_one_being_typed_as_a_word() {
+    let leaked = issued(9, "leaked");
+    let token = leaked.token.expose().to_owned();
+    let id = leaked.key.public_id.clone();
+    let mut s = admin_with(3);
+    // A filter left from the last search, not being typed.
+    update(&mut s, ch('/'));
+    type_text(&mut s, "status:active");
+    update(&mut s, press(KeyCode::Enter));
+    assert!(!s.keys.filter.editing);
+    update(&mut s, Msg::Paste(format!("{token}\n")));
+    let shown = s.keys.filter.input.value().to_owned();
+    assert!(!shown.contains(&token[12..]), "the secret shows: {shown}");
+    assert!(shown.contains(&id) && !shown.contains("status"), "{shown}");
+    // Into a filter being typed, a word of its own.
+    clear_line(&mut s);
+    type_text(&mut s, "leak");
+    update(&mut s, Msg::Paste(token.clone()));
+    let shown = s.keys.filter.input.value().to_owned();
+    assert!(!shown.contains(&token[12..]), "the secret shows: {shown}");
+    assert!(shown.starts_with("leak ") && shown.contains(&id), "{shown}");
+}

@@ -29,6 +29,13 @@ impl Name {
                 "{what} cannot contain a NUL character"
             )));
         }
+        // A leaked key pasted into the wrong field: a name is listed,
+        // recorded in the history and mailed to every admin.
+        if crate::domain::query::holds_pasted_key(trimmed) {
+            return Err(Error::usage(format!(
+                "{what} holds a whole key (not shown): names are listed, recorded and mailed, never secret; to find a key, paste it into a filter"
+            )));
+        }
         Ok(Name(trimmed.to_owned()))
     }
 
@@ -61,6 +68,23 @@ mod tests {
     fn surrounding_white_space_is_trimmed_and_the_rest_kept() {
         let n = Name::parse("key name", "  billing \u{202e}sync\t").unwrap();
         assert_eq!(n.as_str(), "billing \u{202e}sync");
+    }
+
+    #[test]
+    fn a_whole_key_in_a_name_is_refused_without_showing_it() {
+        let id = crate::domain::PublicId::parse("5O9UxyZ1").unwrap();
+        let key = crate::domain::KeyToken::generate(&id);
+        for raw in [
+            key.expose().to_owned(),
+            format!("billing {} sync", key.expose()),
+        ] {
+            let err = Name::parse("key name", &raw).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(!err.to_string().contains(&key.expose()[12..]), "{err}");
+            assert!(err.to_string().contains("holds a whole key"), "{err}");
+        }
+        // Only its public id, or words shaped a little like one, are names.
+        assert!(Name::parse("key name", "kw_5O9UxyZ1 rotation").is_ok());
     }
 
     #[test]

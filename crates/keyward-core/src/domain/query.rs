@@ -427,7 +427,13 @@ pub fn redact_pasted_keys(input: &str) -> String {
 /// text, where the key is only `id:<public id>`, or, while the query does not parse, what
 /// was typed with the key cut back to its public id. `None` when no key was pasted.
 pub fn without_pasted_key(input: &str, canonical: Option<String>) -> Option<String> {
-    holds_pasted_key(input).then(|| canonical.unwrap_or_else(|| redact_pasted_keys(input)))
+    holds_pasted_key(input).then(|| {
+        // A key run into another word (`channel:leakkw_…`) parses as that
+        // word, secret and all: then the text, cut back, is shown instead.
+        canonical
+            .filter(|c| !holds_pasted_key(c))
+            .unwrap_or_else(|| redact_pasted_keys(input))
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1815,6 +1821,13 @@ mod tests {
             Some("status:bogus \"kw_5O9UxyZ1\" kw_x")
         );
         assert_eq!(without_pasted_key("status:active kw_3fQa", None), None);
+        // Run into another word, the key parses as that word: the secret
+        // must not come back through the canonical text.
+        let run_in = format!("channel:leak{}", key.expose());
+        let canonical = KeyQuery::parse(&run_in).ok().map(|q| q.to_string());
+        let shown = without_pasted_key(&run_in, canonical).unwrap_or_default();
+        assert!(!shown.contains(&key.expose()[12..]), "{shown}");
+        assert_eq!(shown, "channel:leakkw_5O9UxyZ1");
     }
 
     #[test]
