@@ -538,24 +538,7 @@ fn two_send_processes_at_once_remind_and_deliver_everything_exactly_once() {
     }
     let server = SmtpServer::start(env.dir.path(), SmtpOptions::default());
     configure(&env, &plain_smtp(server.port()));
-    let spawn = || {
-        env.command()
-            .args(["notifications", "send", "--json"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn")
-    };
-    let (a, b) = (spawn(), spawn());
-    let (a, b) = (
-        a.wait_with_output().expect("a"),
-        b.wait_with_output().expect("b"),
-    );
-    assert!(a.status.success() && b.status.success(), "{a:?} {b:?}");
-    let report =
-        |o: &std::process::Output| -> Value { serde_json::from_slice(&o.stdout).expect("json") };
-    let (ra, rb) = (report(&a), report(&b));
+    let (ra, rb) = two_senders_at_once(&env);
     // Every key reminded once (7 days: the closest threshold), by one of the two.
     assert_eq!(
         ra["reminded"].as_u64().unwrap_or(0) + rb["reminded"].as_u64().unwrap_or(0),

@@ -26,25 +26,7 @@ use std::fs;
 use std::path::Path;
 
 /// The history table's columns, in the order `SELECT *` gives them.
-const COLUMNS: [&str; 17] = [
-    "seq",
-    "at",
-    "action",
-    "key_id",
-    "masked",
-    "subject",
-    "operator",
-    "email",
-    "login",
-    "host",
-    "sudo_user",
-    "ssh_client",
-    "tty",
-    "details",
-    "hash",
-    "db_user",
-    "db_client",
-];
+use keyward_core::store::history::HISTORY_COLUMNS as COLUMNS;
 /// Columns the schema lets be NULL.
 const NULLABLE: [&str; 10] = [
     "key_id",

@@ -51,8 +51,9 @@ pub struct ChainHead {
     pub hash: String,
 }
 
-/// The history's columns, as a batch writes them.
-const HISTORY_COLUMNS: [&str; 17] = [
+/// The history table's columns, in the order `SELECT *` gives them and a
+/// batch writes them.
+pub const HISTORY_COLUMNS: [&str; 17] = [
     "seq",
     "at",
     "action",
