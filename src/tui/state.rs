@@ -215,6 +215,12 @@ pub enum Msg {
         generation: u64,
         result: Result<Vec<KeyRef>, Error>,
     },
+    /// The first keys of a long list, shown while the rest come (the
+    /// session's first list: a server sends 100 000 handles in 0.2 s).
+    FirstKeyRefs {
+        generation: u64,
+        refs: Vec<KeyRef>,
+    },
     KeyRows {
         generation: u64,
         now: i64,

@@ -65,7 +65,12 @@ pub struct Worker {
     lost: Option<(Instant, Duration)>,
     /// Whether a thread already listens for the store's announcements.
     listening: bool,
+    /// Whether the session's first list of keys was read.
+    listed_keys: bool,
 }
+
+/// How many keys the session's first list shows before the rest come.
+const FIRST_REFS: u64 = 1000;
 
 /// Whether `e` means the connection to the store is gone — a server
 /// restarted or unreachable, a session killed — rather than a refused change:
@@ -150,6 +155,7 @@ impl Worker {
             next_expiry: None,
             lost: None,
             listening: false,
+            listed_keys: false,
         }
     }
 
@@ -395,10 +401,32 @@ impl Worker {
                 }))
             }
             Effect::LoadDemo => Msg::DemoLoaded(self.open_demo()),
-            Effect::LoadKeyRefs { generation, query } => Msg::KeyRefs {
-                generation,
-                result: self.service().and_then(|s| s.list_key_refs(&query, false)),
-            },
+            Effect::LoadKeyRefs { generation, query } => {
+                // The session's first list: its first screens at once, then
+                // the whole of it (a long list on a server takes a while).
+                if !std::mem::replace(&mut self.listed_keys, true) {
+                    let first = self
+                        .service()
+                        .and_then(|s| s.first_key_refs(&query, FIRST_REFS));
+                    match first {
+                        Ok(refs) if (refs.len() as u64) < FIRST_REFS => {
+                            return Some(Msg::KeyRefs {
+                                generation,
+                                result: Ok(refs),
+                            });
+                        }
+                        Ok(refs) => {
+                            let _ = self.out.send(Msg::FirstKeyRefs { generation, refs });
+                        }
+                        // The whole list's load says what is wrong.
+                        Err(_) => {}
+                    }
+                }
+                Msg::KeyRefs {
+                    generation,
+                    result: self.service().and_then(|s| s.list_key_refs(&query, false)),
+                }
+            }
             Effect::LoadKeyRows { generation, ids } => {
                 let service = self.service();
                 let (now, result) = match service {
@@ -943,6 +971,34 @@ mod tests {
             1,
             "no made-up operator"
         );
+    }
+
+    #[test]
+    fn the_sessions_first_long_list_sends_its_first_keys_then_the_whole_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut w, rx) = worker_on_new_store(&dir);
+        w.service()
+            .unwrap()
+            .sample_data_for_tests(keyward_core::service::demo::DemoSpec {
+                keys: 1500,
+                history: Some(0),
+            })
+            .unwrap();
+        let Some(Msg::KeyRefs {
+            result: Ok(all), ..
+        }) = w.execute(load_keys(1))
+        else {
+            panic!("no whole list");
+        };
+        let Ok(Msg::FirstKeyRefs { generation, refs }) = rx.try_recv() else {
+            panic!("no first keys");
+        };
+        assert_eq!((generation, refs.len() as u64), (1, FIRST_REFS));
+        assert_eq!(refs[..], all[..refs.len()], "the whole list's first keys");
+        assert!(all.len() > refs.len());
+        // Later lists come whole, at once.
+        assert!(matches!(w.execute(load_keys(2)), Some(Msg::KeyRefs { .. })));
+        assert!(rx.try_recv().is_err());
     }
 
     #[test]

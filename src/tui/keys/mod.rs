@@ -49,6 +49,8 @@ pub struct KeyList {
     /// under way lists: they differ while a new filter's keys are coming.
     pub shown_query: String,
     pub loading_query: String,
+    /// Only the list's first keys are here; the rest are coming.
+    pub partial: bool,
 }
 
 impl KeyList {
@@ -56,7 +58,7 @@ impl KeyList {
     /// the line (its keys are still coming): `a` and the changes wait, or
     /// they would act on the last filter's keys.
     pub fn stale(&self) -> bool {
-        self.shown_query != self.filter.applied
+        self.partial || self.shown_query != self.filter.applied
     }
 
     pub fn current(&self) -> Option<&KeyRef> {
@@ -165,6 +167,7 @@ pub fn on_refs(
         return;
     }
     list.loading = false;
+    list.partial = false;
     match result {
         Ok(refs) => {
             let keep = list.current().map(|r| r.id);
@@ -185,6 +188,23 @@ pub fn on_refs(
         }
         Err(e) => cx.fail(&e),
     }
+}
+
+/// The first keys of the session's first list, while the rest come: shown
+/// at once where nothing is shown yet. The whole list replaces them (the
+/// cursor stays on its key); until then the list counts as stale, so `a` and
+/// the changes wait for it.
+pub fn on_first_refs(list: &mut KeyList, generation: u64, refs: Vec<KeyRef>, cx: &mut Cx) {
+    if generation != list.generation || !list.refs.is_empty() || !list.selected.is_empty() {
+        return;
+    }
+    list.refs = refs;
+    list.partial = true;
+    list.shown_query = list.loading_query.clone();
+    list.rows.clear();
+    list.requested.clear();
+    list.cursor = 0;
+    ensure_rows(list, cx);
 }
 
 /// Keys that left the filter (a change, another filter) leave the selection,
@@ -552,8 +572,10 @@ pub fn click_row(list: &mut KeyList, row: usize, cx: &mut Cx) {
 }
 
 /// Whether the list is loaded and every row on screen drawn from a loaded record.
+/// The first keys of a long list count: the page shows the rows it will
+/// show once the whole list is in, only its count is not known yet.
 pub fn is_full(list: &KeyList, visible: usize) -> bool {
-    !list.loading
+    (!list.loading || list.partial)
         && list.refs[list.offset.min(list.refs.len())..]
             .iter()
             .take(visible)

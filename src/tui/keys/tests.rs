@@ -7,6 +7,51 @@ use crate::tui::testing::*;
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn a_long_lists_first_keys_show_at_once_and_the_whole_list_takes_their_place() {
+    let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
+    update(&mut s, Msg::Started(Ok(operator(Role::Admin))));
+    let g = s.keys.generation;
+    let all = keys(300);
+    let fx = update(
+        &mut s,
+        Msg::FirstKeyRefs {
+            generation: g,
+            refs: refs_of(&all[..100]),
+        },
+    );
+    // Drawn at once: the viewport's rows are asked for.
+    assert_eq!(row_loads(&fx)[0][0], 1);
+    assert!(s.keys.partial && s.keys.stale(), "`a` and changes wait");
+    update(&mut s, ch('j'));
+    update(&mut s, ch('j'));
+    update(&mut s, ch('a'));
+    assert!(
+        s.keys.selected.is_empty(),
+        "select all waits for the whole list"
+    );
+    // The whole list: the cursor stays on its key.
+    update(
+        &mut s,
+        Msg::KeyRefs {
+            generation: g,
+            result: Ok(refs_of(&all)),
+        },
+    );
+    assert!(!s.keys.partial && !s.keys.stale());
+    assert_eq!((s.keys.refs.len(), s.keys.cursor), (300, 2));
+    // First keys of an older load, or once a list is shown, change nothing.
+    update(
+        &mut s,
+        Msg::FirstKeyRefs {
+            generation: g,
+            refs: refs_of(&all[..10]),
+        },
+    );
+    assert_eq!(s.keys.refs.len(), 300);
+    assert!(!s.keys.partial);
+}
+
+#[test]
 fn moving_through_the_keys_requests_only_rows_not_yet_loaded_or_asked_for() {
     let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
     update(&mut s, Msg::Started(Ok(operator(Role::Admin))));

@@ -226,7 +226,11 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 fn title(state: &State) -> String {
     let list = &state.keys;
     let n = list.refs.len();
-    let mut t = format!(" Keys {} of {n} ", if n == 0 { 0 } else { list.cursor + 1 });
+    let more = if list.partial { "+" } else { "" };
+    let mut t = format!(
+        " Keys {} of {n}{more} ",
+        if n == 0 { 0 } else { list.cursor + 1 }
+    );
     if !list.selected.is_empty() {
         t.push_str(&format!("· {} selected ", list.selected.len()));
     }

@@ -235,6 +235,9 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::KeyRefs { generation, result } => with_cx!(state, fx, |cx| {
             keys::on_refs(&mut state.keys, generation, result, &mut cx)
         }),
+        Msg::FirstKeyRefs { generation, refs } => with_cx!(state, fx, |cx| {
+            keys::on_first_refs(&mut state.keys, generation, refs, &mut cx)
+        }),
         Msg::KeyRows {
             generation,
             now,

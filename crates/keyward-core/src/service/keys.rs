@@ -215,6 +215,19 @@ impl Service {
         })
     }
 
+    /// The first `n` keys of [`Service::list_key_refs`] (no deleted ones): a
+    /// screen shows them while the rest of a long list comes.
+    pub fn first_key_refs(&mut self, query: &KeyQuery, n: u64) -> Result<Vec<KeyRef>> {
+        self.read(|db, _, now| {
+            db.key_refs(&KeyListing {
+                query,
+                include_deleted: false,
+                now,
+                limit: Some(n),
+            })
+        })
+    }
+
     /// The keys with these row ids, in the order given (a screen's visible rows).
     pub fn keys_by_ids(&mut self, ids: &[i64]) -> Result<Vec<Key>> {
         self.read(|db, _, now| db.keys_by_ids(ids, now))
