@@ -971,9 +971,19 @@ mod tests {
             remove: vec!["ops".into()],
         };
         assert_eq!(m.changed_by(&ids, &remove_ops), 1);
-        // And the service agrees: it changes exactly the keys counted.
+        // And the service agrees: it changes exactly the keys counted, and
+        // says what each changed key is now, as a key's own read says it.
         let changed = ana.change_teams(&ids, &add("payments")).unwrap();
         assert_eq!(changed.len(), 1);
+        for key in &changed {
+            let read = ana.show_key(&key.public_id).unwrap();
+            assert_eq!(key.teams, read.teams);
+            assert_eq!((&key.name, key.status), (&read.name, read.status));
+        }
+        let all = ana.change_teams(&ids, &add("zeta")).unwrap();
+        for key in &all {
+            assert_eq!(key.teams, ana.show_key(&key.public_id).unwrap().teams);
+        }
         // A selection of one key counts only that key's teams.
         let one = ana.team_membership(&ids[2..]).unwrap();
         assert_eq!(one.count("payments"), 1);
