@@ -323,12 +323,14 @@ impl Service {
             let resolved = teams.resolve(db, actor, now)?;
             let wanted: Vec<&str> = ids.iter().map(PublicId::as_str).collect();
             let mut found = db.keys_by_public_ids(&wanted, now)?;
+            // Refused for the first key in the order given that cannot
+            // change: missing, or deleted.
             let keys = wanted
                 .iter()
-                .map(|id| {
-                    found
-                        .remove(*id)
-                        .ok_or_else(|| Error::not_found(format!("no key with id {id}")))
+                .map(|id| match found.remove(*id) {
+                    None => Err(Error::not_found(format!("no key with id {id}"))),
+                    Some(key) if key.status == KeyStatus::Deleted => Err(final_status(&key)),
+                    Some(key) => Ok(key),
                 })
                 .collect::<Result<Vec<Key>>>()?;
             resolved.apply(db, actor, now, keys)
@@ -988,6 +990,25 @@ mod tests {
         let one = ana.team_membership(&ids[2..]).unwrap();
         assert_eq!(one.count("payments"), 1);
         assert_eq!(one.count("ops"), 0);
+    }
+
+    #[test]
+    fn team_changes_are_refused_for_the_first_key_in_order_that_cannot_change() {
+        let (store, issued) = store_with_a_key();
+        let mut ana = store.admin();
+        let id = issued.key.public_id.clone();
+        ana.delete_keys(std::slice::from_ref(&id)).unwrap();
+        let unknown = "zzzzzzzz".to_owned();
+        let add = TeamChanges {
+            add: vec!["payments".into()],
+            remove: Vec::new(),
+        };
+        let err = ana
+            .change_teams(&[id.clone(), unknown.clone()], &add)
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 5, "the deleted key first: {err}");
+        let err = ana.change_teams(&[unknown, id], &add).unwrap_err();
+        assert_eq!(err.exit_code(), 4, "the unknown key first: {err}");
     }
 
     #[test]
