@@ -352,14 +352,16 @@ impl Db<'_> {
             .into_iter()
             .map(|k| (k.id, k))
             .collect();
+        // By the row ids just read: the memberships' own index, no second
+        // walk of the keys.
+        let key_ids: Vec<i64> = keys.keys().copied().collect();
+        let key_ids = serde_json::to_string(&key_ids).unwrap_or_else(|_| "[]".to_owned());
         let teams: Vec<(i64, String)> = self.sql().query(
-            &format!(
-                "SELECT kt.key_id, t.name FROM key_teams kt
-                   JOIN teams t ON t.id = kt.team_id
-                   JOIN keys k ON k.id = kt.key_id
-                  WHERE {wanted} ORDER BY t.name"
-            ),
-            &args![list],
+            "SELECT kt.key_id, t.name FROM key_teams kt
+               JOIN teams t ON t.id = kt.team_id
+              WHERE kt.key_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?1))
+              ORDER BY t.name",
+            &args![key_ids],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         for (key_id, team) in teams {
