@@ -377,13 +377,21 @@ fn export_visits_every_matching_row_newest_first() {
     let all = service.history(&query, None).unwrap();
     let mut seen = Vec::new();
     service
-        .each_history(&query, |row| {
+        .each_history(&query, None, |row| {
             seen.push(row);
             Ok(std::ops::ControlFlow::Continue(()))
         })
         .unwrap();
     assert_eq!(seen, all);
     assert!(!seen.is_empty());
+    let mut newest = Vec::new();
+    service
+        .each_history(&query, Some(3), |row| {
+            newest.push(row);
+            Ok(std::ops::ControlFlow::Continue(()))
+        })
+        .unwrap();
+    assert_eq!(newest, all[..3]);
 }
 
 #[test]

@@ -329,3 +329,57 @@ fn copying_a_new_secret_is_recorded_with_the_way_it_went() {
     assert_eq!(row.details, r#"{"via":"osc52"}"#);
     assert_eq!(row.origin.login, "ana");
 }
+
+/// `key list` and `history` write rows as they read them: past the block
+/// that sizes a table's columns, every row still comes out once, in order,
+/// and JSON stays one array.
+#[test]
+fn listings_longer_than_a_block_come_out_whole_and_in_order() {
+    let env = Env::empty();
+    env.ok(&["demo", "--keys", "2500", "--history", "3000"]);
+    let keys = env.count("SELECT COUNT(*) FROM keys") as usize;
+    let rows = env.count("SELECT COUNT(*) FROM history") as usize;
+    assert!(keys >= 2500 && rows >= 3000, "{keys} keys, {rows} rows");
+
+    let listed = env.json(&["key", "list", "--all", "--json"]);
+    let listed = listed.as_array().expect("one JSON array");
+    assert_eq!(listed.len(), keys);
+    let ids: std::collections::HashSet<&str> =
+        listed.iter().filter_map(|k| k["id"].as_str()).collect();
+    assert_eq!(ids.len(), keys, "every key once");
+    let table = env.ok(&["key", "list", "--all"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), keys + 1, "a header and a line a key");
+    assert!(lines[0].starts_with("KEY "), "{}", lines[0]);
+    for (line, key) in lines[1..].iter().zip(listed) {
+        let masked = key["masked"].as_str().unwrap_or_default();
+        assert!(line.starts_with(masked), "same order: {line} / {masked}");
+    }
+
+    let history = env.json(&["history", "--limit", "0", "--json"]);
+    let history = history.as_array().expect("one JSON array");
+    assert_eq!(history.len(), rows);
+    let seqs: Vec<i64> = history.iter().filter_map(|r| r["seq"].as_i64()).collect();
+    assert_eq!(seqs.len(), rows);
+    assert!(
+        seqs.windows(2).all(|w| w[0] == w[1] + 1),
+        "newest first, none missing"
+    );
+    assert_eq!(
+        env.ok(&["history", "--limit", "0"]).lines().count(),
+        rows + 1
+    );
+    let newest = env.ok(&["history", "--limit", "1200"]);
+    let lines: Vec<&str> = newest.lines().collect();
+    assert_eq!(lines.len(), 1 + 1200 + 1, "header, rows, the footer");
+    assert!(lines[1].starts_with(&seqs[0].to_string()), "{}", lines[1]);
+    assert!(
+        lines[1201].starts_with("The newest 1200 rows"),
+        "{}",
+        lines[1201]
+    );
+    assert_eq!(
+        env.json(&["history", "--limit", "2", "--json"]),
+        serde_json::Value::Array(history[..2].to_vec())
+    );
+}

@@ -1,12 +1,12 @@
 //! `keyward history`: the credential history as a table, JSON or CSV.
 
-use super::output::{Table, local_time, write_json};
+use super::output::{TableStream, local_time, written};
 use super::{Context, Failure, Outcome};
+use keyward_core::domain::history::HistoryRow;
 use keyward_core::domain::history_details;
 use keyward_core::domain::query::HistoryQuery;
 use keyward_core::error::Error;
-use keyward_core::export::{Column, ExportError, ExportFormat, row_json};
-use serde_json::json;
+use keyward_core::export::{Column, ExportError, ExportFormat, JsonArray, row_json};
 use std::io::Write;
 
 pub fn run(
@@ -35,18 +35,19 @@ pub fn run(
             })?;
         return Ok(0);
     }
-    let rows = service.history(&query, limit)?;
+    // Written as read, a row at a time: the whole history of a large store
+    // takes the memory of one row.
+    let each = |visit: &mut dyn FnMut(HistoryRow) -> keyward_core::error::Result<_>| {
+        service.each_history(&query, limit, visit)
+    };
     if json {
-        write_json(
-            out,
-            &json!(
-                rows.iter()
-                    .map(|r| row_json(r, &Column::ALL))
-                    .collect::<Vec<_>>()
-            ),
-        )?;
-    } else {
-        let mut t = Table::new(&[
+        let mut array = JsonArray::start(out)?;
+        written(each, |row| array.push(&row_json(&row, &Column::ALL)))?;
+        array.finish()?;
+        return Ok(0);
+    }
+    let mut table = TableStream::new(
+        &[
             "#",
             "WHEN",
             "ACTION",
@@ -55,38 +56,37 @@ pub fn run(
             "OPERATOR",
             "LOGIN@HOST",
             "DETAILS",
-        ]);
-        for row in &rows {
-            let r = &row.record;
-            t.row([
-                r.seq.to_string(),
-                local_time(r.at),
-                r.action.clone(),
-                r.masked.clone().unwrap_or_default(),
-                r.subject.clone().unwrap_or_default(),
-                r.operator.clone().unwrap_or_default(),
-                format!("{}@{}", r.origin.login, r.origin.host),
-                // As the TUI reads it: `status: active → deactivated`;
-                // `--json` keeps the details as written.
-                if r.details == "{}" {
-                    String::new()
-                } else {
-                    history_details::summary(&r.action, &r.details, r.at)
-                },
-            ]);
-        }
-        if t.is_empty() {
-            writeln!(out, "No history matches.")?;
-        } else {
-            t.write(out)?;
-            if limit.is_some_and(|n| rows.len() as u64 == n) {
-                writeln!(
-                    out,
-                    "The newest {} rows; --limit N shows more, --limit 0 all.",
-                    rows.len()
-                )?;
-            }
-        }
+        ],
+        out,
+    );
+    written(each, |row| {
+        let r = &row.record;
+        table.row([
+            r.seq.to_string(),
+            local_time(r.at),
+            r.action.clone(),
+            r.masked.clone().unwrap_or_default(),
+            r.subject.clone().unwrap_or_default(),
+            r.operator.clone().unwrap_or_default(),
+            format!("{}@{}", r.origin.login, r.origin.host),
+            // As the TUI reads it: `status: active → deactivated`;
+            // `--json` keeps the details as written.
+            if r.details == "{}" {
+                String::new()
+            } else {
+                history_details::summary(&r.action, &r.details, r.at)
+            },
+        ])
+    })?;
+    let rows = table.rows();
+    table.finish()?;
+    if rows == 0 {
+        writeln!(out, "No history matches.")?;
+    } else if limit.is_some_and(|n| rows == n) {
+        writeln!(
+            out,
+            "The newest {rows} rows; --limit N shows more, --limit 0 all."
+        )?;
     }
     Ok(0)
 }

@@ -1,10 +1,13 @@
 //! `keyward key …`: the key lifecycle from a shell.
 
-use super::output::{Table, fields, key_json, local_date, local_time, opt_time, write_json};
+use super::output::{
+    TableStream, fields, key_json, local_date, local_time, opt_time, write_json, written,
+};
 use super::{Context, CreateArgs, Failure, KeyCommand, Outcome};
 use keyward_core::domain::model::Key;
 use keyward_core::domain::query::KeyQuery;
 use keyward_core::error::Error;
+use keyward_core::export::JsonArray;
 use keyward_core::safe_text::escape;
 use keyward_core::service::{EditKey, IssuedKey, NewKeyRequest, TeamChanges};
 use serde_json::json;
@@ -54,11 +57,23 @@ pub fn run(ctx: &Context, cmd: KeyCommand, out: &mut dyn Write) -> Outcome {
             show_once(out, &issued, "created", json)?;
         }
         KeyCommand::List { all, json, .. } => {
-            let keys = service.list_keys(&query, all, None)?;
+            // Written as read, one key at a time: a million keys take the
+            // memory of one.
+            let each = |visit: &mut dyn FnMut(Key) -> keyward_core::error::Result<_>| {
+                service.each_key(&query, all, visit)
+            };
             if json {
-                write_json(out, &json!(keys.iter().map(key_json).collect::<Vec<_>>()))?;
+                let mut array = JsonArray::start(out)?;
+                written(each, |key| array.push(&key_json(&key)))?;
+                array.finish()?;
             } else {
-                print_list(out, &keys)?;
+                let mut table = TableStream::new(LIST_COLUMNS, out);
+                written(each, |key| table.row(list_cells(&key)))?;
+                let empty = table.rows() == 0;
+                table.finish()?;
+                if empty {
+                    writeln!(out, "No keys match.")?;
+                }
             }
         }
         KeyCommand::Show { id, json } => {
@@ -230,36 +245,31 @@ fn print_key(out: &mut dyn Write, key: &Key) -> std::io::Result<()> {
     )
 }
 
-fn print_list(out: &mut dyn Write, keys: &[Key]) -> std::io::Result<()> {
-    let mut t = Table::new(&[
-        "KEY",
-        "NAME",
-        "INSTANCE",
-        "DEVELOPER",
-        "CHANNEL",
-        "TEAMS",
-        "EXPIRES",
-        "STATUS",
-        "LAST USED",
-    ]);
-    for k in keys {
-        t.row([
-            k.masked(),
-            k.name.clone(),
-            k.instance.clone(),
-            k.developer.clone(),
-            k.channel.clone(),
-            k.teams.join(","),
-            k.expires_at.map_or_else(|| "never".to_owned(), local_date),
-            k.status.to_string(),
-            opt_time(k.last_used_at, "never"),
-        ]);
-    }
-    if t.is_empty() {
-        writeln!(out, "No keys match.")
-    } else {
-        t.write(out)
-    }
+const LIST_COLUMNS: &[&str] = &[
+    "KEY",
+    "NAME",
+    "INSTANCE",
+    "DEVELOPER",
+    "CHANNEL",
+    "TEAMS",
+    "EXPIRES",
+    "STATUS",
+    "LAST USED",
+];
+
+/// A key's cells in `key list`, in [`LIST_COLUMNS`]' order.
+fn list_cells(k: &Key) -> [String; 9] {
+    [
+        k.masked(),
+        k.name.clone(),
+        k.instance.clone(),
+        k.developer.clone(),
+        k.channel.clone(),
+        k.teams.join(","),
+        k.expires_at.map_or_else(|| "never".to_owned(), local_date),
+        k.status.to_string(),
+        opt_time(k.last_used_at, "never"),
+    ]
 }
 
 /// The verify answer: `"valid": true` and the key as `key show --json` has it.

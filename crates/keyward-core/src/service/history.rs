@@ -44,15 +44,16 @@ impl Service {
         self.read(|db, _, now| db.history_page(query, now, page, limit))
     }
 
-    /// Hands every row matching the filter to `visit`, newest first, from one
-    /// snapshot; an export writes them out as they come.
+    /// Hands the rows matching the filter (at most `limit`) to `visit`, newest
+    /// first, from one snapshot; an export writes them out as they come.
     pub fn each_history(
         &mut self,
         query: &HistoryQuery,
+        limit: Option<u64>,
         visit: impl FnMut(HistoryRow) -> Result<ControlFlow<()>>,
     ) -> Result<()> {
         check_actions(query)?;
-        self.read(|db, _, now| db.each_history(query, now, visit))
+        self.read(|db, _, now| db.each_history(query, now, limit, visit))
     }
 
     /// Writes the rows the filter matches (at most `limit`), newest first and
@@ -69,10 +70,7 @@ impl Service {
         let mut writer = RowWriter::start(out, format, columns)?;
         let mut rows = 0u64;
         let mut failed = None;
-        self.each_history(query, |row| {
-            if limit.is_some_and(|l| rows >= l) {
-                return Ok(ControlFlow::Break(()));
-            }
+        self.each_history(query, limit, |row| {
             if let Err(e) = writer.row(&row) {
                 failed = Some(e);
                 return Ok(ControlFlow::Break(()));

@@ -14,6 +14,7 @@ use crate::store::keys::{KeyFields, KeyListing, NewKey, NewSecret};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::ControlFlow;
 
 /// Which teams the keys of a selection are in: for each team, the public ids
 /// of the selected keys in it. From it a picker shows whether all, some or
@@ -196,6 +197,28 @@ impl Service {
                 now,
                 limit,
             })
+        })
+    }
+
+    /// Hands the keys `list_keys` would return to `visit` one at a time, in
+    /// the same order and from one snapshot, until it breaks: a listing
+    /// written out as it is read, in constant memory whatever its length.
+    pub fn each_key(
+        &mut self,
+        query: &KeyQuery,
+        include_deleted: bool,
+        visit: impl FnMut(Key) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        self.read(|db, _, now| {
+            db.each_key(
+                &KeyListing {
+                    query,
+                    include_deleted,
+                    now,
+                    limit: None,
+                },
+                visit,
+            )
         })
     }
 

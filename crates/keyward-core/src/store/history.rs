@@ -263,14 +263,20 @@ impl Db<'_> {
         &self,
         query: &HistoryQuery,
         now: i64,
+        limit: Option<u64>,
         mut visit: impl FnMut(HistoryRow) -> Result<ControlFlow<()>>,
     ) -> Result<()> {
         let mut sql = Sql::default();
         history_filter(&mut sql, query, now);
-        let text = format!(
+        let mut text = format!(
             "{HISTORY_SELECT} WHERE {} ORDER BY h.seq DESC",
             sql.condition()
         );
+        // In the statement, not by breaking off: a server sends every row of
+        // a statement, read or not.
+        if let Some(limit) = limit {
+            text.push_str(&format!(" LIMIT {limit}"));
+        }
         let params: Vec<SqlValue> = sql.params().cloned().collect();
         self.sql()
             .each(&text, &params, &mut |r| visit(row_from(r)?))

@@ -6,6 +6,7 @@ use super::sql::{Row, SqlValue, args};
 use crate::domain::model::{Cloud, Integration, Key, KeyRef, KeyStatus};
 use crate::domain::query::KeyQuery;
 use crate::error::{Error, Result};
+use std::ops::ControlFlow;
 
 /// A key's columns as `key_from` reads them, with `$teams` the expression
 /// of its teams (a JSON array of names, in name order).
@@ -291,9 +292,25 @@ impl Db<'_> {
 
     /// Keys matching a smart filter, by name.
     pub fn keys(&self, listing: &KeyListing) -> Result<Vec<Key>> {
+        let mut keys = Vec::new();
+        self.each_key(listing, |key| {
+            keys.push(key);
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(keys)
+    }
+
+    /// Hands the keys of a listing to `visit` one at a time, in its order,
+    /// until it breaks: a listing of a million keys never holds them all.
+    pub fn each_key(
+        &self,
+        listing: &KeyListing,
+        mut visit: impl FnMut(Key) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
         let (text, params) = listing_statement(listing);
         let now = listing.now;
-        self.sql().query(&text, &params, |r| key_from(r, now))
+        self.sql()
+            .each(&text, &params, &mut |r| visit(key_from(r, now)?))
     }
 
     /// The handles of the keys a listing would return, in its order: a few bytes
