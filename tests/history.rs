@@ -327,6 +327,33 @@ fn expect_head_with_the_right_head_passes() {
     let newer = head_of(&env);
     assert_ne!(newer, head);
     audit(&env, &["--expect-head", &newer]).expect(0);
+    // As copied: upper case, a trailing newline.
+    audit(
+        &env,
+        &["--expect-head", &format!("{}\n", newer.to_uppercase())],
+    )
+    .expect(0);
+}
+
+#[test]
+fn a_head_that_is_not_one_is_a_usage_error_not_tampering() {
+    let env = busy_store();
+    let head = head_of(&env);
+    for bad in [
+        "0000",
+        &head[..63],
+        &format!("{}z", &head[..63]),
+        "",
+        &format!("{head}0"),
+    ] {
+        let run = audit(&env, &["--expect-head", bad]).expect(2);
+        assert!(!run.stdout.contains("TAMPERED"), "{bad:?}: {}", run.stdout);
+        assert!(
+            run.stderr.contains("64 hexadecimal digits"),
+            "{bad:?}: {}",
+            run.stderr
+        );
+    }
 }
 
 fn head_of(env: &Env) -> String {

@@ -30,8 +30,7 @@ pub fn run(ctx: &Context, expect_head: Option<&str>, out: &mut dyn Write) -> Out
         }
     }
     if let Some(expected) = expect_head {
-        let expected = expected.trim();
-        if report.first_bad.is_none() && !expected.eq_ignore_ascii_case(&report.head) {
+        if report.first_bad.is_none() && expected != report.head {
             tampered = true;
             writeln!(
                 out,

@@ -397,9 +397,28 @@ pub enum AuditCommand {
     /// Recompute the history's hash chain; exit 1 naming the first bad row
     Verify {
         /// Also check that the newest row's hash is this one (catches truncation)
-        #[arg(long, value_name = "HASH")]
+        #[arg(long, value_name = "HASH", value_parser = parse_head)]
         expect_head: Option<String>,
     },
+}
+
+/// A head hash as `audit verify` prints it: 64 hexadecimal digits. Anything
+/// else is a mistyped or cut-off copy, a usage error, not a sign of tampering.
+fn parse_head(s: &str) -> Result<String, String> {
+    let head = s.trim();
+    if head.len() == 64 && head.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(head.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "a head is the 64 hexadecimal digits `audit verify` prints after 'head'; this is {} characters long{}",
+            head.chars().count(),
+            if head.chars().all(|c| c.is_ascii_hexdigit()) {
+                ""
+            } else {
+                " and not all hexadecimal"
+            }
+        ))
+    }
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
