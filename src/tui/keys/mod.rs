@@ -273,19 +273,22 @@ pub fn on_changed(change: Change, result: Result<Vec<Key>, Error>, cx: &mut Cx) 
 /// keys and those it skips; with nothing to apply to, it says why instead.
 pub fn on_planned(result: Result<BulkPlan, Error>, cx: &mut Cx) {
     match result {
-        Ok(plan) if plan.apply.is_empty() => {
-            let why = match plan.skip.as_slice() {
-                [(_, reason)] => reason.describe().to_owned(),
-                _ => "each is already final, expired or gone".to_owned(),
-            };
-            cx.warn(format!(
-                "Nothing to do: none of these keys can be {} ({why}).",
-                plan.action.participle()
-            ));
-        }
+        Ok(plan) if plan.apply.is_empty() => cx.warn(nothing_to_do(&plan)),
         Ok(plan) => cx.ask(Ask::Open(Modal::Confirm(Box::new(Confirm::bulk(plan))))),
         Err(e) => cx.fail(&e),
     }
+}
+
+/// Why a plan that applies to no key does nothing.
+pub fn nothing_to_do(plan: &BulkPlan) -> String {
+    let why = match plan.skip.as_slice() {
+        [(_, reason)] => reason.describe().to_owned(),
+        _ => "each is already final, expired or gone".to_owned(),
+    };
+    format!(
+        "Nothing to do: none of these keys can be {} ({why}).",
+        plan.action.participle()
+    )
 }
 
 /// A bulk action ended: what it did, which keys it skipped because they

@@ -353,6 +353,28 @@ fn an_open_deactivation_is_checked_again_when_the_store_changes() {
 }
 
 #[test]
+fn an_open_deactivation_with_nothing_left_to_do_goes_and_says_why() {
+    let mut s = admin_with(3);
+    press_planned(&mut s, 'x');
+    assert_eq!(confirm(&s).title, "Deactivate 1 key?");
+    // Another admin deactivates it meanwhile: no yes is left to give.
+    if let Some(k) = s.keys.rows.get_mut(&1) {
+        k.status = KeyStatus::Deactivated;
+    }
+    let fx = update(&mut s, Msg::StoreChanged);
+    let replan = plan_from_rows(&s, &fx);
+    update(&mut s, replan);
+    assert!(s.modal.is_none(), "{:?}", s.modal);
+    let status = status_text(&s);
+    assert!(status.contains("store changed"), "{status}");
+    assert!(status.contains("Nothing to do"), "{status}");
+    assert!(status.contains("already deactivated"), "{status}");
+    // A y now is a key on the Keys tab, not a deactivation of no key.
+    let fx = update(&mut s, ch('y'));
+    assert_eq!(applied(&fx), None);
+}
+
+#[test]
 fn a_refusal_stays_on_the_tab_it_was_made_on() {
     let mut s = admin_with(2);
     update(&mut s, ch('2'));

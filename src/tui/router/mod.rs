@@ -340,6 +340,17 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
         // The plan's answer ends its "Checking N keys…".
         Msg::BulkPlanned(Ok(plan)) if matches!(&state.modal, Some(Modal::Confirm(c)) if matches!(c.pending, Pending::Bulk(..))) =>
         {
+            // Nothing is left to do (another session did it): the question
+            // goes, rather than a yes that would act on no key.
+            if plan.apply.is_empty() {
+                state.modal = None;
+                let text = format!(
+                    "The store changed while you were asked. {}",
+                    keys::nothing_to_do(&plan)
+                );
+                warn(state, fx, text);
+                return;
+            }
             let changed = match &mut state.modal {
                 Some(Modal::Confirm(c)) => c.replan(plan),
                 _ => false,
