@@ -1,7 +1,7 @@
 //! Tables that fit: column widths worked out from what the cells hold, and
 //! cells cut to their width with `…`, so no value is cut without a mark.
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 /// What a column asks of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,15 +94,15 @@ pub fn fit_text(text: &str, width: u16) -> String {
     if width == 0 {
         return String::new();
     }
+    // Measured as a string, not char by char: a sequence can be wider than
+    // its characters (a digit and U+FE0F, emoji presentation, take two cells).
     let mut out = String::new();
-    let mut used = 0;
     for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width - 1 {
+        out.push(c);
+        if out.width() > width - 1 {
+            out.pop();
             break;
         }
-        out.push(c);
-        used += w;
     }
     // `payments …` reads as a cut after a space: the mark goes on the word.
     let kept = out.trim_end().len();
@@ -202,6 +202,16 @@ mod tests {
         assert_eq!(fit_text("日本語", 4), "日…");
         assert_eq!(fit_text("日本語", 5), "日本…");
         assert_eq!(fit_text("日本語", 6), "日本語");
+    }
+
+    #[test]
+    fn a_sequence_wider_than_its_characters_is_measured_whole() {
+        // `0` then U+FE0F (emoji presentation) takes two cells, not one.
+        let text = "並0AA®0 𝼥ஒ0\u{fe0f}𐺀 A 🌀0𑐀꠰";
+        let fitted = fit_text(text, 18);
+        assert!(text_width(&fitted) <= 18, "{fitted:?}");
+        assert!(fitted.ends_with('…'));
+        assert_eq!(text_width(&fit_text("ab0\u{fe0f}", 3)), 3);
     }
 
     #[test]
