@@ -345,6 +345,49 @@ fn an_instance_with_active_keys_is_not_retired_and_a_retired_one_takes_no_keys()
     env.ok(&["audit", "verify"]);
 }
 
+/// Every developer on an instance's list has the history row that put them
+/// there, whether `developer add` did or a key that named someone new.
+#[test]
+fn a_developer_a_key_puts_on_the_list_is_recorded_as_added() {
+    let env = Env::with_instance();
+    let added = |env: &Env| -> Vec<String> {
+        let rows = env.json(&[
+            "history",
+            "--filter",
+            "action:developer_added",
+            "--limit",
+            "0",
+            "--json",
+        ]);
+        rows.as_array()
+            .expect("an array")
+            .iter()
+            .map(|r| {
+                assert_eq!(
+                    r["details"],
+                    serde_json::json!({ "instance": "acme" }),
+                    "{r}"
+                );
+                r["subject"].as_str().unwrap_or_default().to_owned()
+            })
+            .collect()
+    };
+    env.create_key("one", "Ana", "ci");
+    assert_eq!(added(&env), ["Ana"]);
+    // The same developer whatever the case: nobody new.
+    env.create_key("two", "ana", "web");
+    assert_eq!(added(&env), ["Ana"]);
+    let (three, _) = env.create_key("three", "Ben", "ci");
+    assert_eq!(added(&env), ["Ben", "Ana"]);
+    env.ok(&["key", "edit", &three, "--developer", "Cy"]);
+    assert_eq!(added(&env), ["Cy", "Ben", "Ana"]);
+    // Taken off the list, then named by a key again: back on it, recorded.
+    env.ok(&["developer", "remove", "Ben", "--instance", "acme"]);
+    env.create_key("four", "Ben", "ops");
+    assert_eq!(added(&env), ["Ben", "Cy", "Ben", "Ana"]);
+    env.ok(&["audit", "verify"]);
+}
+
 #[test]
 fn developers_are_added_and_renamed_and_a_taken_name_is_refused() {
     let env = Env::with_instance();

@@ -479,7 +479,7 @@ fn fill(
     for &instance_id in &instance_ids {
         let mut ids = Vec::with_capacity(developer_names.len());
         for name in &developer_names {
-            ids.push(db.ensure_developer(instance_id, name)?);
+            ids.push(db.ensure_developer(instance_id, name)?.0);
         }
         report.developers += ids.len() as u64;
         developer_ids.push(ids);

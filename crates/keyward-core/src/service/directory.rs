@@ -169,7 +169,7 @@ impl Service {
                     escape(name.as_str())
                 )));
             }
-            let id = db.ensure_developer(inst.id, name.as_str())?;
+            let (id, _) = db.ensure_developer(inst.id, name.as_str())?;
             db.append_history(with_details(
                 actor.record(now, Action::DeveloperAdded, Some(name.as_str())),
                 json!({ "instance": inst.name }),

@@ -123,7 +123,13 @@ impl Service {
                     .ok_or_else(|| no_instance(instance.as_str()))?;
                 let integration = Integration {
                     instance_id,
-                    developer_id: db.ensure_developer(instance_id, developer.as_str())?,
+                    developer_id: developer_on_list(
+                        db,
+                        actor,
+                        now,
+                        (instance_id, instance.as_str()),
+                        developer.as_str(),
+                    )?,
                     channel_id: db.ensure_channel(channel.as_str())?,
                 };
                 check_limit(db, integration, now, None)?;
@@ -406,7 +412,13 @@ impl Service {
                 check_limit(db, before.integration(), now, Some(before.id))?;
                 // Active again, so its developer is back on the instance's list:
                 // one with an active key can be neither hidden nor removed.
-                db.ensure_developer(before.instance_id, &before.developer)?;
+                developer_on_list(
+                    db,
+                    actor,
+                    now,
+                    (before.instance_id, &before.instance),
+                    &before.developer,
+                )?;
             }
             let grace_until = grace.map(|g| now + g.num_seconds());
             let old_hash = match grace_until {
@@ -613,7 +625,13 @@ fn edit_fields(
         )));
     }
     let developer_id = match &fields.developer {
-        Some(d) => db.ensure_developer(before.instance_id, d.as_str())?,
+        Some(d) => developer_on_list(
+            db,
+            actor,
+            now,
+            (before.instance_id, &before.instance),
+            d.as_str(),
+        )?,
         None => before.developer_id,
     };
     let channel_id = match &fields.channel {
@@ -641,7 +659,13 @@ fn edit_fields(
     }
     if revives && fields.developer.is_none() {
         // As in renew: a key active again brings its developer back to the list.
-        db.ensure_developer(before.instance_id, &before.developer)?;
+        developer_on_list(
+            db,
+            actor,
+            now,
+            (before.instance_id, &before.instance),
+            &before.developer,
+        )?;
     }
     db.update_key_fields(before.id, &row, now)?;
     let after = load(db, public_id, now)?;
@@ -786,6 +810,26 @@ pub(super) fn ensure_team(db: &Db, actor: &Actor, name: &str, now: i64) -> Resul
     let (id, made) = db.ensure_team(name, now)?;
     if made {
         db.append_history(actor.record(now, Action::TeamAdded, Some(name)))?;
+    }
+    Ok(id)
+}
+
+/// The developer's id on the instance (row id, name), put on its list when a
+/// key names someone new (or removed): recorded as `developer add` records
+/// it, so every developer on the list has the history row that put them there.
+fn developer_on_list(
+    db: &Db,
+    actor: &Actor,
+    now: i64,
+    (instance_id, instance): (i64, &str),
+    name: &str,
+) -> Result<i64> {
+    let (id, added) = db.ensure_developer(instance_id, name)?;
+    if added {
+        db.append_history(with_details(
+            actor.record(now, Action::DeveloperAdded, Some(name)),
+            json!({ "instance": instance }),
+        ))?;
     }
     Ok(id)
 }

@@ -203,23 +203,26 @@ impl Db<'_> {
 
     /// The developer's id, adding the developer to the instance's list if new
     /// (or back to it if removed before).
-    pub fn ensure_developer(&self, instance_id: i64, name: &str) -> Result<i64> {
+    /// The developer's id on the instance, added to its list when new and put
+    /// back when removed; and whether it was either (not on the list before).
+    pub fn ensure_developer(&self, instance_id: i64, name: &str) -> Result<(i64, bool)> {
         // `ben okafor` is the developer `Ben Okafor`: one integration, one limit.
         let known = self.find_developer(instance_id, name, true)?;
         if let Some(id) = known {
-            self.sql().execute(
-                "UPDATE developers SET removed_at = NULL WHERE id = ?1",
+            let restored = self.sql().execute(
+                "UPDATE developers SET removed_at = NULL WHERE id = ?1 AND removed_at IS NOT NULL",
                 &args![id],
             )?;
-            return Ok(id);
+            return Ok((id, restored > 0));
         }
-        self.sql().query_one(
+        let id = self.sql().query_one(
             "INSERT INTO developers (instance_id, name) VALUES (?1, ?2)
              ON CONFLICT (instance_id, name) DO UPDATE SET removed_at = NULL
              RETURNING id",
             &args![instance_id, name],
             |r| r.get(0),
-        )
+        )?;
+        Ok((id, true))
     }
 
     pub fn mark_developer_removed(&self, developer_id: i64, now: i64) -> Result<()> {
