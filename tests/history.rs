@@ -187,7 +187,7 @@ fn changing_one_field_of_row_4_is_caught_at_row_4() {
         "login = 'mallory'",
         "host = 'elsewhere'",
         "operator = 'Someone Else'",
-        "masked = NULL",
+        "masked = 'kw_forged…0000'",
         "at = at - 3600",
         "action = 'viewed'",
     ] {

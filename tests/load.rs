@@ -1060,6 +1060,16 @@ fn replay(rows: &[Row], limit: u64) -> Replay {
 
 /// Whether the rows a command that exited 0 wrote are exactly those of its kind.
 fn fits_success(d: &Done, written: &[(&str, &str)]) -> bool {
+    // A key that puts a developer new to the instance on its list (created,
+    // moved, or renewed back to active) writes that developer's row first.
+    let written = match written {
+        [("developer_added", ""), rest @ ..]
+            if matches!(d.kind, Kind::Create | Kind::Edit | Kind::Renew) =>
+        {
+            rest
+        }
+        _ => written,
+    };
     match d.kind {
         Kind::Create => {
             let v: Value = serde_json::from_str(&d.stdout).unwrap_or(Value::Null);

@@ -379,6 +379,14 @@ impl Model {
         self.active_in(integration, except) < INSTANCES[integration.0].1 as usize
     }
 
+    /// A key names a developer: on the instance's list they are, recorded
+    /// (`developer_added`) when they were not.
+    fn on_list(&mut self, developer: (usize, usize)) {
+        if self.developers.insert(developer) {
+            self.history += 1;
+        }
+    }
+
     fn deactivate(&mut self, i: usize) {
         let key = &mut self.keys[i];
         key.stored = Stored::Deactivated;
@@ -406,7 +414,7 @@ impl Model {
                 if !self.fits(integration, None) {
                     return Outcome::Conflict(Why::Limit);
                 }
-                self.developers.insert((*instance, *developer));
+                self.on_list((*instance, *developer));
                 let mut teams = BTreeSet::new();
                 if let Some(t) = team {
                     if self.teams.insert(*t) {
@@ -456,8 +464,9 @@ impl Model {
                     }
                     _ => {}
                 }
+                let on = (self.keys[i].instance, self.keys[i].developer);
+                self.on_list(on);
                 let k = &mut self.keys[i];
-                self.developers.insert((k.instance, k.developer));
                 k.grace = grace.map(|g| (k.generation, now + g.seconds()));
                 k.generation += 1;
                 k.expires_at = match life {
@@ -485,7 +494,8 @@ impl Model {
                 // Naming a developer puts them (back) on the instance's list.
                 if outcome == Outcome::Done {
                     let k = &self.keys[self.resolve(key).expect("an edited key")];
-                    self.developers.insert((k.instance, k.developer));
+                    let on = (k.instance, k.developer);
+                    self.on_list(on);
                 }
                 outcome
             }
@@ -670,7 +680,7 @@ impl Model {
         // A developer with an active key is on the instance's list (SPEC §2:
         // removing one is refused while they have active keys).
         if becomes_active {
-            self.developers.insert((after.instance, after.developer));
+            self.on_list((after.instance, after.developer));
         }
         self.keys[i] = after;
         Outcome::Done
