@@ -348,10 +348,7 @@ fn deactivating_asks_the_service_for_a_plan_of_exactly_the_key_under_the_cursor(
     let c = confirm(&s);
     assert_eq!(c.title, "Deactivate 1 key?");
     let text = c.lines.join("\n");
-    assert!(
-        text.contains("1 selected: 1 will be deactivated."),
-        "{text}"
-    );
+    assert!(text.contains("This key will be deactivated."), "{text}");
     assert!(text.contains("key-002"), "{text}");
     assert!(text.contains(&public_id(2)), "{text}");
     for w in DEACTIVATION_WARNINGS {

@@ -178,8 +178,15 @@ impl Confirm {
             ),
             String::new(),
             format!(
-                "The new-key form opens with its name, instance {}, developer {}, channel {} and teams, expiring after the default {default_expiry}.",
-                key.instance, key.developer, key.channel
+                "The new-key form opens with its name, instance {}, developer {}, channel {}{}, expiring after the default {default_expiry}.",
+                key.instance,
+                key.developer,
+                key.channel,
+                match key.teams.as_slice() {
+                    [] => String::new(),
+                    [team] => format!(" and team {team}"),
+                    teams => format!(" and teams {}", teams.join(", ")),
+                }
             ),
         ];
         Confirm::new(
@@ -230,6 +237,11 @@ impl Confirm {
 
 /// "152 selected: 91 will be deactivated, 61 are already deactivated (final)".
 fn summary(plan: &BulkPlan) -> String {
+    // One key asked (the one under the cursor, or a selection of one) is
+    // named just below: no count to explain.
+    if plan.asked == 1 && plan.skip.is_empty() {
+        return format!("This key will be {}.", plan.action.participle());
+    }
     let mut text = format!(
         "{} selected: {} will be {}",
         plan.asked,
