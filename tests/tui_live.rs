@@ -56,7 +56,7 @@ fn a_change_from_the_cli_shows_in_an_open_screen_without_a_key_press() {
     env.run(&["key", "deactivate", &id, "--yes"]).expect(0);
     let at = Instant::now();
     shows_soon(&pane, at, "the deactivation", |s| {
-        row(s, "billing sync").is_some_and(|l| l.contains("deactivat"))
+        row(s, "billing sync").is_some_and(|l| l.contains("deact"))
     });
 
     // Created from the CLI: the new key joins the list and the count.

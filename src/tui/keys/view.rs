@@ -303,7 +303,12 @@ fn key_cells(
         },
         KeyCell {
             long: k.status.as_str().to_owned(),
-            short: k.status.as_str().to_owned(),
+            // The one status longer than the column's narrowest: cut, it
+            // read `deactivat…`.
+            short: match k.status {
+                KeyStatus::Deactivated => "deact.".to_owned(),
+                other => other.as_str().to_owned(),
+            },
             style: status_style,
         },
         KeyCell {
