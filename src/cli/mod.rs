@@ -176,13 +176,13 @@ pub enum OperatorCommand {
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
+    /// The operators: login, name, email, role and since when
     List {
         #[arg(long)]
         json: bool,
     },
-    Remove {
-        login: String,
-    },
+    /// Take a login's access away; the last admin cannot be removed
+    Remove { login: String },
     /// Change an operator's role; the last admin stays an admin
     Role {
         login: String,
@@ -206,6 +206,7 @@ pub enum InstanceCommand {
         #[arg(long, value_name = "N")]
         max_active: Option<u32>,
     },
+    /// The instances: cloud, URL, active-key limit, status and key counts
     List {
         #[arg(long)]
         json: bool,
@@ -234,6 +235,7 @@ pub enum InstanceCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum DeveloperCommand {
+    /// The developers on each instance's list, with their active and total keys
     List {
         #[arg(long, value_name = "NAME")]
         instance: Option<String>,
@@ -271,9 +273,9 @@ pub enum DeveloperCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TeamCommand {
-    Add {
-        name: String,
-    },
+    /// Add a team (a key's team is also made when first named)
+    Add { name: String },
+    /// The teams, with how many keys each holds
     List {
         #[arg(long)]
         json: bool,
@@ -298,6 +300,7 @@ pub enum TeamCommand {
 pub enum KeyCommand {
     /// Make a key; its secret is printed this once
     Create(CreateArgs),
+    /// The keys a filter keeps, by name (deleted ones only with --all)
     List {
         /// status: team: instance: developer: channel: cloud: expires:<30d used:never id:, free text
         #[arg(long, value_name = "QUERY", allow_hyphen_values = true)]
@@ -314,6 +317,7 @@ pub enum KeyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change a key's name, developer, channel or expiry; the key stays the same
     Edit {
         id: String,
         #[arg(long)]
