@@ -292,3 +292,27 @@ fn managers_and_viewers_cannot_change_roles() {
     assert_eq!(role("mia"), "manager");
     assert_eq!(role("vic"), "viewer");
 }
+
+/// Root acting as another login (`--as`) writes that login's rows, with the
+/// login behind it where a sudo's invoking user goes: such a row never reads
+/// as the other login's own.
+#[test]
+fn a_row_written_as_another_login_names_the_login_behind_it() {
+    if !common::is_root() {
+        eprintln!("skipped: only root may act as another login");
+        return;
+    }
+    let env = Env::with_instance();
+    env.add_operator("vera", "manager");
+    env.run_as("vera", &["team", "add", "vera-team"]).expect(0);
+    let last = |env: &Env| env.json(&["history", "--limit", "1", "--json"])[0].clone();
+    let row = last(&env);
+    assert_eq!(row["action"], "team_added", "{row}");
+    assert_eq!(row["login"], "vera", "{row}");
+    assert_eq!(row["sudo_user"], "root", "{row}");
+    // Not acting as anyone: root's own row, no one behind it.
+    env.ok(&["team", "add", "root-team"]);
+    let row = last(&env);
+    assert_eq!(row["login"], "root", "{row}");
+    assert_eq!(row["sudo_user"], serde_json::Value::Null, "{row}");
+}

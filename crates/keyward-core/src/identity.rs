@@ -11,15 +11,23 @@ use crate::error::{Error, Result};
 use nix::unistd::{Uid, User, geteuid, gethostname, getuid, ttyname};
 
 /// The origin of this process's actions. `act_as` is honoured only for root.
+/// Under `--as`, the login behind the one acted as is kept where a sudo's
+/// invoking user is (`sudo_user`): whoever ran `sudo` to become root, else
+/// the root login itself, so a row written by root as `vera` never reads as
+/// vera's own.
 pub fn current(act_as: Option<&str>) -> Result<Origin> {
-    let login = match act_as {
-        Some(other) if geteuid().is_root() => other.to_owned(),
+    let sudo_user = non_empty_env("SUDO_USER").map(|u| label(u, sudo_verified));
+    let (login, sudo_user) = match act_as {
+        Some(other) if geteuid().is_root() => (
+            other.to_owned(),
+            Some(sudo_user.unwrap_or_else(|| login_of(getuid()))),
+        ),
         Some(_) => {
             return Err(Error::Permission(
                 "only root may act as another login (--as)".to_owned(),
             ));
         }
-        None => login_of(getuid()),
+        None => (login_of(getuid()), sudo_user),
     };
     Ok(Origin {
         login,
@@ -27,7 +35,7 @@ pub fn current(act_as: Option<&str>) -> Result<Origin> {
             .ok()
             .and_then(|h| h.into_string().ok())
             .unwrap_or_else(|| "unknown-host".to_owned()),
-        sudo_user: non_empty_env("SUDO_USER").map(|u| label(u, sudo_verified)),
+        sudo_user,
         ssh_client: ssh_client().map(|a| label(a, ssh_verified)),
         tty: ttyname(std::io::stdin())
             .ok()
