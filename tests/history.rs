@@ -16,8 +16,9 @@ use rusqlite::types::Value as Sql;
 /// A store with a real history: every kind of key action, some teams and instances.
 fn busy_store() -> Env {
     let env = Env::with_instance(); // rows 1-3: store_created, operator_added, instance_added
-    let (id, key) = env.create_key("billing sync", "ana", "ci"); // row 4
-    env.create_key("crm import", "ben", "api"); // row 5
+    // Rows 4 and 5: developer ana put on the list, the key; 6 and 7 for ben.
+    let (id, key) = env.create_key("billing sync", "ana", "ci");
+    env.create_key("crm import", "ben", "api");
     env.ok(&["key", "show", &id]);
     env.ok(&["key", "edit", &id, "--name", "billing sync v2"]);
     env.ok(&["key", "teams", &id, "--add", "payments"]);
@@ -108,6 +109,49 @@ fn assert_tampered_at(env: &Env, n: i64) -> Run {
     assert!(run.stdout.contains("TAMPERED"), "{}", run.stdout);
     assert_eq!(run.stderr, "");
     run
+}
+
+/// The hashes are checked in batches on other threads than the walk: a bad
+/// row deep in a long history is named, and of two the first, wherever
+/// their batches end up.
+#[test]
+fn the_first_bad_row_of_a_long_history_is_named_whatever_batch_it_is_in() {
+    let env = Env::empty();
+    env.ok(&["demo", "--keys", "50", "--history", "9000"]);
+    let n = history_len(&env) as i64;
+    assert!(n > 9000, "{n}");
+    let clean = audit(&env, &[]).expect(0);
+    assert!(
+        clean.stdout.contains(&format!("OK: {n} history rows")),
+        "{}",
+        clean.stdout
+    );
+    let forge = |seq: i64| {
+        sql(
+            &env,
+            &format!(
+                "DROP TRIGGER IF EXISTS history_no_update;
+                 UPDATE history SET details = '{{\"forged\":{seq}}}' WHERE seq = {seq};"
+            ),
+        )
+    };
+    forge(n - 1);
+    let run = assert_tampered_at(&env, n - 1);
+    assert!(
+        run.stdout
+            .contains(&format!("{} rows before it are intact", n - 2)),
+        "{}",
+        run.stdout
+    );
+    forge(6001);
+    assert_tampered_at(&env, 6001);
+    forge(2049);
+    let run = assert_tampered_at(&env, 2049);
+    assert!(
+        run.stdout.contains("2048 rows before it are intact"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

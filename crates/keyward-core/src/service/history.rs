@@ -92,56 +92,176 @@ impl Service {
 
     pub fn audit_verify(&mut self) -> Result<AuditReport> {
         self.read(|db, _, _| {
-            let mut report = AuditReport {
-                rows: 0,
-                head: GENESIS.to_owned(),
-                first_bad: None,
-                disagreements: db.disagreements()?,
-            };
-            let mut expected_seq = 1;
-            db.walk_history(|row| {
-                report.rows += 1;
-                let row = match row {
-                    Ok(row) => row,
-                    Err(bad) => {
-                        report.first_bad = Some((
-                            bad.seq,
-                            format!(
-                                "its values are not of the kinds keyward writes ({})",
-                                bad.reason
-                            ),
-                        ));
-                        return ControlFlow::Break(());
-                    }
-                };
-                let seq = row.record.seq;
-                let problem = if seq != expected_seq {
-                    Some(match seq - expected_seq {
-                        1 => format!("row {expected_seq} before it is missing"),
-                        n if n > 1 => {
-                            format!("rows {expected_seq} to {} before it are missing", seq - 1)
+            let disagreements = db.disagreements()?;
+            let chain = ChainCheck::new();
+            // Rows go to the hashers in batches, a few batches at most in
+            // flight: memory stays that of the batches whatever the length.
+            let (batches, inbox) = std::sync::mpsc::sync_channel::<Vec<Link>>(HASHERS * 2);
+            let inbox = std::sync::Mutex::new(inbox);
+            let walked = std::thread::scope(|scope| {
+                for _ in 0..HASHERS {
+                    scope.spawn(|| {
+                        // The lock is held only to take the next batch.
+                        while let Some(batch) = inbox.lock().ok().and_then(|rx| rx.recv().ok()) {
+                            chain.check(&batch);
                         }
-                        _ => format!("row {seq} appears out of order"),
-                    })
-                } else if row.record.chain_hash(&report.head) != row.hash {
-                    Some("its hash does not match its contents and the row before it".to_owned())
-                } else {
-                    None
-                };
-                match problem {
-                    Some(why) => {
-                        report.first_bad = Some((seq, why));
-                        ControlFlow::Break(())
-                    }
-                    None => {
-                        report.head = row.hash;
-                        expected_seq += 1;
-                        ControlFlow::Continue(())
-                    }
+                    });
                 }
+                let walked = chain.walk(db, &batches);
+                // The hashers end once the last batch is taken.
+                drop(batches);
+                walked
             })?;
-            Ok(report)
+            Ok(chain.report(walked, disagreements))
         })
+    }
+}
+
+/// Rows hashed by other threads than the one reading the history: the
+/// reading (and the order of the sequence numbers) is one walk, the hashes,
+/// each needing only its row and the hash stored in the row before it, are
+/// checked in parallel.
+const HASHERS: usize = 2;
+/// Rows handed to a hasher at a time.
+const LINK_BATCH: usize = 2048;
+
+/// A row with the hash stored in the row before it: all its hash needs.
+struct Link {
+    row: HistoryRow,
+    prev: String,
+}
+
+/// `audit verify`'s walk: the sequence checked in order as rows are read,
+/// their hashes checked by the hashers, and the first bad row of either kind.
+struct ChainCheck {
+    /// The lowest sequence number a hasher found a wrong hash at.
+    bad_hash: std::sync::atomic::AtomicI64,
+}
+
+/// What the walk itself found: rows read, the newest row's hash, and the
+/// first row that is unreadable, out of order or has rows missing before it.
+struct Walked {
+    rows: u64,
+    head: String,
+    first_bad: Option<(i64, String)>,
+}
+
+impl ChainCheck {
+    fn new() -> ChainCheck {
+        ChainCheck {
+            bad_hash: std::sync::atomic::AtomicI64::new(i64::MAX),
+        }
+    }
+
+    /// Reads the history in order, checking its sequence and handing each
+    /// row to the hashers; stops at a bad row, or once a hasher found one.
+    fn walk(
+        &self,
+        db: &crate::store::Db,
+        hashers: &std::sync::mpsc::SyncSender<Vec<Link>>,
+    ) -> Result<Walked> {
+        use std::sync::atomic::Ordering;
+        let mut rows = 0u64;
+        let mut head = GENESIS.to_owned();
+        let mut first_bad = None;
+        let mut expected_seq = 1;
+        let mut batch = Vec::with_capacity(LINK_BATCH);
+        db.walk_history(|row| {
+            rows += 1;
+            let row = match row {
+                Ok(row) => row,
+                Err(bad) => {
+                    first_bad = Some((
+                        bad.seq,
+                        format!(
+                            "its values are not of the kinds keyward writes ({})",
+                            bad.reason
+                        ),
+                    ));
+                    return ControlFlow::Break(());
+                }
+            };
+            let seq = row.record.seq;
+            if seq != expected_seq {
+                let why = match seq - expected_seq {
+                    1 => format!("row {expected_seq} before it is missing"),
+                    n if n > 1 => {
+                        format!("rows {expected_seq} to {} before it are missing", seq - 1)
+                    }
+                    _ => format!("row {seq} appears out of order"),
+                };
+                first_bad = Some((seq, why));
+                return ControlFlow::Break(());
+            }
+            expected_seq += 1;
+            let prev = std::mem::replace(&mut head, row.hash.clone());
+            batch.push(Link { row, prev });
+            if batch.len() == LINK_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(LINK_BATCH));
+                // A hasher found a bad row already: what follows cannot matter.
+                if hashers.send(full).is_err() || self.bad_hash.load(Ordering::Relaxed) < seq {
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        })?;
+        if !batch.is_empty() {
+            // The hashers are gone only if one panicked, which the scope reports.
+            let _ = hashers.send(batch);
+        }
+        Ok(Walked {
+            rows,
+            head,
+            first_bad,
+        })
+    }
+
+    /// Checks each row's hash against its contents and the row before it,
+    /// noting the first that does not match.
+    fn check(&self, batch: &[Link]) {
+        use std::sync::atomic::Ordering;
+        if let Some(bad) = batch
+            .iter()
+            .find(|l| l.row.record.chain_hash(&l.prev) != l.row.hash)
+        {
+            self.bad_hash
+                .fetch_min(bad.row.record.seq, Ordering::Relaxed);
+        }
+    }
+
+    /// The first bad row, of whichever kind came first in the sequence.
+    fn report(self, walked: Walked, disagreements: Vec<String>) -> AuditReport {
+        let bad_hash = self.bad_hash.into_inner();
+        let Walked {
+            rows,
+            head,
+            first_bad: walked_bad,
+        } = walked;
+        let hash_bad = (bad_hash != i64::MAX).then(|| {
+            (
+                bad_hash,
+                "its hash does not match its contents and the row before it".to_owned(),
+            )
+        });
+        let first_bad = match (walked_bad, hash_bad) {
+            (Some(w), Some(h)) => Some(if h.0 < w.0 { h } else { w }),
+            (w, h) => w.or(h),
+        };
+        match first_bad {
+            // Rows 1 to the bad one were read, in order, before it.
+            Some((seq, why)) => AuditReport {
+                rows: rows.min(u64::try_from(seq).unwrap_or(rows)),
+                head: GENESIS.to_owned(),
+                first_bad: Some((seq, why)),
+                disagreements,
+            },
+            None => AuditReport {
+                rows,
+                head,
+                first_bad: None,
+                disagreements,
+            },
+        }
     }
 }
 

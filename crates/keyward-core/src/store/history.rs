@@ -314,51 +314,54 @@ impl Db<'_> {
         };
         // Each key's stored status against its history: deleted only with a
         // `deleted` row, deactivated only with a `deactivated` one, and
-        // active only with neither (a final status never comes back).
-        let rows = self.sql().query(
-            // Each key's own rows through `history_key` (by action, the
-            // planner would scan every deletion for every key: 13 s on a
-            // 5 000-key demo store against a fraction of a second).
-            "SELECT k.public_id, k.status,
-                EXISTS (SELECT 1 FROM history h INDEXED BY history_key
-                        WHERE h.key_id = k.public_id AND h.action = 'deleted'),
-                EXISTS (SELECT 1 FROM history h INDEXED BY history_key
-                        WHERE h.key_id = k.public_id AND h.action = 'deactivated'),
-                EXISTS (SELECT 1 FROM history h INDEXED BY history_key
-                        WHERE h.key_id = k.public_id AND h.action = 'created')
-             FROM keys k ORDER BY k.id",
+        // active only with neither (a final status never comes back). The
+        // rows that say so are read once, by action (`history_action`, in
+        // sequence order): asking the history about each key in turn walked
+        // every row of every key, a million table lookups for 100 000 keys.
+        let mut said: std::collections::HashMap<String, [bool; 3]> = Default::default();
+        self.sql().each(
+            "SELECT key_id, action FROM history
+             WHERE action IN ('created', 'deactivated', 'deleted') AND key_id IS NOT NULL",
             &[],
-            |r| {
-                Ok((
-                    r.get::<String>(0)?,
-                    r.get::<String>(1)?,
-                    r.get::<bool>(2)?,
-                    r.get::<bool>(3)?,
-                    r.get::<bool>(4)?,
-                ))
+            &mut |r| {
+                let at = match r.get::<String>(1)?.as_str() {
+                    "created" => 0,
+                    "deactivated" => 1,
+                    _ => 2,
+                };
+                said.entry(r.get(0)?).or_default()[at] = true;
+                Ok(ControlFlow::Continue(()))
             },
         )?;
-        for (id, status, deleted, deactivated, created) in rows {
-            // A key no history row made was written behind keyward's back: a
-            // secret someone chose, that verifies without a trace.
-            if !created {
-                out.push(format!(
-                    "key kw_{id} has no `created` row in the history: it was not made by keyward"
-                ));
-            }
-            let said = if deleted {
-                "deleted"
-            } else if deactivated {
-                "deactivated"
-            } else {
-                "active"
-            };
-            if status != said {
-                out.push(format!(
-                    "key kw_{id} is {status}, but its history says {said}"
-                ));
-            }
-        }
+        self.sql().each(
+            "SELECT public_id, status FROM keys ORDER BY id",
+            &[],
+            &mut |r| {
+                let id: String = r.get(0)?;
+                let status: String = r.get(1)?;
+                let [created, deactivated, deleted] = said.get(&id).copied().unwrap_or_default();
+                // A key no history row made was written behind keyward's
+                // back: a secret someone chose, that verifies without a trace.
+                if !created {
+                    out.push(format!(
+                        "key kw_{id} has no `created` row in the history: it was not made by keyward"
+                    ));
+                }
+                let history_says = if deleted {
+                    "deleted"
+                } else if deactivated {
+                    "deactivated"
+                } else {
+                    "active"
+                };
+                if status != history_says {
+                    out.push(format!(
+                        "key kw_{id} is {status}, but its history says {history_says}"
+                    ));
+                }
+                Ok(ControlFlow::Continue(()))
+            },
+        )?;
         // Operators and roles, replayed from the operator rows in order.
         let mut expected: std::collections::BTreeMap<String, String> = Default::default();
         let rows = self.sql().query(
