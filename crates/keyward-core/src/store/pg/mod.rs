@@ -34,6 +34,8 @@ pub struct PgStore {
     /// A cancel was asked for (see [`PgCancel`]) and no statement has been
     /// stopped by it yet.
     cancel_pending: Arc<AtomicBool>,
+    /// What signals this session's server process, shared by every handle.
+    signaller: Arc<Signaller>,
 }
 
 /// Stops the statement a [`PgStore`] is running, from another thread.
@@ -41,20 +43,62 @@ pub struct PgStore {
 /// PostgreSQL's cancel stops whatever the session runs when the server gets
 /// to it, not a given statement: one sent as a statement ends lands on the
 /// next (the screen's reload after a revocation, which then said it failed).
-/// So the store notes each cancel, and one no statement was stopped by is
-/// drawn out by a moment's sleep before the next transaction.
+/// So a cancel is made synchronous: `pg_cancel_backend` on a connection of
+/// the handle's own has signalled the session when it returns, and a session
+/// that is waiting for its next command ignores the signal. Where that
+/// connection cannot be had, the protocol's cancel request goes instead,
+/// which the server acts on later: the store notes it, and one no statement
+/// was stopped by is drawn out by a moment's sleep before the next
+/// transaction.
 #[derive(Clone)]
 pub struct PgCancel {
     token: postgres::CancelToken,
     pending: Arc<AtomicBool>,
+    signaller: Arc<Signaller>,
+}
+
+/// What sends `pg_cancel_backend` for a session: the session's server
+/// process (`pg_backend_pid()`), where it is, and a connection of its own,
+/// made at the first cancel.
+struct Signaller {
+    pid: i32,
+    target: Target,
+    client: std::sync::Mutex<Option<Client>>,
 }
 
 impl PgCancel {
     pub fn cancel(&self) {
+        if self.signal().is_ok() {
+            return;
+        }
         self.pending.store(true, Ordering::SeqCst);
         // Reaching the server to cancel can fail; the statement then runs to
         // its end, which is only slower.
         let _ = self.token.cancel_query(postgres::NoTls);
+    }
+
+    /// Signals the session through `pg_cancel_backend`, returning once the
+    /// server has; a connection that failed is dropped, to be made anew.
+    fn signal(&self) -> Result<()> {
+        let Signaller {
+            pid,
+            target,
+            client,
+        } = &*self.signaller;
+        let mut client = client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let connected = match &mut *client {
+            Some(connected) => connected,
+            empty => empty.insert(target.connect()?),
+        };
+        match connected.execute("SELECT pg_cancel_backend($1)", &[pid]) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                *client = None;
+                Err(error::from_postgres(&e, target))
+            }
+        }
     }
 }
 
@@ -113,12 +157,16 @@ impl PgStore {
         let mut client = target.connect()?;
         let fail = |e: postgres::Error| error::from_postgres(&e, target);
         let row = client
-            .query_one("SELECT session_user::text, host(inet_client_addr())", &[])
+            .query_one(
+                "SELECT session_user::text, host(inet_client_addr()), pg_backend_pid()",
+                &[],
+            )
             .map_err(fail)?;
         let session = DbSession {
             user: row.try_get(0).map_err(fail)?,
             client: row.try_get(1).map_err(fail)?,
         };
+        let pid = row.try_get(2).map_err(fail)?;
         // Every statement names keyward's objects unqualified; a lock held
         // past this long by another writer is reported, not waited out.
         client
@@ -130,6 +178,11 @@ impl PgStore {
             session,
             statements: HashMap::new(),
             cancel_pending: Arc::default(),
+            signaller: Arc::new(Signaller {
+                pid,
+                target: target.clone(),
+                client: std::sync::Mutex::new(None),
+            }),
         })
     }
 
@@ -148,6 +201,7 @@ impl PgStore {
         PgCancel {
             token: self.client.cancel_token(),
             pending: self.cancel_pending.clone(),
+            signaller: self.signaller.clone(),
         }
     }
 
