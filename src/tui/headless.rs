@@ -148,6 +148,96 @@ mod tests {
         }
     }
 
+    /// The public ids in a drawn frame, top to bottom (`kw_` and eight
+    /// characters, as the Key column shows them at this width).
+    fn ids_on_screen(text: &str) -> Vec<String> {
+        text.lines()
+            .filter_map(|line| {
+                let at = line.find("kw_")?;
+                let id: String = line[at + 3..].chars().take(8).collect();
+                (id.len() == 8 && id.chars().all(|c| c.is_ascii_alphanumeric())).then_some(id)
+            })
+            .collect()
+    }
+
+    /// Walks a 50 000-key store a page at a time from `g` to `G` and back,
+    /// drawing each page: every key of the list is seen, each once, in the
+    /// list's order, both ways.
+    #[test]
+    fn paging_a_large_store_end_to_end_and_back_shows_every_key_once() {
+        let store = TempStore::with_clock(Arc::new(SystemClock));
+        let opening = {
+            store
+                .admin()
+                .sample_data_for_tests(DemoSpec {
+                    keys: 50_000,
+                    history: Some(60_000),
+                })
+                .unwrap();
+            Opening {
+                location: keyward_core::service::Location::File(store.path().to_path_buf()),
+                origin: origin(FIRST_ADMIN),
+                clock: store.clock().clone(),
+                settings: Settings::default(),
+                delivery: None,
+            }
+        };
+        let expected: Vec<String> = store
+            .admin()
+            .list_key_refs(&keyward_core::domain::query::KeyQuery::default(), false)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.public_id)
+            .collect();
+        assert!(expected.len() > 40_000, "{}", expected.len());
+        let mut h = Headless::new(opening, UiSettings::default(), 200, 50).unwrap();
+        h.start();
+        assert!(h.is_full_frame());
+        assert!(
+            !h.state.keys.partial,
+            "the whole list came after its first thousand"
+        );
+        assert_eq!(h.state.keys.refs.len(), expected.len());
+
+        // Each key in the order first seen, the frames walked with `key`
+        // (going up, the list's order backwards).
+        let walk = |h: &mut Headless, start: char, key: KeyCode| -> Vec<String> {
+            let fx = h.press(KeyCode::Char(start));
+            h.run(fx);
+            let mut seen = std::collections::HashSet::new();
+            let mut order = Vec::new();
+            let mut last_cursor = usize::MAX;
+            loop {
+                h.draw().unwrap();
+                assert!(h.is_full_frame(), "every row drawn in full");
+                let mut ids = ids_on_screen(&h.text());
+                // Going up, a page's rows are new from the bottom.
+                if key == KeyCode::PageUp {
+                    ids.reverse();
+                }
+                for id in ids {
+                    if seen.insert(id.clone()) {
+                        order.push(id);
+                    }
+                }
+                if h.state.keys.cursor == last_cursor {
+                    return order;
+                }
+                last_cursor = h.state.keys.cursor;
+                let fx = h.press(key);
+                h.run(fx);
+            }
+        };
+        let down = walk(&mut h, 'g', KeyCode::PageDown);
+        assert_eq!(down.len(), expected.len(), "every key seen going down");
+        assert!(down == expected, "in the list's order, each once");
+        let mut up = walk(&mut h, 'G', KeyCode::PageUp);
+        up.reverse();
+        assert_eq!(up.len(), expected.len(), "every key seen going up");
+        assert!(up == expected, "in the list's order, each once");
+        assert_eq!(h.state.keys.cursor, 0, "back at the top");
+    }
+
     #[test]
     fn start_fills_the_keys_tab_and_keys_move_through_the_real_store() {
         let store = TempStore::with_clock(Arc::new(SystemClock));
