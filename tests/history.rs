@@ -154,6 +154,31 @@ fn the_first_bad_row_of_a_long_history_is_named_whatever_batch_it_is_in() {
     );
 }
 
+/// A store whose history was changed is not copied: the copy would verify
+/// exactly as badly, with nothing to say the change came before it.
+#[test]
+fn a_store_that_fails_the_audit_is_not_copied() {
+    let env = busy_store();
+    let clean = env.path("clean.db");
+    let copied = env.ok(&["store", "copy", "--to", clean.to_str().unwrap()]);
+    assert!(copied.contains("Copied"), "{copied}");
+    sql(
+        &env,
+        "DROP TRIGGER history_no_update; UPDATE history SET login = 'mallory' WHERE seq = 6;",
+    );
+    let target = env.path("copy.db");
+    let run = env
+        .run(&["store", "copy", "--to", target.to_str().unwrap()])
+        .expect(5);
+    assert!(
+        run.stderr.contains("fails `keyward audit verify`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("history row 6"), "{}", run.stderr);
+    assert!(!target.exists(), "nothing was made at the target");
+}
+
 #[test]
 fn audit_verify_on_a_real_history_passes_and_prints_the_row_count_and_head() {
     let env = busy_store();

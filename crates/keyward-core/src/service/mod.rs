@@ -151,6 +151,24 @@ impl Service {
         progress: &mut dyn FnMut(&str, u64),
     ) -> Result<CopyReport> {
         self.precheck(Role::Admin)?;
+        // A copy carries every row and hash over as they are, so a history
+        // someone changed would verify in the copy exactly as badly, with
+        // nothing to say it was so before: the source is audited first.
+        let audit = self.audit_verify()?;
+        let found = match (&audit.first_bad, audit.disagreements.first()) {
+            (Some((seq, why)), _) => {
+                Some(format!("history row {seq} is not as it was written: {why}"))
+            }
+            (None, Some(disagreement)) => Some(format!(
+                "the store disagrees with keyward's schema or its own history: {disagreement}"
+            )),
+            (None, None) => None,
+        };
+        if let Some(found) = found {
+            return Err(Error::conflict(format!(
+                "this store fails `keyward audit verify` ({found}); it is not copied, so that the copy never passes for a clean one. Find out what changed first (`keyward audit verify` says all it found)"
+            )));
+        }
         crate::store::copy::copy(&mut self.store, to, progress)
     }
 
