@@ -43,7 +43,18 @@ pub fn view(state: &State, frame: &mut Frame) {
         Screen::Main => main_screen(state, &theme, frame),
     }
     if state.help {
-        help::overlay(layer_under_help(state), &theme, frame);
+        let under = layer_under_help(state);
+        let role = state.role();
+        let keys_tab = under == keys::keymap::KEYS_LAYER || under == keys::keymap::TEAMS_LAYER;
+        help::overlay(
+            under,
+            |action| {
+                let needs = keys::keymap::needs(action);
+                (keys_tab && role < needs).then(|| needs.as_str())
+            },
+            &theme,
+            frame,
+        );
     }
 }
 

@@ -47,6 +47,27 @@ fn keys_tab() {
 }
 
 #[test]
+fn a_viewers_help_lists_the_changes_with_the_role_they_need() {
+    let mut state = keys_state();
+    state.help = true;
+    if let Some(me) = state.me.as_mut() {
+        me.role = keyward_core::domain::model::Role::Viewer;
+    }
+    snap_both("keys_tab_help_viewer", &mut state);
+    let text = render(&state, 120, 40);
+    let line = |does: &str| {
+        text.lines()
+            .find(|l| l.contains(does))
+            .unwrap_or_else(|| panic!("{does} not in\n{text}"))
+            .to_owned()
+    };
+    assert!(!line("filter the keys").contains("role"), "{text}");
+    for does in ["new key", "deactivate selection", "select all shown"] {
+        assert!(line(does).contains("manager role"), "{does}: {text}");
+    }
+}
+
+#[test]
 fn a_viewers_footer_offers_only_what_a_viewer_may_do() {
     let mut state = keys_state();
     let footer = |s: &State| render(s, 120, 24).lines().last().unwrap_or("").to_owned();

@@ -88,9 +88,26 @@ pub fn footer(
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The `?` overlay: every binding of the layer under it, from its keymap table.
-pub fn overlay(under: Layer, theme: &Theme, frame: &mut Frame) {
+/// The `?` overlay: every binding of the layer under it, from its keymap
+/// table. Those `offered` says this operator may not use are listed dimmed,
+/// with the role they need, rather than left out: the admin learns they exist.
+pub fn overlay(
+    under: Layer,
+    offered: impl Fn(Action) -> Option<&'static str>,
+    theme: &Theme,
+    frame: &mut Frame,
+) {
     let bindings = under.bindings;
+    let does = |b: &Binding| -> String {
+        match offered(b.action) {
+            None => b.does.to_owned(),
+            Some(needs) => format!("{} — {needs} role", b.does),
+        }
+    };
+    let key_style = |b: &Binding| match offered(b.action) {
+        None => theme.key(),
+        Some(_) => theme.dim(),
+    };
     // Above the footer, whose hints say how to close the overlay.
     let mut screen = frame.area();
     screen.height = screen.height.saturating_sub(1);
@@ -109,7 +126,7 @@ pub fn overlay(under: Layer, theme: &Theme, frame: &mut Frame) {
     let key_width = if pair { 12 } else { 18 };
     let half = usize::from(width.saturating_sub(2)) / 2;
     let short = |b: &Binding| {
-        label(b).chars().count() < key_width && b.does.chars().count() < half - key_width
+        label(b).chars().count() < key_width && does(b).chars().count() < half - key_width
     };
     let mut lines: Vec<Line> = Vec::new();
     let mut i = 0;
@@ -117,21 +134,21 @@ pub fn overlay(under: Layer, theme: &Theme, frame: &mut Frame) {
         let b = &bindings[i];
         let mut spans = vec![Span::styled(
             format!("{:<key_width$}", label(b)),
-            theme.key(),
+            key_style(b),
         )];
         match bindings.get(i + 1) {
             Some(next) if pair && short(b) && short(next) => {
-                spans.push(Span::raw(format!("{:<w$}", b.does, w = half - key_width)));
+                spans.push(Span::raw(format!("{:<w$}", does(b), w = half - key_width)));
                 spans.push(Span::styled(
                     format!("{:<key_width$}", label(next)),
-                    theme.key(),
+                    key_style(next),
                 ));
-                spans.push(Span::raw(next.does));
+                spans.push(Span::raw(does(next)));
                 i += 2;
             }
             _ => {
                 let room = usize::from(width.saturating_sub(4)).saturating_sub(key_width);
-                spans.push(Span::raw(fit_text(b.does, room as u16)));
+                spans.push(Span::raw(fit_text(&does(b), room as u16)));
                 i += 1;
             }
         }
