@@ -16,7 +16,8 @@ use std::ops::ControlFlow;
 pub struct AuditReport {
     /// Rows checked (up to and including the first bad one).
     pub rows: u64,
-    /// The hash of the newest good row: anchor it elsewhere to catch truncation.
+    /// The hash of the newest row when the chain is intact (the genesis hash
+    /// when it is not): anchor it elsewhere to catch truncation.
     pub head: String,
     /// The first row that breaks the chain, and why.
     pub first_bad: Option<(i64, String)>,
@@ -237,20 +238,24 @@ impl ChainCheck {
             head,
             first_bad: walked_bad,
         } = walked;
+        // A wrong hash counts the rows up to it (1 to its sequence number, in
+        // order, or the walk would have stopped first); the walk's own find
+        // counts the rows it read.
         let hash_bad = (bad_hash != i64::MAX).then(|| {
             (
                 bad_hash,
                 "its hash does not match its contents and the row before it".to_owned(),
+                u64::try_from(bad_hash).unwrap_or(rows),
             )
         });
+        let walked_bad = walked_bad.map(|(seq, why)| (seq, why, rows));
         let first_bad = match (walked_bad, hash_bad) {
             (Some(w), Some(h)) => Some(if h.0 < w.0 { h } else { w }),
             (w, h) => w.or(h),
         };
         match first_bad {
-            // Rows 1 to the bad one were read, in order, before it.
-            Some((seq, why)) => AuditReport {
-                rows: rows.min(u64::try_from(seq).unwrap_or(rows)),
+            Some((seq, why, rows)) => AuditReport {
+                rows,
                 head: GENESIS.to_owned(),
                 first_bad: Some((seq, why)),
                 disagreements,
