@@ -130,15 +130,9 @@ mod tests {
     use keyward_core::testing::{FIRST_ADMIN, TempStore, origin};
     use std::sync::Arc;
 
-    /// A demo store made by ana on the real clock, and how to open it.
-    fn opening(store: &TempStore<SystemClock>) -> Opening {
-        store
-            .admin()
-            .sample_data_for_tests(DemoSpec {
-                keys: 300,
-                history: Some(2000),
-            })
-            .unwrap();
+    /// A demo store of `spec` made by ana on the real clock, and how to open it.
+    fn opening(store: &TempStore<SystemClock>, spec: DemoSpec) -> Opening {
+        store.admin().sample_data_for_tests(spec).unwrap();
         Opening {
             location: keyward_core::service::Location::File(store.path().to_path_buf()),
             origin: origin(FIRST_ADMIN),
@@ -166,22 +160,13 @@ mod tests {
     #[test]
     fn paging_a_large_store_end_to_end_and_back_shows_every_key_once() {
         let store = TempStore::with_clock(Arc::new(SystemClock));
-        let opening = {
-            store
-                .admin()
-                .sample_data_for_tests(DemoSpec {
-                    keys: 50_000,
-                    history: Some(60_000),
-                })
-                .unwrap();
-            Opening {
-                location: keyward_core::service::Location::File(store.path().to_path_buf()),
-                origin: origin(FIRST_ADMIN),
-                clock: store.clock().clone(),
-                settings: Settings::default(),
-                delivery: None,
-            }
-        };
+        let opening = opening(
+            &store,
+            DemoSpec {
+                keys: 50_000,
+                history: Some(60_000),
+            },
+        );
         let expected: Vec<String> = store
             .admin()
             .list_key_refs(&keyward_core::domain::query::KeyQuery::default(), false)
@@ -241,7 +226,11 @@ mod tests {
     #[test]
     fn start_fills_the_keys_tab_and_keys_move_through_the_real_store() {
         let store = TempStore::with_clock(Arc::new(SystemClock));
-        let mut h = Headless::new(opening(&store), UiSettings::default(), 120, 30).unwrap();
+        let spec = DemoSpec {
+            keys: 300,
+            history: Some(2000),
+        };
+        let mut h = Headless::new(opening(&store, spec), UiSettings::default(), 120, 30).unwrap();
         assert!(!h.is_full_frame());
         h.start();
         assert!(h.is_full_frame());

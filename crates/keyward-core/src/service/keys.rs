@@ -412,13 +412,7 @@ impl Service {
                 check_limit(db, before.integration(), now, Some(before.id))?;
                 // Active again, so its developer is back on the instance's list:
                 // one with an active key can be neither hidden nor removed.
-                developer_on_list(
-                    db,
-                    actor,
-                    now,
-                    (before.instance_id, &before.instance),
-                    &before.developer,
-                )?;
+                own_developer_on_list(db, actor, now, &before)?;
             }
             let grace_until = grace.map(|g| now + g.num_seconds());
             let old_hash = match grace_until {
@@ -659,13 +653,7 @@ fn edit_fields(
     }
     if revives && fields.developer.is_none() {
         // As in renew: a key active again brings its developer back to the list.
-        developer_on_list(
-            db,
-            actor,
-            now,
-            (before.instance_id, &before.instance),
-            &before.developer,
-        )?;
+        own_developer_on_list(db, actor, now, &before)?;
     }
     db.update_key_fields(before.id, &row, now)?;
     let after = load(db, public_id, now)?;
@@ -832,6 +820,17 @@ fn developer_on_list(
         ))?;
     }
     Ok(id)
+}
+
+/// A key's own developer, back on its instance's list (the key is active again).
+fn own_developer_on_list(db: &Db, actor: &Actor, now: i64, key: &Key) -> Result<i64> {
+    developer_on_list(
+        db,
+        actor,
+        now,
+        (key.instance_id, &key.instance),
+        &key.developer,
+    )
 }
 
 /// Refuses, with a message that says what to do, a key that would exceed the
