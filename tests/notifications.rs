@@ -527,15 +527,7 @@ fn without_delivery_the_outbox_is_the_record() {
 #[test]
 fn two_send_processes_at_once_remind_and_deliver_everything_exactly_once() {
     let env = team_env();
-    for i in 0..12 {
-        env.ok(&key_create(
-            &format!("k{i}"),
-            "acme",
-            &format!("dev{i}"),
-            "ci",
-            &["--expires", "3d"],
-        ));
-    }
+    create_keys(&env, 12, &["--expires", "3d"]);
     let server = SmtpServer::start(env.dir.path(), SmtpOptions::default());
     configure(&env, &plain_smtp(server.port()));
     let (ra, rb) = two_senders_at_once(&env);
@@ -575,6 +567,20 @@ fn two_send_processes_at_once_remind_and_deliver_everything_exactly_once() {
     assert_eq!(server.messages().len(), 26);
 }
 
+/// `n` keys `k0`, `k1` … of acme, each for a developer of its own (`dev0` …)
+/// on channel ci, made with `extra` options.
+fn create_keys(env: &Env, n: usize, extra: &[&str]) {
+    for i in 0..n {
+        env.ok(&key_create(
+            &format!("k{i}"),
+            "acme",
+            &format!("dev{i}"),
+            "ci",
+            extra,
+        ));
+    }
+}
+
 /// Two `notifications send` at once, as from two hosts, `--json`: their
 /// reports, after both ended well.
 fn two_senders_at_once(env: &Env) -> (Value, Value) {
@@ -603,15 +609,7 @@ fn two_senders_at_once_on_a_slow_server_send_each_message_once_and_lose_none() {
     // 15 keys, each mailed to the admin and to bob: 30 messages, which a
     // server taking 50 ms a message keeps both senders busy with at once.
     let env = team_env();
-    for i in 0..15 {
-        env.ok(&key_create(
-            &format!("k{i}"),
-            "acme",
-            &format!("dev{i}"),
-            "ci",
-            &[],
-        ));
-    }
+    create_keys(&env, 15, &[]);
     let server = SmtpServer::start(
         env.dir.path(),
         SmtpOptions {
@@ -673,15 +671,7 @@ fn a_sender_passes_over_messages_another_host_is_claiming() {
         eprintln!("skipped on SQLite: it locks the whole store, never one row");
         return;
     };
-    for i in 0..3 {
-        env.ok(&key_create(
-            &format!("k{i}"),
-            "acme",
-            &format!("dev{i}"),
-            "ci",
-            &[],
-        ));
-    }
+    create_keys(&env, 3, &[]);
     let server = SmtpServer::start(env.dir.path(), SmtpOptions::default());
     configure(&env, &plain_smtp(server.port()));
     // Another host is in the middle of claiming the first two messages.
