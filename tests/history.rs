@@ -45,7 +45,7 @@ fn history_len(env: &Env) -> usize {
 }
 
 fn open(env: &Env) -> Connection {
-    Connection::open(&env.db).expect("open the store with rusqlite")
+    common::raw_sqlite(&env.db).expect("open the store with rusqlite")
 }
 
 fn sql(env: &Env, statements: &str) {

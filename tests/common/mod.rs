@@ -106,7 +106,7 @@ impl Env {
     /// or its refusal.
     pub fn bypass(&self, sql: &str, args: &[&str]) -> Result<u64, String> {
         match &self._pg {
-            None => rusqlite::Connection::open(&self.db)
+            None => raw_sqlite(&self.db)
                 .and_then(|c| c.execute(sql, rusqlite::params_from_iter(args)))
                 .map(|n| n as u64)
                 .map_err(|e| e.to_string()),
@@ -461,4 +461,14 @@ pub fn store_files(db: &Path) -> Vec<PathBuf> {
         })
         .filter(|p| p.exists())
         .collect()
+}
+
+/// The store's file opened straight with SQLite, as a writer who bypasses
+/// keyward would, knowing its source: with keyward's case folding defined,
+/// which the history's word index calls on each row appended (without it,
+/// SQLite refuses the append before any rule of the history is reached).
+pub fn raw_sqlite(db: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(db)?;
+    keyward_core::store::query_sql::register_fold(&conn)?;
+    Ok(conn)
 }

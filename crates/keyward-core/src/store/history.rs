@@ -1,7 +1,7 @@
 //! The credential history: appended in sequence with a hash chain, read back
 //! newest first through filters, and walked in order by the audit.
 
-use super::query_sql::{Sql, history_filter};
+use super::query_sql::{Sql, Words, history_filter};
 use super::sql::{BATCH_ROWS, Conn, Row, SqlValue, args};
 use super::{Db, from_sqlite};
 use crate::domain::history::{DbSession, GENESIS, HistoryPage, HistoryRecord, HistoryRow, Origin};
@@ -74,6 +74,14 @@ pub const HISTORY_COLUMNS: [&str; 17] = [
 ];
 
 impl Db<'_> {
+    /// How this engine finds the rows holding a word.
+    fn words(&self) -> Words {
+        match self.sql() {
+            Conn::Lite(_) => Words::Indexed,
+            Conn::Pg(_) => Words::Planned,
+        }
+    }
+
     /// Where the chain ends: the row the next one is hashed after. On a
     /// server several hosts write to, this locks the chain's head until the
     /// transaction ends, so no other writer appends in between.
@@ -209,7 +217,7 @@ impl Db<'_> {
         limit: Option<u64>,
     ) -> Result<Vec<HistoryRow>> {
         let mut sql = Sql::default();
-        history_filter(&mut sql, query, now);
+        history_filter(&mut sql, query, now, self.words());
         let mut text = format!(
             "{HISTORY_SELECT} WHERE {} ORDER BY h.seq DESC",
             sql.condition()
@@ -231,7 +239,7 @@ impl Db<'_> {
         limit: u64,
     ) -> Result<Vec<HistoryRow>> {
         let mut sql = Sql::default();
-        history_filter(&mut sql, query, now);
+        history_filter(&mut sql, query, now, self.words());
         let ascending = match page {
             HistoryPage::Newest => false,
             HistoryPage::Oldest => true,
@@ -267,7 +275,7 @@ impl Db<'_> {
         mut visit: impl FnMut(HistoryRow) -> Result<ControlFlow<()>>,
     ) -> Result<()> {
         let mut sql = Sql::default();
-        history_filter(&mut sql, query, now);
+        history_filter(&mut sql, query, now, self.words());
         let mut text = format!(
             "{HISTORY_SELECT} WHERE {} ORDER BY h.seq DESC",
             sql.condition()

@@ -257,8 +257,47 @@ pub fn key_filter(sql: &mut Sql, query: &KeyQuery, now: i64) {
     }
 }
 
+/// How free-text history search finds its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Words {
+    /// From SQLite's `history_words` trigram index, then checked row by row.
+    Indexed,
+    /// From the condition alone: PostgreSQL plans it over its own trigram
+    /// index of the folded columns.
+    Planned,
+}
+
+/// The most trigrams a search asks the index for: more would narrow a
+/// result that the word itself is checked against anyway.
+const MOST_TRIGRAMS: usize = 16;
+
+/// The FTS5 query for the rows of `history_words` holding every trigram of
+/// `folded` (or an even spread of sixteen of them); `None` where the text
+/// is shorter than a trigram, so no index can help.
+pub fn trigram_match(folded: &str) -> Option<String> {
+    let chars: Vec<char> = folded.chars().collect();
+    let mut trigrams: Vec<String> = Vec::new();
+    for window in chars.windows(3) {
+        // A NUL cannot be bound inside an FTS5 string; leaving its trigrams
+        // out only widens the rows checked.
+        let trigram: String = window.iter().collect();
+        if !trigram.contains('\0') && !trigrams.contains(&trigram) {
+            trigrams.push(trigram);
+        }
+    }
+    if trigrams.is_empty() {
+        return None;
+    }
+    let n = trigrams.len();
+    let picked: Vec<String> = (0..n.min(MOST_TRIGRAMS))
+        .map(|i| &trigrams[i * n / n.min(MOST_TRIGRAMS)])
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect();
+    Some(picked.join(" AND "))
+}
+
 /// Adds the conditions of a history query; the history table is aliased `h`.
-pub fn history_filter(sql: &mut Sql, query: &HistoryQuery, now: i64) {
+pub fn history_filter(sql: &mut Sql, query: &HistoryQuery, now: i64, words: Words) {
     let now_dt = DateTime::from_timestamp(now, 0).unwrap_or_default();
     for term in &query.terms {
         let condition = match &term.kind {
@@ -280,6 +319,10 @@ pub fn history_filter(sql: &mut Sql, query: &HistoryQuery, now: i64) {
             }
             HistoryTermKind::At(bound) => sql.time("h.at", bound, now_dt, Facing::Past),
             HistoryTermKind::Text(text) => {
+                // Bound first: the index's condition comes first in the text.
+                let indexed = trigram_match(&fold_case(text))
+                    .filter(|_| words == Words::Indexed)
+                    .map(|found| sql.bind(found));
                 let parts = [
                     "h.subject",
                     "h.masked",
@@ -290,7 +333,15 @@ pub fn history_filter(sql: &mut Sql, query: &HistoryQuery, now: i64) {
                 .iter()
                 .map(|c| sql.contains(c, text))
                 .collect();
-                or(parts)
+                let exact = or(parts);
+                match indexed {
+                    // The index finds the few rows that may hold the word;
+                    // the word itself is checked on those rows only.
+                    Some(found) => format!(
+                        "(h.seq IN (SELECT rowid FROM history_words WHERE history_words MATCH {found}) AND {exact})"
+                    ),
+                    None => exact,
+                }
             }
         };
         sql.push_term(term.negated, condition);
@@ -486,5 +537,176 @@ mod tests {
             vec!["ana".to_string(), "lodie.d".to_string()]
         );
         assert!(logins("operator:b").is_empty());
+    }
+
+    #[test]
+    fn a_word_asks_the_index_for_its_distinct_trigrams_quoted() {
+        use super::trigram_match;
+        assert_eq!(trigram_match("ab"), None);
+        assert_eq!(trigram_match(""), None);
+        assert_eq!(trigram_match("abc").as_deref(), Some("\"abc\""));
+        assert_eq!(
+            trigram_match("aaaa").as_deref(),
+            Some("\"aaa\""),
+            "each trigram once"
+        );
+        assert_eq!(
+            trigram_match("a\"b c").as_deref(),
+            Some("\"a\"\"b\" AND \"\"\"b \" AND \"b c\""),
+            "a quote is doubled inside the FTS5 string"
+        );
+        assert_eq!(trigram_match("é\0ab"), None, "no trigram without its NUL");
+        let long = trigram_match(&"abcdefghijklmnopqrstuvwxyz".repeat(2)).unwrap();
+        assert_eq!(long.matches(" AND ").count() + 1, super::MOST_TRIGRAMS);
+        // An even spread, from the first on.
+        assert!(
+            long.starts_with("\"abc\" AND \"bcd\" AND \"def\""),
+            "{long}"
+        );
+    }
+
+    /// Every free-text search finds exactly the rows whose five searched
+    /// columns hold the word, folded: the index only narrows the rows read.
+    #[test]
+    fn a_word_finds_the_rows_a_reading_of_every_row_finds() {
+        use crate::domain::query::fold_case;
+        use crate::service::EditKey;
+        let (_store, mut service) = unicode_store();
+        key(&mut service, "ΟΔΟΣ gateway", "İlkay Öz", "api", "ops");
+        key(&mut service, "say \"hi\" relay", "dana", "api", "ops");
+        key(&mut service, "wifi", "ab", "api", "ops");
+        let id = service
+            .list_keys(&KeyQuery::parse("wifi").unwrap(), false, None)
+            .unwrap()[0]
+            .public_id
+            .clone();
+        service
+            .edit_key(
+                &id,
+                &EditKey {
+                    name: Some("οδος wifi".into()),
+                    ..EditKey::default()
+                },
+            )
+            .unwrap();
+        let all = service.history(&HistoryQuery::default(), None).unwrap();
+        for word in [
+            "straße",
+            "STRASSE",
+            "οδος",
+            "ΟΔΟΣ",
+            "odos",
+            "ilkay",
+            "i\u{307}lkay",
+            "İlkay",
+            "lkay",
+            "\"hi\"",
+            "\"hi\" r",
+            "ab",
+            "wif",
+            "wifi",
+            "WiFi",
+            "dana",
+            "nowhere-at-all",
+            "ær",
+            "\"name\"",
+            "admin",
+            "ærø",
+        ] {
+            let folded = fold_case(word);
+            let mut expected: Vec<i64> = all
+                .iter()
+                .filter(|r| {
+                    let rec = &r.record;
+                    [
+                        rec.subject.as_deref(),
+                        rec.masked.as_deref(),
+                        Some(rec.details.as_str()),
+                        rec.operator.as_deref(),
+                        Some(rec.origin.login.as_str()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .any(|text| fold_case(text).contains(&folded))
+                })
+                .map(|r| r.record.seq)
+                .collect();
+            expected.sort();
+            let quoted = format!("\"{}\"", word.replace('"', "\\\""));
+            let query = HistoryQuery::parse(&quoted).unwrap();
+            let mut found: Vec<i64> = service
+                .history(&query, None)
+                .unwrap()
+                .iter()
+                .map(|r| r.record.seq)
+                .collect();
+            found.sort();
+            assert_eq!(found, expected, "{word}");
+            // And the rows without it, the rest.
+            let without = HistoryQuery::parse(&format!("-{quoted}")).unwrap();
+            let rest = service.history(&without, None).unwrap().len();
+            assert_eq!(rest + expected.len(), all.len(), "-{word}");
+        }
+    }
+
+    /// A store made before the index gets it whole when it is next opened,
+    /// and a word is found through it rather than by reading every row.
+    #[test]
+    fn an_older_store_gets_its_history_words_and_a_search_reads_them() {
+        if crate::testing::on_postgres() {
+            return;
+        }
+        let (store, mut service) = unicode_store();
+        let word = HistoryQuery::parse("élodie").unwrap();
+        let before = service.history(&word, None).unwrap();
+        assert!(!before.is_empty());
+        drop(service);
+        let conn = rusqlite::Connection::open(store.path()).unwrap();
+        conn.execute_batch(
+            "DROP TRIGGER history_words_append; DROP TABLE history_words; PRAGMA user_version = 6;",
+        )
+        .unwrap();
+        drop(conn);
+        let mut service = store.admin();
+        let found = service.history(&word, None).unwrap();
+        assert_eq!(found, before, "found through the rows backfilled");
+        let conn = rusqlite::Connection::open(store.path()).unwrap();
+        super::register_fold(&conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, crate::store::schema::latest_version());
+        let mut sql = super::Sql::default();
+        super::history_filter(
+            &mut sql,
+            &HistoryQuery::parse("élodie").unwrap(),
+            0,
+            super::Words::Indexed,
+        );
+        let plan: Vec<String> = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN SELECT seq FROM history h WHERE {} ORDER BY h.seq DESC LIMIT 50",
+                sql.condition()
+            ))
+            .unwrap()
+            .query_map(rusqlite::params_from_iter(sql.params().map(|p| match p {
+                super::SqlValue::Text(t) => t.clone(),
+                other => format!("{other:?}"),
+            })), |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("VIRTUAL TABLE"), "{plan}");
+        assert!(
+            plan.contains("SEARCH h USING INTEGER PRIMARY KEY"),
+            "{plan}"
+        );
+        assert!(
+            !plan
+                .lines()
+                .any(|l| l.starts_with("SCAN h ") || l == "SCAN h"),
+            "no row is read but those the index finds:\n{plan}"
+        );
     }
 }

@@ -6,13 +6,14 @@
 pub const APPLICATION_ID: i32 = 0x4b57_5244;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this build writes.
 /// The schema objects the migrations make on an empty database: what
 /// `audit verify` holds a store's own against.
 pub fn reference_objects() -> rusqlite::Result<Vec<(String, String, Option<String>)>> {
     let conn = rusqlite::Connection::open_in_memory()?;
+    super::query_sql::register_fold(&conn)?;
     for sql in MIGRATIONS {
         conn.execute_batch(sql)?;
     }
@@ -319,4 +320,27 @@ BEGIN SELECT RAISE(ABORT, 'keyward: the instance is retired; none of its keys be
 const V6: &str = r#"
 ALTER TABLE history ADD COLUMN db_user TEXT;
 ALTER TABLE history ADD COLUMN db_client TEXT;
+"#;
+
+// The history's words (issue 16): free-text search finds its rows from an
+// index of the trigrams of the five columns it reads, folded the way the
+// filter folds them, rather than by reading every row. `detail=none` keeps
+// no positions (a quarter of the size), so a match is a row holding every
+// trigram of the word and the filter checks the words themselves on the rows
+// it finds. The trigger keeps it in step in the transaction that appends;
+// the history is append-only, so the index never loses a row. Contentless:
+// the words are the history's, not a second copy of them.
+const V7: &str = r#"
+CREATE VIRTUAL TABLE history_words USING fts5(
+    subject, masked, details, operator, login,
+    content='', columnsize=0, detail=none, tokenize='trigram case_sensitive 1');
+CREATE TRIGGER history_words_append AFTER INSERT ON history
+BEGIN
+    INSERT INTO history_words (rowid, subject, masked, details, operator, login)
+    VALUES (NEW.seq, kw_fold(NEW.subject), kw_fold(NEW.masked), kw_fold(NEW.details),
+            kw_fold(NEW.operator), kw_fold(NEW.login));
+END;
+INSERT INTO history_words (rowid, subject, masked, details, operator, login)
+SELECT seq, kw_fold(subject), kw_fold(masked), kw_fold(details), kw_fold(operator), kw_fold(login)
+FROM history;
 "#;

@@ -27,7 +27,7 @@
 pub const MIGRATION_LOCK: i64 = 0x4b57_5244_0000_0001; // 'KWRD' 1
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
@@ -536,6 +536,32 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON operators, teams, key_teams, saved_filte
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA keyward TO keyward_app;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA keyward FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA keyward TO keyward_app;
+"#;
+
+/// The history's words (issue 16): free-text search reads the rows holding a
+/// word from a trigram index of the five folded columns it looks in, which
+/// the planner takes for the filter's own `kw_fold(column) LIKE '%word%'`.
+/// `pg_trgm` is a trusted extension: the database's owner may add it. Where
+/// it is already in the database, in whichever schema, that one serves.
+const V2: &str = r#"
+SET LOCAL search_path = keyward, pg_catalog;
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA keyward;
+DO $words$
+DECLARE
+    ops text;
+BEGIN
+    SELECT format('%I.%I', n.nspname, c.opcname) INTO STRICT ops
+      FROM pg_opclass c
+      JOIN pg_namespace n ON n.oid = c.opcnamespace
+      JOIN pg_am a ON a.oid = c.opcmethod
+     WHERE c.opcname = 'gin_trgm_ops' AND a.amname = 'gin';
+    EXECUTE format(
+        'CREATE INDEX history_words ON history USING gin (kw_fold(subject) %1$s,
+             kw_fold(masked) %1$s, kw_fold(details) %1$s, kw_fold(operator) %1$s,
+             kw_fold(login) %1$s)',
+        ops);
+END
+$words$;
 "#;
 
 /// What `audit verify` finds where a PostgreSQL store's rules are not
