@@ -203,36 +203,77 @@ const OPERATORS: &[(&str, &str, Role)] = &[
 
 const DAY: i64 = 86_400;
 
-/// One key as generated, before and after it is written.
+/// One key as generated, until it is written.
 struct DemoKey {
-    public_id: String,
-    tail: String,
-    name: String,
-    instance: usize,
-    developer: String,
-    channel: usize,
+    kept: Kept,
     integration: Integration,
-    teams: Vec<usize>,
+    status: &'static str,
+    last_used_at: Option<i64>,
+    use_count: u64,
+}
+
+/// What the history needs of a key once it is written: a few dozen bytes
+/// (names are indexes into the demo's lists), so a million keys take tens
+/// of megabytes.
+#[derive(Clone, Copy)]
+struct Kept {
+    public_id: [u8; 8],
+    tail: [u8; 4],
+    purpose: u16,
+    instance: u8,
+    channel: u8,
+    developer: u32,
+    teams: [u16; 3],
+    team_count: u8,
+    deleted: bool,
+    /// Who made it: an index into the demo's actors.
+    by: u8,
     created_at: i64,
     expires_at: Option<i64>,
     closed_at: Option<i64>,
-    status: &'static str,
-    /// Who made it: an index into the demo's writers' actors.
-    by: usize,
-    last_used_at: Option<i64>,
-    use_count: u64,
+}
+
+impl Kept {
+    fn public_id(&self) -> &str {
+        std::str::from_utf8(&self.public_id).unwrap_or_default()
+    }
+
+    fn tail(&self) -> &str {
+        std::str::from_utf8(&self.tail).unwrap_or_default()
+    }
+
+    fn name(&self) -> &'static str {
+        PURPOSES[self.purpose as usize]
+    }
+
+    fn teams(&self) -> &[u16] {
+        &self.teams[..self.team_count as usize]
+    }
+
+    /// The rows its life left: made, then closed, then deleted an hour on
+    /// (by `end` at the latest).
+    fn events(&self, end: i64) -> impl Iterator<Item = (i64, Action)> + use<> {
+        let created = (self.created_at, Action::Created);
+        let closed = self.closed_at.map(|at| (at, Action::Deactivated));
+        let deleted = self
+            .closed_at
+            .filter(|_| self.deleted)
+            .map(|at| ((at + 3600).min(end), Action::Deleted));
+        std::iter::once(created).chain(closed).chain(deleted)
+    }
 }
 
 /// Keys written to a statement.
 const KEY_BATCH: usize = 1000;
 
 /// A history event to write, in time order once sorted.
+#[derive(Clone, Copy)]
 struct DemoEvent {
     at: i64,
     action: Action,
     /// Index into the keys, or the subject index for non-key events.
-    target: usize,
-    actor: usize,
+    target: u32,
+    actor: u8,
 }
 
 /// What kind of store the demo fills.
@@ -398,9 +439,9 @@ fn fill(
 
     // People: the demo's own admin, managers and viewer; history is theirs alone.
     let mut actors: Vec<Actor> = Vec::new();
-    let mut events: Vec<DemoEvent> = Vec::new();
+    let mut setup: Vec<DemoEvent> = Vec::new();
     if into == Fill::New {
-        events.push(DemoEvent {
+        setup.push(DemoEvent {
             at: start,
             action: Action::StoreCreated,
             target: 0,
@@ -419,10 +460,10 @@ fn fill(
                     created_at: start,
                 };
                 db.insert_operator(&op)?;
-                events.push(DemoEvent {
+                setup.push(DemoEvent {
                     at: (start + i as i64 * 60).min(end),
                     action: Action::OperatorAdded,
-                    target: i,
+                    target: i as u32,
                     actor: 0,
                 });
                 op
@@ -461,10 +502,10 @@ fn fill(
                     created_at: start,
                 })?;
                 report.instances += 1;
-                events.push(DemoEvent {
+                setup.push(DemoEvent {
                     at: (start + 3600 + i as i64 * 60).min(end),
                     action: Action::InstanceAdded,
-                    target: i,
+                    target: i as u32,
                     actor: 0,
                 });
                 (id, *max_active)
@@ -500,10 +541,10 @@ fn fill(
         let (id, made) = db.ensure_team(name, start)?;
         if made {
             report.teams += 1;
-            events.push(DemoEvent {
+            setup.push(DemoEvent {
                 at: (start + 7200 + i as i64).min(end),
                 action: Action::TeamAdded,
-                target: i,
+                target: i as u32,
                 actor: 0,
             });
         }
@@ -517,21 +558,23 @@ fn fill(
         .into_iter()
         .map(|(i, n)| ((i.instance_id, i.developer_id, i.channel_id), n))
         .collect();
-    let mut keys: Vec<DemoKey> = Vec::with_capacity(spec.keys as usize);
-    // Public ids made so far: one batch is one statement, which must not
-    // name an id twice.
-    let mut made: HashSet<String> = HashSet::with_capacity(spec.keys as usize);
+    let mut keys: Vec<Kept> = Vec::with_capacity(spec.keys as usize);
     let mut batch: Vec<DemoKey> = Vec::with_capacity(KEY_BATCH);
+    // Public ids of the batch: one statement must not name an id twice (the
+    // store drops one it holds already, and another is made in its place).
+    let mut made: HashSet<[u8; 8]> = HashSet::with_capacity(KEY_BATCH);
+    let mut lifecycle = 0usize;
     while (keys.len() as u64) < spec.keys {
         let wanted = (spec.keys - keys.len() as u64).min(KEY_BATCH as u64) as usize;
+        made.clear();
         while batch.len() < wanted {
             let instance = rng.random_range(0..INSTANCES.len());
             let developer = rng.random_range(0..developer_names.len());
             let channel = rng.random_range(0..CHANNELS.len());
             let created_at = between(rng, start + margin, end - margin);
             let roll = rng.random_range(0..100);
-            let public_id = base62(rng, 8);
-            if !made.insert(public_id.clone()) {
+            let public_id = base62(rng);
+            if !made.insert(public_id) {
                 continue;
             }
             let integration = Integration {
@@ -540,20 +583,24 @@ fn fill(
                 channel_id: channel_ids[channel],
             };
             let mut key = DemoKey {
-                public_id,
-                tail: base62(rng, 4),
-                name: PURPOSES[rng.random_range(0..PURPOSES.len())].to_owned(),
-                instance,
-                developer: developer_names[developer].clone(),
-                channel,
+                kept: Kept {
+                    public_id,
+                    tail: base62(rng),
+                    purpose: rng.random_range(0..PURPOSES.len()) as u16,
+                    instance: instance as u8,
+                    channel: channel as u8,
+                    developer: developer as u32,
+                    teams: [0; 3],
+                    team_count: 0,
+                    deleted: false,
+                    // The key's creator and its `created` row name the same operator.
+                    by: writers[rng.random_range(0..writers.len())] as u8,
+                    created_at,
+                    expires_at: None,
+                    closed_at: None,
+                },
                 integration,
-                teams: Vec::new(),
-                created_at,
-                expires_at: None,
-                closed_at: None,
                 status: "active",
-                // The key's creator and its `created` row name the same operator.
-                by: writers[rng.random_range(0..writers.len())],
                 last_used_at: None,
                 use_count: 0,
             };
@@ -563,42 +610,48 @@ fn fill(
                 integration.channel_id,
             );
             let full = active.get(&slot).copied().unwrap_or(0) >= limits[instance];
+            let kept = &mut key.kept;
             // About a third active (5 000 per instance at 100 000 keys, once rolls
             // that find their integration full are closed instead: the size of a
             // large organisation's store), the rest expired or closed over two years.
             match roll {
                 // Active, most for months, some soon to expire, a few never.
                 0..=37 if !full => {
-                    key.expires_at = match roll {
+                    kept.expires_at = match roll {
                         0..=2 => None,
                         3..=9 => Some(now + rng.random_range(3600..14 * DAY)),
                         _ => Some(now + rng.random_range(15 * DAY..365 * DAY)),
                     };
                     *active.entry(slot).or_default() += 1;
                 }
-                38..=49 => key.expires_at = Some(between(rng, created_at + 1, now).min(now)),
+                38..=49 => kept.expires_at = Some(between(rng, created_at + 1, now).min(now)),
                 50..=85 | 0..=37 => {
                     key.status = "deactivated";
-                    key.closed_at = Some(between(rng, created_at, end));
+                    kept.closed_at = Some(between(rng, created_at, end));
                 }
                 _ => {
                     key.status = "deleted";
-                    key.closed_at = Some(between(rng, created_at, end));
+                    kept.deleted = true;
+                    kept.closed_at = Some(between(rng, created_at, end));
                 }
             }
-            if key.expires_at.is_none() && key.status != "active" {
-                key.expires_at = Some(created_at + 90 * DAY);
+            if kept.expires_at.is_none() && key.status != "active" {
+                kept.expires_at = Some(created_at + 90 * DAY);
             }
             if rng.random_bool(0.8) {
                 let n = rng.random_range(1..=3);
-                key.teams = (0..n).map(|_| rng.random_range(0..team_count)).collect();
-                key.teams.sort_unstable();
-                key.teams.dedup();
+                let mut teams: Vec<u16> = (0..n)
+                    .map(|_| rng.random_range(0..team_count) as u16)
+                    .collect();
+                teams.sort_unstable();
+                teams.dedup();
+                kept.team_count = teams.len() as u8;
+                kept.teams[..teams.len()].copy_from_slice(&teams);
             }
-            let used_until = key
+            let used_until = kept
                 .closed_at
                 .unwrap_or(now)
-                .min(key.expires_at.unwrap_or(now));
+                .min(kept.expires_at.unwrap_or(now));
             if rng.random_bool(0.75) && used_until > created_at {
                 key.last_used_at = Some(rng.random_range(created_at..used_until));
                 key.use_count = rng.random_range(1..50_000);
@@ -608,17 +661,17 @@ fn fill(
         let rows: Vec<NewKey> = batch
             .iter()
             .map(|key| NewKey {
-                public_id: &key.public_id,
-                name: &key.name,
+                public_id: key.kept.public_id(),
+                name: key.kept.name(),
                 integration: key.integration,
                 secret_hash: shared_hash,
-                tail: &key.tail,
-                expires_at: key.expires_at,
-                created_by: &actors[key.by].origin.login,
-                created_at: key.created_at,
+                tail: key.kept.tail(),
+                expires_at: key.kept.expires_at,
+                created_by: &actors[key.kept.by as usize].origin.login,
+                created_at: key.kept.created_at,
                 now,
                 status: key.status,
-                closed_at: key.closed_at,
+                closed_at: key.kept.closed_at,
                 last_used_at: key.last_used_at,
                 use_count: key.use_count,
             })
@@ -629,37 +682,20 @@ fn fill(
         // A key whose id the store holds already is dropped; another is made in its place.
         for (key, id) in batch.drain(..).zip(ids) {
             let Some(key_id) = id else { continue };
-            memberships.extend(key.teams.iter().map(|&team| (key_id, team_ids[team])));
-            match (key.status, key.expires_at) {
+            memberships.extend(
+                key.kept
+                    .teams()
+                    .iter()
+                    .map(|&team| (key_id, team_ids[team as usize])),
+            );
+            match (key.status, key.kept.expires_at) {
                 ("active", Some(e)) if e <= now => report.expired += 1,
                 ("active", _) => report.active += 1,
                 ("deactivated", _) => report.deactivated += 1,
                 _ => report.deleted += 1,
             }
-            let index = keys.len();
-            events.push(DemoEvent {
-                at: key.created_at,
-                action: Action::Created,
-                target: index,
-                actor: key.by,
-            });
-            if let Some(closed) = key.closed_at {
-                events.push(DemoEvent {
-                    at: closed,
-                    action: Action::Deactivated,
-                    target: index,
-                    actor: key.by,
-                });
-                if key.status == "deleted" {
-                    events.push(DemoEvent {
-                        at: (closed + 3600).min(end),
-                        action: Action::Deleted,
-                        target: index,
-                        actor: key.by,
-                    });
-                }
-            }
-            keys.push(key);
+            lifecycle += key.kept.events(end).count();
+            keys.push(key.kept);
         }
         db.add_keys_to_teams(&memberships)?;
     }
@@ -668,98 +704,172 @@ fn fill(
     // More history where asked: the everyday traffic of views, copies, edits and failed verifications.
     // Without a number, a few rows per key: enough that the History tab shows
     // every kind of row (an edit's before → after, a renewal, team changes).
-    let wanted = spec
-        .history
-        .map_or(events.len() + keys.len() * 2, |h| h as usize);
-    while events.len() < wanted && !keys.is_empty() {
-        let target = rng.random_range(0..keys.len());
-        let key = &keys[target];
-        let until = key.closed_at.unwrap_or(end).max(key.created_at + 1);
-        let action = match rng.random_range(0..100) {
-            0..=39 => Action::Viewed,
-            40..=54 => Action::VerifyFailed,
-            55..=64 => Action::Copied,
-            65..=79 => Action::Updated,
-            80..=89 => Action::Renewed,
-            _ => Action::TeamsChanged,
-        };
-        let actor = rng.random_range(0..actors.len());
-        events.push(DemoEvent {
-            at: between(rng, key.created_at, until),
-            action,
-            target,
-            actor,
-        });
-    }
-
-    // The login running a demo that made its store: an admin, so it can open it.
-    if login.is_some() {
-        events.push(DemoEvent {
-            at: end,
-            action: Action::OperatorAdded,
-            target: usize::MAX,
-            actor: 0,
-        });
-    }
-    // Stable: the store's first row stays first, the login's addition last.
-    events.sort_by_key(|e| e.at);
+    let so_far = setup.len() + lifecycle;
+    let wanted = spec.history.map_or(so_far + keys.len() * 2, |h| h as usize);
+    let traffic = Traffic {
+        seed: rng.random(),
+        events: if keys.is_empty() {
+            0
+        } else {
+            wanted.saturating_sub(so_far)
+        },
+        actors: actors.len(),
+        end,
+    };
+    // The history is written in time order, a span of time at a time: each
+    // span's events are gathered (the traffic drawn again from its seed),
+    // sorted and written, so no more than a span's are ever held.
+    let total = so_far + traffic.events;
+    let spans = Spans {
+        start,
+        end,
+        count: total.div_ceil(SPAN_EVENTS).max(1),
+    };
     let head = db.history_head()?;
+    let events =
+        (0..spans.count).flat_map(|span| {
+            let mut events: Vec<DemoEvent> = setup
+                .iter()
+                .copied()
+                .filter(|e| spans.of(e.at) == span)
+                .collect();
+            for (index, key) in keys.iter().enumerate() {
+                events.extend(key.events(end).filter(|e| spans.of(e.0) == span).map(
+                    |(at, action)| DemoEvent {
+                        at,
+                        action,
+                        target: index as u32,
+                        actor: key.by,
+                    },
+                ));
+            }
+            events.extend(traffic.draw(&keys).filter(|e| spans.of(e.at) == span));
+            // Stable: the store's first row stays first.
+            events.sort_by_key(|e| e.at);
+            events
+        });
     // Made as they are written, a thousand at a time: never all at once.
-    let records = events.iter().filter_map(|e| {
-        let actor = &actors[e.actor];
-        let record = match e.action {
-            Action::StoreCreated => {
-                with_details(actor.record(e.at, e.action, None), json!({ "demo": true }))
+    let records = events
+        .map(|e| {
+            let actor = &actors[e.actor as usize];
+            let target = e.target as usize;
+            match e.action {
+                Action::StoreCreated => {
+                    with_details(actor.record(e.at, e.action, None), json!({ "demo": true }))
+                }
+                Action::OperatorAdded => {
+                    let (login, name, role) = OPERATORS[target];
+                    with_details(
+                        actor.record(e.at, e.action, Some(login)),
+                        json!({ "name": name, "email": format!("{login}@example.org"), "role": role.as_str() }),
+                    )
+                }
+                Action::InstanceAdded => {
+                    let (name, cloud, url, max_active) = INSTANCES[target];
+                    with_details(
+                        actor.record(e.at, e.action, Some(name)),
+                        json!({ "cloud": cloud.as_str(), "url": url, "max_active": max_active }),
+                    )
+                }
+                Action::TeamAdded => actor.record(e.at, e.action, Some(&team_names[target])),
+                action => key_event(actor, action, &keys[target], &team_names, &developer_names, e.at),
             }
-            Action::OperatorAdded if e.target == usize::MAX => match login {
-                Some(op) => with_details(
-                    actor.record(e.at, e.action, Some(&op.login)),
-                    json!({ "name": op.name, "email": op.email, "role": "admin" }),
-                ),
-                None => return None,
-            },
-            Action::OperatorAdded => {
-                let (login, name, role) = OPERATORS[e.target];
-                with_details(
-                    actor.record(e.at, e.action, Some(login)),
-                    json!({ "name": name, "email": format!("{login}@example.org"), "role": role.as_str() }),
-                )
-            }
-            Action::InstanceAdded => {
-                let (name, cloud, url, max_active) = INSTANCES[e.target];
-                with_details(
-                    actor.record(e.at, e.action, Some(name)),
-                    json!({ "cloud": cloud.as_str(), "url": url, "max_active": max_active }),
-                )
-            }
-            Action::TeamAdded => actor.record(e.at, e.action, Some(&team_names[e.target])),
-            action => key_event(actor, action, &keys[e.target], &team_names, e.at),
-        };
-        Some(record)
-    });
+        })
+        // The login running a demo that made its store: an admin, so it can
+        // open it; added last, by the demo's admin.
+        .chain(login.map(|op| {
+            with_details(
+                actors[0].record(end, Action::OperatorAdded, Some(&op.login)),
+                json!({ "name": op.name, "email": op.email, "role": "admin" }),
+            )
+        }));
     db.append_history_batch(&head, records)?;
-    report.history = events.len() as u64;
+    report.history = (total + usize::from(login.is_some())) as u64;
     Ok(report)
+}
+
+/// The most history events gathered at once before they are sorted and
+/// written (a span of time holds about this many).
+/// (A few hundred in unit tests, so that they write many spans.)
+const SPAN_EVENTS: usize = if cfg!(test) { 400 } else { 250_000 };
+
+/// The demo's time cut into `count` equal spans, oldest first.
+struct Spans {
+    start: i64,
+    end: i64,
+    count: usize,
+}
+
+impl Spans {
+    /// The span `at` falls in; times outside the demo's go to the nearest.
+    fn of(&self, at: i64) -> usize {
+        let width = i128::from(self.end - self.start) + 1;
+        let into = i128::from(at.clamp(self.start, self.end) - self.start);
+        (into * self.count as i128 / width) as usize
+    }
+}
+
+/// The everyday traffic: `events` draws of a key, an action, an actor and
+/// a time in the key's life, the same ones each time from `seed`.
+struct Traffic {
+    seed: u64,
+    events: usize,
+    actors: usize,
+    end: i64,
+}
+
+impl Traffic {
+    fn draw<'k>(&self, keys: &'k [Kept]) -> impl Iterator<Item = DemoEvent> + use<'k> {
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let (actors, end) = (self.actors, self.end);
+        (0..self.events).map(move |_| {
+            let target = rng.random_range(0..keys.len());
+            let key = &keys[target];
+            let until = key.closed_at.unwrap_or(end).max(key.created_at + 1);
+            let action = match rng.random_range(0..100) {
+                0..=39 => Action::Viewed,
+                40..=54 => Action::VerifyFailed,
+                55..=64 => Action::Copied,
+                65..=79 => Action::Updated,
+                80..=89 => Action::Renewed,
+                _ => Action::TeamsChanged,
+            };
+            let actor = rng.random_range(0..actors) as u8;
+            DemoEvent {
+                at: between(&mut rng, key.created_at, until),
+                action,
+                target: target as u32,
+                actor,
+            }
+        })
+    }
 }
 
 fn key_event(
     actor: &Actor,
     action: Action,
-    key: &DemoKey,
+    key: &Kept,
     teams: &[String],
+    developers: &[String],
     at: i64,
 ) -> HistoryRecord {
+    let name = key.name();
     let record = HistoryRecord {
-        key: Some(key.public_id.clone()),
-        masked: Some(crate::domain::key_format::mask(&key.public_id, &key.tail)),
-        ..actor.record(at, action, Some(&key.name))
+        key: Some(key.public_id().to_owned()),
+        masked: Some(crate::domain::key_format::mask(key.public_id(), key.tail())),
+        ..actor.record(at, action, Some(name))
     };
-    let team_names: Vec<&str> = key.teams.iter().map(|&t| teams[t].as_str()).collect();
+    let team_names: Vec<&str> = key
+        .teams()
+        .iter()
+        .map(|&t| teams[t as usize].as_str())
+        .collect();
+    let developer = &developers[key.developer as usize];
     let details = match action {
         Action::Created => json!({
-            "instance": INSTANCES[key.instance].0,
-            "developer": key.developer,
-            "channel": CHANNELS[key.channel],
+            "instance": INSTANCES[key.instance as usize].0,
+            "developer": developer,
+            "channel": CHANNELS[key.channel as usize],
             "teams": team_names,
             "expires_at": key.expires_at.map(rfc3339),
         }),
@@ -769,15 +879,15 @@ fn key_event(
         // Edits of each kind, by when they happened: a rename, a developer
         // handed over, an expiry moved.
         Action::Updated => match at % 3 {
-            0 => json!({ "name": { "from": format!("{} (old)", key.name), "to": key.name } }),
-            1 => json!({ "developer": { "from": "Former Owner", "to": key.developer } }),
+            0 => json!({ "name": { "from": format!("{name} (old)"), "to": name } }),
+            1 => json!({ "developer": { "from": "Former Owner", "to": developer } }),
             _ => json!({ "expires_at": {
                 "from": rfc3339(at + 30 * 86_400),
                 "to": rfc3339(at + 90 * 86_400),
             } }),
         },
         Action::Renewed => json!({
-            "previous": crate::domain::key_format::mask(&key.public_id, "AAAA"),
+            "previous": crate::domain::key_format::mask(key.public_id(), "AAAA"),
             "expires_at": { "from": rfc3339(at + 7 * 86_400), "to": rfc3339(at + 97 * 86_400) },
             "grace_until": (at % 2 == 0).then(|| rfc3339(at + 86_400)),
         }),
@@ -803,11 +913,9 @@ fn person_names(n: usize) -> Vec<String> {
         .collect()
 }
 
-fn base62(rng: &mut StdRng, n: usize) -> String {
+fn base62<const N: usize>(rng: &mut StdRng) -> [u8; N] {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    (0..n)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    std::array::from_fn(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
 }
 
 #[cfg(test)]
@@ -887,5 +995,57 @@ mod tests {
         let names = person_names(2000);
         let unique: std::collections::HashSet<_> = names.iter().collect();
         assert_eq!(unique.len(), 2000);
+    }
+
+    /// Written a span of time at a time (many spans here), the history is
+    /// one chain in time order: each key made once, before anything else
+    /// happens to it, and as many rows as the report says.
+    #[test]
+    fn a_history_written_span_by_span_is_whole_and_in_time_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = DemoSpec {
+            keys: 400,
+            history: Some(6000),
+        };
+        let (mut demo, report) = Service::create_demo(
+            &dir.path().join("demo.db"),
+            origin(FIRST_ADMIN),
+            Arc::new(HandClock::at(start())),
+            "Ana",
+            "ana@example.org",
+            spec,
+        )
+        .unwrap();
+        let all = rows(&mut demo);
+        assert!(report.history as usize >= 6000 && SPAN_EVENTS * 10 < 6000);
+        assert_eq!(all.len() as u64, report.history);
+        assert!(all.windows(2).all(|w| w[0].at <= w[1].at), "in time order");
+        assert!(all.windows(2).all(|w| w[1].seq == w[0].seq + 1));
+        assert_eq!(all[0].action, "store_created");
+        assert_eq!(all.last().unwrap().subject.as_deref(), Some(FIRST_ADMIN));
+        let mut made: HashMap<&str, i64> = HashMap::new();
+        for row in &all {
+            let Some(key) = row.key.as_deref() else {
+                continue;
+            };
+            if row.action == "created" {
+                assert!(made.insert(key, row.seq).is_none(), "{key} made twice");
+            } else {
+                assert!(
+                    made.contains_key(key),
+                    "{} of {key} before it was made",
+                    row.action
+                );
+            }
+        }
+        assert_eq!(made.len() as u64, report.keys);
+        for action in ["viewed", "updated", "renewed", "teams_changed", "deleted"] {
+            assert!(all.iter().any(|r| r.action == action), "{action}");
+        }
+        let audit = demo.audit_verify().unwrap();
+        assert_eq!(
+            (audit.rows, audit.first_bad, audit.disagreements),
+            (report.history, None, vec![])
+        );
     }
 }
