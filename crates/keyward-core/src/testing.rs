@@ -189,6 +189,25 @@ impl<C: Clock + 'static> TempStore<C> {
         }
     }
 
+    /// Runs `sql` straight on the store, past keyward (and, on a server, as
+    /// the test's superuser role with keyward's schema on the path): what a
+    /// hand with write access to the file or the database can do.
+    pub fn bypass_sql(&self, sql: &str) {
+        match &self._scratch {
+            None => rusqlite::Connection::open(&self.path)
+                .and_then(|c| c.execute_batch(sql))
+                .expect("the statement runs on the file"),
+            Some(scratch) => scratch
+                .target()
+                .connect()
+                .and_then(|mut c| {
+                    c.batch_execute(&format!("SET search_path = keyward, pg_catalog; {sql}"))
+                        .map_err(crate::Error::store)
+                })
+                .expect("the statement runs on the server"),
+        }
+    }
+
     /// The store's file (a path where nothing is, for a store on PostgreSQL).
     pub fn path(&self) -> &Path {
         &self.path

@@ -848,6 +848,64 @@ mod tests {
         ));
         audit_passes(&mut bob);
     }
+
+    /// Each team's count is kept by every change that moves a key in or out
+    /// of it (made with teams, teams changed, deleted, a team removed) and
+    /// always equals a count of its memberships; a count changed by hand
+    /// shows in `audit verify`.
+    #[test]
+    fn team_counts_follow_every_change_and_a_forged_one_is_named() {
+        use crate::service::TeamChanges;
+        let store = store_with_instance();
+        let mut s = store.admin();
+        let a = key(&mut s, "a", "dana", "api", &["ops", "web"]);
+        let b = key(&mut s, "b", "dana", "cli", &["ops"]);
+        let c = key(&mut s, "c", "eli", "api", &[]);
+        let counts = |s: &mut Service| -> Vec<(String, i64)> {
+            s.list_teams()
+                .unwrap()
+                .into_iter()
+                .map(|t| (t.name, t.keys as i64))
+                .collect()
+        };
+        let pairs = |v: &[(&str, i64)]| -> Vec<(String, i64)> {
+            v.iter().map(|(n, k)| ((*n).to_owned(), *k)).collect()
+        };
+        assert_eq!(counts(&mut s), pairs(&[("ops", 2), ("web", 1)]));
+        let ids =
+            |keys: &[&Key]| -> Vec<String> { keys.iter().map(|k| k.public_id.clone()).collect() };
+        s.change_teams(
+            &ids(&[&a, &b, &c]),
+            &TeamChanges {
+                add: vec!["web".into(), "data".into()],
+                remove: vec!["ops".into()],
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            counts(&mut s),
+            pairs(&[("data", 3), ("ops", 0), ("web", 3)])
+        );
+        s.deactivate_keys(&ids(&[&a])).unwrap();
+        assert_eq!(
+            counts(&mut s),
+            pairs(&[("data", 3), ("ops", 0), ("web", 3)])
+        );
+        s.delete_keys(&ids(&[&a])).unwrap();
+        assert_eq!(
+            counts(&mut s),
+            pairs(&[("data", 2), ("ops", 0), ("web", 2)])
+        );
+        s.remove_team("data").unwrap();
+        assert_eq!(counts(&mut s), pairs(&[("ops", 0), ("web", 2)]));
+        assert!(s.audit_verify().unwrap().disagreements.is_empty());
+        store.bypass_sql("UPDATE teams SET live_keys = 7 WHERE name = 'web'");
+        let found = s.audit_verify().unwrap().disagreements;
+        assert_eq!(
+            found,
+            vec!["team web counts 7 keys, but 2 keys not deleted are in it".to_owned()]
+        );
+    }
 }
 
 #[cfg(test)]

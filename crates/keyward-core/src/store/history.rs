@@ -370,6 +370,24 @@ impl Db<'_> {
                 Ok(ControlFlow::Continue(()))
             },
         )?;
+        // Each team's kept count of keys against its memberships: the count
+        // is only shown, but a wrong one would mislead whoever reads it.
+        let counts: Vec<(String, i64, i64)> = self.sql().query(
+            "SELECT t.name, t.live_keys, COALESCE(c.n, 0) FROM teams t
+               LEFT JOIN (SELECT kt.team_id, COUNT(*) AS n FROM key_teams kt
+                            JOIN keys k ON k.id = kt.key_id
+                           WHERE k.status <> 'deleted' GROUP BY kt.team_id) c
+                 ON c.team_id = t.id
+              WHERE t.live_keys <> COALESCE(c.n, 0) ORDER BY t.name",
+            &[],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        for (team, kept, actual) in counts {
+            out.push(format!(
+                "team {} counts {kept} keys, but {actual} keys not deleted are in it",
+                crate::safe_text::escape(&team)
+            ));
+        }
         // Operators and roles, replayed from the operator rows in order.
         let mut expected: std::collections::BTreeMap<String, String> = Default::default();
         let rows = self.sql().query(

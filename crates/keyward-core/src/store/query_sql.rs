@@ -663,13 +663,20 @@ mod tests {
         drop(service);
         let conn = rusqlite::Connection::open(store.path()).unwrap();
         conn.execute_batch(
-            "DROP TRIGGER history_words_append; DROP TABLE history_words; PRAGMA user_version = 6;",
+            // What versions 7 and on made, gone: a store of version 6.
+            "DROP TRIGGER history_words_append; DROP TABLE history_words;
+             DROP TRIGGER teams_count_joined; DROP TRIGGER teams_count_left;
+             DROP TRIGGER teams_count_moved; DROP TRIGGER teams_count_deleted;
+             ALTER TABLE teams DROP COLUMN live_keys; PRAGMA user_version = 6;",
         )
         .unwrap();
         drop(conn);
         let mut service = store.admin();
         let found = service.history(&word, None).unwrap();
         assert_eq!(found, before, "found through the rows backfilled");
+        // And the teams' counts, counted once on the way.
+        let teams = service.list_teams().unwrap();
+        assert!(teams.iter().any(|t| t.keys == 1), "{teams:?}");
         let conn = rusqlite::Connection::open(store.path()).unwrap();
         super::register_fold(&conn).unwrap();
         let version: i64 = conn

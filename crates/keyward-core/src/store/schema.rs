@@ -6,7 +6,7 @@
 pub const APPLICATION_ID: i32 = 0x4b57_5244;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this build writes.
 /// The schema objects the migrations make on an empty database: what
@@ -343,4 +343,34 @@ END;
 INSERT INTO history_words (rowid, subject, masked, details, operator, login)
 SELECT seq, kw_fold(subject), kw_fold(masked), kw_fold(details), kw_fold(operator), kw_fold(login)
 FROM history;
+"#;
+
+// Each team's count of keys not deleted (issue 16), kept by the changes
+// themselves, so the Teams tab and `team list` read a number per team
+// instead of counting every membership of every key. `audit verify` holds
+// the counts to the memberships.
+const V8: &str = r#"
+ALTER TABLE teams ADD COLUMN live_keys INTEGER NOT NULL DEFAULT 0;
+UPDATE teams SET live_keys = (
+    SELECT COUNT(*) FROM key_teams kt JOIN keys k ON k.id = kt.key_id
+     WHERE kt.team_id = teams.id AND k.status <> 'deleted');
+CREATE TRIGGER teams_count_joined AFTER INSERT ON key_teams
+WHEN (SELECT status FROM keys WHERE id = NEW.key_id) <> 'deleted'
+BEGIN UPDATE teams SET live_keys = live_keys + 1 WHERE id = NEW.team_id; END;
+CREATE TRIGGER teams_count_left AFTER DELETE ON key_teams
+WHEN (SELECT status FROM keys WHERE id = OLD.key_id) <> 'deleted'
+BEGIN UPDATE teams SET live_keys = live_keys - 1 WHERE id = OLD.team_id; END;
+CREATE TRIGGER teams_count_moved AFTER UPDATE ON key_teams
+BEGIN
+    UPDATE teams SET live_keys = live_keys - 1
+     WHERE id = OLD.team_id AND (SELECT status FROM keys WHERE id = OLD.key_id) <> 'deleted';
+    UPDATE teams SET live_keys = live_keys + 1
+     WHERE id = NEW.team_id AND (SELECT status FROM keys WHERE id = NEW.key_id) <> 'deleted';
+END;
+CREATE TRIGGER teams_count_deleted AFTER UPDATE OF status ON keys
+WHEN (OLD.status = 'deleted') <> (NEW.status = 'deleted')
+BEGIN
+    UPDATE teams SET live_keys = live_keys + CASE WHEN NEW.status = 'deleted' THEN -1 ELSE 1 END
+     WHERE id IN (SELECT team_id FROM key_teams WHERE key_id = NEW.id);
+END;
 "#;

@@ -27,7 +27,7 @@
 pub const MIGRATION_LOCK: i64 = 0x4b57_5244_0000_0001; // 'KWRD' 1
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub fn latest_version() -> i64 {
@@ -562,6 +562,68 @@ BEGIN
         ops);
 END
 $words$;
+"#;
+
+/// Each team's count of keys not deleted (issue 16), kept by the changes
+/// themselves, a statement at a time (from its transition tables), so the
+/// Teams tab and `team list` read a number per team instead of counting
+/// every membership. `audit verify` holds the counts to the memberships.
+const V3: &str = r#"
+SET LOCAL search_path = keyward, pg_catalog;
+ALTER TABLE teams ADD COLUMN live_keys bigint NOT NULL DEFAULT 0;
+UPDATE teams SET live_keys = (
+    SELECT COUNT(*) FROM key_teams kt JOIN keys k ON k.id = kt.key_id
+     WHERE kt.team_id = teams.id AND k.status <> 'deleted');
+
+CREATE FUNCTION teams_count_memberships() RETURNS trigger
+LANGUAGE plpgsql SET search_path = keyward, pg_catalog AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE teams t SET live_keys = t.live_keys - c.n
+          FROM (SELECT r.team_id, COUNT(*) AS n FROM removed r
+                  JOIN keys k ON k.id = r.key_id
+                 WHERE k.status <> 'deleted' GROUP BY r.team_id) c
+         WHERE t.id = c.team_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        UPDATE teams t SET live_keys = t.live_keys + c.n
+          FROM (SELECT a.team_id, COUNT(*) AS n FROM added a
+                  JOIN keys k ON k.id = a.key_id
+                 WHERE k.status <> 'deleted' GROUP BY a.team_id) c
+         WHERE t.id = c.team_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER teams_count_joined AFTER INSERT ON key_teams
+REFERENCING NEW TABLE AS added
+FOR EACH STATEMENT EXECUTE FUNCTION teams_count_memberships();
+CREATE TRIGGER teams_count_left AFTER DELETE ON key_teams
+REFERENCING OLD TABLE AS removed
+FOR EACH STATEMENT EXECUTE FUNCTION teams_count_memberships();
+CREATE TRIGGER teams_count_moved AFTER UPDATE ON key_teams
+REFERENCING OLD TABLE AS removed NEW TABLE AS added
+FOR EACH STATEMENT EXECUTE FUNCTION teams_count_memberships();
+
+CREATE FUNCTION teams_count_deleted() RETURNS trigger
+LANGUAGE plpgsql SET search_path = keyward, pg_catalog AS $$
+BEGIN
+    UPDATE teams t SET live_keys = t.live_keys + c.n
+      FROM (SELECT kt.team_id,
+                   SUM(CASE WHEN a.status = 'deleted' THEN -1 ELSE 1 END) AS n
+              FROM after_rows a
+              JOIN before_rows b ON b.id = a.id
+              JOIN key_teams kt ON kt.key_id = a.id
+             WHERE (a.status = 'deleted') <> (b.status = 'deleted')
+             GROUP BY kt.team_id) c
+     WHERE t.id = c.team_id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER teams_count_deleted AFTER UPDATE ON keys
+REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows
+FOR EACH STATEMENT EXECUTE FUNCTION teams_count_deleted();
+GRANT EXECUTE ON FUNCTION teams_count_memberships(), teams_count_deleted() TO keyward_app;
 "#;
 
 /// What `audit verify` finds where a PostgreSQL store's rules are not
