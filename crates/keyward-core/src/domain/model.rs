@@ -263,6 +263,40 @@ pub struct KeyRef {
     pub name: String,
 }
 
+/// Where a page of a key listing starts. Listings are in one order (name
+/// without case, then age), so a page is found from a key's place in it
+/// (the index's own order) rather than by counting rows from the top: every
+/// page costs the same, however deep.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyPageFrom {
+    /// The listing's first keys.
+    Top,
+    /// Its last keys.
+    Bottom,
+    /// The keys just after this one.
+    After(KeyRef),
+    /// The keys just before this one.
+    Before(KeyRef),
+    /// This key, or where it stood, and the keys after it.
+    From(KeyRef),
+}
+
+/// A page of a key listing, in listing order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyPage {
+    pub refs: Vec<KeyRef>,
+    /// Of the row ids asked about with the page (a selection), those the
+    /// listing still holds.
+    pub kept: Vec<i64>,
+}
+
+/// How many keys a listing holds, and how many come before a key of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyCount {
+    pub total: u64,
+    pub before: Option<u64>,
+}
+
 /// A filter an operator named and kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SavedFilter {

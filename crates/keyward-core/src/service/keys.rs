@@ -4,7 +4,9 @@
 use super::notice::{self, Event};
 use super::{Actor, Service, rfc3339, secret, with_details};
 use crate::domain::history::Action;
-use crate::domain::model::{Integration, Key, KeyRef, KeyStatus, Role};
+use crate::domain::model::{
+    Integration, Key, KeyCount, KeyPage, KeyPageFrom, KeyRef, KeyStatus, Role,
+};
 use crate::domain::query::KeyQuery;
 use crate::domain::{Expiry, KeyToken, Name, PublicId, expiry};
 use crate::error::{Error, Result};
@@ -254,6 +256,40 @@ impl Service {
                 now,
                 limit: Some(n),
             })
+        })
+    }
+
+    /// A page of at most `limit` keys the filter lists (no deleted ones
+    /// unless it asks for them), from `from`; and of the keys `asked` (a
+    /// selection), those it still lists. One snapshot.
+    pub fn key_page(
+        &mut self,
+        query: &KeyQuery,
+        from: &KeyPageFrom,
+        limit: u64,
+        asked: &[i64],
+    ) -> Result<KeyPage> {
+        self.read(|db, _, now| {
+            let listing = KeyListing {
+                query,
+                include_deleted: false,
+                now,
+                limit: None,
+            };
+            db.key_page(&listing, from, limit, asked)
+        })
+    }
+
+    /// How many keys the filter lists, and how many come before `at`.
+    pub fn count_keys(&mut self, query: &KeyQuery, at: Option<&KeyRef>) -> Result<KeyCount> {
+        self.read(|db, _, now| {
+            let listing = KeyListing {
+                query,
+                include_deleted: false,
+                now,
+                limit: None,
+            };
+            db.count_keys(&listing, at)
         })
     }
 
@@ -1126,5 +1162,83 @@ mod tests {
             &TeamChanges::default(),
         );
         assert!(matches!(nothing, Err(Error::Usage(_))), "{nothing:?}");
+    }
+
+    /// Walked a page at a time from the top, or from the bottom, the pages
+    /// of a listing are the whole listing once each, in order, names equal
+    /// but for case included (their age decides); the count says where a
+    /// key stands; a selection keeps only the keys the filter still lists.
+    #[test]
+    fn pages_from_either_end_are_the_listing_once_in_order() {
+        let (store, _) = store_with_a_key();
+        let mut ana = store.admin();
+        let names = [
+            "alpha", "Alpha", "ALPHA", "beta", "Émile", "emile", "zed", "Zed", "äb", "b", "alpha",
+            "c", "C", "delta",
+        ];
+        for (i, name) in names.iter().enumerate() {
+            ana.create_key(&NewKeyRequest {
+                name: (*name).into(),
+                instance: "acme".into(),
+                developer: format!("dev {i}"),
+                channel: "ci".into(),
+                teams: vec![],
+                expires: None,
+            })
+            .unwrap();
+        }
+        let all = ana.list_key_refs(&KeyQuery::default(), false).unwrap();
+        assert_eq!(all.len(), names.len() + 1);
+        let query = KeyQuery::default();
+        for limit in [1, 2, 3, 5, 100] {
+            let mut walked: Vec<KeyRef> = Vec::new();
+            let mut from = KeyPageFrom::Top;
+            loop {
+                let page = ana.key_page(&query, &from, limit, &[]).unwrap();
+                walked.extend(page.refs.iter().cloned());
+                match page.refs.last() {
+                    Some(last) if page.refs.len() as u64 == limit => {
+                        from = KeyPageFrom::After(last.clone())
+                    }
+                    _ => break,
+                }
+            }
+            assert_eq!(walked, all, "down, {limit} a page");
+            let mut walked: Vec<KeyRef> = Vec::new();
+            let mut from = KeyPageFrom::Bottom;
+            loop {
+                let page = ana.key_page(&query, &from, limit, &[]).unwrap();
+                let mut next = page.refs.clone();
+                next.extend(walked);
+                walked = next;
+                match page.refs.first() {
+                    Some(first) if page.refs.len() as u64 == limit => {
+                        from = KeyPageFrom::Before(first.clone())
+                    }
+                    _ => break,
+                }
+            }
+            assert_eq!(walked, all, "up, {limit} a page");
+        }
+        for (i, k) in all.iter().enumerate() {
+            let count = ana.count_keys(&query, Some(k)).unwrap();
+            assert_eq!(
+                (count.total, count.before),
+                (all.len() as u64, Some(i as u64))
+            );
+            let from = ana
+                .key_page(&query, &KeyPageFrom::From(k.clone()), 2, &[])
+                .unwrap();
+            assert_eq!(from.refs[..], all[i..(i + 2).min(all.len())]);
+        }
+        // A selection of every key, through a filter that lists some of them.
+        let zed = KeyQuery::parse("zed").unwrap();
+        let ids: Vec<i64> = all.iter().map(|k| k.id).collect();
+        let page = ana.key_page(&zed, &KeyPageFrom::Top, 10, &ids).unwrap();
+        let mut kept = page.kept.clone();
+        kept.sort_unstable();
+        let mut zeds: Vec<i64> = page.refs.iter().map(|k| k.id).collect();
+        zeds.sort_unstable();
+        assert_eq!((page.refs.len(), kept), (2, zeds));
     }
 }

@@ -3,7 +3,9 @@
 use super::Db;
 use super::query_sql::{Sql, key_filter};
 use super::sql::{Row, SqlValue, args};
-use crate::domain::model::{Cloud, Integration, Key, KeyRef, KeyStatus};
+use crate::domain::model::{
+    Cloud, Integration, Key, KeyCount, KeyPage, KeyPageFrom, KeyRef, KeyStatus,
+};
 use crate::domain::query::KeyQuery;
 use crate::error::{Error, Result};
 use std::ops::ControlFlow;
@@ -117,12 +119,30 @@ pub struct KeyFields<'a> {
 const KEY_ORDER: &str = "k.name COLLATE NOCASE, k.id";
 
 fn listing_condition(listing: &KeyListing) -> (String, Sql) {
+    let sql = listing_sql(listing);
+    (sql.condition(), sql)
+}
+
+fn listing_sql(listing: &KeyListing) -> Sql {
     let mut sql = Sql::default();
     key_filter(&mut sql, listing.query, listing.now);
     if !listing.include_deleted && !listing.query.mentions_deleted() {
         sql.and("k.status <> 'deleted'");
     }
-    (sql.condition(), sql)
+    sql
+}
+
+/// Keeps the keys placed `op` (`<`, `>`, `>=`) the key `k` in listing
+/// order: a range of the listing index. The name alone bounds the range
+/// too, which SQLite seeks to (it walks a comparison of row values from
+/// the index's start).
+fn and_placed(sql: &mut Sql, op: &str, k: &KeyRef) {
+    let bound = if op.starts_with('<') { "<=" } else { ">=" };
+    let name = sql.bind(k.name.as_str());
+    sql.and(format!("k.name COLLATE NOCASE {bound} {name}"));
+    let name = sql.bind(k.name.as_str());
+    let id = sql.bind(k.id);
+    sql.and(format!("(k.name COLLATE NOCASE, k.id) {op} ({name}, {id})"));
 }
 
 /// The statement `Db::keys` runs for a listing, and its parameters in order:
@@ -334,6 +354,90 @@ impl Db<'_> {
                 name: r.get(2)?,
             })
         })
+    }
+
+    /// A page of `limit` keys of the listing from `from`, in listing order,
+    /// walked over the listing index from a key's place in it; and of the
+    /// keys `asked`, those the listing holds.
+    pub fn key_page(
+        &self,
+        listing: &KeyListing,
+        from: &KeyPageFrom,
+        limit: u64,
+        asked: &[i64],
+    ) -> Result<KeyPage> {
+        let (mut sql, anchor) = (listing_sql(listing), None::<&KeyRef>);
+        let (anchor, op, descending) = match from {
+            KeyPageFrom::Top => (anchor, "", false),
+            KeyPageFrom::Bottom => (anchor, "", true),
+            KeyPageFrom::After(k) => (Some(k), ">", false),
+            KeyPageFrom::Before(k) => (Some(k), "<", true),
+            KeyPageFrom::From(k) => (Some(k), ">=", false),
+        };
+        if let Some(k) = anchor {
+            and_placed(&mut sql, op, k);
+        }
+        let order = if descending {
+            "k.name COLLATE NOCASE DESC, k.id DESC"
+        } else {
+            KEY_ORDER
+        };
+        let text = format!(
+            "SELECT k.id, k.public_id, k.name FROM keys k INDEXED BY keys_listing
+             WHERE {} ORDER BY {order} LIMIT {limit}",
+            sql.condition()
+        );
+        let params: Vec<SqlValue> = sql.params().cloned().collect();
+        let mut refs = self.sql().query(&text, &params, |r| {
+            Ok(KeyRef {
+                id: r.get(0)?,
+                public_id: r.get(1)?,
+                name: r.get(2)?,
+            })
+        })?;
+        if descending {
+            refs.reverse();
+        }
+        let kept = if asked.is_empty() {
+            Vec::new()
+        } else {
+            let mut sql = listing_sql(listing);
+            let list = serde_json::to_string(asked).unwrap_or_else(|_| "[]".to_owned());
+            let ids = sql.bind(list);
+            sql.and(format!(
+                "k.id IN (SELECT CAST(value AS BIGINT) FROM json_each({ids}))"
+            ));
+            let params: Vec<SqlValue> = sql.params().cloned().collect();
+            self.sql().query(
+                &format!("SELECT k.id FROM keys k WHERE {}", sql.condition()),
+                &params,
+                |r| r.get(0),
+            )?
+        };
+        Ok(KeyPage { refs, kept })
+    }
+
+    /// How many keys the listing holds, and how many of them come before
+    /// `at` where one is given.
+    pub fn count_keys(&self, listing: &KeyListing, at: Option<&KeyRef>) -> Result<KeyCount> {
+        let count = |sql: Sql| -> Result<u64> {
+            let params: Vec<SqlValue> = sql.params().cloned().collect();
+            self.sql().query_one(
+                &format!("SELECT COUNT(*) FROM keys k WHERE {}", sql.condition()),
+                &params,
+                |r| r.get(0),
+            )
+        };
+        let total = count(listing_sql(listing))?;
+        let before = match at {
+            Some(k) => {
+                let mut sql = listing_sql(listing);
+                and_placed(&mut sql, "<", k);
+                Some(count(sql)?)
+            }
+            None => None,
+        };
+        Ok(KeyCount { total, before })
     }
 
     /// The keys with these row ids, in the order given; ids no longer present are skipped.

@@ -51,7 +51,9 @@ impl Sql {
         self.conditions.push(condition.into());
     }
 
-    fn bind(&mut self, v: impl super::sql::Arg) -> &'static str {
+    /// Binds `v` to the next placeholder, which it returns to put in the
+    /// condition: conditions take their values in the order they are added.
+    pub fn bind(&mut self, v: impl super::sql::Arg) -> &'static str {
         self.params.push(v.value());
         "?"
     }
