@@ -267,6 +267,16 @@ pub(crate) fn load_keys(state: &mut State, keys: Vec<Key>) {
         });
         state.keys.rows.insert(k.id, k);
     }
+    whole_list(state);
+}
+
+/// The keys in the list are the filter's whole list, counted.
+pub(crate) fn whole_list(state: &mut State) {
+    let list = &mut state.keys;
+    list.at_start = true;
+    list.at_end = true;
+    list.before = Some(0);
+    list.total = Some(list.refs.len() as u64);
 }
 
 pub(crate) fn select(state: &mut State, id: i64) {
@@ -290,6 +300,7 @@ pub(crate) fn keys_state() -> State {
         public_id: public_id(6),
         name: "zeta sync".to_owned(),
     });
+    whole_list(&mut state);
     state.keys.cursor = 2;
     select(&mut state, 2);
     select(&mut state, 5);

@@ -13,7 +13,9 @@ use super::kit::status::Status;
 use super::router::Modal;
 use crate::clipboard::Via;
 use keyward_core::domain::history::{HistoryPage, HistoryRow};
-use keyward_core::domain::model::{Key, KeyRef, Operator, Role, SavedFilter, Team};
+use keyward_core::domain::model::{
+    Key, KeyCount, KeyPage, KeyPageFrom, KeyRef, Operator, Role, SavedFilter, Team,
+};
 use keyward_core::domain::outbox::OutboxCounts;
 use keyward_core::domain::query::{HistoryQuery, KeyQuery};
 use keyward_core::error::Error;
@@ -211,15 +213,23 @@ pub enum Msg {
     Started(Result<Operator, Error>),
     StoreCreated(Result<Operator, Error>),
     DemoLoaded(Result<DemoReport, Error>),
-    KeyRefs {
+    /// A page of the key list, as asked for (`from`, at most `limit` keys).
+    KeyPage {
+        generation: u64,
+        from: KeyPageFrom,
+        limit: usize,
+        result: Result<KeyPage, Error>,
+    },
+    /// How many keys the filter lists, and how many come before the first
+    /// key shown.
+    KeyCount {
+        generation: u64,
+        result: Result<KeyCount, Error>,
+    },
+    /// Every key the filter lists, for `a` (select all).
+    AllKeyRefs {
         generation: u64,
         result: Result<Vec<KeyRef>, Error>,
-    },
-    /// The first keys of a long list, shown while the rest come (the
-    /// session's first list: a server sends 100 000 handles in 0.2 s).
-    FirstKeyRefs {
-        generation: u64,
-        refs: Vec<KeyRef>,
     },
     KeyRows {
         generation: u64,
@@ -306,7 +316,21 @@ pub enum Effect {
         email: String,
     },
     LoadDemo,
-    LoadKeyRefs {
+    /// A page of the keys `query` lists, from `from`; of the keys `asked`
+    /// (the selection), the page says which the filter still lists.
+    LoadKeyPage {
+        generation: u64,
+        query: KeyQuery,
+        from: KeyPageFrom,
+        limit: usize,
+        asked: Vec<i64>,
+    },
+    CountKeys {
+        generation: u64,
+        query: KeyQuery,
+        at: Option<KeyRef>,
+    },
+    LoadAllKeyRefs {
         generation: u64,
         query: KeyQuery,
     },

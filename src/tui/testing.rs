@@ -22,7 +22,8 @@ pub(crate) use crate::tui::windows::renew::{self, RenewField, RenewForm};
 pub(crate) use crate::tui::windows::team_picker::{self, Mark, TeamPicker};
 pub(crate) use keyward_core::domain::history::{HistoryPage, HistoryRecord, HistoryRow, Origin};
 pub(crate) use keyward_core::domain::model::{
-    Cloud, Developer, Instance, Key, KeyRef, KeyStatus, Operator, Role, SavedFilter, Team,
+    Cloud, Developer, Instance, Key, KeyCount, KeyPage, KeyPageFrom, KeyRef, KeyStatus, Operator,
+    Role, SavedFilter, Team,
 };
 pub(crate) use keyward_core::domain::query::{HistoryQuery, KeyQuery};
 pub(crate) use keyward_core::domain::{KeyToken, PublicId};
@@ -235,13 +236,8 @@ pub(crate) fn main_with(role: Role, keys: Vec<Key>) -> State {
     let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
     update(&mut s, Msg::Started(Ok(operator(role))));
     let generation = s.keys.generation;
-    update(
-        &mut s,
-        Msg::KeyRefs {
-            generation,
-            result: Ok(refs_of(&keys)),
-        },
-    );
+    let page = whole_list(&s, generation, Ok(refs_of(&keys)));
+    update(&mut s, page);
     update(
         &mut s,
         Msg::KeyRows {
@@ -350,13 +346,40 @@ pub(crate) fn quiet(fx: &[Effect]) -> bool {
     })
 }
 
+/// The pages of keys asked for that replace the list (not those that
+/// extend it): their generation and filter.
 pub(crate) fn key_ref_loads(fx: &[Effect]) -> Vec<(u64, KeyQuery)> {
     fx.iter()
         .filter_map(|e| match e {
-            Effect::LoadKeyRefs { generation, query } => Some((*generation, query.clone())),
+            Effect::LoadKeyPage {
+                generation,
+                query,
+                from: KeyPageFrom::Top | KeyPageFrom::Bottom | KeyPageFrom::From(_),
+                ..
+            } => Some((*generation, query.clone())),
             _ => None,
         })
         .collect()
+}
+
+/// A filter's whole list of keys, as the store answers the page asked for
+/// when the filter lists fewer keys than a page: of the selection, the keys
+/// listed are kept.
+pub(crate) fn whole_list(s: &State, generation: u64, result: Result<Vec<KeyRef>, Error>) -> Msg {
+    let limit = result.as_ref().map_or(1, |refs| refs.len() + 1);
+    Msg::KeyPage {
+        generation,
+        from: KeyPageFrom::Top,
+        limit,
+        result: result.map(|refs| KeyPage {
+            kept: refs
+                .iter()
+                .map(|r| r.id)
+                .filter(|id| s.keys.selected.contains_key(id))
+                .collect(),
+            refs,
+        }),
+    }
 }
 
 pub(crate) fn row_loads(fx: &[Effect]) -> Vec<Vec<i64>> {

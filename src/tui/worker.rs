@@ -65,12 +65,7 @@ pub struct Worker {
     lost: Option<(Instant, Duration)>,
     /// Whether a thread already listens for the store's announcements.
     listening: bool,
-    /// Whether the session's first list of keys was read.
-    listed_keys: bool,
 }
-
-/// How many keys the session's first list shows before the rest come.
-const FIRST_REFS: u64 = 1000;
 
 /// Whether `e` means the connection to the store is gone — a server
 /// restarted or unreachable, a session killed — rather than a refused change:
@@ -155,7 +150,6 @@ impl Worker {
             next_expiry: None,
             lost: None,
             listening: false,
-            listed_keys: false,
         }
     }
 
@@ -401,32 +395,34 @@ impl Worker {
                 }))
             }
             Effect::LoadDemo => Msg::DemoLoaded(self.open_demo()),
-            Effect::LoadKeyRefs { generation, query } => {
-                // The session's first list: its first screens at once, then
-                // the whole of it (a long list on a server takes a while).
-                if !std::mem::replace(&mut self.listed_keys, true) {
-                    let first = self
-                        .service()
-                        .and_then(|s| s.first_key_refs(&query, FIRST_REFS));
-                    match first {
-                        Ok(refs) if (refs.len() as u64) < FIRST_REFS => {
-                            return Some(Msg::KeyRefs {
-                                generation,
-                                result: Ok(refs),
-                            });
-                        }
-                        Ok(refs) => {
-                            let _ = self.out.send(Msg::FirstKeyRefs { generation, refs });
-                        }
-                        // The whole list's load says what is wrong.
-                        Err(_) => {}
-                    }
-                }
-                Msg::KeyRefs {
-                    generation,
-                    result: self.service().and_then(|s| s.list_key_refs(&query, false)),
-                }
-            }
+            Effect::LoadKeyPage {
+                generation,
+                query,
+                from,
+                limit,
+                asked,
+            } => Msg::KeyPage {
+                generation,
+                result: self
+                    .service()
+                    .and_then(|s| s.key_page(&query, &from, limit as u64, &asked)),
+                from,
+                limit,
+            },
+            Effect::CountKeys {
+                generation,
+                query,
+                at,
+            } => Msg::KeyCount {
+                generation,
+                result: self
+                    .service()
+                    .and_then(|s| s.count_keys(&query, at.as_ref())),
+            },
+            Effect::LoadAllKeyRefs { generation, query } => Msg::AllKeyRefs {
+                generation,
+                result: self.service().and_then(|s| s.list_key_refs(&query, false)),
+            },
             Effect::LoadKeyRows { generation, ids } => {
                 let service = self.service();
                 let (now, result) = match service {
@@ -564,17 +560,24 @@ impl Worker {
 /// The list and generation of a load that a newer one may cancel.
 pub fn list_load(effect: &Effect) -> Option<(ListKind, u64)> {
     match effect {
-        Effect::LoadKeyRefs { generation, .. } => Some((ListKind::Keys, *generation)),
+        Effect::LoadKeyPage { generation, .. }
+        | Effect::CountKeys { generation, .. }
+        | Effect::LoadAllKeyRefs { generation, .. } => Some((ListKind::Keys, *generation)),
         Effect::LoadHistory { generation, .. } => Some((ListKind::History, *generation)),
         _ => None,
     }
 }
 
-/// Of several loads of the same list waiting at once, only the newest matters.
+/// Of several loads of the same list waiting at once, only the newest matters:
+/// what was asked of the key list before its newest generation is outdated.
 fn newest_only(batch: Vec<Effect>) -> Vec<Effect> {
-    let last_keys = batch
+    let newest_keys = batch
         .iter()
-        .rposition(|e| matches!(e, Effect::LoadKeyRefs { .. }));
+        .filter_map(|e| match e {
+            Effect::LoadKeyPage { generation, .. } => Some(*generation),
+            _ => None,
+        })
+        .max();
     let last_history = batch
         .iter()
         .rposition(|e| matches!(e, Effect::LoadHistory { .. }));
@@ -582,9 +585,12 @@ fn newest_only(batch: Vec<Effect>) -> Vec<Effect> {
         .into_iter()
         .enumerate()
         .filter(|(i, e)| match e {
-            Effect::LoadKeyRefs { .. } => Some(*i) == last_keys,
-            // Rows asked for before the newest list load belong to an older list.
-            Effect::LoadKeyRows { .. } => last_keys.is_none_or(|k| *i > k),
+            Effect::LoadKeyPage { generation, .. }
+            | Effect::CountKeys { generation, .. }
+            | Effect::LoadAllKeyRefs { generation, .. }
+            | Effect::LoadKeyRows { generation, .. } => {
+                newest_keys.is_none_or(|newest| *generation >= newest)
+            }
             Effect::LoadHistory { .. } => Some(*i) == last_history,
             _ => true,
         })
@@ -722,12 +728,16 @@ fn write_new_file(
 mod tests {
     use super::*;
     use keyward_core::domain::history::HistoryPage;
+    use keyward_core::domain::model::{KeyPage, KeyPageFrom};
     use keyward_core::domain::query::KeyQuery;
 
     fn load_keys(generation: u64) -> Effect {
-        Effect::LoadKeyRefs {
+        Effect::LoadKeyPage {
             generation,
             query: KeyQuery::default(),
+            from: KeyPageFrom::Top,
+            limit: 200,
+            asked: vec![],
         }
     }
 
@@ -784,10 +794,20 @@ mod tests {
             },
             load_keys(2),
             Effect::LoadTeams,
+            Effect::CountKeys {
+                generation: 2,
+                query: KeyQuery::default(),
+                at: None,
+            },
             load_keys(3),
             Effect::LoadKeyRows {
                 generation: 3,
                 ids: vec![2],
+            },
+            Effect::CountKeys {
+                generation: 3,
+                query: KeyQuery::default(),
+                at: None,
             },
             Effect::LoadHistory {
                 generation: 1,
@@ -800,14 +820,15 @@ mod tests {
         let described: Vec<String> = kept
             .iter()
             .map(|e| match e {
-                Effect::LoadKeyRefs { generation, .. } => format!("refs{generation}"),
+                Effect::LoadKeyPage { generation, .. } => format!("page{generation}"),
                 Effect::LoadKeyRows { generation, .. } => format!("rows{generation}"),
+                Effect::CountKeys { generation, .. } => format!("count{generation}"),
                 Effect::LoadTeams => "teams".into(),
                 Effect::LoadHistory { .. } => "history".into(),
                 other => format!("{other:?}"),
             })
             .collect();
-        assert_eq!(described, ["teams", "refs3", "rows3", "history"]);
+        assert_eq!(described, ["teams", "page3", "rows3", "count3", "history"]);
     }
 
     /// A worker on a new store in `dir`, made through the setup effect.
@@ -974,9 +995,9 @@ mod tests {
     }
 
     #[test]
-    fn the_sessions_first_long_list_sends_its_first_keys_then_the_whole_list() {
+    fn a_page_of_a_long_list_is_read_from_either_end_and_counted_apart() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut w, rx) = worker_on_new_store(&dir);
+        let (mut w, _rx) = worker_on_new_store(&dir);
         w.service()
             .unwrap()
             .sample_data_for_tests(keyward_core::service::demo::DemoSpec {
@@ -984,21 +1005,46 @@ mod tests {
                 history: Some(0),
             })
             .unwrap();
-        let Some(Msg::KeyRefs {
-            result: Ok(all), ..
+        let all = w
+            .service()
+            .unwrap()
+            .list_key_refs(&KeyQuery::default(), false)
+            .unwrap();
+        let Some(Msg::KeyPage {
+            result: Ok(first), ..
         }) = w.execute(load_keys(1))
         else {
-            panic!("no whole list");
+            panic!("no first page");
         };
-        let Ok(Msg::FirstKeyRefs { generation, refs }) = rx.try_recv() else {
-            panic!("no first keys");
+        assert_eq!(first.refs[..], all[..200]);
+        let Some(Msg::KeyPage {
+            result: Ok(last), ..
+        }) = w.execute(Effect::LoadKeyPage {
+            generation: 2,
+            query: KeyQuery::default(),
+            from: KeyPageFrom::Bottom,
+            limit: 200,
+            asked: vec![all[0].id, all[1].id],
+        })
+        else {
+            panic!("no last page");
         };
-        assert_eq!((generation, refs.len() as u64), (1, FIRST_REFS));
-        assert_eq!(refs[..], all[..refs.len()], "the whole list's first keys");
-        assert!(all.len() > refs.len());
-        // Later lists come whole, at once.
-        assert!(matches!(w.execute(load_keys(2)), Some(Msg::KeyRefs { .. })));
-        assert!(rx.try_recv().is_err());
+        assert_eq!(last.refs[..], all[all.len() - 200..]);
+        assert_eq!(last.kept, vec![all[0].id, all[1].id]);
+        let Some(Msg::KeyCount {
+            result: Ok(count), ..
+        }) = w.execute(Effect::CountKeys {
+            generation: 2,
+            query: KeyQuery::default(),
+            at: Some(last.refs[0].clone()),
+        })
+        else {
+            panic!("no count");
+        };
+        assert_eq!(
+            (count.total, count.before),
+            (all.len() as u64, Some(all.len() as u64 - 200))
+        );
     }
 
     #[test]
@@ -1025,8 +1071,9 @@ mod tests {
         let Some(Msg::KeyCreated(Ok(issued))) = created else {
             panic!("{created:?}");
         };
-        let Some(Msg::KeyRefs {
-            result: Ok(refs), ..
+        let Some(Msg::KeyPage {
+            result: Ok(KeyPage { refs, .. }),
+            ..
         }) = w.execute(load_keys(1))
         else {
             panic!("no list");

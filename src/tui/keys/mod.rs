@@ -1,6 +1,7 @@
-//! The Keys and Teams tabs: one list of keys (every handle the filter selects,
-//! rows loaded near the viewport only) and one selection, shown as the key
-//! table with its detail pane, or with the teams and their counts beside it.
+//! The Keys and Teams tabs: one list of keys (a window of the filter's keys
+//! around the cursor, paged from the listing index as the cursor moves, rows
+//! loaded near the viewport only) and one selection, shown as the key table
+//! with its detail pane, or with the teams and their counts beside it.
 
 pub mod keymap;
 #[cfg(test)]
@@ -22,23 +23,63 @@ use crate::tui::state::{Effect, Tab};
 use crate::tui::windows::confirm::{Confirm, count_keys};
 use crate::tui::windows::renew::RenewForm;
 use crate::tui::windows::team_picker::TeamPicker;
-use keyward_core::domain::model::{Key, KeyRef, KeyStatus, Role, Team};
+use keyward_core::domain::model::{
+    Key, KeyCount, KeyPage, KeyPageFrom, KeyRef, KeyStatus, Role, Team,
+};
 use keyward_core::domain::query::{KeyQuery, integration_filter};
 use keyward_core::error::Error;
 use keyward_core::service::{BulkAction, BulkOutcome, BulkPlan};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use tui_input::Input;
 
-/// The keys the filter selects: every handle in order, rows loaded near the
-/// viewport only, so a hundred thousand keys cost a few megabytes.
+/// Keys asked for at a time, as the cursor nears the window's edge.
+pub const PAGE: usize = 200;
+
+/// The most keys the window holds: it lets go of the far end beyond this.
+const WINDOW: usize = 6 * PAGE;
+
+/// Where the cursor lands once a page that replaces the window comes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Landing {
+    /// On the key it was on, if the page holds it (a reload).
+    #[default]
+    Stay,
+    /// On the first key (`g`, a new filter).
+    First,
+    /// On the last key (`G`).
+    Last,
+}
+
+/// The keys the filter selects, a window of them around the cursor: pages
+/// come from the listing index as the cursor nears an edge of the window,
+/// and rows load near the viewport only, so what the screen holds and
+/// reads depends on the screen, not on the number of keys in the store.
 #[derive(Debug, Default)]
 pub struct KeyList {
     pub filter: QueryLine,
     pub generation: u64,
+    /// A page that replaces the window is on its way.
     pub loading: bool,
+    /// The window: consecutive keys of the filter, in listing order.
     pub refs: Vec<KeyRef>,
+    /// The window starts at the filter's first key, ends at its last.
+    pub at_start: bool,
+    pub at_end: bool,
+    /// How many of the filter's keys come before the window, where known.
+    pub before: Option<u64>,
+    /// How many keys the filter lists, once counted.
+    pub total: Option<u64>,
+    /// The key a page that extends the window is asked after (or before).
+    pub extending: Option<i64>,
+    pub landing: Landing,
+    /// `a` waits for every key of the filter.
+    pub selecting_all: bool,
+    /// The selection when the page replacing the window was asked for: the
+    /// page says which of them the filter still lists.
+    asked: HashSet<i64>,
     pub rows: HashMap<i64, Key>,
     pub requested: HashSet<i64>,
+    /// The cursor and the first row shown, as places in the window.
     pub cursor: usize,
     pub offset: usize,
     /// Selected keys by row id.
@@ -49,8 +90,6 @@ pub struct KeyList {
     /// under way lists: they differ while a new filter's keys are coming.
     pub shown_query: String,
     pub loading_query: String,
-    /// Only the list's first keys are here; the rest are coming.
-    pub partial: bool,
 }
 
 impl KeyList {
@@ -58,7 +97,7 @@ impl KeyList {
     /// the line (its keys are still coming): `a` and the changes wait, or
     /// they would act on the last filter's keys.
     pub fn stale(&self) -> bool {
-        self.partial || self.shown_query != self.filter.applied
+        self.shown_query != self.filter.applied
     }
 
     pub fn current(&self) -> Option<&KeyRef> {
@@ -67,6 +106,16 @@ impl KeyList {
 
     pub fn current_key(&self) -> Option<&Key> {
         self.current().and_then(|r| self.rows.get(&r.id))
+    }
+
+    /// Where the cursor stands among the filter's keys (from 1), where known.
+    pub fn position(&self) -> Option<u64> {
+        self.before.map(|b| b + self.cursor as u64 + 1)
+    }
+
+    /// The whole filter is in the window.
+    fn whole(&self) -> bool {
+        self.at_start && self.at_end
     }
 }
 
@@ -90,17 +139,48 @@ impl Change {
     }
 }
 
-/// Reads the list again under the filter applied.
+/// Reads the list again under the filter applied: the window where it
+/// stands for the same filter (another process may have changed it), from
+/// the top for a new one.
 pub fn reload(list: &mut KeyList, cx: &mut Cx) {
+    let same = !list.stale() && !list.refs.is_empty();
+    let from = match list.refs.first() {
+        Some(first) if same && !list.at_start => KeyPageFrom::From(first.clone()),
+        _ => KeyPageFrom::Top,
+    };
+    let limit = if same {
+        list.refs.len().max(PAGE)
+    } else {
+        PAGE
+    };
+    replace_window(list, from, limit, Landing::Stay, cx);
+}
+
+/// Asks for a page that replaces the window; pages asked before it are
+/// dropped on arrival.
+fn replace_window(
+    list: &mut KeyList,
+    from: KeyPageFrom,
+    limit: usize,
+    landing: Landing,
+    cx: &mut Cx,
+) {
     let Ok(query) = KeyQuery::parse(&list.filter.applied) else {
         return;
     };
     list.generation += 1;
     list.loading = true;
+    list.extending = None;
+    list.selecting_all = false;
+    list.landing = landing;
     list.loading_query = list.filter.applied.clone();
-    cx.effect(Effect::LoadKeyRefs {
+    list.asked = list.selected.keys().copied().collect();
+    cx.effect(Effect::LoadKeyPage {
         generation: list.generation,
         query,
+        from,
+        limit,
+        asked: list.asked.iter().copied().collect(),
     });
 }
 
@@ -121,7 +201,8 @@ fn visible_rows(list: &KeyList, tab: Tab, cx: &Cx) -> usize {
 }
 
 /// Keeps the cursor in view and asks for the rows around the viewport that are
-/// not loaded yet; forgets rows far from it.
+/// not loaded yet; forgets rows far from it. Near an edge of the window it
+/// asks for the page beyond.
 pub fn ensure_rows(list: &mut KeyList, cx: &mut Cx) {
     let h = visible_rows(list, Tab::Keys, cx);
     if list.cursor < list.offset {
@@ -154,68 +235,237 @@ pub fn ensure_rows(list: &mut KeyList, cx: &mut Cx) {
             ids: missing,
         });
     }
+    extend_window(list, h, cx);
 }
 
-/// The handles the filter selects; an outdated answer is dropped.
-pub fn on_refs(
+/// Asks for the page beyond the window's edge the cursor nears (one page
+/// at a time, none while the window is being replaced).
+fn extend_window(list: &mut KeyList, h: usize, cx: &mut Cx) {
+    if list.loading || list.extending.is_some() || list.stale() {
+        return;
+    }
+    let near = (PAGE / 2).max(2 * h);
+    let from = if !list.at_end && list.refs.len().saturating_sub(list.cursor) <= near {
+        list.refs.last().map(|k| KeyPageFrom::After(k.clone()))
+    } else if !list.at_start && list.cursor < near {
+        list.refs.first().map(|k| KeyPageFrom::Before(k.clone()))
+    } else {
+        None
+    };
+    let (Some(from), Ok(query)) = (from, KeyQuery::parse(&list.filter.applied)) else {
+        return;
+    };
+    list.extending = match &from {
+        KeyPageFrom::After(k) | KeyPageFrom::Before(k) => Some(k.id),
+        _ => None,
+    };
+    cx.effect(Effect::LoadKeyPage {
+        generation: list.generation,
+        query,
+        from,
+        limit: PAGE,
+        asked: Vec::new(),
+    });
+}
+
+/// A page of the list; an outdated answer is dropped.
+pub fn on_page(
     list: &mut KeyList,
     generation: u64,
-    result: Result<Vec<KeyRef>, Error>,
+    from: KeyPageFrom,
+    limit: usize,
+    result: Result<KeyPage, Error>,
     cx: &mut Cx,
 ) {
     if generation != list.generation {
         return;
     }
-    list.loading = false;
-    list.partial = false;
-    match result {
-        Ok(refs) => {
+    let page = match result {
+        Ok(page) => page,
+        Err(e) => {
+            list.loading = false;
+            list.extending = None;
+            cx.fail(&e);
+            return;
+        }
+    };
+    let full = page.refs.len() >= limit;
+    match from {
+        KeyPageFrom::After(anchor) => {
+            if list.extending != Some(anchor.id) || list.refs.last() != Some(&anchor) {
+                return;
+            }
+            list.extending = None;
+            list.at_end = !full;
+            list.refs.extend(page.refs);
+            // Let go of the far start, never of what is on screen.
+            let drop = list
+                .refs
+                .len()
+                .saturating_sub(WINDOW)
+                .min(list.offset.saturating_sub(PAGE));
+            if drop > 0 {
+                list.refs.drain(..drop);
+                list.cursor -= drop;
+                list.offset -= drop;
+                list.at_start = false;
+                list.before = list.before.map(|b| b + drop as u64);
+            }
+        }
+        KeyPageFrom::Before(anchor) => {
+            if list.extending != Some(anchor.id) || list.refs.first() != Some(&anchor) {
+                return;
+            }
+            list.extending = None;
+            let n = page.refs.len();
+            list.at_start = !full;
+            list.before = if list.at_start {
+                Some(0)
+            } else {
+                list.before.map(|b| b.saturating_sub(n as u64))
+            };
+            list.refs.splice(0..0, page.refs);
+            list.cursor += n;
+            list.offset += n;
+            let h = visible_rows(list, Tab::Keys, cx);
+            let keep = WINDOW.max(list.offset + 2 * h + PAGE);
+            if list.refs.len() > keep {
+                list.refs.truncate(keep);
+                list.at_end = false;
+            }
+        }
+        from @ (KeyPageFrom::Top | KeyPageFrom::Bottom | KeyPageFrom::From(_)) => {
+            list.loading = false;
+            // Every key after where the window stood is gone: show the end.
+            if page.refs.is_empty() && matches!(from, KeyPageFrom::From(_)) {
+                replace_window(list, KeyPageFrom::Bottom, PAGE, Landing::Last, cx);
+                return;
+            }
             let keep = list.current().map(|r| r.id);
-            list.refs = refs;
+            list.refs = page.refs;
+            if list.shown_query != list.loading_query {
+                // Another filter's count is not this one's.
+                list.total = None;
+            }
             list.shown_query = list.loading_query.clone();
-            unselect_hidden(list, cx);
+            unselect_hidden(list, &page.kept, cx);
             list.rows.clear();
             list.requested.clear();
-            list.cursor = keep
-                .and_then(|id| list.refs.iter().position(|r| r.id == id))
-                .unwrap_or(list.cursor)
-                .min(list.refs.len().saturating_sub(1));
+            let last = list.refs.len().saturating_sub(1);
+            let (at_start, at_end) = match from {
+                KeyPageFrom::Top => (true, !full),
+                KeyPageFrom::Bottom => (!full, true),
+                _ => (false, !full),
+            };
+            list.at_start = at_start;
+            list.at_end = at_end;
+            list.before = match from {
+                KeyPageFrom::Top => Some(0),
+                KeyPageFrom::Bottom if at_start => Some(0),
+                KeyPageFrom::Bottom => list.total.map(|t| t.saturating_sub(list.refs.len() as u64)),
+                _ => list.before,
+            };
+            list.cursor = match list.landing {
+                Landing::First => 0,
+                Landing::Last => last,
+                Landing::Stay => keep
+                    .and_then(|id| list.refs.iter().position(|r| r.id == id))
+                    .unwrap_or(list.cursor)
+                    .min(last),
+            };
+            if list.landing == Landing::Last {
+                let h = visible_rows(list, Tab::Keys, cx);
+                list.offset = list.refs.len().saturating_sub(h);
+            }
+            list.landing = Landing::Stay;
             // Details of a key that left the list (deleted elsewhere) close.
             if list.detail.as_ref().map(|d| d.id) != list.current().map(|r| r.id) {
                 list.detail = None;
             }
-            ensure_rows(list, cx);
+            if list.whole() {
+                list.total = Some(list.refs.len() as u64);
+            } else if let Ok(query) = KeyQuery::parse(&list.shown_query) {
+                // Counted in the background: the page shows before its count.
+                cx.effect(Effect::CountKeys {
+                    generation,
+                    query,
+                    at: list.refs.first().cloned().filter(|_| !list.at_start),
+                });
+            }
+        }
+    }
+    ensure_rows(list, cx);
+}
+
+/// How many keys the filter lists, and where the window stands among them.
+pub fn on_count(list: &mut KeyList, generation: u64, result: Result<KeyCount, Error>, cx: &mut Cx) {
+    if generation != list.generation {
+        return;
+    }
+    match result {
+        Ok(count) => {
+            list.total = Some(count.total);
+            if let Some(before) = count.before {
+                // Counted before the first key then shown; pages that came
+                // meanwhile moved the window's start.
+                list.before = Some(before);
+            }
+            if list.at_start {
+                list.before = Some(0);
+            } else if list.at_end {
+                list.before = Some(count.total.saturating_sub(list.refs.len() as u64));
+            }
         }
         Err(e) => cx.fail(&e),
     }
 }
 
-/// The first keys of the session's first list, while the rest come: shown
-/// at once where nothing is shown yet. The whole list replaces them (the
-/// cursor stays on its key); until then the list counts as stale, so `a` and
-/// the changes wait for it.
-pub fn on_first_refs(list: &mut KeyList, generation: u64, refs: Vec<KeyRef>, cx: &mut Cx) {
-    if generation != list.generation || !list.refs.is_empty() || !list.selected.is_empty() {
+/// Every key of the filter, for `a`.
+pub fn on_all_refs(
+    list: &mut KeyList,
+    generation: u64,
+    result: Result<Vec<KeyRef>, Error>,
+    cx: &mut Cx,
+) {
+    if generation != list.generation || !std::mem::take(&mut list.selecting_all) {
         return;
     }
-    list.refs = refs;
-    list.partial = true;
-    list.shown_query = list.loading_query.clone();
-    list.rows.clear();
-    list.requested.clear();
-    list.cursor = 0;
-    ensure_rows(list, cx);
+    match result {
+        Ok(refs) => select_all(list, refs, cx),
+        Err(e) => cx.fail(&e),
+    }
+}
+
+fn select_all(list: &mut KeyList, refs: Vec<KeyRef>, cx: &mut Cx) {
+    if refs.is_empty() {
+        cx.warn("No keys here to select: the filter shows none.".to_owned());
+        return;
+    }
+    for r in refs {
+        list.selected.insert(r.id, r);
+    }
+    cx.say(format!("{} selected.", count_keys(list.selected.len())));
 }
 
 /// Keys that left the filter (a change, another filter) leave the selection,
 /// so an action never targets a key the screen does not show. Says so.
-fn unselect_hidden(list: &mut KeyList, cx: &mut Cx) {
+/// `kept` are those of the selection the store says the filter lists.
+fn unselect_hidden(list: &mut KeyList, kept: &[i64], cx: &mut Cx) {
     if list.selected.is_empty() {
         return;
     }
-    let shown: HashSet<i64> = list.refs.iter().map(|r| r.id).collect();
+    let mut kept: HashSet<i64> = kept.iter().copied().collect();
+    // A key selected since the page was asked for stays where the page
+    // shows it; the store was not asked about it.
+    let asked = std::mem::take(&mut list.asked);
+    kept.extend(
+        list.refs
+            .iter()
+            .map(|r| r.id)
+            .filter(|id| !asked.contains(id)),
+    );
     let before = list.selected.len();
-    list.selected.retain(|id, _| shown.contains(id));
+    list.selected.retain(|id, _| kept.contains(id));
     let hidden = before - list.selected.len();
     if hidden > 0 {
         cx.say(format!(
@@ -339,6 +589,17 @@ pub fn on_applied(action: BulkAction, result: Result<BulkOutcome, Error>, cx: &m
 }
 
 pub fn move_cursor(list: &mut KeyList, by: isize, cx: &mut Cx) {
+    // The far ends lie beyond the window: a page from there replaces it.
+    if by == isize::MIN && !list.at_start {
+        list.detail = None;
+        replace_window(list, KeyPageFrom::Top, PAGE, Landing::First, cx);
+        return;
+    }
+    if by == isize::MAX && !list.at_end {
+        list.detail = None;
+        replace_window(list, KeyPageFrom::Bottom, PAGE, Landing::Last, cx);
+        return;
+    }
     let before = list.cursor;
     list.cursor = step(before, by, list.refs.len());
     if list.cursor != before {
@@ -414,16 +675,22 @@ pub fn act(list: &mut KeyList, teams: &TeamsTab, tab: Tab, action: Action, cx: &
         }
         Action::SelectAll if list.stale() => cx.warn(STILL_LOADING.to_owned()),
         Action::SelectAll => {
-            // Every handle the service gave for the filter, loaded rows or not;
-            // a list still loading trims the selection to its keys when it comes.
-            if list.refs.is_empty() {
-                cx.warn("No keys here to select: the filter shows none.".to_owned());
+            // Every key the filter lists, loaded rows or not: those in the
+            // window when it holds them all, else asked of the store.
+            if list.whole() {
+                let refs = list.refs.clone();
+                select_all(list, refs, cx);
                 return;
             }
-            for r in &list.refs {
-                list.selected.insert(r.id, r.clone());
-            }
-            cx.say(format!("{} selected.", count_keys(list.selected.len())));
+            let Ok(query) = KeyQuery::parse(&list.filter.applied) else {
+                return;
+            };
+            list.selecting_all = true;
+            cx.say("Selecting every key of the filter…".to_owned());
+            cx.effect(Effect::LoadAllKeyRefs {
+                generation: list.generation,
+                query,
+            });
         }
         Action::SelectNone => list.selected.clear(),
         _ => change_action(list, teams, action, cx),
@@ -557,6 +824,10 @@ pub fn query_changed(list: &mut KeyList, cx: &mut Cx) {
         // The empty list is this (invalid) filter's own.
         list.shown_query = list.filter.applied.clone();
         list.refs.clear();
+        list.at_start = true;
+        list.at_end = true;
+        list.before = Some(0);
+        list.total = Some(0);
         list.rows.clear();
         list.requested.clear();
         list.detail = None;
@@ -574,11 +845,10 @@ pub fn click_row(list: &mut KeyList, row: usize, cx: &mut Cx) {
     }
 }
 
-/// Whether the list is loaded and every row on screen drawn from a loaded record.
-/// The first keys of a long list count: the page shows the rows it will
-/// show once the whole list is in, only its count is not known yet.
+/// Whether the list is loaded and every row on screen drawn from a loaded
+/// record (its count may still be coming).
 pub fn is_full(list: &KeyList, visible: usize) -> bool {
-    (!list.loading || list.partial)
+    !list.loading
         && list.refs[list.offset.min(list.refs.len())..]
             .iter()
             .take(visible)

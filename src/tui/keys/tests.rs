@@ -6,49 +6,164 @@ use crate::tui::testing::*;
 // Keys list
 // ---------------------------------------------------------------------------------------------
 
+fn page_of(generation: u64, from: KeyPageFrom, refs: Vec<KeyRef>) -> Msg {
+    Msg::KeyPage {
+        generation,
+        from,
+        limit: crate::tui::keys::PAGE,
+        result: Ok(KeyPage { refs, kept: vec![] }),
+    }
+}
+
+fn page_loads(fx: &[Effect]) -> Vec<(u64, KeyPageFrom)> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::LoadKeyPage {
+                generation, from, ..
+            } => Some((*generation, from.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A long list is a window of pages: the first shows at once and is counted
+/// after; the page beyond is asked for (once) as the cursor nears an edge;
+/// `G` and `g` replace the window with a page from either end; `a` asks the
+/// store for every key of the filter.
 #[test]
-fn a_long_lists_first_keys_show_at_once_and_the_whole_list_takes_their_place() {
+fn a_long_list_is_a_window_of_pages_that_follows_the_cursor() {
+    use crate::tui::keys::PAGE;
     let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
     update(&mut s, Msg::Started(Ok(operator(Role::Admin))));
     let g = s.keys.generation;
-    let all = keys(300);
+    let all = refs_of(&keys(1000));
+    let fx = update(&mut s, page_of(g, KeyPageFrom::Top, all[..PAGE].to_vec()));
+    assert!(s.keys.at_start && !s.keys.at_end && !s.keys.stale());
+    assert_eq!(row_loads(&fx)[0][0], 1, "drawn at once");
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::CountKeys { at: None, .. })),
+        "counted after"
+    );
+    assert_eq!((s.keys.position(), s.keys.total), (Some(1), None));
+    update(
+        &mut s,
+        Msg::KeyCount {
+            generation: g,
+            result: Ok(KeyCount {
+                total: 1000,
+                before: None,
+            }),
+        },
+    );
+    assert_eq!((s.keys.position(), s.keys.total), (Some(1), Some(1000)));
+
+    // Down the window: the page after its last key, asked for once.
+    let mut asked = Vec::new();
+    for _ in 0..12 {
+        asked.extend(page_loads(&update(&mut s, press(KeyCode::PageDown))));
+    }
+    assert_eq!(asked, vec![(g, KeyPageFrom::After(all[PAGE - 1].clone()))]);
     let fx = update(
         &mut s,
-        Msg::FirstKeyRefs {
-            generation: g,
-            refs: refs_of(&all[..100]),
-        },
+        page_of(g, asked[0].1.clone(), all[PAGE..2 * PAGE].to_vec()),
     );
-    // Drawn at once: the viewport's rows are asked for.
-    assert_eq!(row_loads(&fx)[0][0], 1);
-    assert!(s.keys.partial && s.keys.stale(), "`a` and changes wait");
-    update(&mut s, ch('j'));
-    update(&mut s, ch('j'));
-    update(&mut s, ch('a'));
+    assert_eq!(s.keys.refs[..], all[..2 * PAGE]);
     assert!(
-        s.keys.selected.is_empty(),
-        "select all waits for the whole list"
+        page_loads(&fx).is_empty(),
+        "the cursor is far from the new edge"
     );
-    // The whole list: the cursor stays on its key.
+    let at = s.keys.position();
+    // A page asked for an older window is dropped.
     update(
         &mut s,
-        Msg::KeyRefs {
-            generation: g,
-            result: Ok(refs_of(&all)),
-        },
+        page_of(
+            g,
+            KeyPageFrom::After(all[PAGE - 1].clone()),
+            all[..3].to_vec(),
+        ),
     );
-    assert!(!s.keys.partial && !s.keys.stale());
-    assert_eq!((s.keys.refs.len(), s.keys.cursor), (300, 2));
-    // First keys of an older load, or once a list is shown, change nothing.
+    assert_eq!((s.keys.refs.len(), s.keys.position()), (2 * PAGE, at));
+
+    // G: a page from the bottom takes the window's place, the cursor on the last key.
+    let fx = update(&mut s, ch('G'));
+    let [(g2, KeyPageFrom::Bottom)] = page_loads(&fx)[..] else {
+        panic!("{fx:?}")
+    };
+    assert!(g2 > g);
     update(
         &mut s,
-        Msg::FirstKeyRefs {
-            generation: g,
-            refs: refs_of(&all[..10]),
+        page_of(g2, KeyPageFrom::Bottom, all[1000 - PAGE..].to_vec()),
+    );
+    assert!(!s.keys.at_start && s.keys.at_end);
+    assert_eq!(s.keys.current(), all.last());
+    assert_eq!((s.keys.position(), s.keys.total), (Some(1000), Some(1000)));
+    // Up the window: the page before its first key.
+    let mut asked = Vec::new();
+    for _ in 0..12 {
+        asked.extend(page_loads(&update(&mut s, press(KeyCode::PageUp))));
+    }
+    assert_eq!(
+        asked,
+        vec![(g2, KeyPageFrom::Before(all[1000 - PAGE].clone()))]
+    );
+    let here = s.keys.current().cloned();
+    update(
+        &mut s,
+        page_of(
+            g2,
+            asked[0].1.clone(),
+            all[1000 - 2 * PAGE..1000 - PAGE].to_vec(),
+        ),
+    );
+    assert_eq!(s.keys.refs[..], all[1000 - 2 * PAGE..]);
+    assert_eq!(
+        s.keys.current().cloned(),
+        here,
+        "the cursor stays on its key"
+    );
+    let position = s.keys.position().unwrap() as usize;
+    assert_eq!(all[position - 1], *s.keys.current().unwrap());
+
+    // `a`: every key of the filter, from the store.
+    let fx = update(&mut s, ch('a'));
+    assert!(s.keys.selected.is_empty());
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::LoadAllKeyRefs { generation, .. } if *generation == g2))
+    );
+    update(
+        &mut s,
+        Msg::AllKeyRefs {
+            generation: g2,
+            result: Ok(all.clone()),
         },
     );
-    assert_eq!(s.keys.refs.len(), 300);
-    assert!(!s.keys.partial);
+    assert_eq!(s.keys.selected.len(), 1000);
+
+    // g: back to the top.
+    let fx = update(&mut s, ch('g'));
+    let [(g3, KeyPageFrom::Top)] = page_loads(&fx)[..] else {
+        panic!("{fx:?}")
+    };
+    update(
+        &mut s,
+        Msg::KeyPage {
+            generation: g3,
+            from: KeyPageFrom::Top,
+            limit: PAGE,
+            result: Ok(KeyPage {
+                refs: all[..PAGE].to_vec(),
+                kept: all.iter().map(|r| r.id).collect(),
+            }),
+        },
+    );
+    assert_eq!((s.keys.cursor, s.keys.position()), (0, Some(1)));
+    assert_eq!(
+        s.keys.selected.len(),
+        1000,
+        "the filter still lists them all"
+    );
 }
 
 #[test]
@@ -57,13 +172,8 @@ fn moving_through_the_keys_requests_only_rows_not_yet_loaded_or_asked_for() {
     update(&mut s, Msg::Started(Ok(operator(Role::Admin))));
     let g = s.keys.generation;
     let all = keys(100);
-    let fx = update(
-        &mut s,
-        Msg::KeyRefs {
-            generation: g,
-            result: Ok(refs_of(&all)),
-        },
-    );
+    let page = whole_list(&s, g, Ok(refs_of(&all)));
+    let fx = update(&mut s, page);
     // 80×24 shows 17 rows; a page above and below the viewport is read ahead.
     let h = layout::visible_rows(Tab::Keys, 80, 24, false) as i64;
     assert_eq!(h, 17);
@@ -665,13 +775,8 @@ fn keys_that_leave_the_filter_leave_the_selection_and_x_never_targets_them() {
         .into_iter()
         .filter(|k| k.id != 2 && k.id != 4)
         .collect();
-    update(
-        &mut s,
-        Msg::KeyRefs {
-            generation,
-            result: Ok(refs_of(&shown)),
-        },
-    );
+    let page = whole_list(&s, generation, Ok(refs_of(&shown)));
+    update(&mut s, page);
     assert_eq!(
         s.keys.selected.keys().copied().collect::<Vec<_>>(),
         vec![1, 3, 5]
@@ -715,13 +820,8 @@ fn keys_typed_ahead_of_a_filters_keys_never_act_on_the_last_filters() {
     }
     // Once the filter's keys show, `a` takes exactly them.
     let generation = s.keys.generation;
-    update(
-        &mut s,
-        Msg::KeyRefs {
-            generation,
-            result: Ok(refs_of(&keys(2))),
-        },
-    );
+    let page = whole_list(&s, generation, Ok(refs_of(&keys(2))));
+    update(&mut s, page);
     update(&mut s, ch('a'));
     assert_eq!(
         s.keys.selected.keys().copied().collect::<Vec<_>>(),
@@ -734,13 +834,8 @@ fn select_all_over_ten_thousand_keys_with_one_page_loaded_plans_every_one() {
     let all = keys(10_000);
     let mut s = admin_with(0);
     let generation = s.keys.generation;
-    update(
-        &mut s,
-        Msg::KeyRefs {
-            generation,
-            result: Ok(refs_of(&all)),
-        },
-    );
+    let page = whole_list(&s, generation, Ok(refs_of(&all)));
+    update(&mut s, page);
     update(
         &mut s,
         Msg::KeyRows {
@@ -1013,13 +1108,8 @@ fn an_invalid_key_filter_clears_the_list_and_drops_a_late_answer() {
         "no stale keys under an invalid filter"
     );
     assert!(s.keys.rows.is_empty());
-    update(
-        &mut s,
-        Msg::KeyRefs {
-            generation: before,
-            result: Ok(refs_of(&keys(5))),
-        },
-    );
+    let page = whole_list(&s, before, Ok(refs_of(&keys(5))));
+    update(&mut s, page);
     assert!(
         s.keys.refs.is_empty(),
         "an answer for an older filter is dropped"

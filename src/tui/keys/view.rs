@@ -225,12 +225,15 @@ pub fn table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn title(state: &State) -> String {
     let list = &state.keys;
-    let n = list.refs.len();
-    let more = if list.partial { "+" } else { "" };
-    let mut t = format!(
-        " Keys {} of {n}{more} ",
-        if n == 0 { 0 } else { list.cursor + 1 }
-    );
+    // Where the cursor stands and how many there are, once counted (a
+    // window far from the top of a long list knows neither at first).
+    let mut t = match (list.refs.is_empty(), list.position(), list.total) {
+        (true, _, _) => " Keys 0 of 0 ".to_owned(),
+        (false, Some(at), Some(n)) => format!(" Keys {at} of {n} "),
+        (false, None, Some(n)) => format!(" Keys … of {n} "),
+        (false, Some(at), None) => format!(" Keys {at} of … "),
+        (false, None, None) => " Keys ".to_owned(),
+    };
     if !list.selected.is_empty() {
         t.push_str(&format!("· {} selected ", list.selected.len()));
     }

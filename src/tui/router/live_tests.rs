@@ -15,13 +15,8 @@ fn outbox_loads(fx: &[Effect]) -> usize {
 /// Answers the newest key load with `keys` (handles and rows).
 fn answer_keys(s: &mut State, keys: Vec<Key>) -> Vec<Effect> {
     let generation = s.keys.generation;
-    let mut fx = update(
-        s,
-        Msg::KeyRefs {
-            generation,
-            result: Ok(refs_of(&keys)),
-        },
-    );
+    let page = whole_list(s, generation, Ok(refs_of(&keys)));
+    let mut fx = update(s, page);
     fx.extend(update(
         s,
         Msg::KeyRows {

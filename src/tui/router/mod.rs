@@ -232,11 +232,19 @@ fn on_result(state: &mut State, msg: Msg, fx: &mut Vec<Effect>) {
             }
             enter_main(state, fx);
         }
-        Msg::KeyRefs { generation, result } => with_cx!(state, fx, |cx| {
-            keys::on_refs(&mut state.keys, generation, result, &mut cx)
+        Msg::KeyPage {
+            generation,
+            from,
+            limit,
+            result,
+        } => with_cx!(state, fx, |cx| {
+            keys::on_page(&mut state.keys, generation, from, limit, result, &mut cx)
         }),
-        Msg::FirstKeyRefs { generation, refs } => with_cx!(state, fx, |cx| {
-            keys::on_first_refs(&mut state.keys, generation, refs, &mut cx)
+        Msg::KeyCount { generation, result } => with_cx!(state, fx, |cx| {
+            keys::on_count(&mut state.keys, generation, result, &mut cx)
+        }),
+        Msg::AllKeyRefs { generation, result } => with_cx!(state, fx, |cx| {
+            keys::on_all_refs(&mut state.keys, generation, result, &mut cx)
         }),
         Msg::KeyRows {
             generation,

@@ -66,13 +66,8 @@ fn a_stale_key_list_answer_is_ignored() {
     let old = s.keys.generation;
     update(&mut s, ch('1'));
     assert_eq!(s.keys.generation, old + 1);
-    let fx = update(
-        &mut s,
-        Msg::KeyRefs {
-            generation: old,
-            result: Ok(refs_of(&keys(50))),
-        },
-    );
+    let page = whole_list(&s, old, Ok(refs_of(&keys(50))));
+    let fx = update(&mut s, page);
     assert!(fx.is_empty());
     assert_eq!(
         s.keys.refs.len(),
@@ -91,13 +86,8 @@ fn a_stale_key_list_answer_is_ignored() {
     );
     assert_eq!(s.keys.rows[&1].name, "key-001");
     // The current generation's answer is taken.
-    update(
-        &mut s,
-        Msg::KeyRefs {
-            generation: old + 1,
-            result: Ok(refs_of(&keys(5))),
-        },
-    );
+    let page = whole_list(&s, old + 1, Ok(refs_of(&keys(5))));
+    update(&mut s, page);
     assert_eq!(s.keys.refs.len(), 5);
     assert!(!s.keys.loading);
 }
@@ -419,13 +409,8 @@ fn a_reloaded_list_keeps_the_cursor_on_the_same_key() {
     let mut fewer = keys(10);
     fewer.remove(1);
     let generation = s.keys.generation;
-    let fx = update(
-        &mut s,
-        Msg::KeyRefs {
-            generation,
-            result: Ok(refs_of(&fewer)),
-        },
-    );
+    let page = whole_list(&s, generation, Ok(refs_of(&fewer)));
+    let fx = update(&mut s, page);
     assert_eq!(s.keys.current().unwrap().id, 5);
     assert_eq!(s.keys.cursor, 3);
     assert_eq!(row_loads(&fx).len(), 1, "the rows are read again");

@@ -320,13 +320,8 @@ fn picker_for_many() -> State {
     let all = keys(5_000);
     let mut s = main_with(Role::Admin, Vec::new());
     let generation = s.keys.generation;
-    update(
-        &mut s,
-        Msg::KeyRefs {
-            generation,
-            result: Ok(refs_of(&all)),
-        },
-    );
+    let page = whole_list(&s, generation, Ok(refs_of(&all)));
+    update(&mut s, page);
     update(
         &mut s,
         Msg::KeyRows {
