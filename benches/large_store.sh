@@ -3,15 +3,24 @@
 # 100 000 keys and 1 000 000 history rows, built by
 # `keyward demo --keys 100000 --history 1000000`.
 #
-# Usage: benches/large_store.sh [--store PATH|URL] [--rebuild] [--runs N]
+# Usage: benches/large_store.sh [--store PATH|URL] [--keys N --history N] [--rebuild] [--runs N]
+#        benches/large_store.sh --sizes 'KEYS:HISTORY KEYS:HISTORY' [--rebuild] [--runs N]
 #
-#   --store PATH  the store to measure (default: target/keyward-bench/large.db);
-#                 built by `keyward demo` if it does not exist; or a postgres://
-#                 URL, filled by `keyward demo` if its database has no store
+#   --store PATH  the store to measure (default: target/keyward-bench/large.db, or
+#                 large-KEYS-HISTORY.db for another size); built by `keyward demo`
+#                 if it does not exist; or a postgres:// URL, filled by `keyward
+#                 demo` if its database has no store
+#   --keys N, --history N
+#                 the size of the store the demo builds (default 100000 keys and
+#                 1000000 history rows)
+#   --sizes '…'   measures a store of each size (built where missing) in one run
+#                 and prints their figures side by side with the ratio of each to
+#                 the first size's, and the targets of issue 16 that compare sizes
 #   --rebuild     delete the file store and build it again (this times the demo);
 #                 a database is never dropped: drop and create it yourself
 #   --runs N      how many times each TUI and `key list` measurement is repeated
 #                 (default 11); `verify` of a malformed key always runs 101 times
+#   --tsv FILE    also writes each measurement's name, target and median to FILE
 #
 # It builds keyward with `cargo build --release`, then measures, each against its
 # target, and prints a markdown table of the figures (median, min, p90, max):
@@ -25,8 +34,8 @@
 #      process (its ratio to sqlite3 or psql is measured by `cargo bench --bench cli`)
 #   and, when it builds the store, the demo itself                        ≤ 60 s
 #
-# It needs tmux and sqlite3 (apt-get install tmux sqlite3), or tmux and psql for a
-# server (apt-get install postgresql-client), and installs nothing. On a server
+# It needs tmux, GNU time and sqlite3 (apt-get install tmux time sqlite3), or tmux,
+# time and psql for a server (apt-get install postgresql-client), and installs nothing. On a server
 # (issue 15) keyward and psql reach it with the URL and the PG* variables of the
 # caller's environment; HOME is private (below), so a password comes from
 # PGPASSWORD or PGPASSFILE, not ~/.pgpass. Use the Unix socket
@@ -41,7 +50,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n '6,15p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '6,25p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -54,6 +63,10 @@ store=""
 rebuild=0
 runs=11
 verify_runs=101
+size_keys=100000
+size_history=1000000
+sizes=""
+tsv=""
 
 while (($#)); do
     case "$1" in
@@ -69,6 +82,16 @@ while (($#)); do
     --rebuild)
         rebuild=1
         shift
+        ;;
+    --keys | --history | --sizes | --tsv)
+        (($# >= 2)) || die "$1 needs a value"
+        case $1 in
+        --keys) size_keys=$2 ;;
+        --history) size_history=$2 ;;
+        --sizes) sizes=$2 ;;
+        --tsv) tsv=$2 ;;
+        esac
+        shift 2
         ;;
     --runs)
         (($# >= 2)) || die "--runs needs a number"
@@ -90,6 +113,80 @@ while (($#)); do
     esac
 done
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive whole number, not '$runs'"
+[[ $size_keys =~ ^[1-9][0-9]*$ && $size_history =~ ^[0-9]+$ ]] ||
+    die "--keys and --history must be whole numbers"
+
+# ---------------------------------------------------------------------------------------------
+# Several sizes: this script once per size, then their figures side by side
+# ---------------------------------------------------------------------------------------------
+
+if [[ -n $sizes ]]; then
+    [[ -z $store ]] || die "--sizes measures stores of its own: leave out --store"
+    compare_tmp=$(mktemp -d "${TMPDIR:-/tmp}/keyward-sizes.XXXXXX")
+    trap 'rm -rf "$compare_tmp"' EXIT
+    labels=()
+    files=()
+    for size in $sizes; do
+        [[ $size =~ ^([1-9][0-9]*):([0-9]+)$ ]] || die "a size is KEYS:HISTORY, not '$size'"
+        k=${BASH_REMATCH[1]}
+        h=${BASH_REMATCH[2]}
+        args=(--keys "$k" --history "$h" --runs "$runs" --tsv "$compare_tmp/$k-$h.tsv")
+        ((rebuild)) && args+=(--rebuild)
+        echo "== $k keys, $h history rows" >&2
+        "$0" "${args[@]}" || die "the run of $size failed"
+        labels+=("$k / $h")
+        files+=("$compare_tmp/$k-$h.tsv")
+    done
+    echo
+    echo "## keyward at ${#files[@]} sizes, side by side"
+    echo
+    header="| measurement | target |"
+    rule="| --- | --- |"
+    for l in "${labels[@]}"; do
+        header+=" $l |"
+        rule+=" --- |"
+    done
+    for l in "${labels[@]:1}"; do
+        header+=" ratio ($l) |"
+        rule+=" --- |"
+    done
+    echo "$header"
+    echo "$rule"
+    # Rows in the first file's order; a measurement missing at a size shows "-".
+    awk -F'\t' -v n="${#files[@]}" '
+        FNR == 1 { f++ }
+        { key = $1; if (!(key in seen)) { seen[key] = 1; order[++rows] = key; target[key] = $2 }
+          med[key, f] = $3; unit[key] = $4 }
+        END {
+            for (r = 1; r <= rows; r++) {
+                k = order[r]; line = "| " k " | " target[k] " |"
+                for (i = 1; i <= n; i++) line = line " " ((k, i) in med ? med[k, i] " " unit[k] : "-") " |"
+                for (i = 2; i <= n; i++) {
+                    if ((k, 1) in med && (k, i) in med && med[k, 1] + 0 > 0)
+                        line = line " " sprintf("%.2f×", med[k, i] / med[k, 1]) " |"
+                    else line = line " - |"
+                }
+                print line
+            }
+        }' "${files[@]}"
+    echo
+    # Issue 16: the screen at the last size against the first.
+    verdict() { # NAME LIMIT RATIO
+        awk -F'\t' -v name="$1" -v lim="$2" -v rat="$3" '
+            FNR == 1 { f++ }
+            $1 == name { m[f] = $3 }
+            END {
+                if (!(1 in m) || !(f in m)) { print "- " name ": not measured at both sizes"; exit }
+                r = m[f] / m[1]
+                printf "- %s: %s at the last size (≤ %s), %.2f× the first (≤ %s×): %s\n", name, m[f], lim, r, rat,
+                    (m[f] <= lim && r <= rat) ? "met" : "NOT met"
+            }' "${files[@]}"
+    }
+    verdict "start → first full frame, Keys tab" 100 1.2
+    verdict "start → first full frame, History tab (\`4\` sent at once)" 100 1.2
+    verdict "resident memory, peak (VmHWM) after the drive" 64 1.5
+    exit 0
+fi
 
 # A relative --store is taken from the caller's directory; the default lives in
 # the repository's target directory. A postgres:// or postgresql:// URL names a
@@ -97,6 +194,9 @@ done
 engine=sqlite
 if [[ -z $store ]]; then
     store=$repo/target/keyward-bench/large.db
+    if ((size_keys != 100000 || size_history != 1000000)); then
+        store=$repo/target/keyward-bench/large-$size_keys-$size_history.db
+    fi
 elif [[ $store =~ ^postgres(ql)?:// ]]; then
     engine=postgres
 elif [[ $store != /* ]]; then
@@ -124,11 +224,11 @@ psql=${psql:-psql}
 missing=()
 shell_tool=sqlite3
 [[ $engine == postgres ]] && shell_tool=psql
-for tool in tmux "${shell_tool/psql/$psql}"; do
+for tool in tmux "${shell_tool/psql/$psql}" /usr/bin/time; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if ((${#missing[@]})); then
-    die "missing: ${missing[*]}; install with: apt-get install tmux ${shell_tool/psql/postgresql-client}"
+    die "missing: ${missing[*]}; install with: apt-get install tmux time ${shell_tool/psql/postgresql-client}"
 fi
 command -v cargo >/dev/null 2>&1 || die "cargo is needed to build keyward"
 ((BASH_VERSINFO[0] >= 5)) || die "bash 5 or later is needed (for EPOCHREALTIME)"
@@ -196,6 +296,7 @@ if awk -v l="${load_start%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > 0.5 * n) }';
     echo "note: the load average is $load_start on $(nproc) cores: other work will slow the figures" >&2
 fi
 rows=()  # the table's rows, in order
+[[ -z $tsv ]] || : >"$tsv"
 notes=() # lines printed under the table
 
 # stats VALUES... -> "median min p90 max" (p90 by nearest rank)
@@ -228,9 +329,27 @@ row() {
         if awk -v m="$med" "BEGIN { exit !($cond) }"; then met=yes; else met=NO; fi
     fi
     rows+=("| $name | $target | $(fmt "$med" "$dec") $unit | $(fmt "$mn" "$dec") | $(fmt "$p90" "$dec") | $(fmt "$mx" "$dec") | $n | $met |")
+    if [[ -n $tsv ]]; then
+        printf '%s\t%s\t%s\t%s\n' "$name" "$target" "$(fmt "$med" "$dec")" "$unit" >>"$tsv"
+    fi
 }
 
 ms_of_ns() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e6 }'; }
+mb_of_kb() { awk -v k="$1" 'BEGIN { printf "%.2f", k * 1024 / 1e6 }'; }
+
+# measured OUT CMD...: runs CMD with its output to OUT (/dev/null for none)
+# under GNU time; sets took_ms and peak_mb (its peak resident memory, from
+# the kernel's account of the child). Fails as CMD does.
+measured() {
+    local out=$1 t0 t1 kb
+    shift
+    now_ns t0
+    /usr/bin/time -f '%M' -o "$tmp/measured.kb" "$@" >"$out" 2>>"$tmp/measured.err" || return 1
+    now_ns t1
+    took_ms=$(ms_of_ns "$t0" "$t1")
+    kb=$(tail -1 "$tmp/measured.kb")
+    peak_mb=$(mb_of_kb "$kb")
+}
 
 # ---------------------------------------------------------------------------------------------
 # The store
@@ -249,17 +368,17 @@ store_sql() {
         sqlite3 -readonly "$store" "$1" 2>/dev/null
     fi
 }
+demo_mb=""
 build_store() {
-    echo "building the store: keyward --db $store demo --keys 100000 --history 1000000" >&2
-    now_ns t0
-    "$bin" --db "$store" demo --keys 100000 --history 1000000 >"$tmp/demo.out" 2>&1 ||
+    echo "building the store: keyward --db $store demo --keys $size_keys --history $size_history" >&2
+    measured "$tmp/demo.out" "$bin" --db "$store" demo --keys "$size_keys" --history "$size_history" ||
         {
             cat "$tmp/demo.out" >&2
             die "keyward demo failed"
         }
-    now_ns t1
-    demo_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-    echo "  done in ${demo_s} s" >&2
+    demo_s=$(awk -v m="$took_ms" 'BEGIN { printf "%.3f", m / 1000 }')
+    demo_mb=$peak_mb
+    echo "  done in ${demo_s} s, ${demo_mb} MB resident at most" >&2
 }
 if [[ $engine == postgres ]]; then
     has_store=$(store_sql "SELECT to_regclass('keyward.keys') IS NOT NULL") ||
@@ -412,8 +531,7 @@ fi
 notes+=("History runs: \`4\` is sent once, as soon as the tmux session exists (keyward keeps keys typed while it loads). A full Keys frame came first in ${#hist_keys_ms[@]} of ${#hist_ms[@]} runs.")
 
 # 3. Memory ------------------------------------------------------------------------------------
-# kB (KiB) in /proc → MB of 10^6 bytes, the stricter reading of the target.
-mb_of_kb() { awk -v k="$1" 'BEGIN { printf "%.2f", k * 1024 / 1e6 }'; }
+# kB (KiB) in /proc → MB of 10^6 bytes (mb_of_kb), the stricter reading of the target.
 status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 
 # A step of the drive, then a pause for its loads.
@@ -592,9 +710,76 @@ row "\`keyward key list --filter '$filter' --json\`, whole process" "≤ 1.5× $
     "${list_ms[@]}"
 notes+=("key list printed $list_bytes bytes of JSON. Its ratio to the same SQL in $shell_tool is measured by \`cargo bench --bench cli -- key_list\`$bench_env (the SQL comes from keyward_core::store::keys::listing_statement, which a shell cannot call).")
 
+# 7. Issue 16: streams, words, the chain, counts ------------------------------------------------
+few=$((runs < 3 ? runs : 3))
+# measured_rows NAME TARGET MB-TARGET(awk on m, or "") COUNT CMD...: COUNT runs of
+# CMD, time and peak memory as two rows.
+measured_rows() {
+    local name=$1 target=$2 mb_cond=$3 count=$4 i
+    shift 4
+    local ms=() mb=()
+    for ((i = 0; i < count; i++)); do
+        if measured /dev/null "$@"; then
+            ms+=("$took_ms")
+            mb+=("$peak_mb")
+        else
+            echo "large_store.sh: $name failed: $(tail -3 "$tmp/measured.err")" >&2
+        fi
+    done
+    row "$name, whole process" "$target" ms 1 "" ${ms[@]+"${ms[@]}"}
+    row "… peak resident memory of $name" "${mb_cond:+≤ ${mb_cond#m <= } MB}" MB 1 "$mb_cond" \
+        ${mb[@]+"${mb[@]}"}
+}
+echo "measuring: history search for a word found nowhere ($runs runs)" >&2
+word_ms=()
+for ((i = 0; i < runs; i++)); do
+    now_ns t0
+    "$bin" --db "$store" history --filter zqxjvnowhere --limit 50 >/dev/null
+    now_ns t1
+    word_ms+=("$(ms_of_ns "$t0" "$t1")")
+done
+row "\`history --filter WORD\` of a word found nowhere, whole process" "≤ 50 ms" ms 1 "m <= 50" \
+    "${word_ms[@]}"
+echo "measuring: team list ($runs runs)" >&2
+team_ms=()
+for ((i = 0; i < runs; i++)); do
+    now_ns t0
+    "$bin" --db "$store" team list >/dev/null
+    now_ns t1
+    team_ms+=("$(ms_of_ns "$t0" "$t1")")
+done
+row "\`team list\`, whole process" "" ms 1 "" "${team_ms[@]}"
+echo "measuring: key list --filter status:active,expired --json, --all --json ($few runs each)" >&2
+measured_rows "\`key list --filter status:active,expired --json\`" "≤ 1.5× $shell_tool" "m <= 32" "$few" \
+    "$bin" --db "$store" key list --filter status:active,expired --json
+measured_rows "\`key list --all --json\`" "≤ 2× $shell_tool (next)" "m <= 32" "$few" \
+    "$bin" --db "$store" key list --all --json
+shell_ms=()
+for ((i = 0; i < few; i++)); do
+    now_ns t0
+    if [[ $engine == postgres ]]; then
+        PGOPTIONS="-c search_path=keyward,pg_catalog" \
+            "$psql" -X -q -A -t -d "$store" -c 'SELECT * FROM keys' >/dev/null
+    else
+        sqlite3 -readonly -json "$store" 'SELECT * FROM keys' >/dev/null
+    fi
+    now_ns t1
+    shell_ms+=("$(ms_of_ns "$t0" "$t1")")
+done
+row "… $shell_tool printing the keys table" "" ms 1 "" "${shell_ms[@]}"
+echo "measuring: audit verify ($few runs)" >&2
+measured_rows "\`audit verify\`" "≤ 8 s at 10M rows" "" "$few" "$bin" --db "$store" audit verify
+notes+=("The ratio of \`key list --filter status:active,expired --json\` to $shell_tool running the very same statement: \`KEYWARD_BENCH_LIST_FILTER=status:active,expired cargo bench --bench cli -- key_list\`$bench_env.")
+
 # Demo -----------------------------------------------------------------------------------------
 if [[ -n $demo_s ]]; then
-    row "\`keyward demo --keys 100000 --history 1000000\`" "≤ 60 s" s 1 "m <= 60" "$demo_s"
+    if ((size_keys >= 1000000)); then
+        row "\`keyward demo\` of the store" "≤ 240 s" s 1 "m <= 240" "$demo_s"
+        row "… peak resident memory of the demo" "≤ 256 MB" MB 1 "m <= 256" "$demo_mb"
+    else
+        row "\`keyward demo\` of the store" "≤ 60 s" s 1 "m <= 60" "$demo_s"
+        row "… peak resident memory of the demo" "" MB 1 "" "$demo_mb"
+    fi
 else
     notes+=("\`keyward demo\` not timed: the store existed (--rebuild times it; never on a store you must keep).")
 fi
@@ -607,7 +792,7 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null ||
 rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo "?")
 dirty=$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null | head -1)
 echo
-echo "## keyward on the large store"
+echo "## keyward on the large store ($store_keys keys, $store_history history rows)"
 echo
 echo "- machine: $(nproc) cores, ${cpu}, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
 echo "- keyward: $rev${dirty:+ with uncommitted changes in the tree}, target/release/keyward built $bin_built"

@@ -385,12 +385,15 @@ pub fn on_page(
             if list.whole() {
                 list.total = Some(list.refs.len() as u64);
             } else if let Ok(query) = KeyQuery::parse(&list.shown_query) {
-                // Counted in the background: the page shows before its count.
+                // Counted after the rows on screen are read: the page shows
+                // before its count.
+                ensure_rows(list, cx);
                 cx.effect(Effect::CountKeys {
                     generation,
                     query,
                     at: list.refs.first().cloned().filter(|_| !list.at_start),
                 });
+                return;
             }
         }
     }

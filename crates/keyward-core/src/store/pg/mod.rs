@@ -129,7 +129,22 @@ impl PgStore {
             ))),
             Some(v) if v > schema::latest_version() => Err(newer(target, v)),
             Some(v) if v < schema::latest_version() => {
-                store.migrate(false, |_| Ok(()))?;
+                // Brought up to date on its first open by this build, which
+                // only the role owning the schema may do.
+                store.migrate(false, |_| Ok(())).map_err(|e| {
+                    let cause = match &e {
+                        Error::Store { cause, .. } => *cause,
+                        _ => crate::error::StoreCause::Other,
+                    };
+                    Error::store_because(
+                        cause,
+                        format!(
+                            "{e}; the store at {} has schema version {v}, which this keyward brings to {} on its first open: run any keyward command once as the role that owns the store (the one that ran `keyward init`)",
+                            target.shown(),
+                            schema::latest_version()
+                        ),
+                    )
+                })?;
                 Ok(store)
             }
             Some(_) => Ok(store),
