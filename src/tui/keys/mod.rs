@@ -72,6 +72,8 @@ pub struct KeyList {
     /// The key a page that extends the window is asked after (or before).
     pub extending: Option<i64>,
     pub landing: Landing,
+    /// The key a count on its way counts the keys before.
+    counted_at: Option<i64>,
     /// `a` waits for every key of the filter.
     pub selecting_all: bool,
     /// The selection when the page replacing the window was asked for: the
@@ -388,10 +390,12 @@ pub fn on_page(
                 // Counted after the rows on screen are read: the page shows
                 // before its count.
                 ensure_rows(list, cx);
+                let at = list.refs.first().cloned().filter(|_| !list.at_start);
+                list.counted_at = at.as_ref().map(|k| k.id);
                 cx.effect(Effect::CountKeys {
                     generation,
                     query,
-                    at: list.refs.first().cloned().filter(|_| !list.at_start),
+                    at,
                 });
                 return;
             }
@@ -408,10 +412,13 @@ pub fn on_count(list: &mut KeyList, generation: u64, result: Result<KeyCount, Er
     match result {
         Ok(count) => {
             list.total = Some(count.total);
-            if let Some(before) = count.before {
-                // Counted before the first key then shown; pages that came
-                // meanwhile moved the window's start.
-                list.before = Some(before);
+            // Counted before the window's first key when it was asked; a page
+            // that came meanwhile moved the window's start, so the key's
+            // place in the window now says where the window starts.
+            let counted = std::mem::take(&mut list.counted_at)
+                .and_then(|id| list.refs.iter().position(|r| r.id == id));
+            if let (Some(before), Some(at)) = (count.before, counted) {
+                list.before = Some(before.saturating_sub(at as u64));
             }
             if list.at_start {
                 list.before = Some(0);

@@ -171,6 +171,56 @@ fn a_long_list_is_a_window_of_pages_that_follows_the_cursor() {
     );
 }
 
+/// A count that comes after a page was put before the window still places
+/// the cursor right: the key it counted before says where the window starts.
+#[test]
+fn a_count_that_comes_after_a_page_above_still_places_the_cursor() {
+    use crate::tui::keys::PAGE;
+    let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
+    update(&mut s, Msg::Started(Ok(operator(Role::Admin))));
+    let all = refs_of(&keys(2000));
+    let g = s.keys.generation;
+    update(&mut s, page_of(g, KeyPageFrom::Top, all[..PAGE].to_vec()));
+    // A reload from a key deep in the list (another process changed the store).
+    s.keys.at_start = false;
+    s.keys.refs = all[1000..1000 + PAGE].to_vec();
+    s.keys.cursor = 0;
+    s.keys.offset = 0;
+    let fx = update(&mut s, Msg::StoreChanged);
+    let Some((g2, from)) = page_loads(&fx).into_iter().next() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(from, KeyPageFrom::From(all[1000].clone()));
+    let fx = update(&mut s, page_of(g2, from, all[1000..1000 + PAGE].to_vec()));
+    // The count of the keys before key 1000 is on its way, and so is the
+    // page above: the page comes first.
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::CountKeys { at: Some(k), .. } if *k == all[1000]))
+    );
+    let above = page_loads(&fx)
+        .into_iter()
+        .find(|(_, f)| matches!(f, KeyPageFrom::Before(_)))
+        .expect("the page above, the cursor being near the window's start");
+    update(
+        &mut s,
+        page_of(g2, above.1, all[1000 - PAGE..1000].to_vec()),
+    );
+    update(
+        &mut s,
+        Msg::KeyCount {
+            generation: g2,
+            result: Ok(KeyCount {
+                total: 2000,
+                before: Some(1000),
+            }),
+        },
+    );
+    assert_eq!(s.keys.before, Some(1000 - PAGE as u64));
+    let at = s.keys.position().unwrap() as usize;
+    assert_eq!(all[at - 1], *s.keys.current().unwrap());
+}
+
 #[test]
 fn moving_through_the_keys_requests_only_rows_not_yet_loaded_or_asked_for() {
     let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
