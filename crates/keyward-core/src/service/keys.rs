@@ -246,19 +246,6 @@ impl Service {
         })
     }
 
-    /// The first `n` keys of [`Service::list_key_refs`] (no deleted ones): a
-    /// screen shows them while the rest of a long list comes.
-    pub fn first_key_refs(&mut self, query: &KeyQuery, n: u64) -> Result<Vec<KeyRef>> {
-        self.read(|db, _, now| {
-            db.key_refs(&KeyListing {
-                query,
-                include_deleted: false,
-                now,
-                limit: Some(n),
-            })
-        })
-    }
-
     /// A page of at most `limit` keys the filter lists (no deleted ones
     /// unless it asks for them), from `from`; and of the keys `asked` (a
     /// selection), those it still lists. One snapshot.
