@@ -366,16 +366,14 @@ impl Db<'_> {
         limit: u64,
         asked: &[i64],
     ) -> Result<KeyPage> {
-        let (mut sql, anchor) = (listing_sql(listing), None::<&KeyRef>);
-        let (anchor, op, descending) = match from {
-            KeyPageFrom::Top => (anchor, "", false),
-            KeyPageFrom::Bottom => (anchor, "", true),
-            KeyPageFrom::After(k) => (Some(k), ">", false),
-            KeyPageFrom::Before(k) => (Some(k), "<", true),
-            KeyPageFrom::From(k) => (Some(k), ">=", false),
-        };
-        if let Some(k) = anchor {
-            and_placed(&mut sql, op, k);
+        let mut sql = listing_sql(listing);
+        // Backwards from the bottom or from a key, then turned around.
+        let descending = matches!(from, KeyPageFrom::Bottom | KeyPageFrom::Before(_));
+        match from {
+            KeyPageFrom::Top | KeyPageFrom::Bottom => {}
+            KeyPageFrom::After(k) => and_placed(&mut sql, ">", k),
+            KeyPageFrom::Before(k) => and_placed(&mut sql, "<", k),
+            KeyPageFrom::From(k) => and_placed(&mut sql, ">=", k),
         }
         let order = if descending {
             "k.name COLLATE NOCASE DESC, k.id DESC"
