@@ -256,28 +256,12 @@ impl Service {
         limit: u64,
         asked: &[i64],
     ) -> Result<KeyPage> {
-        self.read(|db, _, now| {
-            let listing = KeyListing {
-                query,
-                include_deleted: false,
-                now,
-                limit: None,
-            };
-            db.key_page(&listing, from, limit, asked)
-        })
+        self.read(|db, _, now| db.key_page(&KeyListing::shown(query, now), from, limit, asked))
     }
 
     /// How many keys the filter lists, and how many come before `at`.
     pub fn count_keys(&mut self, query: &KeyQuery, at: Option<&KeyRef>) -> Result<KeyCount> {
-        self.read(|db, _, now| {
-            let listing = KeyListing {
-                query,
-                include_deleted: false,
-                now,
-                limit: None,
-            };
-            db.count_keys(&listing, at)
-        })
+        self.read(|db, _, now| db.count_keys(&KeyListing::shown(query, now), at))
     }
 
     /// The keys with these row ids, in the order given (a screen's visible rows).

@@ -125,11 +125,15 @@ fn listing_condition(listing: &KeyListing) -> (String, Sql) {
 
 fn listing_sql(listing: &KeyListing) -> Sql {
     let mut sql = Sql::default();
-    key_filter(&mut sql, listing.query, listing.now);
+    listing_filter(&mut sql, listing);
+    sql
+}
+
+fn listing_filter(sql: &mut Sql, listing: &KeyListing) {
+    key_filter(sql, listing.query, listing.now);
     if !listing.include_deleted && !listing.query.mentions_deleted() {
         sql.and("k.status <> 'deleted'");
     }
-    sql
 }
 
 /// Keeps the keys placed `op` (`<`, `>`, `>=`) the key `k` in listing
@@ -162,6 +166,19 @@ pub struct KeyListing<'a> {
     pub include_deleted: bool,
     pub now: i64,
     pub limit: Option<u64>,
+}
+
+impl<'a> KeyListing<'a> {
+    /// The keys a screen shows for `query`: no deleted ones unless it asks
+    /// for them, as many as there are.
+    pub fn shown(query: &'a KeyQuery, now: i64) -> KeyListing<'a> {
+        KeyListing {
+            query,
+            include_deleted: false,
+            now,
+            limit: None,
+        }
+    }
 }
 
 impl Db<'_> {
@@ -418,24 +435,31 @@ impl Db<'_> {
     /// How many keys the listing holds, and how many of them come before
     /// `at` where one is given.
     pub fn count_keys(&self, listing: &KeyListing, at: Option<&KeyRef>) -> Result<KeyCount> {
-        let count = |sql: Sql| -> Result<u64> {
-            let params: Vec<SqlValue> = sql.params().cloned().collect();
-            self.sql().query_one(
-                &format!("SELECT COUNT(*) FROM keys k WHERE {}", sql.condition()),
-                &params,
-                |r| r.get(0),
-            )
-        };
-        let total = count(listing_sql(listing))?;
+        // One walk counts both. The key's values are bound first: its
+        // comparison stands before the filter's in the statement.
+        let mut sql = Sql::default();
         let before = match at {
             Some(k) => {
-                let mut sql = listing_sql(listing);
-                and_placed(&mut sql, "<", k);
-                Some(count(sql)?)
+                let name = sql.bind(k.name.as_str());
+                let id = sql.bind(k.id);
+                format!("(k.name COLLATE NOCASE, k.id) < ({name}, {id})")
             }
-            None => None,
+            None => "FALSE".to_owned(),
         };
-        Ok(KeyCount { total, before })
+        listing_filter(&mut sql, listing);
+        let params: Vec<SqlValue> = sql.params().cloned().collect();
+        let (total, counted): (u64, u64) = self.sql().query_one(
+            &format!(
+                "SELECT COUNT(*), COUNT(*) FILTER (WHERE {before}) FROM keys k WHERE {}",
+                sql.condition()
+            ),
+            &params,
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(KeyCount {
+            total,
+            before: at.map(|_| counted),
+        })
     }
 
     /// The keys with these row ids, in the order given; ids no longer present are skipped.
