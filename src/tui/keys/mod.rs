@@ -213,7 +213,9 @@ pub fn ensure_rows(list: &mut KeyList, cx: &mut Cx) {
         list.offset = list.cursor + 1 - h;
     }
     let len = list.refs.len();
-    list.offset = list.offset.min(len.saturating_sub(1));
+    // Keys gone from the end (deleted elsewhere) leave no blank rows under
+    // the last one while there are keys above to show.
+    list.offset = list.offset.min(len.saturating_sub(h));
     let from = list.offset.saturating_sub(h);
     let to = (list.offset + 2 * h).min(len);
     let missing: Vec<i64> = list.refs[from.min(to)..to]

@@ -221,6 +221,20 @@ fn a_count_that_comes_after_a_page_above_still_places_the_cursor() {
     assert_eq!(all[at - 1], *s.keys.current().unwrap());
 }
 
+/// Keys deleted elsewhere from the end of the list while the screen shows
+/// it: the rows left fill the screen, with no blank rows under the last.
+#[test]
+fn keys_gone_from_the_end_leave_no_blank_rows_at_the_bottom() {
+    let mut s = admin_with(100);
+    update(&mut s, ch('G'));
+    let h = layout::visible_rows(Tab::Keys, 80, 24, false);
+    assert_eq!((s.keys.cursor, s.keys.offset), (99, 100 - h));
+    let generation = s.keys.generation;
+    let page = whole_list(&s, generation, Ok(refs_of(&keys(97))));
+    update(&mut s, page);
+    assert_eq!((s.keys.cursor, s.keys.offset), (96, 97 - h));
+}
+
 #[test]
 fn moving_through_the_keys_requests_only_rows_not_yet_loaded_or_asked_for() {
     let mut s = State::new(UiSettings::default(), "/tmp/k.db".into(), None);
